@@ -1,0 +1,110 @@
+"""Decoding voice tracks with PyAV and measuring their loudness per video frame."""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import numpy as np
+
+from .errors import AudioEmpty, AudioTooLong, CorruptFile, UnsupportedFormat
+
+ANALYSIS_RATE = 16_000
+# ffmpeg demuxer names we accept for voice tracks: wav, mp3, flac, m4a/aac, ogg/opus, aiff, webm.
+ACCEPTED_CONTAINERS = {"wav", "mp3", "flac", "ogg", "mov,mp4,m4a,3gp,3g2,mj2", "aac", "aiff", "matroska,webm"}
+EXTENSIONS = {"wav": "wav", "mp3": "mp3", "flac": "flac", "ogg": "ogg", "mov,mp4,m4a,3gp,3g2,mj2": "m4a",
+              "aac": "aac", "aiff": "aiff", "matroska,webm": "webm"}
+
+
+@dataclass(frozen=True)
+class Audio:
+    samples: np.ndarray  # float32, shape (channels, n)
+    sample_rate: int
+    container: str
+
+    @property
+    def duration(self) -> float:
+        return self.samples.shape[1] / self.sample_rate
+
+    @property
+    def mono(self) -> np.ndarray:
+        return self.samples.mean(axis=0)
+
+
+def _open(source):
+    if isinstance(source, (bytes, bytearray)):
+        source = io.BytesIO(source)
+    elif isinstance(source, Path):
+        source = str(source)
+    return av.open(source, mode="r")
+
+
+def probe_audio(source, *, max_seconds: float | None = None, field: str = "audio") -> tuple[str, float]:
+    """Check that `source` is a supported, decodable voice track; return (extension, seconds)."""
+    audio = decode_audio(source, max_seconds=max_seconds, field=field)
+    return EXTENSIONS[audio.container], audio.duration
+
+
+def decode_audio(source, *, sample_rate: int = ANALYSIS_RATE, channels: int = 1,
+                 max_seconds: float | None = None, field: str = "audio") -> Audio:
+    """Decode the first audio stream, resampled to `sample_rate` and `channels` (1 or 2).
+
+    Raises a clear InputError for unsupported, corrupt, empty or over-long audio."""
+    try:
+        container = _open(source)
+    except (av.error.InvalidDataError, av.error.ValueError, av.error.EOFError) as exc:
+        raise UnsupportedFormat("the voice track is not an audio file in a supported format "
+                                "(wav, mp3, flac, m4a, ogg)", field=field) from exc
+    except av.error.FFmpegError as exc:
+        raise CorruptFile(f"the voice track could not be opened: {exc}", field=field) from exc
+    with container:
+        fmt = container.format.name
+        if fmt not in ACCEPTED_CONTAINERS or not container.streams.audio:
+            raise UnsupportedFormat(f"the voice track's format ({fmt}) is not a supported audio format "
+                                    "(wav, mp3, flac, m4a, ogg)", field=field)
+        stream = container.streams.audio[0]
+        if max_seconds is not None and container.duration is not None:
+            declared = container.duration / av.time_base
+            if declared > max_seconds + 0.5:
+                raise AudioTooLong(f"the voice track lasts {declared:.1f} s; the limit is {max_seconds:g} s", field=field)
+        layout = "mono" if channels == 1 else "stereo"
+        resampler = av.AudioResampler(format="fltp", layout=layout, rate=sample_rate)
+        chunks, total = [], 0
+        limit = None if max_seconds is None else int((max_seconds + 0.5) * sample_rate)
+        try:
+            for frame in container.decode(stream):
+                for out in resampler.resample(frame):
+                    arr = out.to_ndarray()
+                    chunks.append(arr)
+                    total += arr.shape[1]
+                if limit is not None and total > limit:
+                    raise AudioTooLong(f"the voice track is longer than the limit of {max_seconds:g} s", field=field)
+            for out in resampler.resample(None):
+                chunks.append(out.to_ndarray())
+        except av.error.FFmpegError as exc:
+            raise CorruptFile(f"the voice track is damaged and could not be decoded: {exc}", field=field) from exc
+    samples = np.concatenate(chunks, axis=1).astype(np.float32) if chunks else np.zeros((channels, 0), np.float32)
+    if samples.shape[1] < sample_rate // 10:
+        raise AudioEmpty("the voice track holds no audio (under 0.1 s decoded)", field=field)
+    if not np.isfinite(samples).all():
+        raise CorruptFile("the voice track decoded to invalid samples", field=field)
+    return Audio(samples=samples, sample_rate=sample_rate, container=fmt)
+
+
+def frame_count(duration: float, fps: int) -> int:
+    return max(1, int(np.ceil(duration * fps - 1e-6)))
+
+
+def loudness_per_frame(mono: np.ndarray, sample_rate: int, fps: int) -> np.ndarray:
+    """RMS level in dBFS of each video frame's window of audio (one value per frame)."""
+    n = frame_count(len(mono) / sample_rate, fps)
+    hop = sample_rate / fps
+    win = int(hop * 1.5)
+    padded = np.pad(mono, (win, win))
+    out = np.empty(n, np.float32)
+    for i in range(n):
+        centre = int((i + 0.5) * hop) + win
+        seg = padded[centre - win // 2: centre + win // 2]
+        out[i] = 10 * np.log10(np.mean(seg * seg) + 1e-10)
+    return out

@@ -1,0 +1,72 @@
+"""Generation controls (VASA-1 style), validated in one place for the CLI, the
+portal and the API."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from .errors import InvalidControl
+
+EMOTIONS = ("neutral", "happy", "sad", "angry", "surprised")
+SIZES = (256, 384, 512, 640, 768)
+
+
+@dataclass(frozen=True)
+class Controls:
+    emotion: str = "neutral"
+    expression_scale: float = 1.0   # 0 = no facial motion, 1 = natural, up to 2 = exaggerated
+    head_motion: float = 1.0        # 0 = still head, 1 = natural, up to 2
+    gaze: tuple[float, float] = (0.0, 0.0)  # -1..1 each, x to the subject's left, y up
+    blink_rate: float = 15.0        # blinks per minute
+    seed: int = 0
+    size: int = 512
+    fps: int = field(default=25, repr=False)
+
+    def __post_init__(self):
+        if self.emotion not in EMOTIONS:
+            raise InvalidControl(f"emotion must be one of {', '.join(EMOTIONS)}", field="emotion")
+        for name, lo, hi in (("expression_scale", 0.0, 2.0), ("head_motion", 0.0, 2.0), ("blink_rate", 0.0, 60.0)):
+            v = getattr(self, name)
+            if not isinstance(v, (int, float)) or not lo <= v <= hi:
+                raise InvalidControl(f"{name.replace('_', '-')} must be a number from {lo:g} to {hi:g}", field=name)
+        if len(self.gaze) != 2 or not all(isinstance(g, (int, float)) and -1.0 <= g <= 1.0 for g in self.gaze):
+            raise InvalidControl("gaze must be two numbers X,Y each from -1 to 1", field="gaze")
+        if not isinstance(self.seed, int) or not 0 <= self.seed < 2**32:
+            raise InvalidControl("seed must be an integer from 0 to 4294967295", field="seed")
+        if self.size not in SIZES:
+            raise InvalidControl(f"size must be one of {', '.join(map(str, SIZES))}", field="size")
+        if self.fps != 25:
+            raise InvalidControl("fps is fixed at 25", field="fps")
+
+    @classmethod
+    def from_mapping(cls, data: dict) -> "Controls":
+        """Build from loosely typed input (form fields, JSON, CLI strings)."""
+        kwargs = {}
+        try:
+            for key in ("emotion",):
+                if data.get(key) not in (None, ""):
+                    kwargs[key] = str(data[key]).strip().lower()
+            for key in ("expression_scale", "head_motion", "blink_rate"):
+                if data.get(key) not in (None, ""):
+                    kwargs[key] = float(data[key])
+            for key in ("seed", "size"):
+                if data.get(key) not in (None, ""):
+                    kwargs[key] = int(data[key])
+        except (TypeError, ValueError) as exc:
+            raise InvalidControl(f"invalid control value: {exc}") from exc
+        gaze = data.get("gaze")
+        if gaze not in (None, ""):
+            try:
+                parts = gaze.split(",") if isinstance(gaze, str) else list(gaze)
+                kwargs["gaze"] = tuple(float(p) for p in parts)
+            except (TypeError, ValueError) as exc:
+                raise InvalidControl("gaze must be two numbers X,Y each from -1 to 1", field="gaze") from exc
+        unknown = set(data) - {f for f in cls.__dataclass_fields__ if f != "fps"}
+        if unknown:
+            raise InvalidControl(f"unknown control(s): {', '.join(sorted(unknown))}")
+        return cls(**kwargs)
+
+    def as_dict(self) -> dict:
+        d = asdict(self)
+        d["gaze"] = list(self.gaze)
+        d.pop("fps")
+        return d

@@ -1,0 +1,123 @@
+"""Face detection, 68-point landmarks and identity embeddings with dlib.
+
+The models ship in the `face-recognition-models` package; we locate its data
+folder with importlib without importing it (its __init__ needs pkg_resources).
+"""
+from __future__ import annotations
+
+import importlib.util
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import cv2
+import dlib
+import numpy as np
+
+from .errors import MultipleFaces, NoFaceFound
+
+DETECT_MAX_SIDE = 800      # HOG runs on a copy no larger than this
+CNN_MAX_SIDE = 400         # the CNN fallback is slow on a CPU: keep it small
+CNN_MIN_CONFIDENCE = 0.5
+
+_lock = threading.Lock()   # dlib objects are not documented as thread-safe
+
+
+@dataclass(frozen=True)
+class FaceBox:
+    left: float
+    top: float
+    right: float
+    bottom: float
+    score: float
+
+    @property
+    def width(self) -> float:
+        return self.right - self.left
+
+    @property
+    def height(self) -> float:
+        return self.bottom - self.top
+
+    def as_list(self) -> list[float]:
+        return [round(v, 1) for v in (self.left, self.top, self.right, self.bottom)]
+
+
+@dataclass(frozen=True)
+class FaceAnalysis:
+    box: FaceBox
+    landmarks: np.ndarray  # (68, 2) float32, x then y, in image pixels
+
+
+def models_dir() -> Path:
+    spec = importlib.util.find_spec("face_recognition_models")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the face-recognition-models package is not installed")
+    return Path(spec.submodule_search_locations[0]) / "models"
+
+
+@lru_cache(maxsize=1)
+def _models():
+    d = models_dir()
+    return {
+        "hog": dlib.get_frontal_face_detector(),
+        "cnn": dlib.cnn_face_detection_model_v1(str(d / "mmod_human_face_detector.dat")),
+        "shape": dlib.shape_predictor(str(d / "shape_predictor_68_face_landmarks.dat")),
+        "embed": dlib.face_recognition_model_v1(str(d / "dlib_face_recognition_resnet_model_v1.dat")),
+    }
+
+
+def _resized(rgb: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
+    h, w = rgb.shape[:2]
+    scale = min(1.0, max_side / max(h, w))
+    if scale < 1.0:
+        rgb = cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    return np.ascontiguousarray(rgb), scale
+
+
+def detect_faces(rgb: np.ndarray) -> list[FaceBox]:
+    """All faces in the image, largest first. HOG first, the CNN when HOG sees none
+    (turned or stylised faces)."""
+    m = _models()
+    small, scale = _resized(rgb, DETECT_MAX_SIDE)
+    with _lock:
+        rects, scores, _ = m["hog"].run(small, 1, 0.0)
+    boxes = [FaceBox(r.left() / scale, r.top() / scale, r.right() / scale, r.bottom() / scale, float(s))
+             for r, s in zip(rects, scores)]
+    if not boxes:
+        small, scale = _resized(rgb, CNN_MAX_SIDE)
+        with _lock:
+            dets = m["cnn"](small, 0 if max(small.shape[:2]) >= 300 else 1)
+        boxes = [FaceBox(d.rect.left() / scale, d.rect.top() / scale, d.rect.right() / scale,
+                         d.rect.bottom() / scale, float(d.confidence))
+                 for d in dets if d.confidence >= CNN_MIN_CONFIDENCE]
+    return sorted(boxes, key=lambda b: b.width * b.height, reverse=True)
+
+
+def landmarks(rgb: np.ndarray, box: FaceBox) -> np.ndarray:
+    rect = dlib.rectangle(int(box.left), int(box.top), int(box.right), int(box.bottom))
+    with _lock:
+        shape = _models()["shape"](np.ascontiguousarray(rgb), rect)
+    return np.array([[p.x, p.y] for p in shape.parts()], dtype=np.float32)
+
+
+def analyse_face(rgb: np.ndarray, *, field: str = "photo") -> FaceAnalysis:
+    """The single face of a portrait, or a clear error when there is none or several."""
+    boxes = detect_faces(rgb)
+    if not boxes:
+        raise NoFaceFound("no face was found in the photo; use a clear, front-facing portrait", field=field)
+    if len(boxes) > 1:
+        raise MultipleFaces(f"the photo shows {len(boxes)} faces; it must show exactly one person", field=field)
+    return FaceAnalysis(box=boxes[0], landmarks=landmarks(rgb, boxes[0]))
+
+
+def face_embedding(rgb: np.ndarray, analysis: FaceAnalysis) -> np.ndarray:
+    """dlib's 128-d identity embedding (distance < ~0.6 means the same person)."""
+    b = analysis.box
+    rect = dlib.rectangle(int(b.left), int(b.top), int(b.right), int(b.bottom))
+    m = _models()
+    with _lock:
+        shape = m["shape"](np.ascontiguousarray(rgb), rect)
+        vec = m["embed"].compute_face_descriptor(np.ascontiguousarray(rgb), shape)
+    return np.asarray(vec, dtype=np.float32)

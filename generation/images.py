@@ -1,0 +1,51 @@
+"""Decoding user photos safely: sniff the real type, refuse bombs, give RGB."""
+from __future__ import annotations
+
+import io
+import warnings
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from .errors import CorruptFile, ImageTooLarge, UnsupportedFormat
+
+ACCEPTED_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
+DEFAULT_MAX_PIXELS = 40_000_000
+
+
+def sniff_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> str:
+    """Return the file extension for `data`'s real format, reading headers only."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as im:
+                fmt, (w, h) = im.format, im.size
+    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        if isinstance(exc, UnidentifiedImageError):
+            raise UnsupportedFormat("the photo is not an image in a supported format (JPEG, PNG or WebP)", field="photo") from exc
+        raise ImageTooLarge(f"the photo has too many pixels (limit {max_pixels:,})", field="photo") from exc
+    except Exception as exc:  # truncated headers and the like
+        raise CorruptFile(f"the photo could not be read: {exc}", field="photo") from exc
+    if fmt not in ACCEPTED_FORMATS:
+        raise UnsupportedFormat(f"photo format {fmt} is not supported; use JPEG, PNG or WebP", field="photo")
+    if w * h > max_pixels:
+        raise ImageTooLarge(f"the photo is {w}x{h}, over the limit of {max_pixels:,} pixels", field="photo")
+    return ACCEPTED_FORMATS[fmt]
+
+
+def load_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+    """Decode `data` to an RGB uint8 array, upright per its EXIF orientation."""
+    sniff_image(data, max_pixels=max_pixels)
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            im.load()
+            im = ImageOps.exif_transpose(im)
+            rgb = im.convert("RGB")
+    except Exception as exc:
+        raise CorruptFile(f"the photo is damaged and could not be decoded: {exc}", field="photo") from exc
+    return np.asarray(rgb, dtype=np.uint8).copy()
+
+
+def load_image_file(path, **kwargs) -> np.ndarray:
+    with open(path, "rb") as fh:
+        return load_image(fh.read(), **kwargs)

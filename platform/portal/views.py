@@ -1,0 +1,104 @@
+"""Portal pages: a thin layer over jobs.services and registry.services."""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods
+
+from audit.chain import record
+from consent.models import Subject
+from generation.errors import InputError
+from jobs.models import Job
+from jobs.services import submit_job
+from registry.services import verify_path
+
+from .forms import NewJobForm, VerifyForm
+
+MAX_VERIFY_BYTES = 500 * 1024 * 1024
+
+
+def _job_for(request, job_id) -> Job:
+    job = get_object_or_404(Job.objects.select_related("subject", "creator"), pk=job_id)
+    user = request.user
+    if job.creator_id != user.pk and not (user.is_staff or user.role in ("auditor", "moderator", "admin")):
+        raise Http404
+    return job
+
+
+@login_required
+def dashboard(request):
+    jobs = Job.objects.filter(creator=request.user).select_related("subject")[:50]
+    subjects = []
+    for s in Subject.objects.filter(created_by=request.user).order_by("display_name"):
+        consent = s.active_consent(request.user)
+        subjects.append({"subject": s, "consent": consent, "active": bool(consent and consent.is_active())})
+    return render(request, "portal/dashboard.html", {"jobs": jobs, "subjects": subjects})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def new_job(request):
+    form = NewJobForm(request.POST or None, request.FILES or None, creator=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = submit_job(creator=request.user, subject=form.cleaned_data["subject"],
+                             photo=form.cleaned_data["photo"], audio=form.cleaned_data["audio"],
+                             controls=form.controls(), purpose=form.cleaned_data["purpose"])
+        except InputError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            return redirect("portal:job", job_id=job.pk)
+    return render(request, "portal/new_job.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+def job_detail(request, job_id):
+    job = _job_for(request, job_id)
+    return render(request, "portal/job.html", {"job": job})
+
+
+@login_required
+def job_status(request, job_id):
+    job = _job_for(request, job_id)
+    return JsonResponse({"status": job.status, "progress": job.progress_percent, "final": job.is_final})
+
+
+@login_required
+def job_output(request, job_id):
+    job = _job_for(request, job_id)
+    if job.status != Job.Status.SUCCEEDED or not job.output:
+        raise Http404
+    path = Path(job.output.path)
+    if not path.is_file():
+        raise Http404
+    download = request.GET.get("download") == "1"
+    return FileResponse(open(path, "rb"), content_type="video/mp4", as_attachment=download,
+                        filename=f"veritalk-{job.pk}.mp4")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def verify(request):
+    form = VerifyForm(request.POST or None, request.FILES or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        if upload.size > MAX_VERIFY_BYTES:
+            form.add_error("file", f"the file is larger than the limit of {MAX_VERIFY_BYTES:,} bytes")
+        else:
+            suffix = Path(upload.name).suffix.lower() if Path(upload.name).suffix.lower() in (
+                ".mp4", ".mov", ".m4v", ".png", ".jpg", ".jpeg") else ".mp4"
+            with tempfile.NamedTemporaryFile(suffix=suffix, dir=settings.VAR_DIR) as tmp:
+                for chunk in upload.chunks():
+                    tmp.write(chunk)
+                tmp.flush()
+                result = verify_path(tmp.name)
+            record("verification.run", actor=request.user,
+                   data={"file": upload.name[:200], "sha256": result["sha256"], "verdict": result["verdict"]})
+    return render(request, "portal/verify.html", {"form": form, "result": result})
