@@ -32,6 +32,22 @@ class Audio:
         return self.samples.mean(axis=0)
 
 
+def _head(source) -> bytes:
+    if isinstance(source, (bytes, bytearray)):
+        return bytes(source[:16])
+    with open(source, "rb") as fh:
+        return fh.read(16)
+
+
+def _looks_like_audio(head: bytes) -> bool:
+    """Magic numbers of the formats we accept: tells 'damaged' from 'not audio'."""
+    if head[:4] in (b"RIFF", b"fLaC", b"OggS", b"FORM", b"\x1aE\xdf\xa3") or head[:3] == b"ID3":
+        return True
+    if head[4:8] == b"ftyp":
+        return True
+    return len(head) > 1 and head[0] == 0xFF and (head[1] & 0xE0) == 0xE0  # MPEG audio / ADTS sync
+
+
 def _open(source):
     if isinstance(source, (bytes, bytearray)):
         source = io.BytesIO(source)
@@ -51,13 +67,16 @@ def decode_audio(source, *, sample_rate: int = ANALYSIS_RATE, channels: int = 1,
     """Decode the first audio stream, resampled to `sample_rate` and `channels` (1 or 2).
 
     Raises a clear InputError for unsupported, corrupt, empty or over-long audio."""
+    head = _head(source)
+    if not head:
+        raise CorruptFile("the voice track is empty", field=field)
     try:
         container = _open(source)
-    except (av.error.InvalidDataError, av.error.ValueError, av.error.EOFError) as exc:
+    except av.error.FFmpegError as exc:
+        if _looks_like_audio(head):
+            raise CorruptFile("the voice track is damaged: its audio data could not be read", field=field) from exc
         raise UnsupportedFormat("the voice track is not an audio file in a supported format "
                                 "(wav, mp3, flac, m4a, ogg)", field=field) from exc
-    except av.error.FFmpegError as exc:
-        raise CorruptFile(f"the voice track could not be opened: {exc}", field=field) from exc
     with container:
         fmt = container.format.name
         if fmt not in ACCEPTED_CONTAINERS or not container.streams.audio:
@@ -83,10 +102,13 @@ def decode_audio(source, *, sample_rate: int = ANALYSIS_RATE, channels: int = 1,
             for out in resampler.resample(None):
                 chunks.append(out.to_ndarray())
         except av.error.FFmpegError as exc:
-            raise CorruptFile(f"the voice track is damaged and could not be decoded: {exc}", field=field) from exc
+            raise CorruptFile(f"the voice track is damaged and could not be decoded ({exc.strerror or exc})",
+                              field=field) from exc
     samples = np.concatenate(chunks, axis=1).astype(np.float32) if chunks else np.zeros((channels, 0), np.float32)
+    if samples.shape[1] == 0:
+        raise CorruptFile("the voice track holds no decodable audio: it is damaged or empty", field=field)
     if samples.shape[1] < sample_rate // 10:
-        raise AudioEmpty("the voice track holds no audio (under 0.1 s decoded)", field=field)
+        raise AudioEmpty("the voice track is too short: under 0.1 s of audio", field=field)
     if not np.isfinite(samples).all():
         raise CorruptFile("the voice track decoded to invalid samples", field=field)
     return Audio(samples=samples, sample_rate=sample_rate, container=fmt)

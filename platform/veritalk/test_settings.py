@@ -1,0 +1,12 @@
+"""Settings for the test suite: everything the tests write goes to a fresh
+temporary folder (database, media, broker, signing keys)."""
+import os
+import tempfile
+
+os.environ.setdefault("VERITALK_VAR_DIR", tempfile.mkdtemp(prefix="veritalk-test-"))
+os.environ.setdefault("VERITALK_SIGNING_DIR", os.path.join(os.environ["VERITALK_VAR_DIR"], "signing"))
+os.environ.setdefault("VERITALK_MAX_AUDIO_SECONDS", "30")
+
+from .settings import *  # noqa: E402,F401,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests

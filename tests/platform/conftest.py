@@ -1,0 +1,84 @@
+"""Fixtures for the platform: signing material, users, subjects and consents,
+and helpers to see what reached the broker and the media folder."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+
+from consent.models import Subject
+from consent.services import grant_consent
+from provenance.signing import mint_platform_chain
+
+
+@pytest.fixture(scope="session", autouse=True)
+def signing_material():
+    d = Path(settings.VERITALK_SIGNING_DIR)
+    if not (d / "signer.key").exists():
+        mint_platform_chain(d)
+    return d
+
+
+@pytest.fixture(autouse=True)
+def isolated_media(settings, tmp_path):
+    """Each test gets its own media folder, so file assertions see only its own files."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def make_user(django_user_model):
+    def make(username, role="creator", vetted=True, password="pw-for-tests-1"):
+        user = django_user_model.objects.create_user(username=username, password=password, role=role, vetted=vetted)
+        user.raw_password = password
+        return user
+    return make
+
+
+@pytest.fixture
+def creator(make_user):
+    return make_user("ana", "creator", vetted=True)
+
+
+@pytest.fixture
+def subject(creator):
+    return Subject.objects.create(display_name="Bea", created_by=creator)
+
+
+@pytest.fixture
+def consenting_subject(subject, creator):
+    grant_consent(subject=subject, creator=creator, purposes=["test"], statement="yes")
+    return subject
+
+
+def queued_messages() -> list[Path]:
+    """Messages waiting in the embedded (filesystem) broker."""
+    return sorted(Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_out"]).glob("*.msg"))
+
+
+def stored_job_files() -> list[Path]:
+    root = Path(settings.MEDIA_ROOT) / "jobs"
+    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+@pytest.fixture
+def empty_broker():
+    for p in queued_messages():
+        p.unlink()
+    yield
+
+
+def run_command(*args) -> tuple[int, str, str]:
+    """Run a management command as the CLI would: (exit code, stdout, stderr)."""
+    import io
+    from django.core.management.base import CommandError
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command(*args, stdout=out, stderr=err)
+        code = 0
+    except CommandError as exc:
+        code = exc.returncode
+        err.write(str(exc))
+    return code, out.getvalue(), err.getvalue()

@@ -1,0 +1,71 @@
+"""Real Celery workers (celery.contrib.testing) from request to verified output:
+one on the Redis server at 127.0.0.1:6379, one on the embedded filesystem broker."""
+from contextlib import contextmanager
+
+import pytest
+from celery import Celery
+from celery.contrib.testing.worker import start_worker
+
+from jobs.services import submit_job
+from jobs.worker import wait_for_job
+from registry.models import RegistryEntry
+from tests.platform.conftest import queued_messages
+from veritalk.celery import app as default_app
+
+REDIS_URL = "redis://127.0.0.1:6379/15"
+
+
+def redis_available() -> bool:
+    try:
+        import redis
+        return redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except Exception:
+        return False
+
+
+@contextmanager
+def current(app):
+    app.set_current()
+    try:
+        yield app
+    finally:
+        default_app.set_current()
+
+
+def submit_and_wait(subject, photo, audio):
+    with open(photo, "rb") as p, open(audio, "rb") as a:
+        job = submit_job(creator=subject.created_by, subject=subject, photo=p, audio=a, controls={"size": 256})
+    return wait_for_job(job.pk, timeout=120)
+
+
+def assert_verified(job):
+    assert job.status == "succeeded", job.error
+    entry = RegistryEntry.objects.get(job=job)
+    assert job.verification["verdict"] == "authentic"
+    assert job.verification["c2pa"]["state"] == "Trusted"
+    assert job.verification["watermark"]["payload"] == entry.watermark_payload
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_redis_worker_from_request_to_verified_output(consenting_subject, portrait, short_speech):
+    if not redis_available():
+        pytest.skip("no Redis server on 127.0.0.1:6379")
+    import redis
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    app = Celery("veritalk-redis-test", set_as_current=False)
+    app.config_from_object("django.conf:settings", namespace="CELERY")
+    app.conf.update(broker_url=REDIS_URL, broker_transport_options={}, task_default_queue="generation",
+                    imports=["jobs.tasks"])
+    with current(app), start_worker(app, pool="solo", perform_ping_check=False, queues=["generation"]):
+        job = submit_and_wait(consenting_subject, portrait, short_speech)
+    assert_verified(job)
+    assert queued_messages() == []  # nothing went through the embedded broker
+
+
+@pytest.mark.django_db(transaction=True)
+def test_embedded_broker_worker_from_request_to_verified_output(consenting_subject, portrait, short_speech):
+    assert default_app.conf.broker_url.startswith("filesystem://")
+    with start_worker(default_app, pool="solo", perform_ping_check=False, queues=["generation"]):
+        job = submit_and_wait(consenting_subject, portrait, short_speech)
+    assert_verified(job)
