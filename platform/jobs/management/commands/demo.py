@@ -16,6 +16,7 @@ from django.utils import timezone
 from consent.models import Subject
 from consent.services import enrol_subject, grant_consent
 from generation.errors import InputError
+from registry.models import RegistryEntry
 from registry.services import verify_path
 
 from ._generation_args import add_control_arguments, controls_from_options
@@ -87,6 +88,9 @@ class Command(BaseCommand):
         self.stdout.write(f"output:       {result['output']}")
         self.stdout.write(f"verdict:      {verification['verdict']} - {verification['summary']}")
         self.stdout.write(f"C2PA:         {c['state']} (issuer {c['issuer']}; actions {', '.join(c['actions'])})")
-        self.stdout.write(f"watermark:    payload {w['payload']} (confidence {w['confidence']:.2f})")
-        self.stdout.write(f"registry:     job {r['job']}, registry #{r['registry_id']}, consent #{r['consent']}")
+        entry = RegistryEntry.objects.get(job_id=result["job"])
+        same = "matches" if w["payload"] == entry.watermark_payload else "DOES NOT match"
+        self.stdout.write(f"watermark:    payload {w['payload']} (confidence {w['confidence']:.2f}; "
+                          f"{same} registry entry #{entry.pk}: {entry.watermark_payload})")
+        self.stdout.write(f"registry:     job {r['job']}, consent #{r['consent']}, revoked: {r['revoked']}")
         self.stdout.write(f"generated in {result['seconds']:.1f} s")
