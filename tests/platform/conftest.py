@@ -8,8 +8,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-from consent.models import Subject
-from consent.services import grant_consent
+from consent.services import enrol_subject, grant_consent
 from provenance.signing import mint_platform_chain
 
 
@@ -43,8 +42,25 @@ def creator(make_user):
 
 
 @pytest.fixture
-def subject(creator):
-    return Subject.objects.create(display_name="Bea", created_by=creator)
+def subject(creator, portrait):
+    """Bea, enrolled from the portrait the tests generate from (so the identity check passes)."""
+    return enrol_subject(creator=creator, display_name="Bea", photo_bytes=portrait.read_bytes())
+
+
+@pytest.fixture(scope="session")
+def faces():
+    """Embeddings of corpus photos by name ("obama_1"), computed once per session, for tests
+    whose subject is not the enrolment itself."""
+    from consent.identity import embed_photo
+    from tests.conftest import CORPUS, corpus_file
+    cache = {}
+
+    def get(name: str) -> list[float]:
+        if name not in cache:
+            found = sorted(CORPUS.glob(f"photos/{name}.*"))
+            cache[name] = embed_photo(corpus_file(f"photos/{found[0].name if found else name}").read_bytes())
+        return cache[name]
+    return get
 
 
 @pytest.fixture
