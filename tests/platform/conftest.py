@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-from consent.services import enrol_subject, grant_consent
+from consent.services import grant_consent
 from provenance.signing import mint_platform_chain
 
 
@@ -42,9 +42,15 @@ def creator(make_user):
 
 
 @pytest.fixture
-def subject(creator, portrait):
-    """Bea, enrolled from the portrait the tests generate from (so the identity check passes)."""
-    return enrol_subject(creator=creator, display_name="Bea", photo_bytes=portrait.read_bytes())
+def subject(creator, portrait, faces):
+    """Bea, enrolled from the portrait the tests generate from (so the identity check passes);
+    the embedding is computed once per session (tests/platform/test_enrolment.py covers enrolling)."""
+    from django.utils import timezone
+
+    from consent.models import Subject
+    embedding = faces(portrait.stem)
+    return Subject.objects.create(display_name="Bea", created_by=creator, face_embedding=embedding,
+                                  enrolment_embeddings=[embedding], enrolled_at=timezone.now())
 
 
 @pytest.fixture(scope="session")
