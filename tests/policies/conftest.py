@@ -19,7 +19,7 @@ from consent.invitations import create_invitation, accept_invitation
 from consent.services import give_consent
 from jobs.models import Job
 from tests.conftest import corpus_file
-from tests.platform.conftest import (creator, faces, isolated_media, make_user, queued_messages,  # noqa: F401
+from tests.platform.conftest import (faces, isolated_media, make_user, queued_messages,  # noqa: F401
                                      signing_material, stored_job_files)
 
 AUDIO = "audio/sr_english_en.wav"

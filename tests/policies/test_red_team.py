@@ -228,6 +228,7 @@ def test_21_sockpuppet_enrols_someone_elses_face(world, via, make_user):
             r = world.portal(puppet).post("/me/enrol/", {"selfies": [f]})
             assert r.status_code == 400 and "already enrolled by another account" in r.content.decode()
     assert not Subject.objects.get(account=puppet).enrolled
+    assert_nothing_written()
 
 
 # --- uploads and limits ------------------------------------------------------------------------
