@@ -1,12 +1,30 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 
 from .models import User
+from .services import VettingError, set_vetted
 
 
 @admin.register(User)
 class VeritalkUserAdmin(UserAdmin):
     list_display = ("username", "email", "role", "vetted", "is_staff")
     list_filter = ("role", "vetted", "is_staff")
-    fieldsets = UserAdmin.fieldsets + (("Veritalk", {"fields": ("role", "vetted", "vetted_at", "vetted_by", "vetting_note")}),)
-    add_fieldsets = UserAdmin.add_fieldsets + (("Veritalk", {"fields": ("role", "vetted")}),)
+    fieldsets = UserAdmin.fieldsets + (("Veritalk", {"fields": ("role", "vetted", "vetting_note",
+                                                                 "vetted_at", "vetted_by")}),)
+    add_fieldsets = UserAdmin.add_fieldsets + (("Veritalk", {"fields": ("role",)}),)
+    readonly_fields = ("vetted_at", "vetted_by")
+
+    def save_model(self, request, obj, form, change):
+        """Vetting changes go through accounts.services (a note is required; audited)."""
+        wanted = obj.vetted
+        if change and "vetted" in form.changed_data:
+            obj.vetted = not wanted  # keep the old state until the service applies the new one
+            super().save_model(request, obj, form, change)
+            try:
+                set_vetted(obj, by=request.user, vetted=wanted, note=obj.vetting_note)
+            except VettingError as exc:
+                self.message_user(request, f"vetting not changed: {exc.message}", level=messages.ERROR)
+            return
+        if not change:
+            obj.vetted = False  # new accounts start unvetted
+        super().save_model(request, obj, form, change)

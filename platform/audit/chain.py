@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from .models import AuditEvent
+from .models import AuditAnchor, AuditEvent
 
 GENESIS = "0" * 64
 
@@ -19,6 +21,11 @@ def _digest(prev_hash: str, seq: int, created_at: str, actor: str, action: str, 
                        "target_type": target_type, "target_id": target_id, "data": data},
                       sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256((prev_hash + body).encode()).hexdigest()
+
+
+def _anchor_mac(seq: int, head: str) -> str:
+    key = hashlib.sha256(b"veritalk-audit-anchor:" + settings.SECRET_KEY.encode()).digest()
+    return hmac.new(key, f"{seq}:{head}".encode(), hashlib.sha256).hexdigest()
 
 
 def _actor_name(actor) -> str:
@@ -40,13 +47,25 @@ def record(action: str, *, actor=None, target=None, data: dict | None = None) ->
                 prev = last.hash if last else GENESIS
                 created = timezone.now()
                 h = _digest(prev, seq, created.isoformat(), _actor_name(actor), action, target_type, target_id, data)
-                return AuditEvent.objects.create(seq=seq, created_at=created, actor=_actor_name(actor), action=action,
-                                                 target_type=target_type, target_id=target_id, data=data,
-                                                 prev_hash=prev, hash=h)
+                event = AuditEvent.objects.create(seq=seq, created_at=created, actor=_actor_name(actor),
+                                                  action=action, target_type=target_type, target_id=target_id,
+                                                  data=data, prev_hash=prev, hash=h)
+                AuditAnchor.objects.update_or_create(pk=1, defaults={"seq": seq, "hash": h,
+                                                                     "mac": _anchor_mac(seq, h)})
+                return event
         except IntegrityError:
             if attempt == 7:
                 raise
     raise RuntimeError("unreachable")
+
+
+def _edited_or_moved(ev: AuditEvent, written_as: dict[str, int]) -> str:
+    """A row whose hash fits its content under another position was moved, not edited."""
+    original = 1 if ev.prev_hash == GENESIS else written_as.get(ev.prev_hash, -1) + 1
+    if original > 0 and original != ev.seq and _digest(ev.prev_hash, original, ev.created_at.isoformat(), ev.actor,
+                                                        ev.action, ev.target_type, ev.target_id, ev.data) == ev.hash:
+        return f"moved: it was written as row {original} (rows reordered)"
+    return "its content was edited after it was written"
 
 
 @dataclass(frozen=True)
@@ -56,17 +75,39 @@ class ChainProblem:
 
 
 def verify_chain() -> list[ChainProblem]:
-    """Every break in the chain: edited rows, missing rows (gaps) and reordering."""
+    """Every break in the chain: edited rows, missing rows (gaps, and missing newest
+    rows via the anchor), reordered rows. Each problem names the row it concerns."""
     problems: list[ChainProblem] = []
-    prev_hash, expected_seq = GENESIS, 1
+    written_as = {h: seq for seq, h in AuditEvent.objects.values_list("seq", "hash").iterator()}
+    prev_hash, expected_seq, last = GENESIS, 1, None
     for ev in AuditEvent.objects.order_by("seq").iterator():
-        if ev.seq != expected_seq:
-            problems.append(ChainProblem(ev.seq, f"expected row {expected_seq}: rows are missing before it"))
-        if ev.prev_hash != prev_hash:
-            problems.append(ChainProblem(ev.seq, "does not link to the previous row (deleted or reordered rows)"))
+        if ev.seq > expected_seq:
+            gone = f"row {expected_seq} is" if ev.seq == expected_seq + 1 else f"rows {expected_seq}-{ev.seq - 1} are"
+            problems.append(ChainProblem(expected_seq, f"missing (deleted): row {ev.seq} follows row "
+                                                       f"{expected_seq - 1}; {gone} gone"))
         recomputed = _digest(ev.prev_hash, ev.seq, ev.created_at.isoformat(), ev.actor, ev.action, ev.target_type,
                              ev.target_id, ev.data)
         if recomputed != ev.hash:
-            problems.append(ChainProblem(ev.seq, "its content was edited after it was written"))
-        prev_hash, expected_seq = ev.hash, ev.seq + 1
+            problems.append(ChainProblem(ev.seq, _edited_or_moved(ev, written_as)))
+        elif ev.prev_hash != prev_hash:
+            problems.append(ChainProblem(ev.seq, "does not link to the row before it (rows deleted, inserted "
+                                                 "or reordered)"))
+        prev_hash, expected_seq, last = ev.hash, ev.seq + 1, ev
+    anchor = AuditAnchor.objects.filter(pk=1).first()
+    if anchor is None:
+        if last is not None:
+            problems.append(ChainProblem(last.seq, "the chain's anchor is missing (deleted)"))
+        return problems
+    if not hmac.compare_digest(anchor.mac, _anchor_mac(anchor.seq, anchor.hash)):
+        problems.append(ChainProblem(anchor.seq, "the chain's anchor was altered (its MAC does not match)"))
+    elif last is None or anchor.seq > last.seq:
+        first = last.seq + 1 if last else 1
+        gone = f"row {first} is" if first == anchor.seq else f"rows {first}-{anchor.seq} are"
+        problems.append(ChainProblem(first, f"missing (deleted): the log ends at row {last.seq if last else 0} "
+                                            f"but its anchor records row {anchor.seq}; {gone} gone"))
+    elif anchor.seq == last.seq and anchor.hash != last.hash:
+        problems.append(ChainProblem(last.seq, "the newest row is not the one the anchor records (replaced)"))
+    elif anchor.seq < last.seq:
+        problems.append(ChainProblem(anchor.seq + 1, f"rows {anchor.seq + 1}-{last.seq} were added after the "
+                                                     "anchor (written around the chain)"))
     return problems

@@ -21,3 +21,13 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"#{self.seq} {self.action} {self.target_type}:{self.target_id}"
+
+
+class AuditAnchor(models.Model):
+    """The head of the chain (last seq and hash), kept with a keyed MAC: deleting
+    the newest rows leaves a valid-looking chain, but not one that reaches the
+    anchor, and the anchor cannot be rewritten without the platform's key."""
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    seq = models.BigIntegerField()
+    hash = models.CharField(max_length=64)
+    mac = models.CharField(max_length=64)

@@ -8,6 +8,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from consent.models import Subject
+from consent.services import subjects_for
 from generation.errors import InputError
 
 from .models import Job
@@ -20,7 +21,7 @@ class JobSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Job
-        fields = ["id", "status", "subject", "consent", "purpose", "controls", "decision", "error", "progress",
+        fields = ["id", "status", "subject", "consent", "purpose", "channel", "controls", "decision", "error", "progress",
                   "progress_done", "progress_total", "output_sha256", "output_url", "verification",
                   "created_at", "started_at", "finished_at"]
         read_only_fields = fields
@@ -34,10 +35,15 @@ class JobSerializer(serializers.ModelSerializer):
 
 
 class JobCreateSerializer(serializers.Serializer):
-    subject = serializers.PrimaryKeyRelatedField(queryset=Subject.objects.none())
+    subject = serializers.PrimaryKeyRelatedField(
+        queryset=Subject.objects.none(),
+        error_messages={"does_not_exist": "Subject {pk_value} is not one of your subjects.",
+                        "incorrect_type": "A subject is given by its id (a number)."})
     photo = serializers.FileField()
     audio = serializers.FileField()
     purpose = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+    channel = serializers.CharField(max_length=32, required=False, allow_blank=True, default="",
+                                    help_text="Where the video will be shown (checked against the consent).")
     emotion = serializers.CharField(required=False)
     expression_scale = serializers.FloatField(required=False)
     head_motion = serializers.FloatField(required=False)
@@ -50,7 +56,7 @@ class JobCreateSerializer(serializers.Serializer):
         super().__init__(*args, **kwargs)
         request = self.context.get("request")
         if request is not None and request.user.is_authenticated:
-            self.fields["subject"].queryset = Subject.objects.filter(created_by=request.user)
+            self.fields["subject"].queryset = subjects_for(request.user)
 
 
 class JobViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
@@ -68,10 +74,10 @@ class JobViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.List
         s = JobCreateSerializer(data=request.data, context={"request": request})
         s.is_valid(raise_exception=True)
         d = dict(s.validated_data)
-        controls = {k: d.pop(k) for k in list(d) if k not in ("subject", "photo", "audio", "purpose")}
+        controls = {k: d.pop(k) for k in list(d) if k not in ("subject", "photo", "audio", "purpose", "channel")}
         try:
             job = submit_job(creator=request.user, subject=d["subject"], photo=d["photo"], audio=d["audio"],
-                             controls=controls, purpose=d["purpose"])
+                             controls=controls, purpose=d["purpose"], channel=d["channel"])
         except InputError as exc:
             raise ValidationError({exc.field or "non_field_errors": [exc.message], "code": exc.code}) from exc
         return Response(JobSerializer(job, context={"request": request}).data, status=status.HTTP_201_CREATED)

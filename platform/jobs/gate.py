@@ -1,33 +1,106 @@
 """The policy gate as the platform sees it: gather facts from the database and
 ask the policies library for a decision. Called before dispatch and again in the
-worker before generation and before release."""
+worker before generation, every few frames during it, and before release."""
 from __future__ import annotations
+
+from datetime import timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 from django.utils import timezone
 
+from consent.identity import nearest_protected, subject_distance
 from policies import Decision, evaluate, load_policy
+
+# Jobs that count against a consent's number of videos and a creator's rate limit.
+COUNTED = ("queued", "running", "succeeded")
 
 
 def current_policy():
     return load_policy(settings.VERITALK_POLICY_FILE) if settings.VERITALK_POLICY_FILE else load_policy()
 
 
-def gather_facts(*, creator, subject, face_count: int, purpose: str = "", now=None) -> tuple[dict, object]:
+class GateResult(NamedTuple):
+    decision: Decision
+    consent: object      # the consent the decision used (None when there is none)
+    facts: dict          # what it was decided on (no pixels, no embeddings)
+
+    def record_dict(self, stage: str) -> dict:
+        """What a job stores: the decision, the stage it was taken at, the consent it used."""
+        return {**self.decision.as_dict(), "stage": stage, "consent": self.consent.pk if self.consent else None}
+
+
+def _recent(creator, policy, before, exclude_job) -> dict:
+    """Per rate-limit window: the creator's accepted jobs and denied attempts before `before`."""
+    from .models import Job
+    out = {}
+    for params in policy.params_of("rate_limit"):
+        hours = params["window_hours"]
+        jobs = Job.objects.filter(creator=creator, created_at__gte=before - timedelta(hours=hours),
+                                  created_at__lt=before)
+        if exclude_job is not None:
+            jobs = jobs.exclude(pk=exclude_job)
+        out[str(hours)] = {"accepted": jobs.filter(status__in=COUNTED).count(),
+                           "denied": jobs.filter(status="denied").count()}
+    return out
+
+
+def _videos_used(consent, before, exclude_job) -> int:
+    jobs = consent.jobs.filter(status__in=COUNTED, created_at__lt=before)
+    return (jobs.exclude(pk=exclude_job) if exclude_job is not None else jobs).count()
+
+
+def gather_facts(*, creator, subject, face_count: int = 1, purpose: str = "", channel: str = "",
+                 face_embedding=None, photo_bytes: int = 0, audio_bytes: int = 0, audio_seconds: float = 0.0,
+                 now=None, since=None, exclude_job=None, consent=None, policy=None) -> tuple[dict, object]:
+    """Facts for the policy. `since` is the moment counted jobs must precede (the
+    job's own creation when a queued job is decided again, so the same job is
+    judged the same way); `consent` pins the consent a job was accepted under."""
     now = now or timezone.now()
-    consent = subject.active_consent(creator, now)
+    since = since or now
+    policy = policy or current_policy()
+    if consent is None:
+        consent = subject.consent_for(creator, purpose=purpose, channel=channel, now=now)
+    consent_facts = None
+    if consent is not None:
+        consent_facts = {**consent.policy_facts(), "videos_used": _videos_used(consent, since, exclude_job)}
     facts = {
         "now": now.isoformat(),
-        "creator": creator.policy_facts(),
-        "subject": {"id": subject.pk, "name": subject.display_name},
-        "consent": consent.policy_facts() if consent else None,
-        "photo": {"face_count": face_count},
-        "purpose": purpose,
+        "creator": {**creator.policy_facts(), "recent": _recent(creator, policy, since, exclude_job)},
+        "subject": {"id": subject.pk, "name": subject.display_name, "enrolled": subject.enrolled},
+        "consent": consent_facts,
+        "purpose": purpose or "",
+        "channel": channel or "",
+        "photo": {"face_count": face_count, "bytes": photo_bytes},
+        "audio": {"seconds": audio_seconds, "bytes": audio_bytes},
+        "identity": {"distance": subject_distance(subject, face_embedding)},
+        "protected": nearest_protected(face_embedding),
     }
     return facts, consent
 
 
-def decide(*, creator, subject, face_count: int, purpose: str = "") -> tuple[Decision, object]:
-    facts, consent = gather_facts(creator=creator, subject=subject, face_count=face_count, purpose=purpose)
-    decision = evaluate(facts, current_policy())
-    return decision, (consent if consent is not None and consent.is_active() else None)
+def decide(*, creator, subject, face_count: int = 1, purpose: str = "", **more) -> tuple[Decision, object]:
+    """The decision and the consent it may proceed under (None unless allowed)."""
+    result = decide_request(creator=creator, subject=subject, face_count=face_count, purpose=purpose, **more)
+    return result.decision, (result.consent if result.decision.allowed else None)
+
+
+def decide_request(**request) -> GateResult:
+    policy = current_policy()
+    facts, consent = gather_facts(policy=policy, **request)
+    return GateResult(evaluate(facts, policy), consent, facts)
+
+
+def decide_job(job) -> GateResult:
+    """Decide an existing job again, on its stored facts and the current state of
+    its creator, its consent, its subject's enrolment and the protected list (read
+    afresh: the job's cached relations would hide a revocation)."""
+    from django.contrib.auth import get_user_model
+
+    from consent.models import Consent, Subject
+    consent = Consent.objects.filter(pk=job.consent_id).first() if job.consent_id else None
+    return decide_request(creator=get_user_model().objects.get(pk=job.creator_id),
+                          subject=Subject.objects.get(pk=job.subject_id), face_count=job.face_count,
+                          purpose=job.purpose, channel=job.channel, face_embedding=job.face_embedding,
+                          photo_bytes=job.photo_bytes, audio_bytes=job.audio_bytes, audio_seconds=job.audio_seconds,
+                          since=job.created_at, exclude_job=job.pk, consent=consent)

@@ -11,7 +11,7 @@ from django.conf import settings
 from generation.audio import decode_audio, EXTENSIONS as AUDIO_EXTENSIONS
 from generation.controls import Controls
 from generation.errors import CorruptFile, FileTooLarge
-from generation.face import analyse_face
+from generation.face import analyse_face, face_embedding
 from generation.images import load_image, sniff_image
 
 
@@ -21,6 +21,7 @@ class ValidatedInputs:
     photo_ext: str
     photo_sha256: str
     face_box: list[float]
+    face_embedding: list[float]
     audio: bytes
     audio_ext: str
     audio_sha256: str
@@ -51,10 +52,14 @@ def validate_inputs(photo, audio, controls: dict | Controls | None) -> Validated
         controls = Controls.from_mapping(controls or {})
     max_pixels = settings.VERITALK_MAX_PHOTO_PIXELS
     photo_ext = sniff_image(photo_bytes, max_pixels=max_pixels)
-    face = analyse_face(load_image(photo_bytes, max_pixels=max_pixels))
+    rgb = load_image(photo_bytes, max_pixels=max_pixels)
+    face = analyse_face(rgb)
+    embedding = [round(float(v), 6) for v in face_embedding(rgb, face)]
+    del rgb  # the pixels are needed only for the face analysis
     decoded = decode_audio(audio_bytes, max_seconds=settings.VERITALK_MAX_AUDIO_SECONDS)
     return ValidatedInputs(
         photo=photo_bytes, photo_ext=photo_ext, photo_sha256=hashlib.sha256(photo_bytes).hexdigest(),
-        face_box=face.box.as_list(), audio=audio_bytes, audio_ext=AUDIO_EXTENSIONS[decoded.container],
+        face_box=face.box.as_list(), face_embedding=embedding, audio=audio_bytes,
+        audio_ext=AUDIO_EXTENSIONS[decoded.container],
         audio_sha256=hashlib.sha256(audio_bytes).hexdigest(), audio_seconds=round(decoded.duration, 3),
         controls=controls)

@@ -3,14 +3,19 @@ the API and the CLI."""
 from django import forms
 
 from consent.models import Subject
+from consent.services import subjects_for
+from jobs.gate import current_policy
 from generation.controls import EMOTIONS, SIZES
 
 
 class NewJobForm(forms.Form):
-    subject = forms.ModelChoiceField(queryset=Subject.objects.none(), help_text="The person shown in the photo.")
+    subject = forms.ModelChoiceField(queryset=Subject.objects.none(), help_text="The person shown in the photo.",
+                                     error_messages={"invalid_choice": "That subject is not one of your subjects."})
     photo = forms.FileField(help_text="A portrait with exactly one face (JPEG, PNG or WebP).")
     audio = forms.FileField(help_text="The voice track (wav, mp3, flac, m4a or ogg).")
-    purpose = forms.CharField(max_length=64, required=False, help_text="What the video is for.")
+    purpose = forms.ChoiceField(choices=(), help_text="What the video is for; the subject's consent must cover it.")
+    channel = forms.ChoiceField(choices=(), required=False,
+                                help_text="Where the video will be shown, if the subject's consent limits channels.")
     emotion = forms.ChoiceField(choices=[(e, e.capitalize()) for e in EMOTIONS], initial="neutral")
     expression_scale = forms.FloatField(min_value=0, max_value=2, initial=1.0, label="Expression scale")
     head_motion = forms.FloatField(min_value=0, max_value=2, initial=1.0, label="Head motion")
@@ -21,7 +26,12 @@ class NewJobForm(forms.Form):
 
     def __init__(self, *args, creator=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["subject"].queryset = Subject.objects.filter(created_by=creator).order_by("display_name")
+        self.fields["subject"].queryset = subjects_for(creator).order_by("display_name")
+        policy = current_policy()
+        self.fields["purpose"].choices = [("", "Choose a purpose")] + [
+            (p, p.capitalize()) for p in policy.param("allowed_purpose", "purposes", [])]
+        self.fields["channel"].choices = [("", "Not stated")] + [
+            (c, c.capitalize()) for c in policy.param("consent_in_scope", "channels", [])]
         for name, field in self.fields.items():
             if field.help_text:
                 field.widget.attrs["aria-describedby"] = f"{name}-help"

@@ -7,12 +7,12 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from audit.chain import record
-from consent.models import Subject
+from consent.services import subjects_for
 from generation.errors import InputError
 from jobs.models import Job
 from jobs.services import submit_job
@@ -24,18 +24,23 @@ MAX_VERIFY_BYTES = 500 * 1024 * 1024
 
 
 def _job_for(request, job_id) -> Job:
+    """The creator, the person depicted (their subject account), staff roles: others get 404."""
     job = get_object_or_404(Job.objects.select_related("subject", "creator"), pk=job_id)
     user = request.user
-    if job.creator_id != user.pk and not (user.is_staff or user.role in ("auditor", "moderator", "admin")):
+    depicted = job.subject.account_id is not None and job.subject.account_id == user.pk
+    if job.creator_id != user.pk and not depicted and not (
+            user.is_staff or user.role in ("auditor", "moderator", "admin")):
         raise Http404
     return job
 
 
 @login_required
 def dashboard(request):
+    if request.user.role == "subject":
+        return redirect("consent_portal:me")
     jobs = Job.objects.filter(creator=request.user).select_related("subject")[:50]
     subjects = []
-    for s in Subject.objects.filter(created_by=request.user).order_by("display_name"):
+    for s in subjects_for(request.user).order_by("display_name"):
         consent = s.active_consent(request.user)
         subjects.append({"subject": s, "consent": consent, "active": bool(consent and consent.is_active())})
     return render(request, "portal/dashboard.html", {"jobs": jobs, "subjects": subjects})
@@ -49,7 +54,8 @@ def new_job(request):
         try:
             job = submit_job(creator=request.user, subject=form.cleaned_data["subject"],
                              photo=form.cleaned_data["photo"], audio=form.cleaned_data["audio"],
-                             controls=form.controls(), purpose=form.cleaned_data["purpose"])
+                             controls=form.controls(), purpose=form.cleaned_data["purpose"],
+                             channel=form.cleaned_data["channel"])
         except InputError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
@@ -77,6 +83,11 @@ def job_output(request, job_id):
     path = Path(job.output.path)
     if not path.is_file():
         raise Http404
+    entry = getattr(job, "registry_entry", None)
+    if entry is not None and entry.revoked and job.subject.account_id != request.user.pk:
+        # The subject revoked consent: the creator no longer gets the file (the subject still may).
+        return HttpResponse("The person in this video revoked their consent; it is no longer available.",
+                            status=410, content_type="text/plain; charset=utf-8")
     download = request.GET.get("download") == "1"
     return FileResponse(open(path, "rb"), content_type="video/mp4", as_attachment=download,
                         filename=f"veritalk-{job.pk}.mp4")

@@ -36,3 +36,21 @@ def trust_anchor() -> bytes | None:
 
 def verify_path(path) -> dict:
     return verify_file(path, trust_anchor_pem=trust_anchor(), lookup=lookup)
+
+
+def revoke_outputs(consent, *, actor=None) -> list[RegistryEntry]:
+    """Mark every output made under `consent` as revoked (verify then says so).
+    Reserved entries are marked too: a job between its last check and its release
+    is then registered as revoked, never as authentic."""
+    from django.utils import timezone
+
+    from audit.chain import record
+    entries = list(RegistryEntry.objects.select_for_update().filter(
+        job__consent=consent, revoked=False, state__in=(RegistryEntry.State.ISSUED, RegistryEntry.State.RESERVED)))
+    now = timezone.now()
+    for entry in entries:
+        entry.revoked, entry.revoked_at = True, now
+        entry.save(update_fields=["revoked", "revoked_at"])
+        record("registry.revoked", actor=actor, target=entry, data={"job": str(entry.job_id), "consent": consent.pk,
+                                                                    "state": entry.state})
+    return entries

@@ -5,10 +5,16 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 from rest_framework.routers import DefaultRouter
 
+from consent.api import GrantViewSet, InvitationViewSet, RevocationViewSet, SubjectViewSet, VettingViewSet
 from jobs.api import JobViewSet
 
 router = DefaultRouter()
 router.register("jobs", JobViewSet, basename="job")
+router.register("invitations", InvitationViewSet, basename="invitation")
+router.register("subjects", SubjectViewSet, basename="subject")
+router.register("grants", GrantViewSet, basename="grant")
+router.register("revocations", RevocationViewSet, basename="revocation")
+router.register("vetting", VettingViewSet, basename="vetting")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -17,5 +23,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema", permission_classes=[AllowAny]), name="api-docs"),
     path("api/", include(router.urls)),
+    path("", include("portal.consent_urls")),
     path("", include("portal.urls")),
 ]

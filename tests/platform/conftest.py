@@ -8,7 +8,6 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-from consent.models import Subject
 from consent.services import grant_consent
 from provenance.signing import mint_platform_chain
 
@@ -43,8 +42,31 @@ def creator(make_user):
 
 
 @pytest.fixture
-def subject(creator):
-    return Subject.objects.create(display_name="Bea", created_by=creator)
+def subject(creator, portrait, faces):
+    """Bea, enrolled from the portrait the tests generate from (so the identity check passes);
+    the embedding is computed once per session (tests/platform/test_enrolment.py covers enrolling)."""
+    from django.utils import timezone
+
+    from consent.models import Subject
+    embedding = faces(portrait.stem)
+    return Subject.objects.create(display_name="Bea", created_by=creator, face_embedding=embedding,
+                                  enrolment_embeddings=[embedding], enrolled_at=timezone.now())
+
+
+@pytest.fixture(scope="session")
+def faces():
+    """Embeddings of corpus photos by name ("obama_1"), computed once per session, for tests
+    whose subject is not the enrolment itself."""
+    from consent.identity import embed_photo
+    from tests.conftest import CORPUS, corpus_file
+    cache = {}
+
+    def get(name: str) -> list[float]:
+        if name not in cache:
+            found = sorted(CORPUS.glob(f"photos/{name}.*"))
+            cache[name] = embed_photo(corpus_file(f"photos/{found[0].name if found else name}").read_bytes())
+        return cache[name]
+    return get
 
 
 @pytest.fixture

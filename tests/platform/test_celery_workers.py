@@ -34,7 +34,8 @@ def current(app):
 
 def submit_and_wait(subject, photo, audio):
     with open(photo, "rb") as p, open(audio, "rb") as a:
-        job = submit_job(creator=subject.created_by, subject=subject, photo=p, audio=a, controls={"size": 256})
+        job = submit_job(creator=subject.created_by, subject=subject, photo=p, audio=a, controls={"size": 256},
+                         purpose="test")
     return wait_for_job(job.pk, timeout=120)
 
 

@@ -67,7 +67,8 @@ def test_consenting_subject_gets_a_registered_video(consenting_subject, portrait
     out_file = tmp_path / "out.mp4"
     rc, out, err = run_command("generate", "--creator", "ana", "--subject", str(consenting_subject.pk),
                                "--photo", str(portrait), "--audio", str(corpus_file("audio/sr_english_en.wav")),
-                               "--out", str(out_file), "--size", "256", "--emotion", "happy", "--json")
+                               "--out", str(out_file), "--size", "256", "--emotion", "happy", "--purpose", "test",
+                               "--json")
     result = json.loads(out)
     assert rc == 0, err
     assert result["status"] == "succeeded" and result["decision"]["allowed"]

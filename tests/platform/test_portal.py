@@ -19,7 +19,7 @@ def client_as(client):
 
 def upload(client, subject, photo, audio, **controls):
     data = {"subject": subject.pk, "emotion": "neutral", "expression_scale": 1, "head_motion": 1, "gaze": "0,0",
-            "blink_rate": 15, "seed": 0, "size": 256, "purpose": "", **controls}
+            "blink_rate": 15, "seed": 0, "size": 256, "purpose": "test", **controls}
     with open(photo, "rb") as p, open(audio, "rb") as a:
         data.update(photo=p, audio=a)
         return client.post(reverse("portal:new_job"), data)

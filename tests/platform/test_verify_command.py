@@ -13,7 +13,7 @@ from tests.platform.conftest import run_command
 def output(db, tmp_path, consenting_subject, portrait):
     rc, out, err = run_command("generate", "--creator", "ana", "--subject", "Bea", "--photo", str(portrait),
                                "--audio", str(corpus_file("audio/vctk_p240_en.mp3")), "--out",
-                               str(tmp_path / "out.mp4"), "--json")
+                               str(tmp_path / "out.mp4"), "--purpose", "test", "--json")
     assert rc == 0, err
     return json.loads(out)
 

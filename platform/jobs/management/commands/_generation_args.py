@@ -11,6 +11,7 @@ def add_control_arguments(parser):
     g.add_argument("--seed", type=int, help="same inputs and seed give the same frames")
     g.add_argument("--size", type=int, help="output width and height in pixels; default 512")
     parser.add_argument("--purpose", default="", help="what the video is for (checked against the consent)")
+    parser.add_argument("--channel", default="", help="where the video will be shown (checked against the consent)")
     parser.add_argument("--worker", choices=("auto", "embedded", "external"), default="auto",
                         help="auto: run an in-process worker when the broker is the embedded default")
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds to wait for the job")

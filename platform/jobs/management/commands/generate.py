@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from consent.models import Subject
+from consent.services import subjects_for
 from generation.errors import InputError
 from jobs.services import submit_job
 from jobs.worker import broker_is_embedded, embedded_worker, wait_for_job
@@ -21,7 +22,7 @@ EXIT_FAILED, EXIT_REJECTED, EXIT_DENIED = 1, 2, 3
 
 
 def find_subject(creator, ref: str) -> Subject:
-    subjects = Subject.objects.filter(created_by=creator)
+    subjects = subjects_for(creator)  # registered by the creator or who accepted their invitation
     found = subjects.filter(pk=int(ref)).first() if ref.isdigit() else None
     found = found or subjects.filter(display_name=ref).first()
     if found is None:
@@ -30,14 +31,15 @@ def find_subject(creator, ref: str) -> Subject:
 
 
 def run_generation(*, creator, subject, photo: Path, audio: Path, out: Path | None, controls: dict,
-                   purpose: str, worker: str, timeout: float) -> dict:
+                   purpose: str, worker: str, timeout: float, channel: str = "") -> dict:
     """Submit, wait, copy the output to `out`; the JSON object of `generate --json`."""
     started = time.monotonic()
     for p in (photo, audio):
         if not p.is_file():
             raise InputError(f"no such file: {p}", field="photo" if p is photo else "audio")
     with open(photo, "rb") as ph, open(audio, "rb") as au:
-        job = submit_job(creator=creator, subject=subject, photo=ph, audio=au, controls=controls, purpose=purpose)
+        job = submit_job(creator=creator, subject=subject, photo=ph, audio=au, controls=controls, purpose=purpose,
+                         channel=channel)
     if not job.is_final:
         use_embedded = worker == "embedded" or (worker == "auto" and broker_is_embedded())
         with embedded_worker() if use_embedded else contextlib.nullcontext():
@@ -81,7 +83,7 @@ class Command(BaseCommand):
         try:
             result = run_generation(creator=creator, subject=subject, photo=opts["photo"], audio=opts["audio"],
                                     out=opts["out"], controls=controls_from_options(opts), purpose=opts["purpose"],
-                                    worker=opts["worker"], timeout=opts["timeout"])
+                                    worker=opts["worker"], timeout=opts["timeout"], channel=opts["channel"])
         except InputError as exc:
             if opts["json"]:
                 self.stdout.write(json.dumps({"job": None, "status": "rejected", "error": exc.as_dict(),

@@ -1,0 +1,39 @@
+"""The protected-person list, kept by admins: faces that are refused unless an
+elevated, verified consent covers the job. Photos are reduced to embeddings."""
+from __future__ import annotations
+
+from django.db import transaction
+
+from audit.chain import record
+
+from .identity import embed_photo
+from .models import ProtectedPerson
+from .services import ConsentError
+
+
+def _require_admin(user):
+    if not (getattr(user, "role", None) == "admin" or getattr(user, "is_superuser", False)):
+        raise ConsentError("only an admin can change the protected-person list", code="forbidden")
+
+
+@transaction.atomic
+def protect_person(*, name: str, photos: list[bytes], by, note: str = "") -> ProtectedPerson:
+    _require_admin(by)
+    if not name.strip() or not photos:
+        raise ConsentError("a protected person needs a name and at least one photo")
+    embeddings = [embed_photo(p) for p in photos]
+    person = ProtectedPerson.objects.create(name=name.strip(), embeddings=embeddings, note=note, added_by=by)
+    record("protected.added", actor=by, target=person, data={"name": person.name, "photos": len(photos),
+                                                              "note": note})
+    return person
+
+
+@transaction.atomic
+def unprotect_person(person: ProtectedPerson, *, by, note: str) -> ProtectedPerson:
+    _require_admin(by)
+    if not note.strip():
+        raise ConsentError("say why the person is removed from the list", field="note")
+    person.active = False
+    person.save(update_fields=["active"])
+    record("protected.removed", actor=by, target=person, data={"name": person.name, "note": note})
+    return person
