@@ -6,6 +6,7 @@ from django.db import transaction
 
 from audit.chain import record
 
+from .dispatch import dispatch
 from .gate import decide
 from .inputs import validate_inputs
 from .models import Job
@@ -33,8 +34,7 @@ def submit_job(*, creator, subject, photo, audio, controls=None, purpose: str = 
                          "photo_sha256": inputs.photo_sha256, "audio_sha256": inputs.audio_sha256})
             record("policy.decision", actor=creator, target=job, data=decision.as_dict())
             if decision.allowed:
-                from .tasks import generate_job
-                transaction.on_commit(lambda: generate_job.delay(str(job.pk)))
+                transaction.on_commit(lambda: dispatch(job))
     except BaseException:
         for f in (job.photo, job.audio):  # the rows rolled back: remove the files written with them
             if f:

@@ -1,5 +1,6 @@
 """Real Celery workers (celery.contrib.testing) from request to verified output:
 one on the Redis server at 127.0.0.1:6379, one on the embedded filesystem broker."""
+import uuid
 from contextlib import contextmanager
 
 import pytest
@@ -12,7 +13,7 @@ from registry.models import RegistryEntry
 from tests.platform.conftest import queued_messages
 from veritalk.celery import app as default_app
 
-REDIS_URL = "redis://127.0.0.1:6379/15"
+REDIS_URL = "redis://127.0.0.1:6379/13"
 
 
 def redis_available() -> bool:
@@ -48,16 +49,16 @@ def assert_verified(job):
 
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
-def test_redis_worker_from_request_to_verified_output(consenting_subject, portrait, short_speech):
+def test_redis_worker_from_request_to_verified_output(consenting_subject, portrait, short_speech, settings):
     if not redis_available():
         pytest.skip("no Redis server on 127.0.0.1:6379")
-    import redis
-    redis.Redis.from_url(REDIS_URL).flushdb()
+    # A queue of its own: other test runs may share this Redis server.
+    queue = settings.VERITALK_GENERATION_QUEUE = f"generation-test-{uuid.uuid4().hex[:8]}"
     app = Celery("veritalk-redis-test", set_as_current=False)
     app.config_from_object("django.conf:settings", namespace="CELERY")
-    app.conf.update(broker_url=REDIS_URL, broker_transport_options={}, task_default_queue="generation",
+    app.conf.update(broker_url=REDIS_URL, broker_transport_options={}, task_default_queue=queue,
                     imports=["jobs.tasks"])
-    with current(app), start_worker(app, pool="solo", perform_ping_check=False, queues=["generation"]):
+    with current(app), start_worker(app, pool="solo", perform_ping_check=False, queues=[queue]):
         job = submit_and_wait(consenting_subject, portrait, short_speech)
     assert_verified(job)
     assert queued_messages() == []  # nothing went through the embedded broker
