@@ -7,7 +7,7 @@ TORCH  := torch==2.13.0
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: demo test test-sqlite test-postgres serve bench migrate signing clean-var
+.PHONY: demo test serve prod bench bench-load migrate signing
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -39,7 +39,23 @@ serve: migrate signing
 	@echo "portal on http://$(HOST):$(PORT)/ ; Ctrl-C stops the portal and the worker"
 	@trap 'kill 0' INT TERM EXIT; \
 	$(PY) manage.py runworker --loglevel WARNING & \
-	$(PY) manage.py runserver --insecure $(HOST):$(PORT)
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+# Production mode: PostgreSQL, Redis or RabbitMQ, gunicorn, workers on named queues.
+# Needs VERITALK_ENV=production, DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS, DATABASE_URL and
+# CELERY_BROKER_URL in the environment or in .env (see README). FORMATION picks how many of
+# each process run, e.g. FORMATION="web=1,generation=2,detection=1,gpu=0,beat=1".
+FORMATION ?= web=1,generation=2,detection=1,gpu=0,beat=1
+prod: $(VENV)/.deps
+	$(PY) manage.py check --deploy --fail-level WARNING
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput -v 0
+	$(PY) manage.py init_signing --if-missing
+	$(VENV)/bin/honcho start -f Procfile -c $(FORMATION)
 
 bench: $(VENV)/.deps
 	$(PY) -m bench.generation --json
+
+bench-load: $(VENV)/.dev
+	$(PIP) install --quiet 'locust>=2.30,<3'
+	$(PY) -m bench.load --json

@@ -68,6 +68,11 @@ def _models():
     }
 
 
+def warm_up() -> None:
+    """Load the dlib models now (e.g. in a server before it forks its workers)."""
+    _models()
+
+
 def _resized(rgb: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
     h, w = rgb.shape[:2]
     scale = min(1.0, max_side / max(h, w))

@@ -2,10 +2,9 @@
 account with a note; vetting and unvetting are audited."""
 from __future__ import annotations
 
-from django.db import transaction
 from django.utils import timezone
 
-from audit.chain import record
+from audit.chain import atomic as audit_atomic, record
 
 
 class VettingError(ValueError):
@@ -19,7 +18,7 @@ def can_moderate(user) -> bool:
                 and (getattr(user, "role", None) in ("admin", "moderator") or user.is_superuser))
 
 
-@transaction.atomic
+@audit_atomic()
 def set_vetted(user, *, by, vetted: bool, note: str):
     if not can_moderate(by):
         raise VettingError("only an admin or moderator can vet creators", code="forbidden")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+from contextlib import contextmanager
 import hmac
 import json
 from dataclasses import dataclass
@@ -34,6 +35,31 @@ def _actor_name(actor) -> str:
     return getattr(actor, "username", None) or str(actor)
 
 
+AUDIT_LOCK_KEY = 0x5645_5249_4C4F_47  # "VERILOG": the advisory lock that orders audit writers
+
+
+def lock() -> None:
+    """Take the audit log's lock for the rest of the transaction (PostgreSQL; SQLite
+    transactions already start with the database's write lock)."""
+    conn = transaction.get_connection()
+    if conn.vendor == "postgresql" and conn.in_atomic_block:
+        with conn.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_LOCK_KEY])
+
+
+@contextmanager
+def atomic():
+    """transaction.atomic() whose first act is to take the audit log's lock.
+
+    Every transaction that writes the log must take that lock before any row lock:
+    with one lock order there is no deadlock between, say, a revocation (consent row,
+    then the log) and a job submission (the log, then the consent row's foreign-key
+    check at commit). Use it for every transaction that records audit events."""
+    with transaction.atomic():
+        lock()
+        yield
+
+
 def record(action: str, *, actor=None, target=None, data: dict | None = None) -> AuditEvent:
     """Append one event. `target` is a model instance (its class name and pk are kept)."""
     target_type = type(target).__name__.lower() if target is not None else ""
@@ -41,7 +67,7 @@ def record(action: str, *, actor=None, target=None, data: dict | None = None) ->
     data = json.loads(json.dumps(data or {}, default=str))
     for attempt in range(8):
         try:
-            with transaction.atomic():
+            with atomic():
                 last = AuditEvent.objects.select_for_update().order_by("-seq").first()
                 seq = last.seq + 1 if last else 1
                 prev = last.hash if last else GENESIS

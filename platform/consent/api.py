@@ -181,6 +181,7 @@ class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
     """Creators invite people (a one-time link, or an existing subject account);
     subjects see the invitations sent to them and accept them."""
     serializer_class = InvitationSerializer
+    queryset = Invitation.objects.none()  # typed for the schema; get_queryset() scopes to the user
     parser_classes = [JSONParser, FormParser, MultiPartParser]
 
     def get_queryset(self):
@@ -239,6 +240,7 @@ class SubjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     """Creators see the subjects they may work with; a subject sees their own record,
     enrols their face and sees the videos made of them."""
     serializer_class = SubjectSerializer
+    queryset = Subject.objects.none()  # typed for the schema; get_queryset() scopes to the user
 
     def get_queryset(self):
         user = self.request.user
@@ -278,6 +280,7 @@ class GrantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
     """Consents: a subject grants a scoped consent to a creator who invited them;
     creators see the consents they received; moderators verify elevated consents."""
     serializer_class = ConsentSerializer
+    queryset = Consent.objects.none()  # typed for the schema; get_queryset() scopes to the user
     parser_classes = [JSONParser, FormParser, MultiPartParser]
 
     def get_queryset(self):

@@ -8,10 +8,9 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from django.db import transaction
 from django.utils import timezone
 
-from audit.chain import record
+from audit.chain import atomic as audit_atomic, record
 
 from .models import Invitation, Subject
 from .services import ConsentError
@@ -34,7 +33,7 @@ def create_invitation(*, creator, display_name: str, invitee=None, message: str 
     if invitee is not None and invitee.role != "subject":
         raise ConsentError(f"'{invitee.username}' is not a subject account", field="invitee")
     token = secrets.token_urlsafe(32)
-    with transaction.atomic():
+    with audit_atomic():
         inv = Invitation.objects.create(creator=creator, display_name=display_name[:120], invitee=invitee,
                                         message=message, token_sha256=token_digest(token),
                                         expires_at=timezone.now() + timedelta(days=days))
@@ -63,7 +62,7 @@ def _refusal(account, inv: Invitation) -> tuple[str, str] | None:
 def accept_invitation(*, account, invitation: Invitation) -> Subject:
     """Link `account` (a subject account) to the inviting creator. A used, expired or
     someone else's invitation is refused, and the refusal is audited."""
-    with transaction.atomic():
+    with audit_atomic():
         inv = Invitation.objects.select_for_update().select_related("creator").get(pk=invitation.pk)
         problem = _refusal(account, inv)
         if problem is None:

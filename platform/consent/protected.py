@@ -2,9 +2,8 @@
 elevated, verified consent covers the job. Photos are reduced to embeddings."""
 from __future__ import annotations
 
-from django.db import transaction
 
-from audit.chain import record
+from audit.chain import atomic as audit_atomic, record
 
 from .identity import embed_photo
 from .models import ProtectedPerson
@@ -16,7 +15,7 @@ def _require_admin(user):
         raise ConsentError("only an admin can change the protected-person list", code="forbidden")
 
 
-@transaction.atomic
+@audit_atomic()
 def protect_person(*, name: str, photos: list[bytes], by, note: str = "") -> ProtectedPerson:
     _require_admin(by)
     if not name.strip() or not photos:
@@ -28,7 +27,7 @@ def protect_person(*, name: str, photos: list[bytes], by, note: str = "") -> Pro
     return person
 
 
-@transaction.atomic
+@audit_atomic()
 def unprotect_person(person: ProtectedPerson, *, by, note: str) -> ProtectedPerson:
     _require_admin(by)
     if not note.strip():

@@ -10,10 +10,9 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from django.db import transaction
 from django.utils import timezone
 
-from audit.chain import record
+from audit.chain import atomic as audit_atomic, record
 from generation.errors import InputError
 
 from .identity import centroid, distance, embed_photo, max_pairwise_distance
@@ -42,7 +41,7 @@ def identity_threshold() -> float:
     return float(_policy().param("identity_match", "max_distance"))
 
 
-@transaction.atomic
+@audit_atomic()
 def enrol_subject(*, creator, display_name: str, photo_bytes: bytes, account=None) -> Subject:
     """Create a subject from one portrait: the face embedding is kept, the photo is not."""
     embedding = embed_photo(photo_bytes)
@@ -77,7 +76,7 @@ def enrol_selfies(*, account, selfies: list[bytes]) -> Subject:
             raise ConsentError("this face is already enrolled by another account; contact support if it is yours",
                                code="face_taken", field="selfies")
     digest = hashlib.sha256(b"".join(hashlib.sha256(s).digest() for s in selfies)).hexdigest()
-    with transaction.atomic():
+    with audit_atomic():
         subject.face_embedding, subject.enrolment_embeddings = mean, embeddings
         subject.enrolment_sha256, subject.enrolled_at = digest, timezone.now()
         subject.save(update_fields=["face_embedding", "enrolment_embeddings", "enrolment_sha256", "enrolled_at"])
@@ -86,7 +85,7 @@ def enrol_selfies(*, account, selfies: list[bytes]) -> Subject:
     return subject
 
 
-@transaction.atomic
+@audit_atomic()
 def grant_consent(*, subject: Subject, creator, actor=None, purposes=(), statement: str = "",
                   expires_at=None, starts_at=None, channels=(), max_videos: int | None = None) -> Consent:
     consent = Consent.objects.create(subject=subject, creator=creator, purposes=list(purposes), statement=statement,
@@ -162,7 +161,7 @@ def revoke_consent(consent: Consent, *, actor=None, reason: str = "") -> Consent
     outputs are marked revoked in the registry."""
     from jobs.services import cancel_queued_jobs
     from registry.services import revoke_outputs
-    with transaction.atomic():
+    with audit_atomic():
         consent = Consent.objects.select_for_update().get(pk=consent.pk)
         if consent.revoked_at is None:
             consent.revoked_at = timezone.now()
@@ -174,7 +173,7 @@ def revoke_consent(consent: Consent, *, actor=None, reason: str = "") -> Consent
     return consent
 
 
-@transaction.atomic
+@audit_atomic()
 def elevate_consent(consent: Consent, *, by, note: str) -> Consent:
     """An admin or moderator marks a consent as verified outside the platform (for
     example the office of a public official confirmed it): faces on the protected

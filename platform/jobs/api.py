@@ -62,6 +62,7 @@ class JobCreateSerializer(serializers.Serializer):
 class JobViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """A creator's generation jobs."""
     serializer_class = JobSerializer
+    queryset = Job.objects.none()  # typed for the schema; get_queryset() scopes to the user
     parser_classes = [MultiPartParser, FormParser]
 
     def get_queryset(self):

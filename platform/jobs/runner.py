@@ -1,19 +1,28 @@
-"""Running one job in a worker: gate again, generate through the watermark
-stage, sign, release under the final name, record in the registry."""
+"""Running one job in a worker: gate again, generate through the watermark stage,
+sign, release under the final name, record in the registry.
+
+Exactly once: a worker takes a time-limited lease on the job and renews it as
+frames are made; only the lease holder may release an output, inside the same
+transaction that issues the registry entry. A worker that dies loses its lease and
+the job is taken over (see jobs.dispatch.reap); a duplicate message finds the job
+held or done and returns."""
 from __future__ import annotations
 
 import logging
 import os
+import time
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
 
-from audit.chain import record
+from audit.chain import atomic as audit_atomic, record
+from generation.controls import Controls
 from generation.errors import InputError
 from generation.pipeline import Cancelled, generate_video
-from generation.controls import Controls
 from provenance.manifest import build_manifest, read_manifest, sign_file
 from provenance.signing import load_signing_material
 from provenance.verify import sha256_file
@@ -27,10 +36,20 @@ from .models import Job
 
 log = logging.getLogger(__name__)
 OUTPUT_NAME = "output.mp4"
+# Infrastructure faults worth a retry; anything else ends the job as failed.
+TRANSIENT_ERRORS = (OperationalError, InterfaceError, BrokerError, ConnectionError, TimeoutError)
+
+
+class LeaseLost(Exception):
+    """Another worker took the job over (this one stalled past its lease)."""
 
 
 def _job_dir(job: Job) -> Path:
     return Path(settings.MEDIA_ROOT) / "jobs" / str(job.pk)
+
+
+def _lease_until():
+    return timezone.now() + timedelta(seconds=settings.VERITALK_JOB_LEASE_SECONDS)
 
 
 class _Refused(Exception):
@@ -43,16 +62,20 @@ class _Refused(Exception):
 
 def _deny(job: Job, gate, stage: str) -> Job:
     """A final refusal: the decision is kept, the uploaded photo and voice are not."""
-    for f in (job.photo, job.audio):
-        if f:
-            f.storage.delete(f.name)
-    job.photo.name = job.audio.name = ""
-    job.status = Job.Status.DENIED
-    job.decision = gate.record_dict(stage)
-    job.finished_at = timezone.now()
-    job.save(update_fields=["status", "decision", "finished_at", "photo", "audio"])
-    record("policy.decision", target=job, data={**gate.record_dict(stage), "facts": gate.facts})
-    record("job.denied", target=job, data={"stage": stage, "reasons": gate.decision.reasons})
+    with audit_atomic():
+        job.status = Job.Status.DENIED
+        job.decision = gate.record_dict(stage)
+        job.finished_at = timezone.now()
+        job.lease_owner, job.lease_expires_at = "", None
+        uploads = [f.name for f in (job.photo, job.audio) if f]
+        job.photo.name = job.audio.name = ""
+        job.save(update_fields=["status", "decision", "finished_at", "photo", "audio", "lease_owner",
+                                "lease_expires_at"])
+        record("policy.decision", target=job, data={**gate.record_dict(stage), "facts": gate.facts})
+        record("job.denied", target=job, data={"stage": stage, "reasons": gate.decision.reasons})
+    storage = job.photo.storage
+    for name in uploads:  # after the commit: the refusal is recorded before the files go
+        storage.delete(name)
     return job
 
 
@@ -61,36 +84,64 @@ def _allowed(job: Job, gate, stage: str) -> None:
     record("policy.decision", target=job, data={**gate.record_dict(stage), "facts": gate.facts})
 
 
-def _start(job_id: str) -> tuple[Job | None, RegistryEntry | None]:
-    with transaction.atomic():
+def _start(job_id: str, owner: str) -> tuple[Job | None, RegistryEntry | None]:
+    """Take the job's lease, or return (None, None) when it is done or held by a live worker."""
+    with audit_atomic():
         job = Job.objects.select_for_update().select_related("creator", "subject").get(pk=job_id)
         if job.status not in (Job.Status.QUEUED, Job.Status.RUNNING):
-            return None, None  # already final: a redelivered message does nothing
+            return None, None
+        if job.status == Job.Status.RUNNING and job.lease_expires_at and job.lease_expires_at > timezone.now():
+            return None, None  # a live worker holds it: this is a duplicate delivery
         gate = decide_job(job)
         if not gate.decision.allowed:
             _deny(job, gate, "before generation")
             return None, None
-        job.status, job.started_at, job.consent = Job.Status.RUNNING, timezone.now(), gate.consent
+        previous = job.lease_owner
+        job.status, job.consent = Job.Status.RUNNING, gate.consent
         _allowed(job, gate, "before generation")
-        job.save(update_fields=["status", "started_at", "consent", "decision"])
+        job.started_at = job.started_at or timezone.now()
+        job.attempts += 1
+        job.lease_owner, job.lease_expires_at = owner, _lease_until()
+        job.progress_done = 0
+        job.save(update_fields=["status", "consent", "decision", "started_at", "attempts", "lease_owner",
+                                "lease_expires_at", "progress_done"])
         entry, _ = RegistryEntry.objects.get_or_create(job=job)
         if entry.state != RegistryEntry.State.RESERVED:
             entry.state = RegistryEntry.State.RESERVED
             entry.save(update_fields=["state"])
-        record("job.started", target=job, data={"registry_id": entry.pk})
+        if job.attempts == 1:
+            record("job.started", target=job, data={"registry_id": entry.pk, "worker": owner})
+        else:
+            record("job.resumed", target=job, data={"registry_id": entry.pk, "worker": owner,
+                                                    "previous_worker": previous, "attempt": job.attempts})
     return job, entry
 
 
-def run_job(job_id: str) -> Job:
-    job, entry = _start(job_id)
+class _Heartbeat:
+    """Reports progress (the pipeline calls it every few frames) and renews the lease
+    with the same write; raises LeaseLost once another worker holds the job."""
+
+    def __init__(self, job: Job, owner: str):
+        self.job, self.owner = job, owner
+
+    def __call__(self, done: int, total: int) -> None:
+        held = Job.objects.filter(pk=self.job.pk, lease_owner=self.owner, status=Job.Status.RUNNING).update(
+            progress_done=done, progress_total=total, lease_expires_at=_lease_until())
+        if not held:
+            raise LeaseLost(f"job {self.job.pk} was taken over by another worker")
+
+
+def run_job(job_id: str, owner: str | None = None) -> Job:
+    owner = owner or f"inline:{os.getpid()}:{time.monotonic_ns()}"
+    job, entry = _start(job_id, owner)
     if job is None:
         return Job.objects.get(pk=job_id)
     folder = _job_dir(job)
-    rendered, signed = folder / "output.partial.mp4", folder / "output.signed.partial.mp4"
+    token = owner.rsplit(":", 1)[-1]
+    rendered = folder / f"output.{token}.partial.mp4"
+    signed = folder / f"output.{token}.signed.partial.mp4"
     final = folder / OUTPUT_NAME
-
-    def progress(done: int, total: int) -> None:
-        Job.objects.filter(pk=job.pk).update(progress_done=done, progress_total=total)
+    heartbeat = _Heartbeat(job, owner)
 
     def should_stop() -> bool:
         return not decide_job(job).decision.allowed
@@ -98,12 +149,13 @@ def run_job(job_id: str) -> Job:
     try:
         marker = VideoWatermarker(entry.pk)
         result = generate_video(job.photo.path, job.audio.path, rendered, marker=marker,
-                                controls=Controls.from_mapping(job.controls), progress=progress,
+                                controls=Controls.from_mapping(job.controls), progress=heartbeat,
                                 should_stop=should_stop, max_audio_seconds=settings.VERITALK_MAX_AUDIO_SECONDS)
         gate = decide_job(job)
         decision, consent = gate.decision, gate.consent
         if not decision.allowed:  # consent changed while we rendered: nothing is released
-            _discard(entry, rendered, signed)
+            _discard(rendered, signed)
+            _void(entry)
             return _deny(job, gate, "before release")
         _allowed(job, gate, "before release")
         manifest = build_manifest(
@@ -115,14 +167,19 @@ def run_job(job_id: str) -> Job:
         rendered.unlink(missing_ok=True)
         sha = sha256_file(signed)
         stored_manifest = read_manifest(signed, trust_anchor_pem=trust_anchor()).manifest
-        with transaction.atomic():
+        with audit_atomic():
+            current = Job.objects.select_for_update().get(pk=job.pk)
+            if current.status != Job.Status.RUNNING or current.lease_owner != owner:
+                raise LeaseLost(f"job {job.pk} was taken over before release")
             # With the consent row locked, a revocation commits either before this check
             # (nothing is released) or after the release (and marks the entry revoked).
-            Consent.objects.select_for_update().filter(pk=job.consent_id).first()
+            Consent.objects.select_for_update(no_key=True).filter(pk=job.consent_id).first()
             last = decide_job(job)
             if not last.decision.allowed:
                 raise _Refused(last)
-            os.replace(signed, final)  # the complete, signed file appears under its final name at once
+            # The complete, signed file appears under its final name at once, by the lease holder only.
+            os.replace(signed, final)
+            _discard(*folder.glob("*.partial.mp4"))  # leftovers of attempts by workers that died
             entry.state, entry.issued_at = RegistryEntry.State.ISSUED, timezone.now()
             entry.watermark_payload, entry.watermark_codec = marker.payload, CODEC_NAME
             entry.output_sha256, entry.manifest = sha, stored_manifest
@@ -133,30 +190,55 @@ def run_job(job_id: str) -> Job:
             job.verification = verify_path(final)  # sees the entry above: same transaction
             job.status, job.finished_at = Job.Status.SUCCEEDED, timezone.now()
             job.progress_done = job.progress_total = result.frames
+            job.lease_owner, job.lease_expires_at = "", None
             job.save()
             record("registry.issued", target=entry, data={"job": str(job.pk), "sha256": sha,
                                                           "watermark": marker.payload})
             record("job.succeeded", target=job, data={"frames": result.frames, "seconds": round(result.seconds, 2),
-                                                      "verdict": job.verification["verdict"]})
+                                                      "verdict": job.verification["verdict"],
+                                                      "attempt": job.attempts})
         return job
     except _Refused as refused:
-        _discard(entry, rendered, signed, final)
+        _discard(rendered, signed)
+        _void(entry)
         return _deny(job, refused.gate, "at release")
+    except LeaseLost:
+        _discard(rendered, signed)
+        log.warning("job %s: lease lost, leaving it to its new owner", job.pk)
+        return Job.objects.get(pk=job.pk)
+    except TRANSIENT_ERRORS:
+        _discard(rendered, signed, *_unreleased(job, final))
+        raise  # the task retries; the lease lapses meanwhile
     except Cancelled:
-        _discard(entry, rendered, signed)
+        _discard(rendered, signed)
+        _void(entry)
         return _deny(job, decide_job(job), "during generation")
-    except Exception as exc:  # noqa: BLE001 - every failure ends the job in a final, explained state
+    except Exception as exc:  # noqa: BLE001 - every other failure ends the job in a final, explained state
         log.exception("job %s failed", job.pk)
-        _discard(entry, rendered, signed, final)
+        _discard(rendered, signed, *_unreleased(job, final))
+        _void(entry)
         error = exc.as_dict() if isinstance(exc, InputError) else {"code": "internal_error", "message": str(exc)}
         job.status, job.error, job.finished_at = Job.Status.FAILED, error, timezone.now()
-        job.save(update_fields=["status", "error", "finished_at"])
+        job.lease_owner, job.lease_expires_at = "", None
+        job.save(update_fields=["status", "error", "finished_at", "lease_owner", "lease_expires_at"])
         record("job.failed", target=job, data=error)
         return job
 
 
-def _discard(entry: RegistryEntry, *paths: Path) -> None:
+def _unreleased(job: Job, final: Path) -> list[Path]:
+    """The final file, if it was renamed into place but its release did not commit."""
+    try:
+        committed = Job.objects.filter(pk=job.pk, status=Job.Status.SUCCEEDED).exists()
+    except TRANSIENT_ERRORS:
+        return []  # cannot tell now: check_storage reports it later
+    return [] if committed else [final]
+
+
+def _discard(*paths: Path) -> None:
     for p in paths:
         p.unlink(missing_ok=True)
+
+
+def _void(entry: RegistryEntry) -> None:
     entry.state = RegistryEntry.State.VOID
     entry.save(update_fields=["state"])

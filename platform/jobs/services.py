@@ -6,8 +6,9 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from audit.chain import record
+from audit.chain import atomic as audit_atomic, record
 
+from .dispatch import dispatch
 from .gate import decide_job, decide_request
 from .inputs import validate_inputs
 from .models import Job
@@ -28,7 +29,7 @@ def submit_job(*, creator, subject, photo, audio, controls=None, purpose: str = 
               audio_bytes=len(inputs.audio), decision=gate.record_dict("submission"),
               status=Job.Status.QUEUED if decision.allowed else Job.Status.DENIED)
     try:
-        with transaction.atomic():
+        with audit_atomic():
             if decision.allowed:
                 # Inputs are stored only for allowed jobs, under fixed names in the job's folder.
                 job.photo.save(f"photo.{inputs.photo_ext}", ContentFile(inputs.photo), save=False)
@@ -40,8 +41,7 @@ def submit_job(*, creator, subject, photo, audio, controls=None, purpose: str = 
             record("policy.decision", actor=creator, target=job,
                    data={**gate.record_dict("submission"), "facts": gate.facts})
             if decision.allowed:
-                from .tasks import generate_job
-                transaction.on_commit(lambda: generate_job.delay(str(job.pk)))
+                transaction.on_commit(lambda: dispatch(job))
     except BaseException:
         for f in (job.photo, job.audio):  # the rows rolled back: remove the files written with them
             if f:

@@ -8,6 +8,7 @@ import secrets
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 ROOT_DIR = Path(__file__).resolve().parents[2]
 env = environ.Env()
@@ -18,11 +19,18 @@ VAR_DIR = Path(env("VERITALK_VAR_DIR", default=str(ROOT_DIR / "var"))).expanduse
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 
+# VERITALK_ENV=production: secrets and hosts must come from the environment, HTTPS-only
+# cookies and security headers are on, static files are served by WhiteNoise.
+PRODUCTION = env("VERITALK_ENV", default="development") == "production"
+
+
 def _secret_key() -> str:
-    """From DJANGO_SECRET_KEY; otherwise a random key kept 0600 under var/ (dev only)."""
+    """From DJANGO_SECRET_KEY; in development only, a random key kept 0600 under var/."""
     key = env("DJANGO_SECRET_KEY", default="")
     if key:
         return key
+    if PRODUCTION:
+        raise ImproperlyConfigured("VERITALK_ENV=production needs DJANGO_SECRET_KEY in the environment")
     path = VAR_DIR / "secret_key"
     if not path.exists():
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -32,9 +40,30 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
-DEBUG = env.bool("DJANGO_DEBUG", default=False)
-ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
+DEBUG = env.bool("DJANGO_DEBUG", default=False) and not PRODUCTION
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[] if PRODUCTION else
+                         ["localhost", "127.0.0.1", "[::1]", "testserver"])
+if PRODUCTION and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("VERITALK_ENV=production needs DJANGO_ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+# Cookies and headers. Production assumes HTTPS (directly or behind a proxy that sets
+# X-Forwarded-Proto, with VERITALK_BEHIND_PROXY=1).
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+if PRODUCTION:
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = env.bool("VERITALK_SSL_REDIRECT", default=True)
+    SECURE_HSTS_SECONDS = env.int("VERITALK_HSTS_SECONDS", default=31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("VERITALK_HSTS_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.bool("VERITALK_HSTS_PRELOAD", default=True)
+    if env.bool("VERITALK_BEHIND_PROXY", default=False):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -56,6 +85,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "veritalk.middleware.RequestSizeLimitMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -84,6 +115,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         {"timeout": 30, "transaction_mode": "IMMEDIATE",
          "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"})
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("VERITALK_DB_CONN_MAX_AGE", default=60))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [
@@ -102,6 +136,13 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
+WHITENOISE_USE_FINDERS = not PRODUCTION  # development serves static files without collectstatic
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage" if PRODUCTION
+                    else "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 MEDIA_ROOT = Path(env("VERITALK_MEDIA_ROOT", default=str(VAR_DIR / "media")))
 MEDIA_URL = "media/"  # never served directly: outputs go through permission-checked views
 
@@ -110,12 +151,18 @@ VERITALK_MAX_PHOTO_BYTES = env.int("VERITALK_MAX_PHOTO_BYTES", default=15 * 1024
 VERITALK_MAX_AUDIO_BYTES = env.int("VERITALK_MAX_AUDIO_BYTES", default=40 * 1024 * 1024)
 VERITALK_MAX_PHOTO_PIXELS = env.int("VERITALK_MAX_PHOTO_PIXELS", default=40_000_000)
 VERITALK_MAX_AUDIO_SECONDS = env.float("VERITALK_MAX_AUDIO_SECONDS", default=120.0)
+VERITALK_MAX_REQUEST_BYTES = env.int("VERITALK_MAX_REQUEST_BYTES",
+                                     default=VERITALK_MAX_PHOTO_BYTES + VERITALK_MAX_AUDIO_BYTES + 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # Signing keys live outside the repository (0600 files in a 0700 folder).
 VERITALK_SIGNING_DIR = Path(env("VERITALK_SIGNING_DIR", default="~/.config/veritalk/signing")).expanduser()
 VERITALK_POLICY_FILE = env("VERITALK_POLICY_FILE", default="")
+# A worker renews its lease on a running job every lease/6 seconds; a job whose lease
+# lapsed, or that sat queued this long without being picked up, is dispatched again.
+VERITALK_JOB_LEASE_SECONDS = env.float("VERITALK_JOB_LEASE_SECONDS", default=30.0)
+VERITALK_REDISPATCH_SECONDS = env.float("VERITALK_REDISPATCH_SECONDS", default=300.0)
 
 # Celery: the embedded default is kombu's filesystem transport (no server needed).
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://localhost/")
@@ -130,6 +177,10 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
     }
+else:
+    # Redis/SQS redeliver an unacknowledged message after this long: longer than any
+    # job. A worker that dies is noticed sooner through its job lease (jobs.dispatch).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("VERITALK_VISIBILITY_TIMEOUT", default=4 * 3600)}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
@@ -137,7 +188,15 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
-CELERY_TASK_DEFAULT_QUEUE = "generation"
+VERITALK_GENERATION_QUEUE = env("VERITALK_GENERATION_QUEUE", default="generation")
+CELERY_TASK_DEFAULT_QUEUE = VERITALK_GENERATION_QUEUE
+CELERY_TASK_ROUTES = {"jobs.generate": {"queue": VERITALK_GENERATION_QUEUE},
+                      "jobs.reap": {"queue": VERITALK_GENERATION_QUEUE}}
+CELERY_BEAT_SCHEDULE = {"reap-jobs": {"task": "jobs.reap",
+                                      "schedule": env.float("VERITALK_REAP_SECONDS", default=15.0)}}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None  # keep reconnecting through a broker restart
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 

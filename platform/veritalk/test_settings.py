@@ -9,4 +9,8 @@ os.environ.setdefault("VERITALK_MAX_AUDIO_SECONDS", "30")
 
 from .settings import *  # noqa: E402,F401,F403
 
+if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":  # noqa: F405
+    # A test database of this run's own: several runs may share one server.
+    DATABASES["default"]["TEST"] = {"NAME": f"test_veritalk_{os.getpid()}"}  # noqa: F405
+
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests

@@ -10,3 +10,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "veritalk.settings")
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 
 application = get_wsgi_application()
+
+if os.environ.get("VERITALK_PRELOAD_MODELS", "1") == "1":
+    # With `gunicorn --preload` the face models load once, before the workers fork,
+    # so no request pays for a cold start.
+    from generation.face import warm_up
+
+    warm_up()

@@ -1,5 +1,7 @@
-"""Real Celery workers (celery.contrib.testing) from request to verified output:
-one on the Redis server at 127.0.0.1:6379, one on the embedded filesystem broker."""
+"""Real Celery workers (celery.contrib.testing) from request to verified output: on
+the Redis server at 127.0.0.1:6379, on RabbitMQ at 127.0.0.1:5672, and on the embedded
+filesystem broker."""
+import uuid
 from contextlib import contextmanager
 
 import pytest
@@ -12,13 +14,16 @@ from registry.models import RegistryEntry
 from tests.platform.conftest import queued_messages
 from veritalk.celery import app as default_app
 
-REDIS_URL = "redis://127.0.0.1:6379/15"
+REDIS_URL = "redis://127.0.0.1:6379/13"
+RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672//"
 
 
-def redis_available() -> bool:
+def broker_available(url: str) -> bool:
+    from kombu import Connection
     try:
-        import redis
-        return redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+        with Connection(url, connect_timeout=2) as conn:
+            conn.ensure_connection(max_retries=1)
+        return True
     except Exception:
         return False
 
@@ -49,17 +54,24 @@ def assert_verified(job):
 
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
-def test_redis_worker_from_request_to_verified_output(consenting_subject, portrait, short_speech):
-    if not redis_available():
-        pytest.skip("no Redis server on 127.0.0.1:6379")
-    import redis
-    redis.Redis.from_url(REDIS_URL).flushdb()
-    app = Celery("veritalk-redis-test", set_as_current=False)
+@pytest.mark.parametrize("broker", [REDIS_URL, RABBITMQ_URL], ids=["redis", "rabbitmq"])
+def test_server_broker_worker_from_request_to_verified_output(broker, consenting_subject, portrait, short_speech,
+                                                              settings):
+    if not broker_available(broker):
+        pytest.skip(f"no broker at {broker}")
+    # A queue of its own: other test runs may share this server.
+    queue = settings.VERITALK_GENERATION_QUEUE = f"generation-test-{uuid.uuid4().hex[:8]}"
+    app = Celery("veritalk-broker-test", set_as_current=False)
     app.config_from_object("django.conf:settings", namespace="CELERY")
-    app.conf.update(broker_url=REDIS_URL, broker_transport_options={}, task_default_queue="generation",
+    app.conf.update(broker_url=broker, broker_transport_options={}, task_default_queue=queue,
                     imports=["jobs.tasks"])
-    with current(app), start_worker(app, pool="solo", perform_ping_check=False, queues=["generation"]):
-        job = submit_and_wait(consenting_subject, portrait, short_speech)
+    try:
+        with current(app), start_worker(app, pool="solo", perform_ping_check=False, queues=[queue]):
+            job = submit_and_wait(consenting_subject, portrait, short_speech)
+    finally:
+        from kombu import Connection
+        with Connection(broker) as conn:
+            conn.default_channel.queue_delete(queue)
     assert_verified(job)
     assert queued_messages() == []  # nothing went through the embedded broker
 

@@ -1,4 +1,4 @@
-"""Start a Celery worker for this project (what `make serve` runs beside the web server)."""
+"""Start a Celery worker for this project (`make serve`, `make prod`, one per machine role)."""
 from django.core.management.base import BaseCommand
 
 from veritalk.celery import app
@@ -8,11 +8,19 @@ class Command(BaseCommand):
     help = "Run a Celery worker on the configured broker."
 
     def add_arguments(self, parser):
-        parser.add_argument("--queues", default="generation")
+        parser.add_argument("--queues", default="generation", help="comma-separated: generation, detection, gpu")
         parser.add_argument("--concurrency", type=int, default=1)
         parser.add_argument("--pool", default="solo", help="solo (default), prefork or threads")
         parser.add_argument("--loglevel", default="INFO")
+        parser.add_argument("--hostname", help="node name, e.g. generation1@%%h")
+        parser.add_argument("--beat", action="store_true",
+                            help="also run the periodic scheduler (the job reaper); one per deployment")
 
     def handle(self, *args, **opts):
-        app.worker_main(["worker", "-Q", opts["queues"], "-c", str(opts["concurrency"]), "-P", opts["pool"],
-                         "-l", opts["loglevel"], "--without-gossip", "--without-mingle"])
+        argv = ["worker", "-Q", opts["queues"], "-c", str(opts["concurrency"]), "-P", opts["pool"],
+                "-l", opts["loglevel"], "--without-gossip", "--without-mingle"]
+        if opts["hostname"]:
+            argv += ["-n", opts["hostname"]]
+        if opts["beat"]:
+            argv += ["-B"]
+        app.worker_main(argv)

@@ -31,5 +31,5 @@ class Command(BaseCommand):
             self.stdout.write(f"           error: {e}")
         self.stdout.write(f"watermark: {'payload ' + w['payload'] if w['found'] else 'not found'}"
                           f" (confidence {w['confidence']:.2f} over {w['frames']} frames)")
-        self.stdout.write(f"registry:  " + (f"job {r['job']}, consent #{r['consent']}, revoked={r['revoked']}"
+        self.stdout.write("registry:  " + (f"job {r['job']}, consent #{r['consent']}, revoked={r['revoked']}"
                                              if r["match"] else "no match"))

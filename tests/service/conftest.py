@@ -1,0 +1,2 @@
+"""The platform fixtures apply here too (users, subjects, isolated media)."""
+from tests.platform.conftest import *  # noqa: F401,F403
