@@ -50,10 +50,10 @@ class ModelFileError(ValueError):
 
 
 def make_classifier(*, groups: np.ndarray | None = None, X=None, y=None, cv: int = 3, seed: int = 0,
-                    max_iter: int = 200) -> CalibratedClassifierCV:
+                    max_iter: int = 200, min_samples_leaf: int = 10) -> CalibratedClassifierCV:
     """An uncalibrated booster wrapped in sigmoid calibration fitted on held-out identity folds."""
     base = HistGradientBoostingClassifier(max_iter=max_iter, learning_rate=0.06, max_leaf_nodes=15,
-                                          min_samples_leaf=10, l2_regularization=1.0, random_state=seed)
+                                          min_samples_leaf=min_samples_leaf, l2_regularization=1.0, random_state=seed)
     if groups is not None and X is not None:
         per_class = min(len(np.unique(groups[y == c])) for c in (0, 1))
         k = max(2, min(cv, per_class))
@@ -109,8 +109,8 @@ def _num(v):
 
 
 def fit_detector(X: np.ndarray, y: np.ndarray, groups: np.ndarray, *, version: str, thresholds: dict | None = None,
-                 seed: int = 0, max_iter: int = 200) -> Detector:
-    clf = make_classifier(groups=groups, X=X, y=y, seed=seed, max_iter=max_iter)
+                 seed: int = 0, max_iter: int = 200, min_samples_leaf: int = 10) -> Detector:
+    clf = make_classifier(groups=groups, X=X, y=y, seed=seed, max_iter=max_iter, min_samples_leaf=min_samples_leaf)
     clf.fit(X, y)
     real = X[y == 0]
     with np.errstate(all="ignore"):

@@ -70,4 +70,4 @@ def train(*, corpus: Path = DEFAULT_CORPUS, cache: Path = DEFAULT_CACHE, out: Pa
 
 def train_tiny(X: np.ndarray, y: np.ndarray, groups: np.ndarray, *, max_iter: int = 20):
     """A small model for tests: same code path, seconds to fit."""
-    return fit_detector(X, y, groups, version="tiny-test", max_iter=max_iter)
+    return fit_detector(X, y, groups, version="tiny-test", max_iter=max_iter, min_samples_leaf=2)
