@@ -100,7 +100,7 @@ def plots(table, probs, out_dir: Path) -> list[str]:
 def main(argv=None) -> int:
     from detection.corpus import DEFAULT_CACHE, DEFAULT_CORPUS, cached_clips, real_clips
     from detection.dataset import build_table
-    from detection.evaluate import leave_one_family_out, out_of_fold, reliability, report, video_level
+    from detection.evaluate import group_ablation, leave_one_family_out, out_of_fold, reliability, report, video_level
     from detection.model import DEFAULT_MODEL, load, thresholds_from_calibration
 
     p = argparse.ArgumentParser(description=__doc__)
@@ -110,6 +110,7 @@ def main(argv=None) -> int:
     p.add_argument("--plots", default=None, help="write ROC and reliability PNGs into this folder")
     p.add_argument("--no-lofo", action="store_true", help="skip leave-one-family-out (slow)")
     p.add_argument("--no-timing", action="store_true")
+    p.add_argument("--ablation", action="store_true", help="also train without each feature group in turn")
     a = p.parse_args(argv)
     corpus, cache = Path(a.corpus), Path(a.cache)
     if not (corpus / "videos").is_dir():
@@ -134,8 +135,21 @@ def main(argv=None) -> int:
            "clips": {"real": sum(c.label == 0 for c in clips), "generated": sum(c.label == 1 for c in clips),
                      "identities": len({c.identity for c in clips})},
            "windows": int(len(table.y))}
+    yc, sc, cc, vc = video_level(table, probs)
+    clean = vc == "clean"
+    order = np.argsort(sc)
+    out["hardest_generated"] = [{"file": Path(clips[cc[i]].path).name, "family": clips[cc[i]].family,
+                                 "source": clips[cc[i]].source, "score": round(float(sc[i]), 4)}
+                                for i in order if clean[i] and yc[i] == 1][:5]
+    out["highest_real"] = [{"file": Path(clips[cc[i]].path).name, "score": round(float(sc[i]), 4)}
+                           for i in order[::-1] if clean[i] and yc[i] == 0][:5]
     if not a.no_lofo:
-        out["leave_one_family_out"] = leave_one_family_out(table, log=_log)
+        out["leave_one_family_out"] = {"protocol": "3-fold by identity, 100 boosting rounds; the left-out family's "
+                                                   "generations are never trained on",
+                                       **leave_one_family_out(table, k=3, max_iter=100, log=_log)}
+    if a.ablation:
+        out["feature_group_ablation"] = {"protocol": "3-fold by identity, 100 boosting rounds",
+                                         **group_ablation(table, k=3, max_iter=100, log=_log)}
     if a.plots:
         out["plots"] = plots(table, probs, Path(a.plots))
     out["evaluation_seconds"] = round(time.perf_counter() - t0, 1)
