@@ -176,7 +176,11 @@ def test_only_moderators_reach_the_endpoints_and_pages(client, creator, moderato
     assert client.get("/api/moderation/cases/").status_code == 403
     assert client.post("/api/moderation/cases/", {}).status_code == 403
     assert client.get(reverse("moderation_portal:queue")).status_code == 403
+    assert client.get("/api/detection/model/").status_code == 403
     client.force_login(moderator)
+    r = client.get("/api/detection/model/")
+    assert r.status_code == 200 and r.json()["version"].startswith("vt-det-")
+    assert set(r.json()["thresholds"]) >= {"suspicious", "synthetic"}
     r = client.get("/api/moderation/cases/")
     assert r.status_code == 200 and set(r.json()) >= {"count", "results", "next"}
     assert client.get(reverse("moderation_portal:queue")).status_code == 200
