@@ -34,7 +34,7 @@ import av
 import cv2
 import numpy as np
 
-from .payload import CODED_BITS, decode_payload, encode_payload, payload_hex
+from .payload import CODED_BITS, decode_soft, encode_payload, payload_hex
 
 CODEC_NAME = "vtss-2"
 CHIPS = 32                 # chips per tile side
@@ -49,7 +49,7 @@ PATTERN_SIGMA = 1.0        # soft chip edges (embedding pixels)
 HP_SIGMA = 1.5            # high-pass at working scale: frame minus a Gaussian blur
 WHITEN_SYNC = 0.75         # partial spectral whitening before the sync correlation
 WHITEN_BITS = 0.5          # partial spectral whitening before reading bits
-SYNC_Z_MIN = 5.0           # below this the sync peak is noise
+SYNC_Z_MIN = 6.5           # detection score (sum of two z-scores) below which the peak is noise
 COMMON_SCALES = (1.0, 0.5, 0.75, 2 / 3, 0.9, 1 / 0.9, 1.5, 2.0)
 MAX_ATTEMPTS = 3           # BCH decodings per video (enters the false-positive bound)
 _SEED = 0x7755_2026
@@ -126,15 +126,20 @@ def _chip_gain() -> float:
 _CHIP_GAIN = _chip_gain()
 
 
-def _sync_template() -> np.ndarray:
-    """The sync chips as the decoder sees them: soft chips, half scale, high-passed."""
-    big = np.tile(np.kron(_SYNC_CHIPS, np.ones((CHIP, CHIP), np.float32)), (3, 3))
-    big = cv2.GaussianBlur(big, (0, 0), PATTERN_SIGMA)
-    small = cv2.resize(big, (big.shape[1] // 2, big.shape[0] // 2), interpolation=cv2.INTER_AREA)
-    return highpass(small)[WORK_TILE:2 * WORK_TILE, WORK_TILE:2 * WORK_TILE]
+def _slot_templates() -> np.ndarray:
+    """Each slot's chips as the decoder sees them (soft chips, half scale,
+    high-passed), as conjugate spectra: (N_SLOTS, WORK_TILE, WORK_TILE)."""
+    out = np.empty((N_SLOTS, WORK_TILE, WORK_TILE), np.complex64)
+    for k in range(N_SLOTS):
+        chips = np.where(LAYOUT.slot == k, LAYOUT.sign, 0.0).astype(np.float32)
+        big = cv2.GaussianBlur(np.tile(np.kron(chips, np.ones((CHIP, CHIP), np.float32)), (3, 3)), (0, 0),
+                               PATTERN_SIGMA)
+        small = cv2.resize(big, (big.shape[1] // 2, big.shape[0] // 2), interpolation=cv2.INTER_AREA)
+        out[k] = np.conj(np.fft.fft2(highpass(small)[WORK_TILE:2 * WORK_TILE, WORK_TILE:2 * WORK_TILE]))
+    return out
 
 
-_SYNC_F = np.conj(np.fft.fft2(_sync_template()))
+_SLOT_F = _slot_templates()
 
 
 # --------------------------------------------------------------- embedding ----
@@ -239,14 +244,19 @@ def _whiten(folded: np.ndarray, exponent: float) -> np.ndarray:
     return np.real(np.fft.ifft2(f / (np.abs(f) ** exponent + 1e-9)))
 
 
-def _sync(folded: np.ndarray) -> tuple[float, tuple[int, int]]:
-    """Offset of the tile by phase correlation with the sync chips, and the
-    peak's z-score over all offsets."""
+def _standard(x: np.ndarray) -> np.ndarray:
+    return (x - x.mean()) / (x.std() + 1e-12)
+
+
+def _surfaces(folded: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For every cyclic offset of the tile: the detection score (z of the sync
+    correlation plus z of the payload energy, the sum over bits of the absolute
+    correlation with each bit's chips) and the 120 soft bits."""
     f = np.fft.fft2(folded)
-    corr = np.real(np.fft.ifft2(f / (np.abs(f) ** WHITEN_SYNC + 1e-9) * _SYNC_F))
-    idx = np.unravel_index(np.argmax(corr), corr.shape)
-    z = (corr[idx] - corr.mean()) / (corr.std() + 1e-12)
-    return float(z), (int(idx[0]), int(idx[1]))
+    mag = np.abs(f) + 1e-9
+    sync = np.real(np.fft.ifft2(f / mag ** WHITEN_SYNC * _SLOT_F[SYNC]))
+    bits = np.real(np.fft.ifft2((f / mag ** WHITEN_BITS)[None] * _SLOT_F[:CODED_BITS], axes=(1, 2)))
+    return _standard(sync) + _standard(np.abs(bits).sum(axis=0)), bits
 
 
 def _candidate_scales(acc: np.ndarray, decode_scale: float) -> list[float]:
@@ -275,24 +285,23 @@ def _to_work(img: np.ndarray, factor: float) -> np.ndarray:
 
 def decode_sum(total: np.ndarray, frames: int, decode_scale: float = 1.0) -> WatermarkReading:
     """Decode from the sum of `frames` luma frames, shrunk by `decode_scale` from the
-    file's size. At most MAX_ATTEMPTS (scale, offset) hypotheses whose sync peak
-    passes SYNC_Z_MIN are decoded, each accepted only when BCH corrects the word
-    and its 32-bit check holds."""
+    file's size. Every candidate scale gives its best offset; the MAX_ATTEMPTS
+    best (scale, offset) hypotheses whose score passes SYNC_Z_MIN are decoded, each
+    by Chase decoding (payload.decode_soft) and accepted only when its 32-bit check
+    holds."""
     if frames == 0:
         return NOT_FOUND
     acc = highpass(total)
     ranked = []
     for scale in _candidate_scales(acc, decode_scale):
         factor = WORK_TILE / (TILE * scale * decode_scale)
-        folded = _fold(_to_work(acc, factor))
-        z, offset = _sync(folded)
-        ranked.append((z, scale, offset, folded))
+        score, bits = _surfaces(_fold(_to_work(acc, factor)))
+        idx = np.unravel_index(np.argmax(score), score.shape)
+        ranked.append((float(score[idx]), scale, (int(idx[0]), int(idx[1])), bits[:, idx[0], idx[1]]))
     ranked.sort(key=lambda r: r[0], reverse=True)
     hypotheses = [r for r in ranked if r[0] >= SYNC_Z_MIN][:MAX_ATTEMPTS]
     first = None
-    for z, scale, offset, folded in hypotheses or ranked[:1]:
-        tile = np.roll(_whiten(folded, WHITEN_BITS), (-offset[0], -offset[1]), axis=(0, 1))
-        soft = _slot_responses(_chip_sums(tile))[:CODED_BITS]
+    for z, scale, offset, soft in hypotheses or ranked[:1]:
         reading = _reading(soft, frames, z, scale, offset, attempt=bool(hypotheses))
         if reading.found:
             return reading
@@ -301,7 +310,7 @@ def decode_sum(total: np.ndarray, frames: int, decode_scale: float = 1.0) -> Wat
 
 
 def _reading(soft: np.ndarray, frames: int, z: float, scale: float, offset, *, attempt: bool) -> WatermarkReading:
-    registry_id, nerr = decode_payload((soft > 0).astype(np.uint8)) if attempt else (None, -1)
+    registry_id, nerr, _ = decode_soft(soft) if attempt else (None, -1, 0)
     common = dict(frames=frames, scale=round(scale, 3), offset=offset, sync_z=round(z, 2),
                   soft_bits=tuple(np.round(soft / (np.abs(soft).mean() + 1e-12), 3).tolist()))
     if registry_id is None:
