@@ -184,15 +184,23 @@ class VideoWatermarker:
         unit = np.bincount(_SLOT_FLAT, weights=mchips.ravel(), minlength=N_SLOTS) * _CHIP_GAIN + 1e-3
         energy = np.bincount(_SLOT_FLAT, weights=mchips2.ravel(), minlength=N_SLOTS) * 4.0 * 0.55
         gains = _iss_gains(host, unit, energy, budget=self.max_mse * h * w * 0.9, cap=self.max_boost)
-        chip_gain = (gains[LAYOUT.slot] * self._chip_sign).astype(np.float32)
-        pattern = cv2.GaussianBlur(_expand(chip_gain, h, w), (0, 0), PATTERN_SIGMA)
-        delta = cv2.resize(mask, (w, h), interpolation=cv2.INTER_LINEAR) * pattern
-        mse = float(np.mean(delta * delta))
+        tile = _soft_tile((gains[LAYOUT.slot] * self._chip_sign).astype(np.float32))
+        pattern = np.tile(tile, (-(-h // TILE), -(-w // TILE)))[:h, :w]
+        delta = cv2.multiply(cv2.resize(mask, (w, h), interpolation=cv2.INTER_LINEAR), pattern)
+        mse = cv2.norm(delta, cv2.NORM_L2SQR) / (h * w)
         if mse > self.max_mse:
             delta *= np.float32(np.sqrt(self.max_mse / mse))
-        out = rgb.astype(np.int16)
-        out += np.rint(delta).astype(np.int16)[:, :, None]
-        return np.clip(out, 0, 255).astype(np.uint8)
+        # Saturating, rounding add of the same delta to R, G and B (only the luma changes).
+        return cv2.add(rgb, cv2.merge([delta, delta, delta]), dtype=cv2.CV_8U)
+
+
+def _soft_tile(chips: np.ndarray) -> np.ndarray:
+    """Per-chip amplitudes -> one TILE x TILE tile of soft-edged chips (the blur
+    wraps around, as the tile repeats)."""
+    pad = 4 * int(np.ceil(PATTERN_SIGMA))
+    hard = cv2.copyMakeBorder(np.kron(chips, np.ones((CHIP, CHIP), np.float32)), pad, pad, pad, pad,
+                              cv2.BORDER_WRAP)
+    return cv2.GaussianBlur(hard, (0, 0), PATTERN_SIGMA)[pad:pad + TILE, pad:pad + TILE]
 
 
 def _iss_gains(host: np.ndarray, unit: np.ndarray, energy: np.ndarray, *, budget: float, cap: float) -> np.ndarray:
