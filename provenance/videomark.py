@@ -80,14 +80,6 @@ _SIGN_FLAT = LAYOUT.sign.ravel()
 _SLOT_CHIPS = np.bincount(_SLOT_FLAT, minlength=N_SLOTS).astype(np.float64)
 # Margins are asked per chip: the sync slot, with many more chips, gets a larger one.
 _SLOT_WEIGHT = _SLOT_CHIPS / (CHIPS * CHIPS * (1 - SYNC_FRACTION) / CODED_BITS)
-_SYNC_CHIPS = np.where(LAYOUT.slot == SYNC, LAYOUT.sign, 0.0).astype(np.float32)
-
-
-def _expand(chips: np.ndarray, h: int, w: int, chip: int = CHIP) -> np.ndarray:
-    """Per-chip values -> a frame of pixels (chip blocks, tile repeated)."""
-    tile = np.repeat(np.repeat(chips, chip, axis=0), chip, axis=1)
-    size = chips.shape[0] * chip
-    return np.tile(tile, (-(-h // size), -(-w // size)))[:h, :w]
 
 
 def highpass(gray: np.ndarray) -> np.ndarray:
@@ -247,11 +239,6 @@ class WatermarkReading:
 
 
 NOT_FOUND = WatermarkReading(False, None, None, 0.0, 0)
-
-
-def _whiten(folded: np.ndarray, exponent: float) -> np.ndarray:
-    f = np.fft.fft2(folded)
-    return np.real(np.fft.ifft2(f / (np.abs(f) ** exponent + 1e-9)))
 
 
 def _standard(x: np.ndarray) -> np.ndarray:
