@@ -53,7 +53,7 @@ WHITEN_SYNC = 0.75         # partial spectral whitening before the sync correlat
 WHITEN_BITS = 0.5          # partial spectral whitening before reading bits
 SYNC_Z_MIN = 6.5           # detection score (sum of two z-scores) below which the peak is noise
 COMMON_SCALES = (1.0, 0.5, 0.75, 2 / 3, 0.9, 1 / 0.9, 1.5, 2.0)
-MAX_ATTEMPTS = 3           # BCH decodings per video (enters the false-positive bound)
+MAX_ATTEMPTS = 4           # geometries Chase-decoded per video (enters the false-positive bound)
 _SEED = 0x7755_2026
 
 
@@ -184,7 +184,8 @@ class VideoWatermarker:
         mse = cv2.norm(delta, cv2.NORM_L2SQR) / (h * w)
         if mse > self.max_mse:
             delta *= np.float32(np.sqrt(self.max_mse / mse))
-        # Saturating, rounding add of the same delta to R, G and B (only the luma changes).
+        # The same whole-level delta added to R, G and B (only the luma changes), saturating.
+        np.rint(delta, out=delta)
         return cv2.add(rgb, cv2.merge([delta, delta, delta]), dtype=cv2.CV_8U)
 
 
@@ -282,24 +283,29 @@ def _to_work(img: np.ndarray, factor: float) -> np.ndarray:
 
 def decode_sum(total: np.ndarray, frames: int, decode_scale: float = 1.0) -> WatermarkReading:
     """Decode from the sum of `frames` luma frames, shrunk by `decode_scale` from the
-    file's size. Every candidate scale gives its best offset; the MAX_ATTEMPTS
-    best (scale, offset) hypotheses whose score passes SYNC_Z_MIN are decoded, each
-    by Chase decoding (payload.decode_soft) and accepted only when its 32-bit check
-    holds."""
+    file's size. Every candidate scale gives its best offset; the MAX_ATTEMPTS - 1
+    best (scale, offset) hypotheses whose score passes SYNC_Z_MIN, and the untouched
+    geometry (scale 1, offset 0) of a file straight from us, are decoded, each by
+    Chase decoding (payload.decode_soft) and accepted only when its 32-bit check
+    holds: at most MAX_ATTEMPTS * 2**CHASE_BITS attempts per video."""
     if frames == 0:
         return NOT_FOUND
-    acc = highpass(total)
+    total = total.astype(np.float32, copy=False)
     ranked = []
-    for scale in _candidate_scales(acc, decode_scale):
+    for scale in _candidate_scales(highpass(total), decode_scale):
         factor = WORK_TILE / (TILE * scale * decode_scale)
-        score, bits = _surfaces(_fold(_to_work(acc, factor)))
+        score, bits = _surfaces(_fold(highpass(_to_work(total, factor))))
         idx = np.unravel_index(np.argmax(score), score.shape)
         ranked.append((float(score[idx]), scale, (int(idx[0]), int(idx[1])), bits[:, idx[0], idx[1]]))
+        if scale == 1.0:
+            untouched = (float(score[0, 0]), 1.0, (0, 0), bits[:, 0, 0])
     ranked.sort(key=lambda r: r[0], reverse=True)
-    hypotheses = [r for r in ranked if r[0] >= SYNC_Z_MIN][:MAX_ATTEMPTS]
+    hypotheses = [r for r in ranked if r[0] >= SYNC_Z_MIN][:MAX_ATTEMPTS - 1]
+    if not any(h[1] == 1.0 and h[2] == (0, 0) for h in hypotheses):
+        hypotheses.append(untouched)  # a file straight from us, remuxed or re-encoded in place
     first = None
-    for z, scale, offset, soft in hypotheses or ranked[:1]:
-        reading = _reading(soft, frames, z, scale, offset, attempt=bool(hypotheses))
+    for z, scale, offset, soft in hypotheses:
+        reading = _reading(soft, frames, z, scale, offset, attempt=True)
         if reading.found:
             return reading
         first = first or reading
