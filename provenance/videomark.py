@@ -47,6 +47,7 @@ WORK_TILE = CHIPS * WORK_CHIP
 SYNC_FRACTION = 0.25
 SYNC = CODED_BITS          # the sync chips behave as a 121st bit that is always 1
 N_SLOTS = CODED_BITS + 1
+SMALL_FRAME = 384          # frames smaller than this get 2-pixel chips
 PATTERN_SIGMA = 1.0        # soft chip edges (embedding pixels)
 HP_SIGMA = 1.5            # high-pass at working scale: frame minus a Gaussian blur
 WHITEN_SYNC = 0.75         # partial spectral whitening before the sync correlation
@@ -156,11 +157,21 @@ class VideoWatermarker:
         self._chip_sign = (LAYOUT.sign * self._slot_sign[LAYOUT.slot]).astype(np.float32)
         self.frames = 0
 
-    def _analyse(self, rgb: np.ndarray):
-        """Half-resolution luma, its perceptual mask and high-pass."""
+    @staticmethod
+    def embed_scale(h: int, w: int) -> int:
+        """Chip size in pixels: 4, or 2 on frames under SMALL_FRAME pixels, which then
+        look like a 50% downscale of a large frame (found by the decoder's scale
+        search) and keep as many tiles, hence as much evidence per frame."""
+        return CHIP if min(h, w) >= SMALL_FRAME else CHIP // 2
+
+    def _analyse(self, rgb: np.ndarray, chip: int):
+        """Luma at the decoder's working scale (chips of WORK_CHIP pixels) and its
+        perceptual mask."""
         h, w = rgb.shape[:2]
         gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-        small = cv2.resize(gray, (max(1, w // 2), max(1, h // 2)), interpolation=cv2.INTER_AREA).astype(np.float32)
+        f = chip // WORK_CHIP
+        small = (cv2.resize(gray, (max(1, w // f), max(1, h // f)), interpolation=cv2.INTER_AREA) if f > 1
+                 else gray).astype(np.float32)
         mean = cv2.blur(small, (5, 5))
         var = cv2.blur(small * small, (5, 5)) - mean * mean
         mask = np.clip(self.floor + self.strength * cv2.sqrt(np.maximum(var, 0)), self.floor, self.ceiling)
@@ -169,17 +180,18 @@ class VideoWatermarker:
     def mark(self, rgb: np.ndarray) -> np.ndarray:
         h, w = rgb.shape[:2]
         self.frames += 1
-        small, mask = self._analyse(rgb)
+        chip = self.embed_scale(h, w)
+        small, mask = self._analyse(rgb, chip)
         # Per slot: the detector's response to the picture (host, > 0 where it agrees
         # with the bit), to the mark at unit gain, and the mark's energy.
         host = _slot_responses(_chip_sums(_fold(highpass(small)))) * self._slot_sign
         mchips = _chip_sums(_fold(mask))
         mchips2 = _chip_sums(_fold(mask * mask))
         unit = np.bincount(_SLOT_FLAT, weights=mchips.ravel(), minlength=N_SLOTS) * _CHIP_GAIN + 1e-3
-        energy = np.bincount(_SLOT_FLAT, weights=mchips2.ravel(), minlength=N_SLOTS) * 4.0 * 0.55
+        energy = np.bincount(_SLOT_FLAT, weights=mchips2.ravel(), minlength=N_SLOTS) * (chip // WORK_CHIP) ** 2 * 0.55
         gains = _iss_gains(host, unit, energy, budget=self.max_mse * h * w, cap=self.max_boost)
-        tile = _soft_tile((gains[LAYOUT.slot] * self._chip_sign).astype(np.float32))
-        pattern = np.tile(tile, (-(-h // TILE), -(-w // TILE)))[:h, :w]
+        tile = _soft_tile((gains[LAYOUT.slot] * self._chip_sign).astype(np.float32), chip)
+        pattern = np.tile(tile, (-(-h // tile.shape[0]), -(-w // tile.shape[1])))[:h, :w]
         delta = cv2.multiply(cv2.resize(mask, (w, h), interpolation=cv2.INTER_LINEAR), pattern)
         mse = cv2.norm(delta, cv2.NORM_L2SQR) / (h * w)
         if mse > self.max_mse:
@@ -189,13 +201,15 @@ class VideoWatermarker:
         return cv2.add(rgb, cv2.merge([delta, delta, delta]), dtype=cv2.CV_8U)
 
 
-def _soft_tile(chips: np.ndarray) -> np.ndarray:
-    """Per-chip amplitudes -> one TILE x TILE tile of soft-edged chips (the blur
-    wraps around, as the tile repeats)."""
-    pad = 4 * int(np.ceil(PATTERN_SIGMA))
-    hard = cv2.copyMakeBorder(np.kron(chips, np.ones((CHIP, CHIP), np.float32)), pad, pad, pad, pad,
+def _soft_tile(chips: np.ndarray, chip: int = CHIP) -> np.ndarray:
+    """Per-chip amplitudes -> one tile of soft-edged chips of `chip` pixels (the
+    blur wraps around, as the tile repeats)."""
+    sigma = PATTERN_SIGMA * chip / CHIP
+    size = CHIPS * chip
+    pad = 4 * int(np.ceil(sigma))
+    hard = cv2.copyMakeBorder(np.kron(chips, np.ones((chip, chip), np.float32)), pad, pad, pad, pad,
                               cv2.BORDER_WRAP)
-    return cv2.GaussianBlur(hard, (0, 0), PATTERN_SIGMA)[pad:pad + TILE, pad:pad + TILE]
+    return cv2.GaussianBlur(hard, (0, 0), sigma)[pad:pad + size, pad:pad + size]
 
 
 def _iss_gains(host: np.ndarray, unit: np.ndarray, energy: np.ndarray, *, budget: float, cap: float) -> np.ndarray:
