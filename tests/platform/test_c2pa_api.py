@@ -27,7 +27,7 @@ def entry(make_user, creator, faces):
     subject.save()
     give_consent(account=account, creator=creator, purposes=["education"], agreed=True)
     with open(corpus_file("photos/obama_2.jpg"), "rb") as p, open(corpus_file("audio/sr_english_en.wav"), "rb") as a:
-        job = submit_job(creator=creator, subject=subject, photo=p, audio=a, controls={"size": 512},
+        job = submit_job(creator=creator, subject=subject, photo=p, audio=a, controls={"size": 256},
                          purpose="education")
     assert run_job(str(job.pk)).status == "succeeded"
     return RegistryEntry.objects.get(job=job)

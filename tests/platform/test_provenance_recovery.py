@@ -29,7 +29,7 @@ def output(make_user, creator, faces, settings):
     subject.save()
     consent = give_consent(account=account, creator=creator, purposes=["education"], agreed=True)
     with open(corpus_file("photos/obama_2.jpg"), "rb") as p, open(corpus_file("audio/sr_english_en.wav"), "rb") as a:
-        job = submit_job(creator=creator, subject=subject, photo=p, audio=a, controls={"size": 512},
+        job = submit_job(creator=creator, subject=subject, photo=p, audio=a, controls={"size": 256},
                          purpose="education")
     job = run_job(str(job.pk))
     assert job.status == "succeeded", job.error
