@@ -230,6 +230,25 @@ def _ten_second_decode(clip) -> float:
     return round(took, 3)
 
 
+def difference_image(path: Path) -> dict:
+    """A x10 difference image of one marked frame (grey = unchanged) and the mark's
+    amplitude on flat and on textured areas."""
+    import cv2
+    from PIL import Image
+    frame = read_rgb(source_clips(1, 6.0)[0]["raw"])[30]
+    marked = VideoWatermarker(123456).mark(frame)
+    delta = marked.astype(np.int16)[..., 1] - frame[..., 1]
+    Image.fromarray(np.clip(128 + 10 * delta, 0, 255).astype(np.uint8)).save(path)
+    gray = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    local = cv2.sqrt(np.maximum(cv2.blur(gray * gray, (9, 9)) - cv2.blur(gray, (9, 9)) ** 2, 0))
+    flat, textured = local < 2.0, local > 8.0
+    return {"path": str(path), "psnr_db": round(psnr(marked, frame), 2),
+            "flat_fraction": round(float(flat.mean()), 3),
+            "mean_abs_delta_flat": round(float(np.abs(delta[flat]).mean()), 3) if flat.any() else None,
+            "max_abs_delta_flat": int(np.abs(delta[flat]).max()) if flat.any() else None,
+            "mean_abs_delta_textured": round(float(np.abs(delta[textured]).mean()), 3) if textured.any() else None}
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--clips", type=int, default=10)
@@ -237,10 +256,14 @@ def main(argv=None) -> int:
     p.add_argument("--fp-windows", type=int, default=500)
     p.add_argument("--attacks", default=",".join(ATTACKS))
     p.add_argument("--json", action="store_true")
+    p.add_argument("--diff-image", type=Path, help="write a x10 difference image of a marked frame here and stop")
     args = p.parse_args(argv)
     if not (CORPUS / "photos").is_dir():
         print(f"the corpus is absent ({CORPUS}); nothing to measure", file=sys.stderr)
         return 2
+    if args.diff_image:
+        print(json.dumps(difference_image(args.diff_image)))
+        return 0
     log = (lambda *a: print(*a, file=sys.stderr)) if args.json else print
     out = run(args.clips, args.seconds, args.fp_windows, args.attacks.split(","), log=log)
     print(json.dumps(out) if args.json else json.dumps(out, indent=2))
