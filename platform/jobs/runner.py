@@ -23,6 +23,7 @@ from audit.chain import atomic as audit_atomic, record
 from generation.controls import Controls
 from generation.errors import InputError
 from generation.pipeline import Cancelled, generate_video
+from provenance.fingerprint import video_fingerprint
 from provenance.manifest import read_manifest, sign_file
 from provenance.verify import sha256_file
 from provenance.videomark import VideoWatermarker
@@ -166,7 +167,6 @@ def run_job(job_id: str, owner: str | None = None) -> Job:
         sha = sha256_file(signed)
         reading = read_manifest(signed, trust_anchor_pem=trust_anchor())
         poster_sha = sign_poster(result.poster, poster, job, entry, result, marker, consent, decision)
-        from provenance.fingerprint import video_fingerprint
         fingerprint = video_fingerprint(signed)
         with audit_atomic():
             current = Job.objects.select_for_update().get(pk=job.pk)
