@@ -22,6 +22,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema", permission_classes=[AllowAny]), name="api-docs"),
+    path("api/c2pa/", include("registry.c2pa_api")),
     path("api/", include(router.urls)),
     path("", include("portal.consent_urls")),
     path("", include("portal.urls")),
