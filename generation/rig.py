@@ -22,8 +22,8 @@ BROWS = list(range(17, 27))
 L_UPPER_LID, L_LOWER_LID = (37, 38), (41, 40)
 R_UPPER_LID, R_LOWER_LID = (43, 44), (47, 46)
 GRID_STEP = 4
-SMOOTH_FIELDS = ("smile", "brow", "spread", "round", "closure", "tuck")
 BLINK_LEVELS = 9
+SMOOTH_FIELDS = ("smile", "brow", "spread", "round", "closure", "tuck")
 # Every parameter a frame may carry, and its neutral value.
 PARAMS = {"jaw": 0.0, "smile": 0.0, "brow": 0.0, "spread": 0.0, "round": 0.0, "closure": 0.0, "tuck": 0.0,
           "blink": 0.0, "gaze_x": 0.0, "gaze_y": 0.0, "yaw": 0.0, "pitch": 0.0, "roll": 0.0,
@@ -65,7 +65,7 @@ class PortraitRig:
         self.face_h = float(lm[8, 1] - min(lm[19, 1], lm[24, 1]))
         self.mouth_w = float(np.linalg.norm(lm[54] - lm[48]))
         self.max_gap = 0.42 * self.mouth_w          # lip gap at full opening, pixels
-        self.sigma = 0.16 * self.face_w
+        self.sigma = 0.1 * self.face_w
         self.pivot = np.array([lm[8, 0], lm[8, 1] + 0.35 * self.face_h])
         # Region of the frame that can ever change (head mask support), on the coarse grid.
         self.head_mask_full = self._head_mask()
@@ -110,7 +110,7 @@ class PortraitRig:
         inner_up, inner_lo = (61, 62, 63), (67, 66, 65)
         outer_up, outer_lo = (49, 50, 51, 52, 53), (59, 58, 57, 56, 55)
         if name == "smile":
-            out, up = 0.09 * mw, 0.07 * mw
+            out, up = 0.09 * mw, 0.10 * mw
             d[48] = (-out, -up); d[54] = (out, -up)
             d[60] = (-out * 0.9, -up * 0.9); d[64] = (out * 0.9, -up * 0.9)
             for i, j, w in ((49, 53, 0.5), (59, 55, 0.45), (61, 63, 0.3), (67, 65, 0.3)):
@@ -184,7 +184,7 @@ class PortraitRig:
             d2 = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * a @ b.T
             return np.exp(-np.maximum(d2, 0.0) / s2)
 
-        w = np.linalg.solve(kernel(ctrl, ctrl) + 1e-3 * np.eye(len(ctrl)), vals)
+        w = np.linalg.solve(kernel(ctrl, ctrl) + 0.05 * np.eye(len(ctrl)), vals)
         n = self.n_img
         g = np.arange(n, dtype=np.float64) * GRID_STEP
         gx, gy = np.meshgrid(g, g)
@@ -272,7 +272,7 @@ class PortraitRig:
         up = np.interp(xs, pts[[0, 1, 2, 3], 0], pts[[0, 1, 2, 3], 1])[None, :]
         lo = np.interp(xs, pts[[0, 5, 4, 3], 0], pts[[0, 5, 4, 3], 1])[None, :]
         u = np.clip((xs - pts[0, 0]) / max(ew, 1.0), 0, 1)[None, :]
-        along = np.clip(1.6 * np.sin(np.pi * u) ** 0.5, 0, 1)   # full closure across, none at the corners
+        along = np.clip(1.4 * np.sin(np.pi * u) ** 0.5, 0, 1)   # full closure across, none at the corners
         top = up - 0.9 * eh - 0.3 * ew                   # lid skin above the eye that stretches down
         lash = max(2.0, 0.25 * eh)                       # the lash line moves intact
         side = np.clip(np.minimum(xs - x0, x1 - 1 - xs)[None, :] / 3.0, 0, 1)
@@ -286,11 +286,21 @@ class PortraitRig:
             scale = (up - lash - top) / np.maximum(new_up - lash - top, 1e-3)
             src = np.where(skin, top + (ys - top) * scale, src)
             levels.append(((src - ys) * side).astype(np.float32))
+        # colours for painting the lid: the skin between the crease and the lashes, smoothed
+        img = self.image.astype(np.float32)
+        cols = np.clip(xs.astype(int), 0, self.size - 1)
+        rows = [np.clip((up[0] - lash - 0.25 * eh - k).astype(int), 0, self.size - 1) for k in range(0, 6)]
+        lid_rgb = np.median(np.stack([img[r, cols] for r in rows]), axis=0)                # (w, 3)
+        lid_rgb = cv2.GaussianBlur(lid_rgb[:, None, :], (1, 15), 0)[:, 0, :]
+        lash_rgb = np.percentile(np.concatenate([img[np.clip((up[0] - k).astype(int), 0, self.size - 1), cols]
+                                                 for k in range(0, 3)]), 5, axis=0)
         inside = np.zeros((y1 - y0, x1 - x0), np.uint8)
         cv2.fillPoly(inside, [np.round(pts - [x0, y0]).astype(np.int32)], 1)
-        inside = cv2.GaussianBlur(inside.astype(np.float32), (5, 5), 0)
-        return {"box": (x0, y0, x1, y1), "blink": np.stack(levels),
-                "gx": (-0.22 * ew * inside).astype(np.float32), "gy": (0.30 * eh * inside).astype(np.float32)}
+        inside = cv2.GaussianBlur(inside.astype(np.float32), (3, 3), 0)
+        return {"box": (x0, y0, x1, y1), "blink": np.stack(levels), "up": up[0].astype(np.float32), "lo": lo[0].astype(np.float32),
+                "along": along[0].astype(np.float32), "lash": np.float32(lash), "thin": np.float32(max(1.2, 0.12 * eh)),
+                "lid_rgb": lid_rgb.astype(np.float32), "lash_rgb": lash_rgb.astype(np.float32),
+                "gx": (-0.3 * ew * inside).astype(np.float32), "gy": (0.30 * eh * inside).astype(np.float32)}
 
     # -- per frame ------------------------------------------------------------------
     def _coarse_lookup(self, p: dict[str, float]) -> np.ndarray:
@@ -333,6 +343,8 @@ class PortraitRig:
             up = cv2.resize(coarse, (coarse.shape[1] * GRID_STEP, coarse.shape[0] * GRID_STEP),
                             interpolation=cv2.INTER_LINEAR)[: y1 - y0, : x1 - x0]
             mx, my = self.fgx + up[..., 0], self.fgy + up[..., 1]
+        lids = [self._sub(eye["box"], mx, my, self._margin(p)) for eye in self.eyes] if p["blink"] > 0.02 else []
+        lids = [(eye, sub, mx[sub].copy(), my[sub].copy()) for eye, sub in zip(self.eyes, lids) if sub is not None]
         for eye in self.eyes:
             self._apply_eye(eye, mx, my, p)
         hx, hy = None, None
@@ -342,6 +354,8 @@ class PortraitRig:
         roi = cv2.remap(self.image, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT101)
         if hx is not None:
             self._paint_cavity(roi, hx, hy, p)
+        for eye, sub, sx, sy in lids:
+            self._paint_lid(roi, eye, sub, sx, sy, float(np.clip(p["blink"], 0, 1)))
         out[y0:y1, x0:x1] = roi
         return out
 
@@ -376,6 +390,29 @@ class PortraitRig:
         off = cv2.remap(layer, sx, sy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
         mx[sub] += off[..., 0]
         my[sub] += off[..., 1]
+
+    def _paint_lid(self, roi, eye, sub, sx, sy, c) -> None:
+        """The upper lid coming down over the eye: lid-coloured skin from the lash line
+        to the lid's new edge, then the lashes as a thin dark line along that edge.
+        Painted where each output pixel looks up, so it follows the head."""
+        bx0 = eye["box"][0]
+        w = len(eye["up"])
+        col = np.clip(np.rint(sx - bx0).astype(np.int32), 0, w - 1)
+        up, lo, along = eye["up"][col], eye["lo"][col], eye["along"][col]
+        shut = np.float32(c) * along
+        new_up = up + shut * (lo - up) * np.float32(0.97)
+        top = up - eye["lash"]
+        alpha = np.clip(sy - up + 0.5, 0, 1) * np.clip(new_up - eye["lash"] - sy + 0.5, 0, 1) * np.clip(shut, 0, 1) * 0.65
+        if not alpha.any():
+            return
+        depth = np.clip((sy - up) / np.maximum(new_up - up, 1.0), 0, 1)[..., None]
+        lid = eye["lid_rgb"][col] * (1.0 - 0.1 * depth)
+        region = roi[sub].astype(np.float32)
+        a = alpha[..., None]
+        region = region * (1 - a) + lid * a
+        line = np.clip(1.0 - np.abs(sy - (new_up - 0.5 * eye["thin"])) / eye["thin"], 0, 1) * np.clip(shut * 3 - 0.3, 0, 0.9)
+        region = region * (1 - line[..., None]) + eye["lash_rgb"] * line[..., None]
+        roi[sub] = np.clip(region, 0, 255).astype(np.uint8)
 
     def _apply_jaw(self, mx, my, jaw):
         sub = self._sub(self.jaw_box, mx, my, 4)
