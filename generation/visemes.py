@@ -15,8 +15,8 @@ from .phonemes import FILLERS, Phone
 SHAPES = ("open", "spread", "round", "closure", "tuck")
 # phone: (open, spread, round, closure, tuck, dominance)
 TARGETS = {
-    "P": (0.0, 0.0, 0.0, 1.0, 0.0, 6.0), "B": (0.0, 0.0, 0.0, 1.0, 0.0, 6.0), "M": (0.0, 0.0, 0.0, 1.0, 0.0, 6.0),
-    "F": (0.1, 0.1, 0.0, 0.0, 1.0, 4.0), "V": (0.1, 0.1, 0.0, 0.0, 1.0, 4.0),
+    "P": (0.0, 0.0, 0.0, 1.0, 0.0, 25.0), "B": (0.0, 0.0, 0.0, 1.0, 0.0, 25.0), "M": (0.0, 0.0, 0.0, 1.0, 0.0, 25.0),
+    "F": (0.1, 0.1, 0.0, 0.0, 1.0, 8.0), "V": (0.1, 0.1, 0.0, 0.0, 1.0, 8.0),
     "UW": (0.25, 0.0, 1.0, 0.0, 0.0, 2.0), "W": (0.1, 0.0, 1.0, 0.0, 0.0, 3.0), "OW": (0.45, 0.0, 0.75, 0.0, 0.0, 2.0),
     "UH": (0.3, 0.0, 0.6, 0.0, 0.0, 1.5), "OY": (0.45, 0.0, 0.6, 0.0, 0.0, 1.5), "AO": (0.6, 0.0, 0.45, 0.0, 0.0, 1.5),
     "AW": (0.65, 0.0, 0.35, 0.0, 0.0, 1.5),
@@ -33,8 +33,8 @@ TARGETS = {
     "HH": (0.35, 0.0, 0.0, 0.0, 0.0, 0.3),
 }
 REST = (0.0, 0.0, 0.0, 0.3, 0.0, 1.0)
-ANTICIPATE_S = 0.07     # dominance decay before a phone's centre (slower: the mouth gets ready)
-LINGER_S = 0.045        # and after it
+ANTICIPATE_S = 0.08     # dominance decay before a phone (slower: the mouth gets ready)
+LINGER_S = 0.06         # and after it
 
 
 def viseme_curves(phones: list[Phone], n_frames: int, fps: int) -> np.ndarray:
@@ -42,7 +42,7 @@ def viseme_curves(phones: list[Phone], n_frames: int, fps: int) -> np.ndarray:
     t = (np.arange(n_frames) + 0.5) / fps
     num = np.zeros((n_frames, 5))
     den = np.full(n_frames, 1e-6)
-    reach = 5 * max(ANTICIPATE_S, LINGER_S)
+    reach = 3 * max(ANTICIPATE_S, LINGER_S)
     for ph in phones:
         target = REST if ph.label in FILLERS else TARGETS.get(ph.label, (0.3, 0.1, 0.0, 0.0, 0.0, 0.8))
         centre, half = (ph.start + ph.end) / 2, (ph.end - ph.start) / 2
@@ -50,10 +50,10 @@ def viseme_curves(phones: list[Phone], n_frames: int, fps: int) -> np.ndarray:
         if i1 <= i0:
             continue
         dt = t[i0:i1] - centre
-        # flat inside the phone, exponential decay outside it
+        # flat inside the phone, a Gaussian tail outside it (reach ~ 2 tau)
         outside = np.maximum(np.abs(dt) - half, 0.0)
         tau = np.where(dt < 0, ANTICIPATE_S, LINGER_S)
-        dom = target[5] * np.exp(-outside / tau)
+        dom = target[5] * np.exp(-(outside / tau) ** 2)
         num[i0:i1] += dom[:, None] * np.array(target[:5])[None, :]
         den[i0:i1] += dom
     return (num / den[:, None]).astype(np.float32)
