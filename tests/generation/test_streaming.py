@@ -58,3 +58,25 @@ def test_encoder_errors_reach_the_producer(tmp_path, short_speech):
         sink.finish()
     sink.abort()
     assert not (tmp_path / "b.mp4").exists()
+
+
+def _transcode(src, dst, fmt, codec, rate):
+    mono = decode_audio(src, sample_rate=rate).samples
+    with av.open(str(dst), "w", format=fmt) as out:
+        s = out.add_stream(codec, rate=rate, layout="mono")
+        frame = av.AudioFrame.from_ndarray(mono, format="fltp", layout="mono")
+        frame.sample_rate = rate
+        for fr in av.AudioResampler(format=s.codec_context.format.name, layout="mono", rate=rate).resample(frame):
+            for p in s.encode(fr):
+                out.mux(p)
+        for p in s.encode():
+            out.mux(p)
+    return dst
+
+
+@pytest.mark.parametrize("fmt,codec,rate,ext", [("ipod", "aac", 44_100, "m4a"), ("ogg", "libopus", 48_000, "ogg")])
+def test_m4a_and_ogg_stream(tmp_path, short_speech, fmt, codec, rate, ext):
+    path = _transcode(short_speech, tmp_path / f"voice.{ext}", fmt, codec, rate)
+    stream = AudioStream(path)
+    seconds = sum(b.shape[1] for b in stream.blocks()) / 16000
+    assert seconds == pytest.approx(decode_audio(short_speech).duration, abs=0.1)
