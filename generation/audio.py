@@ -228,16 +228,31 @@ class AudioStream:
 class LazyAudio:
     """Looks like `Audio` to a backend but decodes only when `.samples` is asked for."""
 
-    def __init__(self, stream: AudioStream, duration: float):
+    def __init__(self, stream: AudioStream, duration: float | None = None, analysis=None):
         self._stream = stream
         self.sample_rate = stream.sample_rate
         self.container = stream.container_name
         self._duration = duration
         self._samples = None
-        self.analysis = None      # voice.VoiceAnalysis from the pipeline's first pass
+        self._analysis = analysis   # voice.VoiceAnalysis from the pipeline's first pass, or a Future of it
+
+    @property
+    def analysis(self):
+        """The pipeline's voice analysis (waits for it when it runs on another thread)."""
+        a = self._analysis
+        if a is not None and hasattr(a, "result"):
+            self._analysis = a = a.result()
+        return a
+
+    @analysis.setter
+    def analysis(self, value):
+        self._analysis = value
 
     @property
     def duration(self) -> float:
+        if self._duration is None:
+            a = self.analysis
+            self._duration = a.seconds if a is not None else self.samples.shape[1] / self.sample_rate
         return self._duration
 
     @property

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -67,13 +68,19 @@ def generate_video(photo: str | os.PathLike, audio: str | os.PathLike, out: str 
     engine = get_backend(backend, **(backend_options or {})) if isinstance(backend, str) else backend
     rgb = load_image_file(photo)
     stream = AudioStream(audio, max_seconds=max_audio_seconds)
-    heard = analyse_voice(stream.blocks(), sample_rate=stream.sample_rate, fps=controls.fps,
-                          phones=controls.lipsync != "acoustic")
-    voice = LazyAudio(stream, heard.seconds)
-    voice.analysis = heard
     output_audio = AudioStream(audio, sample_rate=44_100, channels=2 if _is_stereo(audio) else 1,
                                max_seconds=max_audio_seconds)
-    analysis = engine.analyse(rgb, voice, controls)
+    # The voice is analysed on a second thread while the backend analyses the photo
+    # (pocketsphinx, numpy and dlib release the GIL): both cores busy from the start.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="veritalk-voice") as pool:
+        heard = pool.submit(analyse_voice, stream.blocks(), sample_rate=stream.sample_rate, fps=controls.fps,
+                            phones=controls.lipsync != "acoustic")
+        voice = LazyAudio(stream, analysis=heard)
+        try:
+            analysis = engine.analyse(rgb, voice, controls)
+        finally:
+            voice_result = heard.result()     # re-raises the voice's own error, if it had one
+    voice.analysis = voice_result
     track = engine.motion(analysis, controls)
     total = len(track)
 
