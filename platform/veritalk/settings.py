@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "consent",
     "registry",
     "jobs",
+    "moderation",
     "portal",
 ]
 
@@ -190,8 +191,11 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 VERITALK_GENERATION_QUEUE = env("VERITALK_GENERATION_QUEUE", default="generation")
 CELERY_TASK_DEFAULT_QUEUE = VERITALK_GENERATION_QUEUE
+VERITALK_DETECTOR_MODEL = env("VERITALK_DETECTOR_MODEL", default="")  # empty: the shipped detection/models file
+VERITALK_DETECTION_QUEUE = env("VERITALK_DETECTION_QUEUE", default="detection")
 CELERY_TASK_ROUTES = {"jobs.generate": {"queue": VERITALK_GENERATION_QUEUE},
-                      "jobs.reap": {"queue": VERITALK_GENERATION_QUEUE}}
+                      "jobs.reap": {"queue": VERITALK_GENERATION_QUEUE},
+                      "moderation.analyse": {"queue": VERITALK_DETECTION_QUEUE}}
 CELERY_BEAT_SCHEDULE = {"reap-jobs": {"task": "jobs.reap",
                                       "schedule": env.float("VERITALK_REAP_SECONDS", default=15.0)}}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

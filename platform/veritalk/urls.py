@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 
 from consent.api import GrantViewSet, InvitationViewSet, RevocationViewSet, SubjectViewSet, VettingViewSet
 from jobs.api import JobViewSet
+from moderation.api import CaseViewSet, DetectorModelView
 
 router = DefaultRouter()
 router.register("jobs", JobViewSet, basename="job")
@@ -15,6 +16,7 @@ router.register("subjects", SubjectViewSet, basename="subject")
 router.register("grants", GrantViewSet, basename="grant")
 router.register("revocations", RevocationViewSet, basename="revocation")
 router.register("vetting", VettingViewSet, basename="vetting")
+router.register("moderation/cases", CaseViewSet, basename="moderation-case")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -23,7 +25,9 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema", permission_classes=[AllowAny]), name="api-docs"),
     path("api/c2pa/", include("registry.c2pa_api")),
+    path("api/detection/model/", DetectorModelView.as_view(), name="detection-model"),
     path("api/", include(router.urls)),
     path("", include("portal.consent_urls")),
+    path("", include("portal.moderation_urls")),
     path("", include("portal.urls")),
 ]
