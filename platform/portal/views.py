@@ -21,6 +21,15 @@ from .forms import NewJobForm, VerifyForm
 # The job states as shown to people (Job.Status labels, translated).
 STATUS_LABELS = {"denied": _("Denied by policy"), "queued": _("Queued"), "running": _("Running"),
                  "succeeded": _("Succeeded"), "failed": _("Failed"), "cancelled": _("Cancelled")}
+# provenance.verify's verdict summaries, for the translation catalog ({% translate result.summary %}).
+VERDICT_SUMMARIES = (
+    _("Made by Veritalk, unaltered since signing."),
+    _("Made by Veritalk, but the subject has revoked consent for it."),
+    _("Provenance data is present but does not match the file: it was altered after signing."),
+    _("A Veritalk output whose C2PA manifest was removed; identified by its watermark."),
+    _("Signed, but not by a signer this platform trusts."),
+    _("No Veritalk watermark and no C2PA manifest: not known to be a Veritalk output."),
+)
 ROLE_LABELS = (_("Creator"), _("Subject"), _("Auditor"), _("Moderator"), _("Admin"))  # for the translation catalog
 
 
@@ -39,6 +48,10 @@ def _job_for(request, job_id) -> Job:
 def dashboard(request):
     if request.user.role == "subject":
         return redirect("consent_portal:me")
+    if request.user.role == "auditor":
+        return redirect("portal:verify")
+    if request.user.role == "moderator":
+        return redirect("consent_portal:vetting")
     jobs = Job.objects.filter(creator=request.user).select_related("subject")[:50]
     subjects = []
     for s in subjects_for(request.user).order_by("display_name"):
