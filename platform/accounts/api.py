@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import authenticate
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -37,6 +38,7 @@ def mint_token(user, *, via: str) -> Token:
 class TokenView(APIView):
     """POST: mint a token (send it as `Authorization: Token <key>`). DELETE: revoke yours."""
     permission_classes = [AllowAny]
+    authentication_classes = [TokenAuthentication, SessionAuthentication]  # refusals are 401 with WWW-Authenticate
     parser_classes = [JSONParser, FormParser, MultiPartParser]
 
     @extend_schema(request=TokenRequestSerializer, responses={201: TokenResponse})

@@ -13,6 +13,7 @@ from provenance.manifest_report import manifest_report
 from .services import trust_anchor, verify_path
 
 MAX_VERIFY_BYTES = 500 * 1024 * 1024
+VIDEO_CONTAINERS = {"mov", "mp4", "m4a", "3gp", "matroska", "webm", "avi", "mpegts", "flv"}
 SUFFIXES = (".mp4", ".mov", ".m4v", ".png", ".jpg", ".jpeg", ".webp")
 
 
@@ -20,17 +21,19 @@ def media_kind(path) -> str:
     """'video' or 'image', or UnsupportedFormat naming the problem."""
     import av
     from PIL import Image, UnidentifiedImageError
-    try:
-        with av.open(str(path)) as container:
-            if container.streams.video:
-                return "video"
-    except (av.error.FFmpegError, UnicodeDecodeError, ValueError, OSError):
-        pass
-    try:
+    try:  # images first: FFmpeg would also open a JPEG, as a one-frame "video"
         with Image.open(path) as im:
             im.verify()
         return "image"
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        pass
+    try:
+        with av.open(str(path)) as container:
+            # FFmpeg opens nearly anything (a text file is "tty" video): only real containers count
+            names = set(container.format.name.split(","))
+            if names & VIDEO_CONTAINERS and container.streams.video:
+                return "video"
+    except (av.error.FFmpegError, UnicodeDecodeError, ValueError, OSError):
         pass
     raise UnsupportedFormat("the file is neither a video nor an image we can read (MP4, MOV, JPEG, PNG or WebP)",
                             field="file")
