@@ -1,5 +1,6 @@
 """REST API for jobs (DRF). Creating a job runs the same validation and gate as
-the portal and the CLI."""
+the portal and the CLI; the result is downloaded through a permission-checked view;
+the face preview lets the portal show the detected face before a job is submitted."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -16,7 +17,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from audit.chain import atomic as audit_atomic, record
-
 from consent.models import Subject
 from consent.services import subjects_for
 from generation.errors import InputError
@@ -24,7 +24,6 @@ from generation.face import detect_faces
 from generation.images import load_image
 
 from .inputs import read_upload
-
 from .models import Job
 from .services import submit_job
 
