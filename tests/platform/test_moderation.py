@@ -122,6 +122,8 @@ def test_take_down_stops_the_portal_serving_the_output(client, output, moderator
 
     r = client.get(url)
     assert r.status_code == 451 and b"taken down" in r.content
+    r = client.get(f"/api/jobs/{output['job']}/output/")
+    assert r.status_code == 451 and r.json()["code"] == "taken_down"
     assert b"taken down by moderation" in client.get(reverse("portal:job", args=[output["job"]])).content
     assert verify_path(output["output"])["registry"]["taken_down"] is True
     assert Takedown.objects.get(entry=entry).case == case
