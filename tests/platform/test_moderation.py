@@ -200,3 +200,18 @@ def test_detect_command_prints_the_contract(tiny_model, real_video):
     rc, out, err = run_command("detect", str(corpus_file("audio/sr_english_en.wav")), "--json", "--model",
                                str(tiny_model))
     assert rc == 2 and "no video stream" in err
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_analysis_whose_worker_died_is_taken_again_a_live_one_is_not(moderator, real_video):
+    from datetime import timedelta
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import timezone
+    with open(real_video, "rb") as fh:
+        case = open_upload(moderator, SimpleUploadedFile("clip.mp4", fh.read()))
+    Case.objects.filter(pk=case.pk).update(status="running", started_at=timezone.now())
+    assert run_analysis(case.pk).status == "running"          # a duplicate delivery leaves it alone
+    Case.objects.filter(pk=case.pk).update(started_at=timezone.now() - timedelta(hours=1))
+    done = run_analysis(case.pk)                                  # its worker died: redelivered, taken
+    assert done.status == "done" and done.detection is not None
