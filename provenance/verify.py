@@ -113,7 +113,7 @@ def content_distance(path, match: RegistryMatch | None) -> float | None:
     try:
         return fp.distance(fp.video_fingerprint(path), match.fingerprint)
     except Exception:  # noqa: BLE001 - an unreadable file has no matching content
-        return 64.0
+        return 2.0
 
 
 def decide(c2pa: C2paReading, wm: WatermarkReading, match: RegistryMatch | None, sha256: str,
@@ -152,7 +152,7 @@ def _evidence(c2pa: C2paReading, wm: WatermarkReading, match: RegistryMatch | No
             out.append("file: byte-identical to the released output")
         if content is not None:
             same = content <= fp.MATCH_DISTANCE
-            out.append(f"fingerprint: distance {content:g} of 64 to the output's "
+            out.append(f"fingerprint: distance {content:.3f} to the output's (same content <= {fp.MATCH_DISTANCE}) "
                        f"({'same content' if same else 'different content: watermark copied'})")
         if match.revoked:
             out.append("consent: revoked by the subject")

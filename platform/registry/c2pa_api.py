@@ -27,7 +27,7 @@ from provenance.videomark import CODEC_NAME as VIDEO_CODEC
 from .models import RegistryEntry
 from .services import by_binding, by_content, issued
 
-FINGERPRINT_ALG = "com.veritalk.dhash-2fps"
+FINGERPRINT_ALG = "com.veritalk.thumbcorr-1fps"
 _MIME_SUFFIX = {"video/mp4": ".mp4", "video/quicktime": ".mov", "image/png": ".png", "image/jpeg": ".jpg",
                 "video/webm": ".webm", "application/octet-stream": ".mp4"}
 
@@ -115,7 +115,7 @@ class ByContent(APIView):
                     near = []
                 for e, d in near:
                     if e.pk not in seen and e.manifest_id:
-                        matches.append(_match(e, int(round(100 * (1 - d / 64)))))
+                        matches.append(_match(e, int(round(100 * max(0.0, 1 - d)))))
         limit = _limit(request.query_params.get("maxResults"))
         return Response({"matches": matches[:limit]})
 

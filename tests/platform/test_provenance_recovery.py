@@ -1,6 +1,6 @@
 """`verify` tells the four cases apart on one real output and its copies: trusted
 manifest (the video and its poster); manifest stripped by a plain remux, by
-`-map_metadata -1` and by re-encoding (recovered through the watermark, content
+`-map_metadata -1`, by re-encoding and by a crop (recovered through the watermark, content
 confirmed by the fingerprint); tampered (changed bytes, or our watermark copied
 onto other content); not ours. A revoked consent then shows on every verdict."""
 import json
@@ -71,7 +71,8 @@ def test_four_cases_and_revocation(output, tmp_path, settings):
 
     stripped = {"remux": attacks.remux(src, tmp_path / "remux.mp4"),
                 "map_metadata": attacks.strip_metadata(src, tmp_path / "nometa.mp4"),
-                "crf23": attacks.reencode(src, tmp_path / "crf23.mp4", 23)}
+                "crf23": attacks.reencode(src, tmp_path / "crf23.mp4", 23),
+                "crop10": attacks.crop(src, tmp_path / "crop10.mp4", 0.1, seed=1)}
     for how, path in stripped.items():
         r = verify(path)
         assert r["verdict"] == "provenance_stripped", (how, r["evidence"])
