@@ -97,7 +97,13 @@ def trust_anchor() -> bytes | None:
 
 def verify_path(path) -> dict:
     legacy = RegistryEntry.objects.filter(watermark_codec="vtss-1").exists()
-    return verify_file(path, trust_anchor_pem=trust_anchor(), lookup=lookup, legacy_watermarks=legacy)
+    result = verify_file(path, trust_anchor_pem=trust_anchor(), lookup=lookup, legacy_watermarks=legacy)
+    reg = result.get("registry") or {}
+    if reg.get("match") and reg.get("job"):
+        # A moderator's take-down (moderation.Takedown) is part of what the registry says.
+        entry = RegistryEntry.objects.filter(job_id=reg["job"]).first()
+        reg["taken_down"] = bool(entry is not None and hasattr(entry, "takedown"))
+    return result
 
 
 def revoke_outputs(consent, *, actor=None) -> list[RegistryEntry]:

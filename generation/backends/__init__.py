@@ -1,0 +1,34 @@
+"""Rendering backends behind one protocol, looked up by name.
+
+Backends are imported lazily so that the default engine never pays for torch or
+diffusers, and so that the platform chooses a backend by a string it can store."""
+from __future__ import annotations
+
+from importlib import import_module
+
+from ..errors import InvalidControl
+from .base import Analysis, Backend, MotionSource
+
+BACKENDS = {
+    "warp": "generation.backends.warp:WarpBackend",
+    "diffusion": "generation.backends.diffusion:DiffusionBackend",
+}
+MOTIONS = ("procedural", "learned")
+DEFAULT_BACKEND = "warp"
+
+
+def get_backend(name: str = DEFAULT_BACKEND, **options) -> Backend:
+    """The backend registered under `name`, built with `options`."""
+    try:
+        target = BACKENDS[name]
+    except KeyError:
+        raise InvalidControl(f"backend must be one of {', '.join(BACKENDS)}", field="backend") from None
+    module, _, attr = target.partition(":")
+    try:
+        cls = getattr(import_module(module), attr)
+    except ModuleNotFoundError as exc:
+        raise InvalidControl(f"backend {name!r} is not available here: {exc}", field="backend") from exc
+    return cls(**options)
+
+
+__all__ = ["Analysis", "Backend", "MotionSource", "BACKENDS", "MOTIONS", "DEFAULT_BACKEND", "get_backend"]
