@@ -64,11 +64,20 @@ def _decode(items: list[str]) -> np.ndarray:
     return np.stack([np.frombuffer(base64.b64decode(s), np.uint8).reshape(STORED, STORED) for s in items])
 
 
+def readable(reference) -> bool:
+    """Whether a stored fingerprint is of this format (the first vtss-2 outputs kept
+    64-bit hashes instead, which this matcher cannot compare)."""
+    try:
+        return bool(reference) and len(_decode(reference[:1])) == 1
+    except (ValueError, TypeError):
+        return False
+
+
 def distance(query: list[str], reference: list[str]) -> float:
     """1 - the median, over query frames, of the best correlation with any reference
     frame under any of the crops (0 = the same pictures; unrelated pictures score
     about 0.5 and more)."""
-    if not query or not reference:
+    if not query or not readable(reference):
         return 2.0
     try:
         q, r = _decode(query), _decode(reference)

@@ -106,8 +106,8 @@ def _read_still(path) -> WatermarkReading:
 
 def content_distance(path, match: RegistryMatch | None) -> float | None:
     """Fingerprint distance between the file and the output its watermark names."""
-    if match is None or match.matched_by != "watermark" or not match.fingerprint:
-        return None
+    if match is None or match.matched_by != "watermark" or not fp.readable(match.fingerprint):
+        return None  # nothing to compare with (an output registered before fingerprints)
     if Path(path).suffix.lower() in IMAGE_SUFFIXES:
         return None  # posters are checked by their own hash and watermark
     try:
