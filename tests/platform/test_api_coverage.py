@@ -117,11 +117,22 @@ def _verify(w):
         return as_user(w["auditor"]).post("/api/verify/", {"file": f}, format="multipart")
 
 
+def _c2pa_binding(w):
+    return APIClient().post("/api/c2pa/matches/byBinding", {"alg": "com.veritalk.vtss-2",
+                                                             "value": "AAAAAd6tvu8="}, format="json")
+
+
+def _c2pa_content(w):
+    with open(corpus_file("videos/voxceleb2_00373.mp4"), "rb") as f:
+        return as_user(w["auditor"]).post("/api/c2pa/matches/byContent", {"file": f}, format="multipart")
+
+
 SCENARIOS = {
     "faces_create": _faces, "jobs_create": _jobs, "invitations_create": _invite,
     "invitations_accept_create": _accept, "subjects_enrol_create": _enrol, "grants_create": _grant,
     "grants_elevate_create": _elevate, "revocations_create": _revoke, "vetting_create": _vet,
     "token_create": _token, "token_destroy": _token_delete, "verify_create": _verify,
+    "c2pa_matches_byBinding_create": _c2pa_binding, "c2pa_matches_byContent_create": _c2pa_content,
 }
 
 
