@@ -99,8 +99,8 @@ class ByBinding(APIView):
         return response
 
     def _resolve(self, alg, value, max_results):
-        if not alg or not value:
-            return Response({"detail": "give both `alg` and `value` (the soft binding's base64 value)"},
+        if not (isinstance(alg, str) and isinstance(value, str) and alg and value):
+            return Response({"detail": "give both `alg` and `value` (the soft binding's base64 value) as strings"},
                             status=status.HTTP_400_BAD_REQUEST)
         entries = [e for e in by_binding(alg, value) if e.manifest_id]
         limit = _limit(max_results)
