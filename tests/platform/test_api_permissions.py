@@ -10,7 +10,9 @@ from consent.models import Subject
 from consent.services import grant_consent
 from tests.platform.test_api_coverage import MUTATING, schema_operations
 
-AUDITOR_MAY = {"verify_create", "token_create", "token_destroy"}
+AUDITOR_MAY = {"verify_create", "token_create", "token_destroy",
+               # the C2PA resolution API's look-ups: POST, but they read only
+               "c2pa_matches_byBinding_create", "c2pa_matches_byContent_create"}
 
 
 def as_user(user) -> APIClient:
