@@ -20,6 +20,7 @@ from .errors import MultipleFaces, NoFaceFound
 DETECT_MAX_SIDE = 800      # HOG runs on a copy no larger than this
 CNN_MAX_SIDE = 400         # the CNN fallback is slow on a CPU: keep it small
 CNN_MIN_CONFIDENCE = 0.5
+MIN_SIDE = 32              # smaller images hold no detectable face, and crash dlib's detectors
 
 _lock = threading.Lock()   # dlib objects are not documented as thread-safe
 
@@ -131,14 +132,20 @@ def _resized(rgb: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
 def detect_faces(rgb: np.ndarray) -> list[FaceBox]:
     """All faces in the image, largest first. HOG first, the CNN when HOG sees none
     (turned or stylised faces)."""
+    if min(rgb.shape[:2]) < MIN_SIDE:
+        return []  # dlib fails (or crashes) on images a few pixels wide
     m = _models()
     small, scale = _resized(rgb, DETECT_MAX_SIDE)
+    if min(small.shape[:2]) < MIN_SIDE // 2:
+        return []  # a very elongated image: nothing a face fits in once scaled
     with _lock:
         rects, scores, _ = m["hog"].run(small, 1, 0.0)
     boxes = [FaceBox(r.left() / scale, r.top() / scale, r.right() / scale, r.bottom() / scale, float(s))
              for r, s in zip(rects, scores)]
     if not boxes:
         small, scale = _resized(rgb, CNN_MAX_SIDE)
+        if min(small.shape[:2]) < MIN_SIDE // 2:
+            return []
         with _lock:
             dets = m["cnn"](small, 0 if max(small.shape[:2]) >= 300 else 1)
         boxes = [FaceBox(d.rect.left() / scale, d.rect.top() / scale, d.rect.right() / scale,
@@ -157,6 +164,9 @@ def landmarks(rgb: np.ndarray, box: FaceBox) -> np.ndarray:
 def analyse_face(rgb: np.ndarray, *, field: str = "photo") -> FaceAnalysis:
     """The single face of a portrait, or a clear error when there is none or several."""
     boxes = detect_faces(rgb)
+    if min(rgb.shape[:2]) < MIN_SIDE:
+        raise NoFaceFound(f"the photo is only {rgb.shape[1]}x{rgb.shape[0]} pixels: too small to show a face "
+                          f"(at least {MIN_SIDE}x{MIN_SIDE})", field=field)
     if not boxes:
         raise NoFaceFound("no face was found in the photo; use a clear, front-facing portrait", field=field)
     if len(boxes) > 1:
