@@ -98,15 +98,15 @@ def _smooth_noise(n: int, rng: np.random.Generator, period_frames: float) -> np.
 
 def blinks(n: int, fps: int, rate_per_min: float, rng: np.random.Generator) -> np.ndarray:
     """Eyelid closure per frame: blinks at gamma-distributed intervals (regular enough
-    to keep the rate, random enough to look natural) lasting 180-320 ms each."""
+    to keep the rate, random enough to look natural) lasting 200-340 ms each, shut for a third of it."""
     out = np.zeros(n, np.float32)
     if rate_per_min <= 0:
         return out
     mean_gap = 60.0 * fps / rate_per_min
     t = rng.uniform(0.15, 0.7) * mean_gap
     while t < n:
-        dur = rng.uniform(0.18, 0.32) * fps
-        close, hold = 0.3 * dur, 0.25 * dur
+        dur = rng.uniform(0.2, 0.34) * fps
+        close, hold = 0.25 * dur, 0.3 * dur
         for k in range(int(np.ceil(dur)) + 1):
             i = int(t) + k
             if i >= n:
