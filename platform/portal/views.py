@@ -14,6 +14,7 @@ from consent.services import subjects_for
 from generation.errors import InputError
 from jobs.models import Job
 from jobs.services import submit_job
+from moderation.services import is_taken_down
 from registry.uploads import verify_upload
 
 from .forms import NewJobForm, VerifyForm
@@ -99,6 +100,10 @@ def job_output(request, job_id):
     if not path.is_file():
         raise Http404
     entry = getattr(job, "registry_entry", None)
+    if is_taken_down(entry):
+        # A moderator took this output down: the platform no longer serves it to anyone.
+        return HttpResponse("This video was taken down by moderation and is no longer available.",
+                            status=451, content_type="text/plain; charset=utf-8")
     if entry is not None and entry.revoked and job.subject.account_id != request.user.pk:
         # The subject revoked consent: the creator no longer gets the file (the subject still may).
         return HttpResponse("The person in this video revoked their consent; it is no longer available.",

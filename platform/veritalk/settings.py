@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "consent",
     "registry",
     "jobs",
+    "moderation",
     "portal",
 ]
 
@@ -197,8 +198,11 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 VERITALK_GENERATION_QUEUE = env("VERITALK_GENERATION_QUEUE", default="generation")
 CELERY_TASK_DEFAULT_QUEUE = VERITALK_GENERATION_QUEUE
+VERITALK_DETECTOR_MODEL = env("VERITALK_DETECTOR_MODEL", default="")  # empty: the shipped detection/models file
+VERITALK_DETECTION_QUEUE = env("VERITALK_DETECTION_QUEUE", default="detection")
 CELERY_TASK_ROUTES = {"jobs.generate": {"queue": VERITALK_GENERATION_QUEUE},
-                      "jobs.reap": {"queue": VERITALK_GENERATION_QUEUE}}
+                      "jobs.reap": {"queue": VERITALK_GENERATION_QUEUE},
+                      "moderation.analyse": {"queue": VERITALK_DETECTION_QUEUE}}
 CELERY_BEAT_SCHEDULE = {"reap-jobs": {"task": "jobs.reap",
                                       "schedule": env.float("VERITALK_REAP_SECONDS", default=15.0)}}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
@@ -239,3 +243,14 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("VERITALK_LOG_LEVEL", default="WARNING")},
 }
+
+# C2PA signing (issue 4): `platform` signs with the init_signing chain in VERITALK_SIGNING_DIR;
+# `certificate` with a deployment's own chain and key; `callback` with a deployment's chain and
+# a function "module:name" that signs bytes through an HSM or a cloud KMS (no key on disk).
+VERITALK_C2PA_SIGNER = env("VERITALK_C2PA_SIGNER", default="platform")
+VERITALK_C2PA_CERT_CHAIN = env("VERITALK_C2PA_CERT_CHAIN", default="")
+VERITALK_C2PA_KEY = env("VERITALK_C2PA_KEY", default="")
+VERITALK_C2PA_SIGN_CALLBACK = env("VERITALK_C2PA_SIGN_CALLBACK", default="")
+VERITALK_C2PA_ALG = env("VERITALK_C2PA_ALG", default="es256")
+VERITALK_C2PA_TSA_URL = env("VERITALK_C2PA_TSA_URL", default="") or None
+VERITALK_C2PA_TRUST_ANCHORS = env("VERITALK_C2PA_TRUST_ANCHORS", default="")  # extra CA PEM file for verify
