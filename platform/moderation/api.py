@@ -2,6 +2,7 @@
 every mutation audited by the services it calls."""
 from __future__ import annotations
 
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -124,6 +125,11 @@ class DetectorModelView(APIView):
     """The shipped detector: version, thresholds and evaluation summary from its manifest."""
     permission_classes = [IsAuthenticated, IsModerator]
 
+    @extend_schema(responses={200: inline_serializer("DetectorModel", {
+        "version": serializers.CharField(), "feature_version": serializers.CharField(),
+        "trained_at": serializers.CharField(), "thresholds": serializers.DictField(),
+        "held_out": serializers.DictField(), "laundered_all": serializers.DictField()}),
+        404: OpenApiResponse(description="no detector model is installed")})
     def get(self, request):
         from detection.model import DEFAULT_MODEL, manifest_of
         m = manifest_of(DEFAULT_MODEL)
