@@ -166,7 +166,7 @@ def act(case: Case, user, action: str, note: str = "") -> Case:
         raise ModerationError(f"'{action.replace('_', ' ')}' needs a note saying why", code="note_required",
                               field="note")
     with audit_atomic():
-        case = Case.objects.select_for_update().select_related("entry").get(pk=case.pk)
+        case = Case.objects.select_for_update(of=("self",)).select_related("entry").get(pk=case.pk)
         if not case.is_final:
             raise ModerationError("the analysis of this case has not finished yet", code="not_analysed")
         data = {"action": action, "note": note, "from": case.decision,
