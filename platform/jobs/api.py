@@ -115,7 +115,8 @@ class JobViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.List
         if not path.is_file():
             raise NotFound(f"the output of job {job.pk} is missing from storage")
         entry = getattr(job, "registry_entry", None)
-        if entry is not None and hasattr(entry, "takedown"):
+        from moderation.services import is_taken_down
+        if is_taken_down(entry):
             return Response({"detail": "This video was taken down by moderation and is no longer available.",
                              "code": "taken_down"}, status=451)
         if entry is not None and entry.revoked:
