@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import Pipeline
 from sklearn.model_selection import StratifiedGroupKFold
 
 from .features import FEATURE_NAMES, FEATURE_VERSION, feature_group
@@ -26,6 +28,9 @@ TRUSTED_TYPES = [
     "sklearn.calibration._CalibratedClassifier",
     "sklearn.calibration._SigmoidCalibration",
     "sklearn.isotonic.IsotonicRegression",
+    "sklearn.pipeline.Pipeline",
+    "sklearn.impute._base.SimpleImputer",
+    "sklearn.impute._base.MissingIndicator",
     "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingClassifier",
     "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
@@ -52,8 +57,14 @@ class ModelFileError(ValueError):
 def make_classifier(*, groups: np.ndarray | None = None, X=None, y=None, cv: int = 3, seed: int = 0,
                     max_iter: int = 200, min_samples_leaf: int = 10) -> CalibratedClassifierCV:
     """An uncalibrated booster wrapped in sigmoid calibration fitted on held-out identity folds."""
-    base = HistGradientBoostingClassifier(max_iter=max_iter, learning_rate=0.06, max_leaf_nodes=15,
-                                          min_samples_leaf=min_samples_leaf, l2_regularization=1.0, random_state=seed)
+    # Missing evidence (no face, no sound, no background beside the face) becomes the
+    # median plus an "is missing" column: the booster sees both, and a feature that a small
+    # training fold never measured does not break the fit.
+    base = Pipeline([
+        ("impute", SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True)),
+        ("boost", HistGradientBoostingClassifier(max_iter=max_iter, learning_rate=0.06, max_leaf_nodes=15,
+                                                 min_samples_leaf=min_samples_leaf, l2_regularization=1.0,
+                                                 class_weight="balanced", random_state=seed))])
     if groups is not None and X is not None:
         per_class = min(len(np.unique(groups[y == c])) for c in (0, 1))
         k = max(2, min(cv, per_class))
@@ -120,10 +131,20 @@ def balanced_weights(y: np.ndarray) -> np.ndarray:
     return w
 
 
+def fit_calibrated(clf: CalibratedClassifierCV, X: np.ndarray, y: np.ndarray) -> CalibratedClassifierCV:
+    """Fit with both classes weighing the same: the booster through its class_weight, the
+    calibrator through sample weights (sklearn warns that the pipeline takes none: it
+    does not need them)."""
+    import warnings
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Since Pipeline does not appear to accept sample_weight")
+        return clf.fit(X, y, sample_weight=balanced_weights(y))
+
+
 def fit_detector(X: np.ndarray, y: np.ndarray, groups: np.ndarray, *, version: str, thresholds: dict | None = None,
                  seed: int = 0, max_iter: int = 200, min_samples_leaf: int = 10) -> Detector:
     clf = make_classifier(groups=groups, X=X, y=y, seed=seed, max_iter=max_iter, min_samples_leaf=min_samples_leaf)
-    clf.fit(X, y, sample_weight=balanced_weights(y))
+    fit_calibrated(clf, X, y)
     real = X[y == 0]
     with np.errstate(all="ignore"):
         ref = np.nanmedian(real, axis=0)
