@@ -22,6 +22,8 @@ from .features import FEATURE_NAMES, FEATURE_VERSION, feature_group
 MODEL_DIR = Path(__file__).resolve().parent / "models"
 DEFAULT_MODEL = MODEL_DIR / "detector.skops"
 LABELS = ("Authentic", "Suspicious", "Synthetic")
+# Changes whenever the classifier's make-up changes: part of the model version with the data.
+MODEL_REVISION = "hgb200-impute-indicator-sigmoid3-balanced"
 # Types a detector file may contain; anything else makes `load` refuse the file.
 TRUSTED_TYPES = [
     "sklearn.calibration.CalibratedClassifierCV",
