@@ -21,8 +21,12 @@ CLAIM_GENERATOR_VERSION = "0.1.0"
 
 def build_manifest(*, title: str, engine: str, engine_version: str, registry_id: int, watermark_payload: str,
                    watermark_codec: str, job_id: str, consent_id: int | None, policy_version: str,
-                   decision_sha256: str, duration_ms: int) -> dict:
-    """The manifest definition for one generated video."""
+                   decision_sha256: str, duration_ms: int, backend: str | None = None) -> dict:
+    """The manifest definition for one generated video; `backend` names the rendering
+    backend (e.g. "diffusion 0.1.0") in the creating action's software agent."""
+    agent = {"name": engine, "version": engine_version}
+    if backend:
+        agent["backend"] = backend
     return {
         "claim_generator_info": [{"name": CLAIM_GENERATOR, "version": CLAIM_GENERATOR_VERSION}],
         "title": title,
@@ -30,7 +34,7 @@ def build_manifest(*, title: str, engine: str, engine_version: str, registry_id:
         "assertions": [
             {"label": "c2pa.actions", "data": {"actions": [
                 {"action": "c2pa.created", "digitalSourceType": TRAINED_ALGORITHMIC_MEDIA,
-                 "softwareAgent": {"name": engine, "version": engine_version}},
+                 "softwareAgent": agent},
                 {"action": "c2pa.watermarked",
                  "parameters": {"description": f"invisible per-frame watermark ({watermark_codec})"}},
             ]}},

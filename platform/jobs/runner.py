@@ -148,8 +148,10 @@ def run_job(job_id: str, owner: str | None = None) -> Job:
 
     try:
         marker = VideoWatermarker(entry.pk)
+        controls = Controls.from_mapping(job.controls)
+        options = {"weights": settings.VERITALK_DIFFUSION_WEIGHTS} if controls.backend == "diffusion" else None
         result = generate_video(job.photo.path, job.audio.path, rendered, marker=marker,
-                                controls=Controls.from_mapping(job.controls), progress=heartbeat,
+                                controls=controls, backend_options=options, progress=heartbeat,
                                 should_stop=should_stop, max_audio_seconds=settings.VERITALK_MAX_AUDIO_SECONDS)
         gate = decide_job(job)
         decision, consent = gate.decision, gate.consent
@@ -160,6 +162,7 @@ def run_job(job_id: str, owner: str | None = None) -> Job:
         _allowed(job, gate, "before release")
         manifest = build_manifest(
             title=f"Veritalk video {job.pk}", engine=result.engine, engine_version=result.engine_version,
+            backend=f"{result.backend} {result.backend_version}".strip(),
             registry_id=entry.pk, watermark_payload=marker.payload, watermark_codec=CODEC_NAME, job_id=str(job.pk),
             consent_id=consent.pk if consent else None, policy_version=decision.policy_version,
             decision_sha256=decision.sha256, duration_ms=int(result.frames * 1000 / result.fps))
