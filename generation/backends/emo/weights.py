@@ -15,6 +15,7 @@ dimensions: the CPU test and `bench.generation --tiny` run the whole path with i
 from __future__ import annotations
 
 import json
+import pickle
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -125,7 +126,12 @@ def load(root: str | Path, device: str = "cpu", dtype: torch.dtype = torch.float
     missing = missing_parts(root)
     if missing:
         raise CheckpointError(f"diffusion weights folder {root} lacks: {', '.join(missing)}")
-    parts = _split(torch.load(root / NET, map_location="cpu", weights_only=True))
+    try:
+        state = torch.load(root / NET, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        raise CheckpointError(f"{root / NET} must hold tensors only (it is read with weights_only=True): "
+                              f"{str(exc).splitlines()[0]}") from exc
+    parts = _split(state)
     vae = AutoencoderKL.from_pretrained(root / VAE, local_files_only=True)
     wav2vec = Wav2Vec2Model.from_pretrained(root / WAV2VEC, local_files_only=True)
     unet_cfg = UNet2DConditionModel.load_config(root / UNET, local_files_only=True)
