@@ -22,6 +22,10 @@ from ..threads import torch_threads
 from .base import Analysis, MotionTrackLike
 
 WEIGHTS_ENV = "VERITALK_DIFFUSION_WEIGHTS"
+# Hallo's inference defaults; a weights folder may set its own in INFERENCE_FILE
+# (the tiny test checkpoint asks for 2 steps, 3-frame clips and one thread).
+DEFAULTS = {"steps": 25, "clip_frames": 16, "guidance": 3.5, "threads": None}
+INFERENCE_FILE = "veritalk_inference.json"
 
 
 class FrameTrack:
@@ -49,18 +53,27 @@ class DiffusionBackend:
     name = "diffusion"
     version = "0.1.0"
 
-    def __init__(self, weights: str | os.PathLike | None = None, steps: int = 25, clip_frames: int = 16,
-                 guidance: float = 3.5, device: str | None = None, threads: int | None = None,
-                 motion: str | None = None):
+    def __init__(self, weights: str | os.PathLike | None = None, steps: int | None = None,
+                 clip_frames: int | None = None, guidance: float | None = None, device: str | None = None,
+                 threads: int | None = None, motion: str | None = None):
+        import json
+        from pathlib import Path
+
         import torch
         from .emo.weights import load
         root = weights or os.environ.get(WEIGHTS_ENV, "")
+        settings = dict(DEFAULTS)
+        if root and (Path(root) / INFERENCE_FILE).is_file():
+            settings.update(json.loads((Path(root) / INFERENCE_FILE).read_text()))
+        given = {"steps": steps, "clip_frames": clip_frames, "guidance": guidance, "threads": threads}
+        settings.update({k: v for k, v in given.items() if v is not None})
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         dtype = torch.float16 if self.device.startswith("cuda") else torch.float32
         self.model = load(root, device=self.device, dtype=dtype)
         self.dtype = dtype
-        self.steps, self.clip_frames, self.guidance = int(steps), int(clip_frames), float(guidance)
-        self.threads = threads        # CPU threads for torch (1 suits the tiny test model)
+        self.steps, self.clip_frames = int(settings["steps"]), int(settings["clip_frames"])
+        self.guidance = float(settings["guidance"])
+        self.threads = settings["threads"]    # CPU threads for torch (1 suits the tiny test model)
         self._clips: dict[int, list[np.ndarray]] = {}
 
     # -- analyse ----------------------------------------------------------------------

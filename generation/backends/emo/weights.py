@@ -193,5 +193,6 @@ def write_tiny_checkpoint(root: str | Path, seed: int = 0, face_dim: int = 128) 
         state.update({f"{part}.{k}": v.clone() for k, v in module.state_dict().items()})
     (root / NET).parent.mkdir(parents=True, exist_ok=True)
     torch.save(state, root / NET)
-    (root / "VERITALK_TINY.json").write_text(json.dumps({"tiny": True, "seed": seed}))
+    (root / "veritalk_inference.json").write_text(json.dumps({"steps": 2, "clip_frames": 3, "guidance": 2.0,
+                                                               "threads": 1, "tiny_random_weights": True}))
     return root
