@@ -76,7 +76,8 @@ def sample_motion(model, audio: np.ndarray, attrs: np.ndarray, *, seed: int = 0,
             sched.set_timesteps(steps)
             for t in sched.timesteps:
                 tt = t.expand(2)
-                pred = model(torch.cat([x, x]), tt, torch.cat([aud, aud]), torch.cat([known, known]),
+                # conditional: audio and controls; unconditional: neither (zero audio features)
+                pred = model(torch.cat([x, x]), tt, torch.cat([aud, torch.zeros_like(aud)]), torch.cat([known, known]),
                              torch.cat([mask, mask]), torch.cat([a_norm, a_norm]), torch.tensor([1.0, 0.0]))
                 guided = pred[1:] + guidance * (pred[:1] - pred[1:])
                 x = sched.step(guided, t, x, eta=0.0).prev_sample

@@ -34,7 +34,9 @@ class TrainSettings:
     seed: int = 0
     stride: int = 2
     known_prob: float = 0.5     # windows trained as continuations of a previous one
-    drop_attr_prob: float = 0.15  # unconditional training for classifier-free guidance
+    drop_attr_prob: float = 0.1   # controls dropped (guidance on the controls)
+    drop_all_prob: float = 0.1    # controls and audio dropped (guidance on both, as in VASA-1)
+    blink_weight: float = 3.0     # blinks are rare events: weigh their channel up
 
 
 def _determinism(seed: int):
@@ -78,6 +80,7 @@ def train(tracks: list[VideoTrack], settings: TrainSettings = TrainSettings(), c
     aud_all = torch.from_numpy(audio)
     attr_all = torch.from_numpy((attrs - amean) / astd)
     chan_all = torch.ones(len(motion), 1, 7)
+    chan_all[:, 0, 3] = settings.blink_weight
     chan_all[torch.from_numpy(~blink_ok), 0, 3] = 0.0     # unmeasured blinks carry no loss
     sched = make_scheduler(config.train_timesteps)
     gen = torch.Generator().manual_seed(settings.seed)
@@ -96,7 +99,9 @@ def train(tracks: list[VideoTrack], settings: TrainSettings = TrainSettings(), c
         mask = torch.zeros(settings.batch, config.window, 1)
         cont = torch.rand(settings.batch, generator=gen) < settings.known_prob
         mask[cont, :config.overlap] = 1.0
-        keep = (torch.rand(settings.batch, generator=gen) >= settings.drop_attr_prob).float()
+        u = torch.rand(settings.batch, generator=gen)
+        keep = (u >= settings.drop_all_prob + settings.drop_attr_prob).float()
+        aud = aud * (u >= settings.drop_all_prob).float()[:, None, None]     # zero features: no audio
         pred = model(noisy, t, aud, x0, mask, att, keep)
         weight = 1.0 - 0.9 * mask            # known frames matter little
         err = (pred - x0) ** 2 * weight * chan
@@ -162,7 +167,7 @@ def run(*, out: Path = WEIGHTS, settings: TrainSettings = TrainSettings(), log=p
         f"evaluating on {len(held)} held out")
     model, info = train(train_set, settings, log=log)
     report = evaluation(model, held, info["typical_head_intensity"], seed=settings.seed)
-    meta = {"version": VERSION, "config": model.config.as_dict(), "settings": settings.__dict__,
+    meta = {"version": VERSION, "windows": info["windows"], "train_seconds": info["train_seconds"], "config": model.config.as_dict(), "settings": settings.__dict__,
             "train_videos": [t.name for t in train_set], "held_out": [t.name for t in held],
             "typical_head_intensity": info["typical_head_intensity"], "final_loss": info["final_loss"],
             "distances": {k: report[k]["distances"] for k in ("procedural", "learned")},
