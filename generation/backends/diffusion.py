@@ -26,6 +26,7 @@ WEIGHTS_ENV = "VERITALK_DIFFUSION_WEIGHTS"
 # (the tiny test checkpoint asks for 2 steps, 3-frame clips and one thread).
 DEFAULTS = {"steps": 25, "clip_frames": 16, "guidance": 3.5, "threads": None}
 INFERENCE_FILE = "veritalk_inference.json"
+FACE_EMBEDDING_DIM = 128      # dlib's identity embedding (generation.face.face_embedding)
 
 
 class FrameTrack:
@@ -70,6 +71,11 @@ class DiffusionBackend:
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         dtype = torch.float16 if self.device.startswith("cuda") else torch.float32
         self.model = load(root, device=self.device, dtype=dtype)
+        wanted = self.model.imageproj.proj.in_features
+        if wanted != FACE_EMBEDDING_DIM:
+            from .emo.weights import CheckpointError
+            raise CheckpointError(f"imageproj expects {wanted}-d face embeddings (Hallo's come from insightface, "
+                                  f"512-d); Veritalk supplies dlib's {FACE_EMBEDDING_DIM}-d identity embeddings")
         self.dtype = dtype
         self.steps, self.clip_frames = int(settings["steps"]), int(settings["clip_frames"])
         self.guidance = float(settings["guidance"])

@@ -120,7 +120,7 @@ def distances(real: list[np.ndarray], generated: list[np.ndarray], blink_ok: lis
     _, gs = head_spectrum(generated)
     head = float(np.mean(np.abs(np.log10((gs + 1e-6) / (rs + 1e-6)))))
     rl, gl = lip_speeds(real), lip_speeds(generated)
-    lip = wasserstein(gl, rl) / (rl.mean() + 1e-9)
+    lip = float(wasserstein(gl, rl) / (rl.mean() + 1e-9))
     return {"blink": round(float(blink), 4), "head_spectrum": round(head, 4), "lip_speed": round(lip, 4)}
 
 

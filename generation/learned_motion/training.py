@@ -17,7 +17,7 @@ from ..motion import motion_from_loudness
 from . import attributes, evaluate
 from .dataset import PARAMS, VideoTrack, load_corpus
 from .model import DiTConfig, MotionDiT
-from .source import WEIGHTS, make_scheduler, sample_motion, to_track
+from .source import WEIGHTS, calibrate, make_scheduler, sample_motion, to_track
 
 VERSION = "1"
 HELD_OUT = ("hdtf_aoc", "retalking_face_3", "thb_real_spzzdvyb5x0_6", "voxceleb2_00015")
@@ -135,7 +135,7 @@ def learned_tracks(model, tracks: list[VideoTrack], typical: float, seed: int = 
     out = []
     for tr in tracks:
         m = sample_motion(model, tr.audio, attrs, seed=seed, **kw)
-        mt = to_track(m, controls)
+        mt = to_track(calibrate(m, attrs), controls)
         out.append(np.stack([getattr(mt, k) for k in PARAMS], axis=1))
     return out
 

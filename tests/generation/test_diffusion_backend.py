@@ -69,6 +69,12 @@ def test_net_pth_with_pickled_objects_is_refused(tiny_weights, tmp_path):
         load(bad)
 
 
+def test_an_identity_projection_for_other_face_embeddings_is_refused(tmp_path):
+    weights = write_tiny_checkpoint(tmp_path / "w512", face_dim=512)
+    with pytest.raises(CheckpointError, match="512-d face embeddings.*dlib's 128-d"):
+        DiffusionBackend(weights=weights)
+
+
 def test_a_part_that_does_not_fit_the_model_is_named(tiny_weights, tmp_path):
     import shutil
     bad = tmp_path / "bad"
