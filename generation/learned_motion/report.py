@@ -50,7 +50,12 @@ attributes (mean smile and brow of the window for the emotion, mean head directi
 head-motion intensity) modulate every block; the attributes are dropped in
 {settings.get('drop_attr_prob', 0):.0%} of training steps and attributes and audio together in
 {settings.get('drop_all_prob', 0):.0%}, so sampling uses classifier-free guidance on both
-(scale 2, 20 DDIM steps, diffusers' DDIMScheduler, x0 prediction).
+(20 DDIM steps, diffusers' DDIMScheduler, x0 prediction; guidance scale {meta.get('guidance', 2.0)},
+chosen among {', '.join(str(g) for g in (meta.get('guidance_scores') or {}))} as the one closest to the
+*training* videos that keeps their sync). After sampling, the track's mean smile, brow and head
+direction are moved to the asked-for values and its head movement scaled to the asked-for
+intensity (`calibrate`): with no emotion labels and a dozen speakers, guidance alone moves them
+too little. Each generated clip is sampled three times (seeds 0-2) for the figures below.
 
 Training data: motion tracks that dlib extracts from the corpus' real talking videos
 (`../shared/corpus/videos`; 68 landmarks per frame, inner-lip gap, mouth width, brow height,

@@ -128,9 +128,12 @@ class LearnedMotion:
     """MotionSource: audio features -> sampled motion track."""
     name = "learned"
 
-    def __init__(self, weights: str | Path = WEIGHTS, steps: int = DEFAULT_STEPS, guidance: float = DEFAULT_GUIDANCE):
+    def __init__(self, weights: str | Path = WEIGHTS, steps: int = DEFAULT_STEPS, guidance: float | None = None):
         self.model, self.meta = _cached(str(weights))
-        self.steps, self.guidance = steps, guidance
+        # the scale chosen at training time (on the training videos), unless one is given
+        self.steps = steps
+        self.guidance = guidance if guidance is not None else float(json.loads(self.meta.get("guidance", "null"))
+                                                                    or DEFAULT_GUIDANCE)
         self.version = self.meta.get("version", "unknown")
 
     def plan_from_audio(self, mono: np.ndarray, n_frames: int, controls: Controls) -> MotionTrack:

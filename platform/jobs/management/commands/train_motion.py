@@ -48,4 +48,4 @@ class Command(BaseCommand):
         out = {"weights": result["weights"], "report": str(opts["report"]), "params": result["params"],
                "final_loss": result["final_loss"], "verdict": verdict(result["evaluation"]),
                "distances": result["meta"]["distances"], "tiny_run": tiny}
-        self.stdout.write(json.dumps(out) if opts["json"] else json.dumps(out, indent=1))
+        self.stdout.write(json.dumps(out, default=float) if opts["json"] else json.dumps(out, indent=1, default=float))
