@@ -7,7 +7,7 @@ TORCH  := torch==2.13.0
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: demo test serve prod bench bench-load migrate signing
+.PHONY: demo test serve prod bench bench-load migrate signing chromium messages
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -31,9 +31,20 @@ signing: $(VENV)/.deps
 demo: migrate signing
 	$(PY) manage.py demo $(if $(PHOTO),--photo $(PHOTO)) $(if $(AUDIO),--audio $(AUDIO))
 
-test: $(VENV)/.dev
+# The browser tests drive Debian's chromium (never a downloaded browser); they skip,
+# saying why, where it cannot be installed.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
+		|| echo "chromium could not be installed: the browser tests will be skipped"
+
+test: $(VENV)/.dev chromium
 	$(PY) -m pytest
 	DATABASE_URL=postgres://postgres@127.0.0.1:5432/veritalk $(PY) -m pytest tests/platform -m "not redis" -q
+
+# Re-extract and compile the French catalogue after changing translatable strings (needs gettext).
+messages: $(VENV)/.deps
+	cd platform && ../$(PY) ../manage.py makemessages -l fr --no-location --no-obsolete \
+		&& ../$(PY) locale/fill_po.py && ../$(PY) ../manage.py compilemessages -l fr
 
 serve: migrate signing
 	@echo "portal on http://$(HOST):$(PORT)/ ; Ctrl-C stops the portal and the worker"

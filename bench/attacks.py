@@ -88,3 +88,30 @@ def chain(src, dst, tmp_dir):
     a = reencode(src, tmp_dir / "chain_a.mp4", 28)
     b = downscale(a, tmp_dir / "chain_b.mp4", 0.5, crf=28)
     return crop(b, dst, 0.1, crf=28)
+
+
+def remux(src, dst, *, keep_metadata: bool = True):
+    """Copy the streams' packets into a new MP4 without re-encoding (what `ffmpeg
+    -i src -c copy dst` does): the pictures are untouched, the C2PA box is not
+    carried over. keep_metadata=False also drops the container and stream
+    metadata, as `ffmpeg -map_metadata -1 -c copy` does."""
+    with av.open(str(src)) as inp, av.open(str(dst), "w", format="mp4") as out:
+        if keep_metadata:
+            out.metadata.update(inp.metadata)
+        mapping = {}
+        for s in inp.streams:
+            if s.type in ("video", "audio"):
+                o = out.add_stream_from_template(s)
+                if keep_metadata:
+                    o.metadata.update(s.metadata)
+                mapping[s.index] = o
+        for packet in inp.demux(*[inp.streams[i] for i in mapping]):
+            if packet.dts is None:
+                continue
+            packet.stream = mapping[packet.stream.index]
+            out.mux(packet)
+    return Path(dst)
+
+
+def strip_metadata(src, dst):
+    return remux(src, dst, keep_metadata=False)

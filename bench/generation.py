@@ -1,45 +1,159 @@
 """Engine speed on this machine: `python -m bench.generation --photo P --audio A --json`.
 
-The video it writes is watermarked like any other (with a bench payload id that
-the registry never issues) and is kept for a person to look at."""
+Times the whole path (photo and voice analysis, motion, render, watermark, encode)
+in a warm worker (dlib's models already loaded, as `generation.face.warm_up` does in
+the worker; the load time is reported apart). Runs it twice: with the provenance
+watermarker and with a pass-through marker, so the engine's own speed shows apart
+from the watermark codec's. Writes a contact sheet (a PNG grid of frames) next to
+the video for a person to look at.
+
+`--long` measures peak memory for 30 s and for 10 min of audio (made by
+concatenating corpus tracks), each in its own process. `--quality` runs the sweep of
+bench/generation_quality.py.
+
+The video it writes is watermarked like any other (with a bench payload id that the
+registry never issues) and is kept for a person to look at."""
 from __future__ import annotations
 
 import argparse
 import json
 import resource
+import subprocess
 import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 from generation.audio import decode_audio
 from generation.controls import Controls
 from generation.pipeline import generate_video
-from provenance.videomark import VideoWatermarker
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus"
 BENCH_REGISTRY_ID = 2**32 - 1  # reserved: never issued by the registry
 
 
-def run(photo: Path, audio: Path, out: Path, controls: Controls, backend_options: dict | None = None) -> dict:
-    seconds = decode_audio(audio).duration
+class PassThrough:
+    """A marker that embeds nothing: isolates the engine's speed from the codec's."""
+
+    def mark(self, rgb):
+        return rgb
+
+
+def contact_sheet(video: Path, out: Path, *, cols: int = 6, rows: int = 3, thumb: int = 192,
+                  frames: list[int] | None = None) -> Path:
+    """A PNG grid of frames spread evenly over the video (or the given frame numbers)."""
+    import av
+    import cv2
+    with av.open(str(video)) as c:
+        total = c.streams.video[0].frames or 0
+        picked = frames or list(np.linspace(0, max(total - 1, 0), cols * rows).round().astype(int))
+        want, shots = set(picked), {}
+        for i, frame in enumerate(c.decode(video=0)):
+            if i in want:
+                shots[i] = cv2.resize(frame.to_ndarray(format="rgb24"), (thumb, thumb), interpolation=cv2.INTER_AREA)
+            if len(shots) == len(want):
+                break
+    tiles = [shots.get(i, np.zeros((thumb, thumb, 3), np.uint8)) for i in picked]
+    tiles += [np.zeros((thumb, thumb, 3), np.uint8)] * (cols * rows - len(tiles))
+    grid = np.vstack([np.hstack(tiles[r * cols:(r + 1) * cols]) for r in range(rows)])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(out), cv2.cvtColor(grid, cv2.COLOR_RGB2BGR))
+    return out
+
+
+def contact_sheet_of_clips(videos: list[Path], out: Path, *, cols: int = 6, thumb: int = 192,
+                           at: float = 0.37) -> Path:
+    """One frame (at `at` of each clip's length) per video, in a PNG grid."""
+    import av
+    import cv2
+    tiles = []
+    for video in videos:
+        with av.open(str(video)) as c:
+            total = c.streams.video[0].frames or 1
+            want = int(at * total)
+            for i, frame in enumerate(c.decode(video=0)):
+                if i == want:
+                    tiles.append(cv2.resize(frame.to_ndarray(format="rgb24"), (thumb, thumb),
+                                            interpolation=cv2.INTER_AREA))
+                    break
+    rows = max(1, -(-len(tiles) // cols))
+    tiles += [np.zeros((thumb, thumb, 3), np.uint8)] * (rows * cols - len(tiles))
+    grid = np.vstack([np.hstack(tiles[r * cols:(r + 1) * cols]) for r in range(rows)])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(out), cv2.cvtColor(grid, cv2.COLOR_RGB2BGR))
+    return out
+
+
+def warm() -> float:
+    from generation.face import _model
+    t = time.perf_counter()
+    _model("hog"), _model("shape")
+    return round(time.perf_counter() - t, 2)
+
+
+def timed(photo: Path, audio: Path, out: Path, controls: Controls, marker, backend_options=None) -> dict:
     started = time.perf_counter()
-    result = generate_video(photo, audio, out, marker=VideoWatermarker(BENCH_REGISTRY_ID), controls=controls,
-                            backend_options=backend_options)
+    result = generate_video(photo, audio, out, marker=marker, controls=controls, backend_options=backend_options)
     wall = time.perf_counter() - started
-    return {
-        "fps": round(result.frames / wall, 2),
-        "rtf": round(wall / seconds, 3),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        "frames": result.frames,
-        "width": result.width,
-        "height": result.height,
-        "audio_seconds": round(seconds, 2),
-        "wall_seconds": round(wall, 2),
-        "engine": f"{result.engine} {result.engine_version}",
-        "backend": f"{result.backend} {result.backend_version}",
-        "output": str(out.resolve()),
-    }
+    return {"fps": round(result.frames / wall, 2), "rtf": round(wall / result.audio_seconds, 3),
+            "wall_seconds": round(wall, 2), "frames": result.frames, "width": result.width,
+            "height": result.height, "audio_seconds": round(result.audio_seconds, 2),
+            "engine": f"{result.engine} {result.engine_version}",
+            "backend": f"{result.backend} {result.backend_version}"}
+
+
+def run(photo: Path, audio: Path, out: Path, controls: Controls, *, watermark: bool = True,
+        passthrough: bool = True, backend_options: dict | None = None) -> dict:
+    result: dict = {"model_load_seconds": warm()}
+    if passthrough:
+        plain = timed(photo, audio, out.with_name(out.stem + "-nomark.mp4"), controls, PassThrough(), backend_options)
+        result.update({f"{k}_no_watermark": v for k, v in plain.items() if k in ("fps", "rtf", "wall_seconds")})
+        result.update({k: v for k, v in plain.items() if k not in ("fps", "rtf", "wall_seconds")})
+    if watermark:
+        from provenance.videomark import VideoWatermarker
+        marked = timed(photo, audio, out, controls, VideoWatermarker(BENCH_REGISTRY_ID), backend_options)
+        result.update(marked)
+    result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    video = out if watermark else out.with_name(out.stem + "-nomark.mp4")
+    result["output"] = str(video.resolve())
+    result["contact_sheet"] = str(contact_sheet(video, video.with_suffix(".png")).resolve())
+    return result
+
+
+def long_audio(path: Path, seconds: float) -> Path:
+    """A WAV of `seconds` made by concatenating the corpus's voice tracks (16-bit, 16 kHz mono)."""
+    import wave
+    tracks = sorted((CORPUS / "audio").glob("*"))
+    if not tracks:
+        raise FileNotFoundError(f"no corpus audio in {CORPUS / 'audio'}")
+    need = int(seconds * 16000)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1), w.setsampwidth(2), w.setframerate(16000)
+        written, i = 0, 0
+        while written < need:
+            mono = decode_audio(tracks[i % len(tracks)]).mono
+            mono = mono[: need - written]
+            w.writeframes((np.clip(mono, -1, 1) * 32767).astype("<i2").tobytes())
+            written += len(mono)
+            i += 1
+    return path
+
+
+def memory_profile(photo: Path, size: int, out_dir: Path, lengths=(30.0, 600.0)) -> dict:
+    """Peak RSS of a whole generation for each audio length, each in a fresh process."""
+    rows = {}
+    for seconds in lengths:
+        audio = long_audio(out_dir / f"long-{int(seconds)}s.wav", seconds)
+        cmd = [sys.executable, "-m", "bench.generation", "--photo", str(photo), "--audio", str(audio),
+               "--size", str(size), "--out", str(out_dir / f"long-{int(seconds)}s.mp4"), "--json", "--no-watermark"]
+        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True)
+        r = json.loads(proc.stdout)
+        rows[f"{int(seconds)}s"] = {k: r[k] for k in ("peak_rss_mb", "fps_no_watermark", "rtf_no_watermark", "frames")}
+    a, b = (rows[f"{int(s)}s"]["peak_rss_mb"] for s in lengths)
+    return {"runs": rows, "rss_ratio": round(b / a, 3)}
 
 
 def main(argv=None) -> int:
@@ -48,13 +162,16 @@ def main(argv=None) -> int:
     p.add_argument("--audio", type=Path, default=CORPUS / "audio" / "hdtf_radio31_en.wav")
     p.add_argument("--out", type=Path, default=ROOT / "var" / "bench" / "generation.mp4")
     p.add_argument("--size", type=int, default=512)
+    p.add_argument("--no-watermark", action="store_true", help="only the pass-through run")
+    p.add_argument("--long", action="store_true", help="peak memory for 30 s and 10 min of audio")
+    p.add_argument("--quality", action="store_true", help="the photos x voice tracks quality sweep")
     p.add_argument("--backend", default="warp", help="warp (default) or diffusion")
-    p.add_argument("--motion", default=None, help="procedural or learned (warp backend)")
+    p.add_argument("--motion", help="procedural or learned (the warp backend's motion)")
     p.add_argument("--weights", type=Path, help="diffusion weights folder (default: VERITALK_DIFFUSION_WEIGHTS)")
     p.add_argument("--tiny", action="store_true",
                    help="diffusion with a tiny random-weight checkpoint written under var/bench (the CPU path)")
     p.add_argument("--json", action="store_true")
-    args = p.parse_args(argv)
+    args, rest = p.parse_known_args(argv)
     options = None
     if args.backend == "diffusion":
         if args.tiny:
@@ -62,14 +179,21 @@ def main(argv=None) -> int:
             args.weights = write_tiny_checkpoint(ROOT / "var" / "bench" / "tiny_diffusion")
             args.size = 256 if args.size == 512 else args.size
         options = {"weights": args.weights} if args.weights else None
+    if args.quality:
+        from bench import generation_quality
+        return generation_quality.main(rest + (["--json"] if args.json else []))
     for f in (args.photo, args.audio):
         if not f.is_file():
             print(f"bench.generation: {f} not found (pass --photo/--audio; defaults come from ../shared/corpus)",
                   file=sys.stderr)
             return 2
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    controls = Controls(size=args.size, backend=args.backend, **({"motion": args.motion} if args.motion else {}))
-    result = run(args.photo, args.audio, args.out, controls, options)
+    if args.long:
+        result = memory_profile(args.photo, args.size, args.out.parent)
+    else:
+        controls = Controls(size=args.size, backend=args.backend, **({"motion": args.motion} if args.motion else {}))
+        result = run(args.photo, args.audio, args.out, controls, watermark=not args.no_watermark,
+                     backend_options=options)
     print(json.dumps(result) if args.json else "\n".join(f"{k}: {v}" for k, v in result.items()))
     return 0
 

@@ -130,3 +130,140 @@ def loudness_per_frame(mono: np.ndarray, sample_rate: int, fps: int) -> np.ndarr
         seg = padded[centre - win // 2: centre + win // 2]
         out[i] = 10 * np.log10(np.mean(seg * seg) + 1e-10)
     return out
+
+
+# -- streaming -------------------------------------------------------------------------------
+STREAM_BLOCK_SECONDS = 4.0
+
+
+class AudioStream:
+    """A voice track read in blocks, never held whole: the long-audio path.
+
+    `blocks()` decodes afresh each time it is called, so one pass can analyse the
+    voice and a later pass can feed the encoder, each in constant memory."""
+
+    def __init__(self, source, *, sample_rate: int = ANALYSIS_RATE, channels: int = 1,
+                 max_seconds: float | None = None, field: str = "audio",
+                 block_seconds: float = STREAM_BLOCK_SECONDS):
+        self.source = source
+        self.sample_rate = sample_rate
+        self.channels = channels
+        self.max_seconds = max_seconds
+        self.field = field
+        self.block = int(block_seconds * sample_rate)
+        self.container_name = ""
+        self.declared_seconds: float | None = None
+        self._check_header()
+
+    def _check_header(self) -> None:
+        head = _head(self.source)
+        field = self.field
+        if not head:
+            raise CorruptFile("the voice track is empty", field=field)
+        try:
+            container = _open(self.source)
+        except av.error.FFmpegError as exc:
+            if _looks_like_audio(head):
+                raise CorruptFile("the voice track is damaged: its audio data could not be read", field=field) from exc
+            raise UnsupportedFormat("the voice track is not an audio file in a supported format "
+                                    "(wav, mp3, flac, m4a, ogg)", field=field) from exc
+        with container:
+            fmt = container.format.name
+            if fmt not in ACCEPTED_CONTAINERS or not container.streams.audio:
+                raise UnsupportedFormat(f"the voice track's format ({fmt}) is not a supported audio format "
+                                        "(wav, mp3, flac, m4a, ogg)", field=field)
+            if container.duration is not None:
+                self.declared_seconds = container.duration / av.time_base
+                if self.max_seconds is not None and self.declared_seconds > self.max_seconds + 0.5:
+                    raise AudioTooLong(f"the voice track lasts {self.declared_seconds:.1f} s; "
+                                       f"the limit is {self.max_seconds:g} s", field=field)
+        self.container_name = fmt
+
+    def blocks(self):
+        """Float32 blocks (channels, n) of about `block_seconds`, in order."""
+        field = self.field
+        layout = "mono" if self.channels == 1 else "stereo"
+        limit = None if self.max_seconds is None else int((self.max_seconds + 0.5) * self.sample_rate)
+        total, pending, held = 0, [], 0
+        with _open(self.source) as container:
+            resampler = av.AudioResampler(format="fltp", layout=layout, rate=self.sample_rate)
+            try:
+                frames = container.decode(container.streams.audio[0])
+                for frame in frames:
+                    for out in resampler.resample(frame):
+                        arr = out.to_ndarray().astype(np.float32, copy=False)
+                        pending.append(arr)
+                        held += arr.shape[1]
+                        total += arr.shape[1]
+                    if limit is not None and total > limit:
+                        raise AudioTooLong(f"the voice track is longer than the limit of {self.max_seconds:g} s",
+                                           field=field)
+                    if held >= self.block:
+                        block = np.concatenate(pending, axis=1)
+                        pending, held = [], 0
+                        if not np.isfinite(block).all():
+                            raise CorruptFile("the voice track decoded to invalid samples", field=field)
+                        yield block
+                for out in resampler.resample(None):
+                    pending.append(out.to_ndarray().astype(np.float32, copy=False))
+                    total += pending[-1].shape[1]
+            except av.error.FFmpegError as exc:
+                raise CorruptFile(f"the voice track is damaged and could not be decoded ({exc.strerror or exc})",
+                                  field=field) from exc
+        if pending:
+            block = np.concatenate(pending, axis=1)
+            if not np.isfinite(block).all():
+                raise CorruptFile("the voice track decoded to invalid samples", field=field)
+            yield block
+        if total == 0:
+            raise CorruptFile("the voice track holds no decodable audio: it is damaged or empty", field=field)
+        if total < self.sample_rate // 10:
+            raise AudioEmpty("the voice track is too short: under 0.1 s of audio", field=field)
+
+    def samples_mono(self) -> np.ndarray:
+        """The whole track as one array (for backends that want it; not the streaming path)."""
+        return np.concatenate([b.mean(axis=0) for b in self.blocks()])
+
+
+class LazyAudio:
+    """Looks like `Audio` to a backend but decodes only when `.samples` is asked for."""
+
+    def __init__(self, stream: AudioStream, duration: float | None = None, analysis=None):
+        self._stream = stream
+        self.sample_rate = stream.sample_rate
+        self.container = stream.container_name
+        self._duration = duration
+        self._samples = None
+        self._analysis = analysis   # voice.VoiceAnalysis from the pipeline's first pass, or a Future of it
+
+    @property
+    def analysis(self):
+        """The pipeline's voice analysis (waits for it when it runs on another thread)."""
+        a = self._analysis
+        if a is not None and hasattr(a, "result"):
+            self._analysis = a = a.result()
+        return a
+
+    @analysis.setter
+    def analysis(self, value):
+        self._analysis = value
+
+    @property
+    def duration(self) -> float:
+        if self._duration is None:
+            a = self.analysis
+            self._duration = a.seconds if a is not None else self.samples.shape[1] / self.sample_rate
+        return self._duration
+
+    @property
+    def samples(self) -> np.ndarray:
+        if self._samples is None:
+            self._samples = self._stream.samples_mono()[None, :]
+        return self._samples
+
+    @property
+    def mono(self) -> np.ndarray:
+        return self.samples[0]
+
+    def blocks(self):
+        return self._stream.blocks()

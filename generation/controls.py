@@ -12,6 +12,7 @@ SIZES = (256, 384, 512, 640, 768)
 BACKEND_NAMES = ("warp", "diffusion")
 MOTIONS = ("procedural", "learned")
 DEFAULT_MOTION = "procedural"
+LIPSYNC = ("auto", "phonemes", "acoustic")
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class Controls:
     size: int = 512
     backend: str = "warp"           # warp (CPU, default) or diffusion (GPU queue)
     motion: str = DEFAULT_MOTION    # procedural or learned (the warp engine's motion planner)
+    lipsync: str = "auto"           # mouth shapes from English phones, from formants, or auto
     fps: int = field(default=25, repr=False)
 
     def __post_init__(self):
@@ -44,6 +46,8 @@ class Controls:
             raise InvalidControl(f"backend must be one of {', '.join(BACKEND_NAMES)}", field="backend")
         if self.motion not in MOTIONS:
             raise InvalidControl(f"motion must be one of {', '.join(MOTIONS)}", field="motion")
+        if self.lipsync not in LIPSYNC:
+            raise InvalidControl(f"lipsync must be one of {', '.join(LIPSYNC)}", field="lipsync")
         if self.fps != 25:
             raise InvalidControl("fps is fixed at 25", field="fps")
 
@@ -52,7 +56,7 @@ class Controls:
         """Build from loosely typed input (form fields, JSON, CLI strings)."""
         kwargs = {}
         try:
-            for key in ("emotion", "backend", "motion"):
+            for key in ("emotion", "lipsync", "backend", "motion"):
                 if data.get(key) not in (None, ""):
                     kwargs[key] = str(data[key]).strip().lower()
             for key in ("expression_scale", "head_motion", "blink_rate"):

@@ -6,6 +6,8 @@ no frame can reach the encoder without passing through a watermark marker.
 from __future__ import annotations
 
 import os
+import queue
+import threading
 from fractions import Fraction
 from pathlib import Path
 from typing import Protocol
@@ -13,7 +15,7 @@ from typing import Protocol
 import av
 import numpy as np
 
-from .audio import Audio
+from .audio import Audio, AudioStream
 
 
 class FrameMarker(Protocol):
@@ -55,25 +57,35 @@ class WatermarkStage:
 class Mp4Writer:
     """H.264 (yuv420p) + AAC in an MP4, audio interleaved with the video as it goes.
 
-    Writes to `path`; callers write to a temporary name and rename when done."""
+    `audio` is a decoded `Audio` or an `AudioStream`, which is read block by block as
+    the video advances (constant memory for long tracks). Writes to `path`; callers
+    write to a temporary name and rename when done."""
 
-    def __init__(self, path: str | os.PathLike, *, width: int, height: int, fps: int, audio: Audio,
-                 crf: int = 18, preset: str = "veryfast"):
+    def __init__(self, path: str | os.PathLike, *, width: int, height: int, fps: int, audio: Audio | AudioStream,
+                 crf: int = 18, preset: str = "veryfast", threads: int = 2):
         self.path = Path(path)
         self.fps = fps
-        self._audio = audio
-        self._audio_pos = 0
+        if isinstance(audio, AudioStream):
+            self._blocks = audio.blocks()
+            self._pending = np.zeros((audio.channels, 0), np.float32)
+            self._sr, channels = audio.sample_rate, audio.channels
+        else:
+            self._blocks = None
+            self._pending = audio.samples
+            self._sr, channels = audio.sample_rate, audio.samples.shape[0]
+        self._audio_pos = 0          # samples written
+        self._pending_start = 0      # sample index of _pending[:, 0]
         self._container = av.open(str(self.path), mode="w", format="mp4",
                                   options={"movflags": "+faststart"})
         self._video = self._container.add_stream("libx264", rate=fps, options={
-            "crf": str(crf), "preset": preset, "tune": "film", "threads": "2"})
+            "crf": str(crf), "preset": preset, "tune": "film", "threads": str(threads)})
         self._video.width, self._video.height = width, height
         self._video.pix_fmt = "yuv420p"
         self._video.time_base = Fraction(1, fps)
-        layout = "mono" if audio.samples.shape[0] == 1 else "stereo"
-        self._astream = self._container.add_stream("aac", rate=audio.sample_rate, layout=layout)
+        layout = "mono" if channels == 1 else "stereo"
+        self._astream = self._container.add_stream("aac", rate=self._sr, layout=layout)
         self._astream.bit_rate = 128_000
-        self._astream.time_base = Fraction(1, audio.sample_rate)
+        self._astream.time_base = Fraction(1, self._sr)
         self._layout = layout
         self.frames = 0
 
@@ -87,15 +99,27 @@ class Mp4Writer:
         self.frames += 1
         self._write_audio_until(self.frames / self.fps)
 
+    def _available_until(self, end: int | None) -> int:
+        """Pull stream blocks until sample `end` (None: all) is held; return the last held index."""
+        while self._blocks is not None and (end is None or self._pending_start + self._pending.shape[1] < end):
+            block = next(self._blocks, None)
+            if block is None:
+                self._blocks = None
+                break
+            self._pending = np.concatenate([self._pending[:, self._audio_pos - self._pending_start:], block], axis=1)
+            self._pending_start = self._audio_pos
+        held = self._pending_start + self._pending.shape[1]
+        return held if end is None else min(end, held)
+
     def _write_audio_until(self, seconds: float | None) -> None:
-        samples = self._audio.samples
-        end = samples.shape[1] if seconds is None else min(samples.shape[1], int(seconds * self._audio.sample_rate))
+        end = self._available_until(None if seconds is None else int(seconds * self._sr))
         chunk = 1024
         while self._audio_pos < end:
             stop = min(self._audio_pos + chunk, end)
-            block = np.ascontiguousarray(samples[:, self._audio_pos:stop])
+            a, b = self._audio_pos - self._pending_start, stop - self._pending_start
+            block = np.ascontiguousarray(self._pending[:, a:b])
             af = av.AudioFrame.from_ndarray(block, format="fltp", layout=self._layout)
-            af.sample_rate = self._audio.sample_rate
+            af.sample_rate = self._sr
             af.pts = self._audio_pos
             for packet in self._astream.encode(af):
                 self._container.mux(packet)
@@ -114,3 +138,61 @@ class Mp4Writer:
             self._container.close()
         finally:
             self.path.unlink(missing_ok=True)
+
+
+class ConcurrentEncoder:
+    """Runs the watermark stage and the encoder on a second thread, fed through a
+    bounded queue, so that rendering and encoding keep both cores busy (libx264,
+    numpy and OpenCV release the GIL). Frames still reach the writer only as
+    `MarkedFrame`s made by the stage; memory holds at most `depth` frames."""
+
+    _DONE = object()
+
+    def __init__(self, stage: WatermarkStage, writer: Mp4Writer, depth: int = 8, on_first=None):
+        self.stage, self.writer = stage, writer
+        self._q: queue.Queue = queue.Queue(maxsize=depth)
+        self._error: BaseException | None = None
+        self._on_first = on_first
+        self.written = 0
+        self._thread = threading.Thread(target=self._run, name="veritalk-encoder", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            item = self._q.get()
+            if item is self._DONE:
+                return
+            if self._error is not None:
+                continue
+            try:
+                marked = self.stage(item)
+                if self._on_first is not None and self.written == 0:
+                    self._on_first(marked)
+                self.writer.write(marked)
+                self.written += 1
+            except BaseException as exc:  # handed to the producer on its next call
+                self._error = exc
+
+    def put(self, rgb: np.ndarray) -> None:
+        if self._error is not None:
+            raise self._error
+        self._q.put(rgb)
+
+    def finish(self) -> None:
+        """Wait for every queued frame, then close the file."""
+        self._q.put(self._DONE)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        self.writer.close()
+
+    def abort(self) -> None:
+        if self._thread.is_alive():
+            try:
+                while True:
+                    self._q.get_nowait()
+            except queue.Empty:
+                pass
+            self._q.put(self._DONE)
+            self._thread.join()
+        self.writer.abort()

@@ -20,6 +20,7 @@ from .errors import MultipleFaces, NoFaceFound
 DETECT_MAX_SIDE = 800      # HOG runs on a copy no larger than this
 CNN_MAX_SIDE = 400         # the CNN fallback is slow on a CPU: keep it small
 CNN_MIN_CONFIDENCE = 0.5
+MIN_SIDE = 32              # smaller images hold no detectable face, and crash dlib's detectors
 
 _lock = threading.Lock()   # dlib objects are not documented as thread-safe
 
@@ -49,6 +50,39 @@ class FaceAnalysis:
     box: FaceBox
     landmarks: np.ndarray  # (68, 2) float32, x then y, in image pixels
 
+    @property
+    def pose(self) -> tuple[float, float, float]:
+        """(yaw, pitch, roll) in degrees, see `head_pose`."""
+        return head_pose(self.landmarks)
+
+
+# A generic 3D face (millimetres, nose tip at the origin, y up, z towards the camera)
+# at six stable landmarks: nose tip, chin, outer eye corners, mouth corners.
+GENERIC_FACE_3D = np.array([(0.0, 0.0, 0.0), (0.0, -330.0, -65.0), (-225.0, 170.0, -135.0),
+                            (225.0, 170.0, -135.0), (-150.0, -150.0, -125.0), (150.0, -150.0, -125.0)])
+GENERIC_FACE_POINTS = (30, 8, 36, 45, 48, 54)
+
+
+def head_pose(lm: np.ndarray) -> tuple[float, float, float]:
+    """Head yaw, pitch and roll (degrees) of 68 landmarks by solvePnP on a generic 3D
+    face, with a pinhole camera whose focal length is a few face widths (a portrait
+    lens). Yaw > 0: the face turns to the image's right; pitch > 0: looking down."""
+    pts = np.asarray(lm, np.float64)[list(GENERIC_FACE_POINTS)]
+    face_w = float(np.ptp(np.asarray(lm)[:, 0])) or 1.0
+    c = np.asarray(lm, np.float64).mean(axis=0)
+    f = 4.0 * face_w
+    cam = np.array([[f, 0, c[0]], [0, f, c[1]], [0, 0, 1]], np.float64)
+    model = GENERIC_FACE_3D * np.array([1, -1, -1])       # to camera axes: y down, z away
+    ok, rvec, _ = cv2.solvePnP(model, pts, cam, None, flags=cv2.SOLVEPNP_SQPNP)
+    if not ok:
+        return 0.0, 0.0, 0.0
+    r, _ = cv2.Rodrigues(rvec)
+    sy = np.hypot(r[0, 0], r[1, 0])
+    pitch = np.degrees(np.arctan2(r[2, 1], r[2, 2]))
+    yaw = np.degrees(np.arctan2(-r[2, 0], sy))
+    roll = np.degrees(np.arctan2(r[1, 0], r[0, 0]))
+    return float(yaw), float(pitch), float(roll)
+
 
 def models_dir() -> Path:
     spec = importlib.util.find_spec("face_recognition_models")
@@ -57,20 +91,34 @@ def models_dir() -> Path:
     return Path(spec.submodule_search_locations[0]) / "models"
 
 
-@lru_cache(maxsize=1)
-def _models():
+@lru_cache(maxsize=None)
+def _model(name: str):
+    """One dlib model, loaded on first use (the CNN and the embedding take a while)."""
     d = models_dir()
-    return {
-        "hog": dlib.get_frontal_face_detector(),
-        "cnn": dlib.cnn_face_detection_model_v1(str(d / "mmod_human_face_detector.dat")),
-        "shape": dlib.shape_predictor(str(d / "shape_predictor_68_face_landmarks.dat")),
-        "embed": dlib.face_recognition_model_v1(str(d / "dlib_face_recognition_resnet_model_v1.dat")),
-    }
+    if name == "hog":
+        return dlib.get_frontal_face_detector()
+    if name == "cnn":
+        return dlib.cnn_face_detection_model_v1(str(d / "mmod_human_face_detector.dat"))
+    if name == "shape":
+        return dlib.shape_predictor(str(d / "shape_predictor_68_face_landmarks.dat"))
+    if name == "embed":
+        return dlib.face_recognition_model_v1(str(d / "dlib_face_recognition_resnet_model_v1.dat"))
+    raise KeyError(name)
+
+
+class _Models:
+    def __getitem__(self, name):
+        return _model(name)
+
+
+def _models():
+    return _Models()
 
 
 def warm_up() -> None:
     """Load the dlib models now (e.g. in a server before it forks its workers)."""
-    _models()
+    for name in ("hog", "cnn", "shape", "embed"):
+        _model(name)
 
 
 def _resized(rgb: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
@@ -84,14 +132,20 @@ def _resized(rgb: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
 def detect_faces(rgb: np.ndarray) -> list[FaceBox]:
     """All faces in the image, largest first. HOG first, the CNN when HOG sees none
     (turned or stylised faces)."""
+    if min(rgb.shape[:2]) < MIN_SIDE:
+        return []  # dlib fails (or crashes) on images a few pixels wide
     m = _models()
     small, scale = _resized(rgb, DETECT_MAX_SIDE)
+    if min(small.shape[:2]) < MIN_SIDE // 2:
+        return []  # a very elongated image: nothing a face fits in once scaled
     with _lock:
         rects, scores, _ = m["hog"].run(small, 1, 0.0)
     boxes = [FaceBox(r.left() / scale, r.top() / scale, r.right() / scale, r.bottom() / scale, float(s))
              for r, s in zip(rects, scores)]
     if not boxes:
         small, scale = _resized(rgb, CNN_MAX_SIDE)
+        if min(small.shape[:2]) < MIN_SIDE // 2:
+            return []
         with _lock:
             dets = m["cnn"](small, 0 if max(small.shape[:2]) >= 300 else 1)
         boxes = [FaceBox(d.rect.left() / scale, d.rect.top() / scale, d.rect.right() / scale,
@@ -110,6 +164,9 @@ def landmarks(rgb: np.ndarray, box: FaceBox) -> np.ndarray:
 def analyse_face(rgb: np.ndarray, *, field: str = "photo") -> FaceAnalysis:
     """The single face of a portrait, or a clear error when there is none or several."""
     boxes = detect_faces(rgb)
+    if min(rgb.shape[:2]) < MIN_SIDE:
+        raise NoFaceFound(f"the photo is only {rgb.shape[1]}x{rgb.shape[0]} pixels: too small to show a face "
+                          f"(at least {MIN_SIDE}x{MIN_SIDE})", field=field)
     if not boxes:
         raise NoFaceFound("no face was found in the photo; use a clear, front-facing portrait", field=field)
     if len(boxes) > 1:

@@ -1,12 +1,17 @@
-"""A landmark-driven dense warp of a still portrait.
+"""A landmark-driven dense warp of a still portrait, built for speed on a CPU.
 
-Smooth motions (smile, brows, blinks) each own a displacement field solved once
-per portrait with Gaussian radial basis functions through the 68 landmarks and
-fixed anchors, so a frame costs a weighted sum of fields and one remap. The jaw
-is different: the face tears open along the lip line. Below that line the lower
-lip, chin and jaw move down with their own field; the pixels the tear uncovers
-form the mouth cavity, painted with teeth and a tongue. Head motion is a
-similarity transform through a feathered head mask so the background stays still.
+Everything smooth is solved once per portrait and evaluated per frame on a coarse
+grid (one point every GRID_STEP pixels) over the face's region only: the head's
+pose (a similarity transform plus a depth parallax from a generic 3D face, so the
+nose turns more than the cheeks) through a feathered head mask, and the smooth
+expression fields (smile, brows, lip spread, rounding, closure, lower-lip tuck),
+each a Gaussian-RBF interpolant through the 68 landmarks. The coarse lookup map
+is upsampled over the face's box and the background outside it is copied as is.
+
+What must be sharp is done at full resolution in small boxes: the jaw (the face
+tears open along the lip line; the lower lip, chin and jaw move down and the
+uncovered pixels become a painted cavity with teeth and a tongue), the eyelids
+(the upper lid slides down over the eye, occluding it) and the irises (gaze).
 """
 from __future__ import annotations
 
@@ -16,22 +21,43 @@ import numpy as np
 BROWS = list(range(17, 27))
 L_UPPER_LID, L_LOWER_LID = (37, 38), (41, 40)
 R_UPPER_LID, R_LOWER_LID = (43, 44), (47, 46)
-OUTER_UPPER_LIP = [49, 50, 51, 52, 53]
-OUTER_LOWER_LIP = [55, 56, 57, 58, 59]
-INNER_UPPER_LIP = [61, 62, 63]
-INNER_LOWER_LIP = [65, 66, 67]
-GRID_STEP = 4  # fields are solved on a coarse grid and upsampled
-SMOOTH_FIELDS = ("smile", "brow", "blink")
+GRID_STEP = 4
+BLINK_LEVELS = 9
+SMOOTH_FIELDS = ("smile", "brow", "spread", "round", "closure", "tuck")
+# Every parameter a frame may carry, and its neutral value.
+PARAMS = {"jaw": 0.0, "smile": 0.0, "brow": 0.0, "spread": 0.0, "round": 0.0, "closure": 0.0, "tuck": 0.0,
+          "blink": 0.0, "gaze_x": 0.0, "gaze_y": 0.0, "yaw": 0.0, "pitch": 0.0, "roll": 0.0,
+          "tx": 0.0, "ty": 0.0, "scale": 1.0}
 
-CAVITY_DARK = np.array([30, 9, 11], np.float32)
-CAVITY_EDGE = np.array([92, 38, 40], np.float32)
-TEETH = np.array([226, 220, 208], np.float32)
-TONGUE = np.array([168, 74, 78], np.float32)
+CAVITY_DARK = np.array([24, 8, 10], np.float32)
+CAVITY_EDGE = np.array([72, 30, 32], np.float32)
+TEETH = np.array([222, 216, 204], np.float32)
+TONGUE = np.array([140, 62, 66], np.float32)
+
+# Generic depth (towards the camera, in face widths) of the 68 landmarks above the
+# plane of the cheeks: the nose turns most with the head, the jaw's edge least.
+_DEPTH = np.zeros(68)
+_DEPTH[0:17] = 0.22 * np.sin(np.linspace(0, np.pi, 17)) ** 1.5
+_DEPTH[17:27] = 0.20
+_DEPTH[27:31] = (0.24, 0.30, 0.36, 0.45)
+_DEPTH[31:36] = (0.30, 0.34, 0.38, 0.34, 0.30)
+_DEPTH[36:48] = 0.17
+_DEPTH[[36, 45]] = 0.12
+_DEPTH[48:60] = (0.24, 0.29, 0.32, 0.33, 0.32, 0.29, 0.24, 0.29, 0.31, 0.32, 0.31, 0.29)
+_DEPTH[60:68] = 0.29
+
+
+def _box(x0, y0, x1, y1, size, step=1):
+    x0 = max(0, int(np.floor(x0 / step)) * step)
+    y0 = max(0, int(np.floor(y0 / step)) * step)
+    x1 = min(size, int(np.ceil(x1 / step)) * step)
+    y1 = min(size, int(np.ceil(y1 / step)) * step)
+    return x0, y0, x1, y1
 
 
 class PortraitRig:
     def __init__(self, image: np.ndarray, landmarks: np.ndarray):
-        self.image = image
+        self.image = np.ascontiguousarray(image)
         self.size = image.shape[0]
         self.lm = landmarks.astype(np.float64)
         lm = self.lm
@@ -39,41 +65,99 @@ class PortraitRig:
         self.face_h = float(lm[8, 1] - min(lm[19, 1], lm[24, 1]))
         self.mouth_w = float(np.linalg.norm(lm[54] - lm[48]))
         self.max_gap = 0.42 * self.mouth_w          # lip gap at full opening, pixels
-        self.sigma = 0.16 * self.face_w
-        ys, xs = np.mgrid[0:self.size, 0:self.size].astype(np.float32)
-        self.grid_x, self.grid_y = xs, ys
-        self._ring = self._ring_anchors()
-        self.disp = {name: self._landmark_displacements(name) for name in SMOOTH_FIELDS}
-        self.fields = {name: self._solve(self.lm, d, self._ring) for name, d in self.disp.items()}
-        self.lip_line = self._lip_line()                    # y of the lip line for each x
-        self.below = np.clip(ys - self.lip_line[None, :] + 0.5, 0.0, 1.0)
-        self.jaw_field = self._jaw_field()                  # downward px per unit jaw
-        self.mouth_box = self._mouth_box()
-        self.head_mask = self._head_mask()
+        self.sigma = 0.1 * self.face_w
         self.pivot = np.array([lm[8, 0], lm[8, 1] + 0.35 * self.face_h])
+        # Region of the frame that can ever change (head mask support), on the coarse grid.
+        self.head_mask_full = self._head_mask()
+        ys, xs = np.nonzero(self.head_mask_full > 2e-3)
+        self.roi = _box(xs.min(), ys.min(), xs.max() + 1, ys.max() + 1, self.size, GRID_STEP)
+        x0, y0, x1, y1 = self.roi
+        gx = np.arange(x0, x1 + 1, GRID_STEP, dtype=np.float32)
+        gy = np.arange(y0, y1 + 1, GRID_STEP, dtype=np.float32)
+        self.cgx, self.cgy = np.meshgrid(gx, gy)                        # coarse grid (output coords)
+        self.cmask = self.head_mask_full[np.clip(self.cgy.astype(int), 0, self.size - 1),
+                                         np.clip(self.cgx.astype(int), 0, self.size - 1)]
+        fy, fx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+        self.fgx, self.fgy = fx, fy                                      # full-res grid of the ROI
+        ring = self._ring_anchors()
+        # Smooth fields live in source coordinates on the whole-image coarse grid,
+        # solved together: one kernel matrix for every field and the depth.
+        self.n_img = self.size // GRID_STEP + 1
+        k = len(SMOOTH_FIELDS)
+        vals = np.concatenate([self._landmark_displacements(n) for n in SMOOTH_FIELDS]
+                              + [(_DEPTH * self.face_w)[:, None]], axis=1)      # (68, 2k + 1)
+        solved = self._solve(self.lm, vals, ring)                              # (n, n, 2k + 1)
+        self.fields = np.ascontiguousarray(solved[..., :2 * k].reshape(self.n_img, self.n_img, k, 2)
+                                           .transpose(2, 0, 1, 3))             # (k, n, n, 2)
+        self.depth = np.ascontiguousarray(solved[..., 2 * k])
+        # The jaw and the cavity.
+        self.lip_line = self._lip_line()
+        self.jaw_box = _box(lm[3, 0], lm[48:55, 1].min() - 0.1 * self.mouth_w, lm[13, 0] + 1,
+                            lm[8, 1] + 0.45 * self.face_h, self.size)
+        self.jaw_layer = self._jaw_layer()                               # px down per unit jaw, in jaw_box
+        self.mouth_box = self._mouth_box()
+        self._lip_row = np.ascontiguousarray(self.lip_line[None, :])
+        self._corners = (np.float32(lm[48, 0]), np.float32(max(lm[54, 0] - lm[48, 0], 1.0)))
+        self._dark, self._edge, self._teeth, self._tongue = self._mouth_palette()
+        self.eyes = [self._eye_layers(range(36, 42)), self._eye_layers(range(42, 48))]
+        self._identity_frame = self.image.copy()
 
     # -- set-up ---------------------------------------------------------------------
     def _landmark_displacements(self, name: str) -> np.ndarray:
+        """Where the landmarks move (pixels) at a unit amount of `name`."""
         lm, d = self.lm, np.zeros_like(self.lm)
         mw = self.mouth_w
+        inner_up, inner_lo = (61, 62, 63), (67, 66, 65)
+        outer_up, outer_lo = (49, 50, 51, 52, 53), (59, 58, 57, 56, 55)
         if name == "smile":
-            out, up = 0.09 * mw, 0.07 * mw
+            out, up = 0.09 * mw, 0.10 * mw
             d[48] = (-out, -up); d[54] = (out, -up)
             d[60] = (-out * 0.9, -up * 0.9); d[64] = (out * 0.9, -up * 0.9)
             for i, j, w in ((49, 53, 0.5), (59, 55, 0.45), (61, 63, 0.3), (67, 65, 0.3)):
                 d[i] = (-out * w, -up * w); d[j] = (out * w, -up * w)
             for i, j in ((3, 13), (4, 12)):
                 d[i] = (-0.2 * out, -0.3 * up); d[j] = (0.2 * out, -0.3 * up)
+            for i in (41, 40, 47, 46):
+                d[i, 1] = -0.15 * up       # cheeks push the lower lids up
         elif name == "brow":
             lift = 0.07 * self.face_h
             for i, w in zip(BROWS, (0.6, 0.9, 1.0, 0.9, 0.7, 0.7, 0.9, 1.0, 0.9, 0.6)):
                 d[i, 1] = -lift * w
             for i in L_UPPER_LID + R_UPPER_LID:
                 d[i, 1] = -0.15 * lift
-        elif name == "blink":
-            for up, lo in zip(L_UPPER_LID + R_UPPER_LID, L_LOWER_LID + R_LOWER_LID):
-                d[up] = (lm[lo] - lm[up]) * 0.85
-                d[lo] = (lm[up] - lm[lo]) * 0.1
+        elif name == "spread":           # lips pulled wide and thin (i, e)
+            out = 0.08 * mw
+            d[48, 0], d[60, 0], d[54, 0], d[64, 0] = -out, -0.9 * out, out, 0.9 * out
+            for i, j, w in ((49, 53, 0.6), (59, 55, 0.6), (61, 63, 0.4), (67, 65, 0.4)):
+                d[i, 0], d[j, 0] = -out * w, out * w
+            for i in outer_up:
+                d[i, 1] += 0.02 * mw
+            for i in outer_lo:
+                d[i, 1] -= 0.02 * mw
+        elif name == "round":            # corners in, lips pushed out (o, u, w)
+            inw = 0.12 * mw
+            d[48, 0], d[60, 0], d[54, 0], d[64, 0] = inw, 0.9 * inw, -inw, -0.9 * inw
+            for i, j, w in ((49, 53, 0.5), (59, 55, 0.5), (61, 63, 0.4), (67, 65, 0.4)):
+                d[i, 0], d[j, 0] = inw * w, -inw * w
+            for i in outer_up:
+                d[i, 1] -= 0.03 * mw
+            for i in outer_lo:
+                d[i, 1] += 0.03 * mw
+        elif name == "closure":          # lips pressed together (p, b, m; rest)
+            for u, l in zip(inner_up, inner_lo):
+                gap = lm[l, 1] - lm[u, 1]
+                d[u, 1] = 0.5 * gap
+                d[l, 1] = -0.5 * gap
+            for i in outer_up:
+                d[i, 1] += 0.02 * mw
+            for i in outer_lo:
+                d[i, 1] -= 0.03 * mw
+        elif name == "tuck":             # lower lip up under the upper teeth (f, v)
+            for i in (67, 66, 65):
+                d[i, 1] = -0.06 * mw
+            for i in outer_lo:
+                d[i, 1] = -0.08 * mw
+            d[57, 1] = -0.09 * mw
         return d
 
     def _ring_anchors(self) -> np.ndarray:
@@ -90,22 +174,21 @@ class PortraitRig:
 
     def _solve(self, pts: np.ndarray, vals: np.ndarray, anchors: np.ndarray) -> np.ndarray:
         """Gaussian-RBF interpolant through `vals` at `pts` and zero at `anchors`,
-        evaluated over the image: (size, size, channels) float32."""
+        evaluated on the whole image's coarse grid: (n, n, channels) float32."""
         ctrl = np.concatenate([pts, anchors])
         vals = vals.reshape(len(pts), -1)
         vals = np.concatenate([vals, np.zeros((len(anchors), vals.shape[1]))])
         s2 = 2 * self.sigma ** 2
 
         def kernel(a, b):
-            return np.exp(-((a[:, None, :] - b[None, :, :]) ** 2).sum(-1) / s2)
+            d2 = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * a @ b.T
+            return np.exp(-np.maximum(d2, 0.0) / s2)
 
-        w = np.linalg.solve(kernel(ctrl, ctrl) + 1e-3 * np.eye(len(ctrl)), vals)
-        n = self.size // GRID_STEP + 1
-        g = np.linspace(0, self.size - 1, n)
+        w = np.linalg.solve(kernel(ctrl, ctrl) + 0.05 * np.eye(len(ctrl)), vals)
+        n = self.n_img
+        g = np.arange(n, dtype=np.float64) * GRID_STEP
         gx, gy = np.meshgrid(g, g)
-        coarse = (kernel(np.stack([gx.ravel(), gy.ravel()], 1), ctrl) @ w).reshape(n, n, -1).astype(np.float32)
-        field = cv2.resize(coarse, (self.size, self.size), interpolation=cv2.INTER_LINEAR)
-        return field if field.ndim == 3 else field[..., None]
+        return (kernel(np.stack([gx.ravel(), gy.ravel()], 1), ctrl) @ w).reshape(n, n, -1).astype(np.float32)
 
     def _lip_line(self) -> np.ndarray:
         """The line where the lips meet, extended flat beyond the corners."""
@@ -117,39 +200,53 @@ class PortraitRig:
         xs = np.arange(self.size, dtype=np.float64)
         return np.interp(xs, pts[:, 0], pts[:, 1]).astype(np.float32)
 
-    def _jaw_field(self) -> np.ndarray:
-        """Vertical displacement below the lip line at full opening (pixels).
-
-        Along the lip line it follows the lower lip's arc, zero at the corners and
-        beyond them, so the face tears open only between the lips; lower down it
-        blends into the chin and jaw, and fades out down the neck."""
+    def _jaw_layer(self) -> np.ndarray:
+        """Downward displacement at full opening (pixels) over `jaw_box`, zero above
+        the lip line. Along the lip line it follows the lower lip's arc, zero at the
+        corners, so the face tears open only between the lips; lower down it blends
+        into the chin and jaw, and fades out down the neck."""
         lm, h = self.lm, self.max_gap
-        xs, ys = self.grid_x[0], self.grid_y[:, 0]
+        x0, y0, x1, y1 = self.jaw_box
+        xs = np.arange(x0, x1, dtype=np.float64)
+        ys = np.arange(y0, y1, dtype=np.float64)
         xl, xr = lm[48, 0], lm[54, 0]
         u = np.clip((xs - xl) / max(xr - xl, 1.0), 0.0, 1.0)
         lip = h * np.sin(np.pi * u) ** 0.5
-        jaw_x = lm[3:14, 0]
-        jaw_y = lm[3:14, 1]
         cx, half = lm[8, 0], max((lm[13, 0] - lm[3, 0]) / 2, 1.0)
         v = np.clip(np.abs(xs - cx) / half, 0.0, 1.0)
         jaw = 0.9 * h * np.cos(0.5 * np.pi * v) ** 2
-        contour = np.interp(xs, jaw_x, jaw_y)                       # jaw line y for each x
-        lip_bottom = np.full_like(xs, lm[57, 1])
-        b = np.clip((ys[:, None] - lip_bottom[None, :]) / np.maximum(contour - lip_bottom, 1.0)[None, :], 0, 1)
-        b = b * b * (3 - 2 * b)                                     # smoothstep lip -> jaw
+        contour = np.interp(xs, lm[3:14, 0], lm[3:14, 1])
+        lip_bottom = lm[57, 1]
+        b = np.clip((ys[:, None] - lip_bottom) / np.maximum(contour - lip_bottom, 1.0)[None, :], 0, 1)
+        b = b * b * (3 - 2 * b)
         field = (1 - b) * lip[None, :] + b * jaw[None, :]
         neck = np.clip((ys[:, None] - contour[None, :]) / (0.3 * self.face_h), 0.0, 1.0)
         field *= 1.0 - neck * neck * (3 - 2 * neck)
-        return field.astype(np.float32)
+        below = np.clip(ys[:, None] - self.lip_line[x0:x1][None, :] + 0.5, 0.0, 1.0)
+        field = field * below
+        # fade to zero at the box's sides so sampling outside it is seamless
+        side = np.clip(np.minimum(xs - x0, x1 - 1 - xs) / 4.0, 0, 1)
+        return (field * side[None, :]).astype(np.float32)
+
+    def _mouth_palette(self):
+        """Cavity, teeth and tongue colours matched to the photo: grey for a black-and-
+        white photo, and scaled to the face's brightness so teeth do not glow in a dim one."""
+        lm = self.lm
+        x0, x1 = int(lm[31, 0]), int(lm[35, 0]) + 1
+        y0, y1 = int(lm[29, 1]), int(lm[33, 1]) + 1
+        skin = self.image[max(y0, 0):max(y1, y0 + 1), max(x0, 0):max(x1, x0 + 1)].reshape(-1, 3).astype(np.float32)
+        mean = skin.mean(axis=0) if len(skin) else np.array([170, 130, 110], np.float32)
+        light = float(np.clip(mean.mean() / 160.0, 0.55, 1.15))
+        colours = [CAVITY_DARK, CAVITY_EDGE, TEETH * min(light, 1.0), TONGUE * light]
+        gray = float(np.abs(self.image[::7, ::7].astype(np.int16) - self.image[::7, ::7].mean(axis=2, keepdims=True)).mean()) < 2.5
+        if gray:
+            colours = [np.full(3, c.mean(), np.float32) for c in colours]
+        return [np.asarray(c, np.float32) for c in colours]
 
     def _mouth_box(self) -> tuple[int, int, int, int]:
         lm = self.lm
-        x0 = int(lm[48, 0] - 0.1 * self.mouth_w)
-        x1 = int(np.ceil(lm[54, 0] + 0.1 * self.mouth_w))
-        y0 = int(min(lm[50, 1], lm[52, 1]) - 0.1 * self.mouth_w)
-        y1 = int(np.ceil(lm[57, 1] + self.max_gap * 1.3))
-        clip = lambda v: int(min(max(v, 0), self.size))
-        return clip(x0), clip(y0), clip(x1), clip(y1)
+        return _box(lm[48, 0] - 0.1 * self.mouth_w, min(lm[50, 1], lm[52, 1]) - 0.1 * self.mouth_w,
+                    lm[54, 0] + 0.1 * self.mouth_w, lm[57, 1] + self.max_gap * 1.3, self.size)
 
     def _head_mask(self) -> np.ndarray:
         lm = self.lm
@@ -162,57 +259,216 @@ class PortraitRig:
         k = int(0.35 * self.face_w) | 1
         return cv2.GaussianBlur(mask, (k, k), 0)
 
+    def _eye_layers(self, idx) -> dict:
+        """Per eye, over a box around it: lookup offsets (dy) for BLINK_LEVELS lid
+        closures, and unit iris shifts for gaze x and y (inside the eye opening only)."""
+        pts = self.lm[list(idx)]
+        ew = float(pts[3, 0] - pts[0, 0])
+        eh = max(float(((pts[5, 1] + pts[4, 1]) - (pts[1, 1] + pts[2, 1])) / 2), 1.0)
+        x0, y0, x1, y1 = _box(pts[0, 0] - 0.25 * ew, pts[:, 1].min() - 1.6 * ew / 2.2,
+                              pts[3, 0] + 0.25 * ew, pts[:, 1].max() + 0.35 * ew, self.size)
+        xs = np.arange(x0, x1, dtype=np.float64)
+        ys = np.arange(y0, y1, dtype=np.float64)[:, None]
+        up = np.interp(xs, pts[[0, 1, 2, 3], 0], pts[[0, 1, 2, 3], 1])[None, :]
+        lo = np.interp(xs, pts[[0, 5, 4, 3], 0], pts[[0, 5, 4, 3], 1])[None, :]
+        u = np.clip((xs - pts[0, 0]) / max(ew, 1.0), 0, 1)[None, :]
+        along = np.clip(1.4 * np.sin(np.pi * u) ** 0.5, 0, 1)   # full closure across, none at the corners
+        top = up - 0.9 * eh - 0.3 * ew                   # lid skin above the eye that stretches down
+        lash = max(2.0, 0.25 * eh)                       # the lash line moves intact
+        side = np.clip(np.minimum(xs - x0, x1 - 1 - xs)[None, :] / 3.0, 0, 1)
+        levels = []
+        for c in np.linspace(0, 1, BLINK_LEVELS):
+            new_up = up + c * along * (lo - up) * 0.97
+            src = ys.copy()
+            band = (ys >= new_up - lash) & (ys < new_up)
+            src = np.where(band, ys - new_up + up, src)
+            skin = (ys >= top) & (ys < new_up - lash)
+            scale = (up - lash - top) / np.maximum(new_up - lash - top, 1e-3)
+            src = np.where(skin, top + (ys - top) * scale, src)
+            levels.append(((src - ys) * side).astype(np.float32))
+        # colours for painting the lid: the skin between the crease and the lashes, smoothed
+        img = self.image.astype(np.float32)
+        cols = np.clip(xs.astype(int), 0, self.size - 1)
+        rows = [np.clip((up[0] - lash - 0.25 * eh - k).astype(int), 0, self.size - 1) for k in range(0, 6)]
+        lid_rgb = np.median(np.stack([img[r, cols] for r in rows]), axis=0)                # (w, 3)
+        lid_rgb = cv2.GaussianBlur(lid_rgb[:, None, :], (1, 15), 0)[:, 0, :]
+        lash_rgb = np.percentile(np.concatenate([img[np.clip((up[0] - k).astype(int), 0, self.size - 1), cols]
+                                                 for k in range(0, 3)]), 5, axis=0)
+        inside = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        cv2.fillPoly(inside, [np.round(pts - [x0, y0]).astype(np.int32)], 1)
+        inside = cv2.GaussianBlur(inside.astype(np.float32), (3, 3), 0)
+        return {"box": (x0, y0, x1, y1), "blink": np.stack(levels), "up": up[0].astype(np.float32), "lo": lo[0].astype(np.float32),
+                "along": along[0].astype(np.float32), "lash": np.float32(lash), "thin": np.float32(max(1.2, 0.12 * eh)),
+                "lid_rgb": lid_rgb.astype(np.float32), "lash_rgb": lash_rgb.astype(np.float32),
+                "gx": (-0.3 * ew * inside).astype(np.float32), "gy": (0.30 * eh * inside).astype(np.float32)}
+
     # -- per frame ------------------------------------------------------------------
-    def _head_transform(self, yaw: float, pitch: float, roll: float) -> np.ndarray:
-        """2x3 forward similarity for the head (a 2D stand-in for 3D pose)."""
-        m = cv2.getRotationMatrix2D((float(self.pivot[0]), float(self.pivot[1])), -roll, 1.0)
-        m[0, 2] += np.sin(np.radians(yaw)) * 0.55 * self.face_w
-        m[1, 2] += np.sin(np.radians(pitch)) * 0.45 * self.face_h
-        return m
+    def _coarse_lookup(self, p: dict[str, float]) -> np.ndarray:
+        """Lookup offsets (source - output) on the coarse ROI grid: (ny, nx, 2)."""
+        gx, gy = self.cgx, self.cgy
+        head = any(p[k] for k in ("yaw", "pitch", "roll", "tx", "ty")) or p["scale"] != 1.0
+        if head:
+            m = cv2.getRotationMatrix2D((float(self.pivot[0]), float(self.pivot[1])), -p["roll"], p["scale"])
+            yaw, pitch = np.radians(p["yaw"]), np.radians(p["pitch"])
+            m[0, 2] += np.sin(yaw) * 0.25 * self.face_w + p["tx"] * self.face_w
+            m[1, 2] += np.sin(pitch) * 0.2 * self.face_h + p["ty"] * self.face_w
+            inv = cv2.invertAffineTransform(m).astype(np.float32)
+            hx = inv[0, 0] * gx + inv[0, 1] * gy + inv[0, 2]
+            hy = inv[1, 0] * gx + inv[1, 1] * gy + inv[1, 2]
+            d = cv2.remap(self.depth, hx / GRID_STEP, hy / GRID_STEP, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+            hx -= d * np.float32(np.sin(yaw))
+            hy -= d * np.float32(np.sin(pitch))
+            qx = self.cmask * hx + (1 - self.cmask) * gx
+            qy = self.cmask * hy + (1 - self.cmask) * gy
+        else:
+            qx, qy = gx, gy
+        w = np.array([p[k] for k in SMOOTH_FIELDS], np.float32)
+        if w.any():
+            f = np.tensordot(w, self.fields, axes=1)                      # (n, n, 2)
+            f = cv2.remap(f, qx / GRID_STEP, qy / GRID_STEP, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+            qx, qy = qx - f[..., 0], qy - f[..., 1]
+        elif not head:
+            return None
+        return np.dstack([qx - gx, qy - gy])
 
     def render(self, p: dict[str, float]) -> np.ndarray:
-        """One RGB frame for the motion parameters `p` (see motion.MotionTrack.frame)."""
-        fx = np.zeros_like(self.grid_x)
-        fy = p["jaw"] * self.below * self.jaw_field
-        for name in SMOOTH_FIELDS:
-            if p[name]:
-                fx = fx + p[name] * self.fields[name][..., 0]
-                fy = fy + p[name] * self.fields[name][..., 1]
-        inv = cv2.invertAffineTransform(self._head_transform(p["yaw"], p["pitch"], p["roll"])).astype(np.float32)
-        m = self.head_mask
-        hx = inv[0, 0] * self.grid_x + inv[0, 1] * self.grid_y + inv[0, 2]
-        hy = inv[1, 0] * self.grid_x + inv[1, 1] * self.grid_y + inv[1, 2]
-        # Head-local coordinates of each output pixel (identity away from the head)...
-        lx = m * hx + (1 - m) * self.grid_x
-        ly = m * hy + (1 - m) * self.grid_y
-        # ...then the expression displacement, looked up where that point sits on the face.
-        frame = cv2.remap(self.image, lx - fx, ly - fy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT101)
+        """One RGB frame for the motion parameters `p` (see motion.MotionTrack.frame);
+        missing parameters take their neutral values."""
+        p = {**PARAMS, **p}
+        x0, y0, x1, y1 = self.roi
+        coarse = self._coarse_lookup(p)
+        if coarse is None:
+            mx, my = self.fgx.copy(), self.fgy.copy()
+        else:
+            up = cv2.resize(coarse, (coarse.shape[1] * GRID_STEP, coarse.shape[0] * GRID_STEP),
+                            interpolation=cv2.INTER_LINEAR)[: y1 - y0, : x1 - x0]
+            mx, my = self.fgx + up[..., 0], self.fgy + up[..., 1]
+        lids = [self._sub(eye["box"], mx, my, self._margin(p)) for eye in self.eyes] if p["blink"] > 0.02 else []
+        lids = [(eye, sub, mx[sub].copy(), my[sub].copy()) for eye, sub in zip(self.eyes, lids) if sub is not None]
+        for eye in self.eyes:
+            self._apply_eye(eye, mx, my, p)
+        hx, hy = None, None
         if p["jaw"] > 0.02:
-            self._paint_cavity(frame, lx, ly, p)
-        return frame
+            hx, hy = self._apply_jaw(mx, my, p["jaw"])
+        out = self.image.copy()
+        roi = cv2.remap(self.image, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT101)
+        if hx is not None:
+            self._paint_cavity(roi, hx, hy, p)
+        for eye, sub, sx, sy in lids:
+            self._paint_lid(roi, eye, sub, sx, sy, float(np.clip(p["blink"], 0, 1)))
+        out[y0:y1, x0:x1] = roi
+        return out
 
-    def _paint_cavity(self, frame: np.ndarray, lx: np.ndarray, ly: np.ndarray, p: dict[str, float]) -> None:
-        """Fill the tear between the lips: below the upper lip, above the moved lower lip."""
-        x0, y0, x1, y1 = self.mouth_box
-        bx, by = lx[y0:y1, x0:x1], ly[y0:y1, x0:x1]
-        # Sample the lip line and the jaw field at each pixel's head-local position.
-        line = np.interp(bx, np.arange(self.size), self.lip_line)
-        drop = p["jaw"] * cv2.remap(self.jaw_field, bx, by, cv2.INTER_LINEAR)
-        below_top = by - line                  # > 0 under the upper lip
-        above_bottom = line - (by - drop)      # > 0 above the moved lower lip
-        alpha = np.clip(np.minimum(below_top, above_bottom) + 0.5, 0.0, 1.0) * np.clip(drop - 0.5, 0.0, 1.0)
+    def _sub(self, box, mx, my, margin):
+        """The part of the ROI maps whose lookups may fall in `box` (source coords)."""
+        x0, y0, x1, y1 = self.roi
+        bx0, by0, bx1, by1 = box
+        sx0, sy0 = max(bx0 - margin - x0, 0), max(by0 - margin - y0, 0)
+        sx1, sy1 = min(bx1 + margin - x0, x1 - x0), min(by1 + margin - y0, y1 - y0)
+        if sx1 <= sx0 or sy1 <= sy0:
+            return None
+        return slice(sy0, sy1), slice(sx0, sx1)
+
+    def _margin(self, p) -> int:
+        return int(4 + self.face_w * (0.05 * (abs(p["yaw"]) + abs(p["pitch"]) + abs(p["roll"])) / 3
+                                      + abs(p["tx"]) + abs(p["ty"]) + abs(p["scale"] - 1) * 2))
+
+    def _apply_eye(self, eye, mx, my, p) -> None:
+        blink, gx, gy = p["blink"], p["gaze_x"], p["gaze_y"]
+        if blink <= 1e-3 and not gx and not gy:
+            return
+        sub = self._sub(eye["box"], mx, my, self._margin(p))
+        if sub is None:
+            return
+        bx0, by0, _, _ = eye["box"]
+        k = float(np.clip(blink, 0, 1)) * (BLINK_LEVELS - 1)
+        i = min(int(k), BLINK_LEVELS - 2)
+        t = k - i
+        dy = (1 - t) * eye["blink"][i] + t * eye["blink"][i + 1] + gy * eye["gy"]
+        layer = np.dstack([gx * eye["gx"], dy])
+        sx, sy = mx[sub] - bx0, my[sub] - by0
+        off = cv2.remap(layer, sx, sy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+        mx[sub] += off[..., 0]
+        my[sub] += off[..., 1]
+
+    def _paint_lid(self, roi, eye, sub, sx, sy, c) -> None:
+        """The upper lid coming down over the eye: lid-coloured skin from the lash line
+        to the lid's new edge, then the lashes as a thin dark line along that edge.
+        Painted where each output pixel looks up, so it follows the head."""
+        bx0 = eye["box"][0]
+        w = len(eye["up"])
+        col = np.clip(np.rint(sx - bx0).astype(np.int32), 0, w - 1)
+        up, lo, along = eye["up"][col], eye["lo"][col], eye["along"][col]
+        shut = np.float32(c) * along
+        new_up = up + shut * (lo - up) * np.float32(0.97)
+        top = up - eye["lash"]
+        alpha = np.clip(sy - up + 0.5, 0, 1) * np.clip(new_up - eye["lash"] - sy + 0.5, 0, 1) * np.clip(shut, 0, 1) * 0.65
         if not alpha.any():
             return
+        depth = np.clip((sy - up) / np.maximum(new_up - up, 1.0), 0, 1)[..., None]
+        lid = eye["lid_rgb"][col] * (1.0 - 0.1 * depth)
+        region = roi[sub].astype(np.float32)
+        a = alpha[..., None]
+        region = region * (1 - a) + lid * a
+        line = np.clip(1.0 - np.abs(sy - (new_up - 0.5 * eye["thin"])) / eye["thin"], 0, 1) * np.clip(shut * 3 - 0.3, 0, 0.9)
+        region = region * (1 - line[..., None]) + eye["lash_rgb"] * line[..., None]
+        roi[sub] = np.clip(region, 0, 255).astype(np.uint8)
+
+    def _apply_jaw(self, mx, my, jaw):
+        sub = self._sub(self.jaw_box, mx, my, 4)
+        bx0, by0, _, _ = self.jaw_box
+        hx, hy = mx[sub].copy(), my[sub].copy()       # head-local position before the jaw moves
+        drop = cv2.remap(self.jaw_layer, hx - bx0, hy - by0, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+        my[sub] -= jaw * drop
+        return (sub, hx), hy
+
+    def _paint_cavity(self, roi: np.ndarray, hsub, hy_all, p: dict[str, float]) -> None:
+        """Fill the tear between the lips: below the upper lip, above the moved lower lip."""
+        sub, hx_all = hsub
+        x0, y0, x1, y1 = self.roi
+        mx0, my0, mx1, my1 = self.mouth_box
+        # the mouth box in ROI coordinates, widened for head motion, clipped to the jaw sub-box
+        m = self._margin(p)
+        ry0, ry1 = max(my0 - m - y0, sub[0].start), min(my1 + m - y0, sub[0].stop)
+        rx0, rx1 = max(mx0 - m - x0, sub[1].start), min(mx1 + m - x0, sub[1].stop)
+        if ry1 <= ry0 or rx1 <= rx0:
+            return
+        iy = slice(ry0 - sub[0].start, ry1 - sub[0].start)
+        ix = slice(rx0 - sub[1].start, rx1 - sub[1].start)
+        bx, by = hx_all[iy, ix], hy_all[iy, ix]
+        jx0, jy0 = self.jaw_box[:2]
+        zeros = np.zeros_like(bx)
+        line = cv2.remap(self._lip_row, bx, zeros, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        drop = cv2.remap(self.jaw_layer, bx - jx0, line + (1.0 - jy0), cv2.INTER_LINEAR,
+                         borderMode=cv2.BORDER_CONSTANT)
+        drop *= np.float32(p["jaw"])
+        below_top = by - line
+        above_bottom = line - (by - drop)
+        alpha = np.clip(np.minimum(below_top, above_bottom) + 0.5, 0.0, 1.0) * np.clip(drop - 0.5, 0.0, 1.0)
+        rows = np.flatnonzero(alpha.max(axis=1) > 0)
+        cols = np.flatnonzero(alpha.max(axis=0) > 0)
+        if not len(rows):
+            return
+        r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+        alpha, below_top, drop = alpha[r0:r1, c0:c1], below_top[r0:r1, c0:c1], drop[r0:r1, c0:c1]
+        ry0, ry1, rx0, rx1 = ry0 + r0, ry0 + r1, rx0 + c0, rx0 + c1
         gap = np.maximum(drop, 1e-3)
         t = np.clip(below_top / gap, 0.0, 1.0)          # 0 at the upper lip, 1 at the lower lip
         centre = np.clip(1.0 - np.abs(t - 0.5) * 2.0, 0.0, 1.0)
-        cavity = CAVITY_EDGE + (CAVITY_DARK - CAVITY_EDGE) * centre[..., None]
-        teeth_band = np.clip(0.12 * self.max_gap, 1.5, 6.0)
-        teeth = np.clip((teeth_band - below_top) / 1.5, 0.0, 1.0) * np.clip(drop / 3.0, 0.0, 1.0)
-        shade = 0.82 + 0.18 * np.clip(below_top / teeth_band, 0, 1)
-        cavity = cavity * (1 - teeth[..., None]) + (TEETH * shade[..., None]) * teeth[..., None]
-        tongue = np.clip((t - 0.65) / 0.2, 0.0, 1.0) * np.clip(gap / (0.4 * self.max_gap), 0.0, 0.8)
-        cavity = cavity * (1 - tongue[..., None]) + TONGUE * tongue[..., None]
-        roi = frame[y0:y1, x0:x1].astype(np.float32)
+        cavity = self._edge + (self._dark - self._edge) * centre[..., None]
+        teeth_band = np.float32(np.clip(0.2 * self.max_gap, 2.0, 10.0))
+        bxs = hx_all[iy, ix][r0:r1, c0:c1]
+        u = np.clip((bxs - self._corners[0]) / self._corners[1], 0.0, 1.0)
+        across = (0.5 + 0.5 * np.maximum(np.sin(np.pi * u), 0.0) ** 0.7)      # teeth darker towards the corners
+        across = (across * (0.88 + 0.12 * np.abs(np.sin(np.pi * u * 7.0)) ** 0.3))[..., None]  # tooth edges
+        teeth = np.clip((np.minimum(teeth_band, 0.45 * gap) - below_top) / 1.5, 0.0, 1.0) * np.clip(drop / 3.0, 0.0, 1.0)
+        shade = 0.78 + 0.22 * np.clip(below_top / teeth_band, 0, 1)
+        tooth = self._teeth * across
+        cavity = cavity * (1 - teeth[..., None]) + (tooth * shade[..., None]) * teeth[..., None]
+        low_teeth = np.clip((below_top - (gap - 0.3 * teeth_band)) / 2.0, 0.0, 1.0) * np.clip((drop - 10.0) / 10.0, 0, 0.5)
+        cavity = cavity * (1 - low_teeth[..., None]) + (self._teeth * 0.7) * low_teeth[..., None]
+        tongue = np.clip((t - 0.7) / 0.2, 0.0, 1.0) * np.clip(gap / np.float32(0.4 * self.max_gap), 0.0, 0.6) * (1 - low_teeth)
+        cavity = cavity * (1 - tongue[..., None]) + self._tongue * tongue[..., None]
+        region = roi[ry0:ry1, rx0:rx1].astype(np.float32)
         a = alpha[..., None]
-        frame[y0:y1, x0:x1] = np.clip(roi * (1 - a) + cavity * a, 0, 255).astype(np.uint8)
+        roi[ry0:ry1, rx0:rx1] = np.clip(region * (1 - a) + cavity * a, 0, 255).astype(np.uint8)

@@ -14,34 +14,67 @@ from .signing import SigningMaterial
 
 TRAINED_ALGORITHMIC_MEDIA = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
 PROVENANCE_LABEL = "com.veritalk.provenance"
+CONSENT_LABEL = "com.veritalk.consent"
 SOFT_BINDING_LABEL = "c2pa.soft-binding"
+TRAINING_MINING_LABEL = "cawg.training-mining"
 CLAIM_GENERATOR = "Veritalk"
-CLAIM_GENERATOR_VERSION = "0.1.0"
+CLAIM_GENERATOR_VERSION = "0.2.0"
+SOFT_BINDING_PREFIX = "com.veritalk."
+# CAWG training-and-data-mining: every use refused.
+_NOT_ALLOWED = {k: {"use": "notAllowed"} for k in ("cawg.ai_generative_training", "cawg.ai_training",
+                                                   "cawg.ai_inference", "cawg.data_mining")}
+
+
+@dataclass(frozen=True)
+class Ingredient:
+    """An input of the generation, recorded by hash only: no thumbnail, no bytes."""
+    title: str
+    format: str
+    sha256: str
+    role: str           # "photo" | "audio"
+
+    def definition(self) -> dict:
+        return {"title": self.title, "format": self.format, "relationship": "inputTo",
+                "instance_id": f"sha256:{self.sha256}",
+                "description": f"{self.role} input, identified by its SHA-256 only"}
+
+
+def soft_binding_alg(codec: str) -> str:
+    return f"{SOFT_BINDING_PREFIX}{codec}"
+
+
+def soft_binding_value(watermark_payload: str) -> str:
+    """The soft-binding value: the 64 payload bits (registry id + check), base64."""
+    return base64.b64encode(bytes.fromhex(watermark_payload)).decode()
 
 
 def build_manifest(*, title: str, engine: str, engine_version: str, registry_id: int, watermark_payload: str,
                    watermark_codec: str, job_id: str, consent_id: int | None, policy_version: str,
-                   decision_sha256: str, duration_ms: int, backend: str | None = None) -> dict:
-    """The manifest definition for one generated video; `backend` names the rendering
-    backend (e.g. "diffusion 0.1.0") in the creating action's software agent."""
-    agent = {"name": engine, "version": engine_version}
-    if backend:
-        agent["backend"] = backend
+                   decision_sha256: str, duration_ms: int | None = None, backend: str = "cpu",
+                   ingredients: list[Ingredient] = (), fmt: str = "video/mp4") -> dict:
+    """The manifest definition for one generated video (or its poster frame)."""
+    scope = {"timespan": {"start": 0, "end": duration_ms}} if duration_ms else {}
     return {
         "claim_generator_info": [{"name": CLAIM_GENERATOR, "version": CLAIM_GENERATOR_VERSION}],
         "title": title,
-        "format": "video/mp4",
+        "format": fmt,
+        "ingredients": [i.definition() for i in ingredients],
         "assertions": [
             {"label": "c2pa.actions", "data": {"actions": [
                 {"action": "c2pa.created", "digitalSourceType": TRAINED_ALGORITHMIC_MEDIA,
-                 "softwareAgent": agent},
-                {"action": "c2pa.watermarked",
-                 "parameters": {"description": f"invisible per-frame watermark ({watermark_codec})"}},
+                 "softwareAgent": {"name": engine, "version": engine_version, "backend": backend},
+                 "parameters": {"backend": backend}},
+                {"action": "c2pa.watermarked", "softwareAgent": {"name": CLAIM_GENERATOR,
+                                                                 "version": CLAIM_GENERATOR_VERSION},
+                 "parameters": {"description": f"invisible watermark ({watermark_codec})",
+                                "alg": soft_binding_alg(watermark_codec)}},
             ]}},
             {"label": SOFT_BINDING_LABEL, "data": {
-                "alg": f"com.veritalk.{watermark_codec}", "pad": [],
-                "blocks": [{"scope": {"timespan": {"start": 0, "end": duration_ms}},
-                            "value": base64.b64encode(bytes.fromhex(watermark_payload)).decode()}]}},
+                "alg": soft_binding_alg(watermark_codec), "pad": [],
+                "blocks": [{"scope": scope, "value": soft_binding_value(watermark_payload)}]}},
+            {"label": CONSENT_LABEL, "data": {
+                "consent_id": consent_id, "policy_version": policy_version, "decision_sha256": decision_sha256}},
+            {"label": TRAINING_MINING_LABEL, "data": {"entries": _NOT_ALLOWED}},
             {"label": PROVENANCE_LABEL, "data": {
                 "registry_id": registry_id, "job": job_id, "watermark": watermark_payload,
                 "watermark_codec": watermark_codec, "consent_id": consent_id,
@@ -50,13 +83,21 @@ def build_manifest(*, title: str, engine: str, engine_version: str, registry_id:
     }
 
 
-def sign_file(source: str | os.PathLike, dest: str | os.PathLike, manifest: dict, material: SigningMaterial,
+def sign_file(source: str | os.PathLike, dest: str | os.PathLike, manifest: dict, signer,
               mime: str = "video/mp4") -> bytes:
-    """Embed a signed manifest: read `source`, write the signed asset to `dest`."""
-    signer = c2pa.Signer.from_info(c2pa.C2paSignerInfo(material.algorithm, material.chain_pem,
-                                                       material.key_pem, None))
+    """Embed a signed manifest: read `source`, write the signed asset to `dest`;
+    returns the manifest store (application/c2pa bytes). `signer` is SigningMaterial
+    (the platform chain) or a SignerConfig (any configured production signer)."""
+    from .signing import SignerConfig, make_signer
+    if isinstance(signer, SigningMaterial):
+        c2pa_signer = c2pa.Signer.from_info(c2pa.C2paSignerInfo(signer.algorithm, signer.chain_pem,
+                                                                signer.key_pem, None))
+    elif isinstance(signer, SignerConfig):
+        c2pa_signer = make_signer(signer)
+    else:
+        raise TypeError("signer must be SigningMaterial or SignerConfig")
     with c2pa.Builder(manifest) as builder, open(source, "rb") as src, open(dest, "w+b") as dst:
-        return builder.sign(signer, mime, src, dst)
+        return builder.sign(c2pa_signer, mime, src, dst)
 
 
 @dataclass
@@ -67,6 +108,7 @@ class C2paReading:
     errors: list[str] = field(default_factory=list)
     manifest: dict | None = None    # the active manifest, as c2pa-rs reports it
     provenance: dict | None = None  # our com.veritalk.provenance assertion, if present
+    label: str | None = None        # the active manifest's id (urn:c2pa:...)
 
     def as_dict(self) -> dict:
         d = asdict(self)
@@ -108,7 +150,7 @@ def read_manifest(path: str | os.PathLike, *, trust_anchor_pem: bytes | None, mi
             provenance = assertion.get("data")
     issuer = (active.get("signature_info") or {}).get("issuer")
     return C2paReading(state=state, issuer=issuer, actions=actions, errors=errors, manifest=active,
-                       provenance=provenance)
+                       provenance=provenance, label=store.get("active_manifest"))
 
 
 def _mime_for(path) -> str:

@@ -65,3 +65,43 @@ def decode_payload(bits) -> tuple[int | None, int]:
 def payload_hex(registry_id: int) -> str:
     """The 64 information bits as hex: what the registry stores and auditors see."""
     return info_bytes(registry_id).hex()
+
+
+CHASE_BITS = 12   # soft decoding flips every pattern of the 12 least reliable bits: 4096 attempts
+
+
+def decode_soft(soft, *, flips: int = CHASE_BITS) -> tuple[int | None, int, int]:
+    """Chase decoding of 120 soft bits (> 0 means 1): BCH-decode the hard word with
+    every pattern of the `flips` least reliable bits inverted, cheapest first, and
+    accept the first word whose 32-bit check holds.
+
+    Returns (registry id or None, bit errors against the hard word, attempts). Each
+    attempt accepts a random word with probability at most P_ATTEMPT, so a whole
+    decoding with A attempts accepts noise with probability at most A * P_ATTEMPT."""
+    soft = np.asarray(soft, dtype=np.float64).ravel()
+    if soft.size != CODED_BITS:
+        return None, -1, 0
+    hard = (soft > 0).astype(np.uint8)
+    weak = np.argsort(np.abs(soft))[:flips]
+    patterns = np.arange(2 ** flips, dtype=np.int64)
+    masks = ((patterns[:, None] >> np.arange(flips)) & 1).astype(bool)
+    cost = masks @ np.abs(soft[weak])
+    for k, p in enumerate(np.argsort(cost, kind="stable")):
+        word = hard.copy()
+        word[weak[masks[p]]] ^= 1
+        registry_id, nerr = decode_payload(word)
+        if registry_id is not None:
+            return registry_id, int(nerr + masks[p].sum()), k + 1
+    return None, -1, 2 ** flips
+
+
+def _p_attempt() -> float:
+    """Probability that one BCH decoding of a uniformly random 120-bit word succeeds
+    and its 32-bit check then holds: (2**64 codewords x Hamming ball of radius 9)
+    / 2**120, times 2**-32."""
+    from math import comb
+    ball = sum(comb(CODED_BITS, i) for i in range(BCH_T + 1))
+    return ball * 2.0 ** (INFO_BITS - CODED_BITS) * 2.0 ** -CHECK_BITS
+
+
+P_ATTEMPT = _p_attempt()

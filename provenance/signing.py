@@ -113,3 +113,75 @@ def load_trust_anchor(directory: str | os.PathLike) -> bytes:
     if not path.exists():
         raise SigningError(f"no platform CA certificate at {path}; run `python manage.py init_signing`")
     return path.read_bytes()
+
+
+# ----------------------------------------------------------- production signers ----
+
+@dataclass(frozen=True)
+class SignerConfig:
+    """Which key signs manifests. `platform`: the init_signing chain in a folder.
+    `certificate`: a deployment's own PEM chain (leaf first) and private key.
+    `callback`: a deployment's own chain, and a function `module:name` that signs
+    the bytes c2pa hands it (an HSM or a cloud KMS); no private key on disk."""
+    kind: str = "platform"
+    directory: str | None = None          # platform
+    chain_path: str | None = None         # certificate, callback
+    key_path: str | None = None           # certificate
+    callback: str | None = None           # callback: "package.module:function"
+    algorithm: str = "es256"
+    tsa_url: str | None = None
+
+
+KINDS = ("platform", "certificate", "callback")
+
+
+def _import_callable(spec: str):
+    import importlib
+    module, _, name = spec.partition(":")
+    if not module or not name:
+        raise SigningError(f"signing callback {spec!r} must read 'package.module:function'")
+    try:
+        fn = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError) as exc:
+        raise SigningError(f"signing callback {spec!r} cannot be imported: {exc}") from exc
+    if not callable(fn):
+        raise SigningError(f"signing callback {spec!r} is not callable")
+    return fn
+
+
+def _read(path: str | None, what: str) -> bytes:
+    if not path:
+        raise SigningError(f"the signer needs {what}")
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise SigningError(f"{what} not found at {p}")
+    return p.read_bytes()
+
+
+def signer_chain(config: SignerConfig) -> bytes:
+    """The certificate chain (PEM, leaf first) the configured signer signs with."""
+    if config.kind == "platform":
+        return load_signing_material(config.directory or "").chain_pem
+    return _read(config.chain_path, "a certificate chain (VERITALK_C2PA_CERT_CHAIN)")
+
+
+def make_signer(config: SignerConfig):
+    """A fresh c2pa.Signer for one signing (c2pa consumes it)."""
+    import c2pa
+    if config.kind not in KINDS:
+        raise SigningError(f"unknown signer kind {config.kind!r}; use one of {', '.join(KINDS)}")
+    if config.kind == "platform":
+        m = load_signing_material(config.directory or "")
+        return c2pa.Signer.from_info(c2pa.C2paSignerInfo(m.algorithm, m.chain_pem, m.key_pem, config.tsa_url))
+    chain = signer_chain(config)
+    if config.kind == "certificate":
+        key_path = Path(config.key_path or "").expanduser()
+        key = _read(config.key_path, "a private key (VERITALK_C2PA_KEY)")
+        if stat.S_IMODE(key_path.stat().st_mode) & 0o077:
+            raise SigningError(f"{key_path} is readable by others; chmod 600 it")
+        return c2pa.Signer.from_info(c2pa.C2paSignerInfo(config.algorithm, chain, key, config.tsa_url))
+    fn = _import_callable(config.callback or "")
+    alg = getattr(c2pa.C2paSigningAlg, config.algorithm.upper(), None)
+    if alg is None:
+        raise SigningError(f"unknown signing algorithm {config.algorithm!r}")
+    return c2pa.Signer.from_callback(fn, alg, chain.decode(), config.tsa_url)

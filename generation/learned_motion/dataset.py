@@ -40,6 +40,7 @@ class VideoTrack:
     loudness: np.ndarray    # (n,) dBFS per frame
     valid: np.ndarray       # (n,) bool: a face was found in this frame
     blink_ok: bool = True   # the blink channel is plausible (see blink_reliable)
+    source: str = ""        # the video file
 
     def __len__(self) -> int:
         return len(self.motion)
@@ -189,7 +190,7 @@ def extract(path: Path, cache_dir: Path = CACHE_DIR) -> VideoTrack:
     d = np.load(cached)
     n = len(d["audio"])
     motion, ok = _resample(d["times"], normalise(d["raw"]), d["valid"], n)
-    return VideoTrack(path.stem, motion, d["audio"], d["loudness"], ok, blink_reliable(motion))
+    return VideoTrack(path.stem, motion, d["audio"], d["loudness"], ok, blink_reliable(motion), str(path))
 
 
 def corpus_videos(folder: Path = CORPUS_VIDEOS) -> list[Path]:

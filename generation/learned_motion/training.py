@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..controls import Controls
-from ..motion import motion_from_loudness
+from ..motion import plan_motion
 from . import attributes, evaluate
 from .dataset import PARAMS, VideoTrack, load_corpus
 from .model import DiTConfig, MotionDiT
@@ -121,11 +121,30 @@ def train(tracks: list[VideoTrack], settings: TrainSettings = TrainSettings(), c
     return model, info
 
 
+_voices: dict[str, object] = {}
+
+
+def _voice(tr: VideoTrack):
+    """The engine's own voice analysis (features and English phones) of a clip's audio."""
+    if tr.source not in _voices:
+        from ..audio import decode_audio
+        from ..voice import analyse_voice
+        audio = decode_audio(tr.source)
+        _voices[tr.source] = analyse_voice([audio.mono], sample_rate=audio.sample_rate, fps=25, phones=True)
+    return _voices[tr.source]
+
+
 def procedural_tracks(tracks: list[VideoTrack], seed: int = 0) -> list[np.ndarray]:
+    """What the engine's procedural planner (generation.motion.plan_motion, lipsync
+    "auto") makes of each clip's audio, cut to the clip's length."""
     out = []
     for tr in tracks:
-        mt = motion_from_loudness(tr.loudness[:len(tr)], Controls(seed=seed))
-        out.append(np.stack([getattr(mt, k) for k in PARAMS], axis=1))
+        heard = _voice(tr)
+        mt = plan_motion(heard.features, Controls(seed=seed), heard.phones, "auto")
+        m = np.stack([getattr(mt, k) for k in PARAMS], axis=1)[:len(tr)]
+        if len(m) < len(tr):
+            m = np.concatenate([m, np.repeat(m[-1:], len(tr) - len(m), axis=0)])
+        out.append(m)
     return out
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
@@ -147,6 +148,19 @@ class NoteSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=2000)
 
 
+class VettingEntrySerializer(serializers.Serializer):
+    username = serializers.CharField()
+    vetted = serializers.BooleanField()
+    vetted_at = serializers.DateTimeField(allow_null=True)
+    vetting_note = serializers.CharField(allow_blank=True)
+    date_joined = serializers.DateTimeField()
+
+
+class EnrolSerializer(serializers.Serializer):
+    selfies = serializers.ListField(child=serializers.FileField(), min_length=1, max_length=5,
+                                    help_text="1 to 5 selfies of the subject alone (JPEG, PNG or WebP).")
+
+
 class VettingSerializer(serializers.Serializer):
     username = serializers.CharField()
     vetted = serializers.BooleanField(default=True)
@@ -248,13 +262,14 @@ class SubjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             return Subject.objects.filter(account=user)
         return subjects_for(user).order_by("display_name")
 
+    @extend_schema(request={"multipart/form-data": EnrolSerializer}, responses={200: SubjectSerializer})
     @action(detail=False, methods=["post"], permission_classes=[SubjectsOnly],
             parser_classes=[MultiPartParser, FormParser])
     def enrol(self, request):
         """Upload 1-5 selfies as `selfies`; only their face embeddings are kept."""
         from django.conf import settings
         files = request.FILES.getlist("selfies")
-        if not files:
+        if not files or len(files) > 5:
             raise ValidationError({"selfies": ["send 1 to 5 selfies as `selfies`"]})
         try:
             data = [read_upload(f, limit=settings.VERITALK_MAX_PHOTO_BYTES, field="selfies") for f in files]
@@ -266,7 +281,8 @@ class SubjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
                 f.close()  # a temporary upload file is deleted here
         return Response(SubjectSerializer(subject, context={"request": request}).data)
 
-    @action(detail=True, methods=["get"], permission_classes=[SubjectsOnly])
+    @extend_schema(responses={200: SubjectVideoSerializer(many=True)})
+    @action(detail=True, methods=["get"], permission_classes=[SubjectsOnly], serializer_class=SubjectVideoSerializer)
     def videos(self, request, pk=None):
         """Every job that used this subject's face, with its state and registry revocation."""
         subject = self.get_object()
@@ -363,7 +379,7 @@ class VettingViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.Ge
     parser_classes = [JSONParser, FormParser, MultiPartParser]
 
     def get_serializer_class(self):
-        return VettingSerializer
+        return VettingEntrySerializer if self.action == "list" else VettingSerializer
 
     def get_queryset(self):
         return get_user_model().objects.filter(role="creator").order_by("vetted", "username")

@@ -1,16 +1,29 @@
 """REST API for jobs (DRF). Creating a job runs the same validation and gate as
-the portal and the CLI."""
+the portal and the CLI; the result is downloaded through a permission-checked view;
+the face preview lets the portal show the detected face before a job is submitted."""
 from __future__ import annotations
 
-from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.exceptions import ValidationError
+from pathlib import Path
+
+from django.conf import settings
+from django.http import FileResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import mixins, renderers, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
+from audit.chain import atomic as audit_atomic, record
 from consent.models import Subject
 from consent.services import subjects_for
 from generation.errors import InputError
+from generation.face import detect_faces
+from generation.images import load_image
 
+from .inputs import read_upload
 from .models import Job
 from .services import submit_job
 
@@ -30,7 +43,7 @@ class JobSerializer(serializers.ModelSerializer):
         if job.status != Job.Status.SUCCEEDED:
             return None
         request = self.context.get("request")
-        url = f"/jobs/{job.pk}/output.mp4"
+        url = f"/api/jobs/{job.pk}/output/"
         return request.build_absolute_uri(url) if request else url
 
 
@@ -61,19 +74,58 @@ class JobCreateSerializer(serializers.Serializer):
             self.fields["subject"].queryset = subjects_for(request.user)
 
 
+def is_creator(user) -> bool:
+    return user.is_authenticated and (user.role in ("creator", "admin") or user.is_superuser)
+
+
+class Mp4Renderer(renderers.BaseRenderer):
+    """Lets a client ask for the video with `Accept: video/mp4`; the body is the file itself."""
+    media_type = "video/mp4"
+    format = "mp4"
+    charset = None
+    render_style = "binary"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        import json
+        return data if isinstance(data, bytes) else json.dumps(data, default=str).encode()
+
+
 class JobViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
-    """A creator's generation jobs."""
+    """A creator's generation jobs: each creator sees only their own. Only creators
+    submit jobs; other roles read (their own, i.e. none) and verify elsewhere."""
     serializer_class = JobSerializer
     queryset = Job.objects.none()  # typed for the schema; get_queryset() scopes to the user
     parser_classes = [MultiPartParser, FormParser]
 
     def get_queryset(self):
-        return Job.objects.filter(creator=self.request.user).order_by("-created_at")
+        return Job.objects.filter(creator=self.request.user).select_related("registry_entry").order_by("-created_at")
 
     def get_serializer_class(self):
         return JobCreateSerializer if self.action == "create" else JobSerializer
 
+    @extend_schema(responses={(200, "video/mp4"): OpenApiTypes.BINARY,
+                              404: OpenApiResponse(description="no such job of yours, or no output yet"),
+                              410: OpenApiResponse(description="the subject revoked their consent")})
+    @action(detail=True, methods=["get"], renderer_classes=[renderers.JSONRenderer, Mp4Renderer])
+    def output(self, request, pk=None):
+        """Download the finished MP4 (signed, watermarked); `?download=1` asks to save it."""
+        job = self.get_object()
+        if job.status != Job.Status.SUCCEEDED or not job.output:
+            raise NotFound(f"job {job.pk} has no output (it is {job.status})")
+        path = Path(job.output.path)
+        if not path.is_file():
+            raise NotFound(f"the output of job {job.pk} is missing from storage")
+        entry = getattr(job, "registry_entry", None)
+        if entry is not None and entry.revoked:
+            return Response({"detail": "The person in this video revoked their consent; it is no longer available.",
+                             "code": "consent_revoked"}, status=status.HTTP_410_GONE)
+        return FileResponse(open(path, "rb"), content_type="video/mp4",
+                            as_attachment=request.query_params.get("download") == "1",
+                            filename=f"veritalk-{job.pk}.mp4")
+
     def create(self, request, *args, **kwargs):
+        if not is_creator(request.user):
+            raise PermissionDenied("This needs a creator account.")
         s = JobCreateSerializer(data=request.data, context={"request": request})
         s.is_valid(raise_exception=True)
         d = dict(s.validated_data)
@@ -84,3 +136,36 @@ class JobViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.List
         except InputError as exc:
             raise ValidationError({exc.field or "non_field_errors": [exc.message], "code": exc.code}) from exc
         return Response(JobSerializer(job, context={"request": request}).data, status=status.HTTP_201_CREATED)
+
+
+class FacePreviewSerializer(serializers.Serializer):
+    photo = serializers.FileField(help_text="The portrait you are about to use (JPEG, PNG or WebP).")
+
+
+class FacePreviewView(APIView):
+    """Face detection on a photo before a job is submitted: the portal draws the box
+    over its preview. The photo is read in memory and not kept."""
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(request=FacePreviewSerializer, responses={200: inline_serializer("FacePreview", {
+        "width": serializers.IntegerField(), "height": serializers.IntegerField(),
+        "faces": serializers.ListField(child=serializers.DictField()),
+        "ok": serializers.BooleanField(), "problem": serializers.CharField(allow_null=True)})})
+    def post(self, request):
+        if not is_creator(request.user):
+            raise PermissionDenied("This needs a creator account.")
+        s = FacePreviewSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        data = read_upload(s.validated_data["photo"], limit=settings.VERITALK_MAX_PHOTO_BYTES, field="photo")
+        rgb = load_image(data, max_pixels=settings.VERITALK_MAX_PHOTO_PIXELS)  # InputError -> 400
+        boxes = detect_faces(rgb)
+        problem = None
+        if not boxes:
+            problem = "no face was found in the photo; use a clear, front-facing portrait"
+        elif len(boxes) > 1:
+            problem = f"the photo shows {len(boxes)} faces; it must show exactly one person"
+        with audit_atomic():
+            record("face.previewed", actor=request.user, data={"faces": len(boxes), "bytes": len(data)})
+        return Response({"width": int(rgb.shape[1]), "height": int(rgb.shape[0]), "ok": len(boxes) == 1,
+                         "faces": [{"box": b.as_list(), "score": round(b.score, 3)} for b in boxes],
+                         "problem": problem})

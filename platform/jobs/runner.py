@@ -23,19 +23,21 @@ from audit.chain import atomic as audit_atomic, record
 from generation.controls import Controls
 from generation.errors import InputError
 from generation.pipeline import Cancelled, generate_video
-from provenance.manifest import build_manifest, read_manifest, sign_file
-from provenance.signing import load_signing_material
+from provenance.fingerprint import video_fingerprint
+from provenance.manifest import read_manifest, sign_file
 from provenance.verify import sha256_file
-from provenance.videomark import CODEC_NAME, VideoWatermarker
+from provenance.videomark import VideoWatermarker
 from consent.models import Consent
 from registry.models import RegistryEntry
-from registry.services import trust_anchor, verify_path
+from registry.outputs import describe_output, sign_poster
+from registry.services import signer_config, trust_anchor, verify_path
 
 from .gate import decide_job
 from .models import Job
 
 log = logging.getLogger(__name__)
 OUTPUT_NAME = "output.mp4"
+POSTER_NAME = "poster.png"
 # Infrastructure faults worth a retry; anything else ends the job as failed.
 TRANSIENT_ERRORS = (OperationalError, InterfaceError, BrokerError, ConnectionError, TimeoutError)
 
@@ -140,6 +142,7 @@ def run_job(job_id: str, owner: str | None = None) -> Job:
     token = owner.rsplit(":", 1)[-1]
     rendered = folder / f"output.{token}.partial.mp4"
     signed = folder / f"output.{token}.signed.partial.mp4"
+    poster = folder / f"poster.{token}.partial.png"
     final = folder / OUTPUT_NAME
     heartbeat = _Heartbeat(job, owner)
 
@@ -156,20 +159,17 @@ def run_job(job_id: str, owner: str | None = None) -> Job:
         gate = decide_job(job)
         decision, consent = gate.decision, gate.consent
         if not decision.allowed:  # consent changed while we rendered: nothing is released
-            _discard(rendered, signed)
+            _discard(rendered, signed, poster)
             _void(entry)
             return _deny(job, gate, "before release")
         _allowed(job, gate, "before release")
-        manifest = build_manifest(
-            title=f"Veritalk video {job.pk}", engine=result.engine, engine_version=result.engine_version,
-            backend=f"{result.backend} {result.backend_version}".strip(),
-            registry_id=entry.pk, watermark_payload=marker.payload, watermark_codec=CODEC_NAME, job_id=str(job.pk),
-            consent_id=consent.pk if consent else None, policy_version=decision.policy_version,
-            decision_sha256=decision.sha256, duration_ms=int(result.frames * 1000 / result.fps))
-        sign_file(rendered, signed, manifest, load_signing_material(settings.VERITALK_SIGNING_DIR))
+        manifest = describe_output(job, entry, result, marker, consent, decision)
+        store = sign_file(rendered, signed, manifest, signer_config())
         rendered.unlink(missing_ok=True)
         sha = sha256_file(signed)
-        stored_manifest = read_manifest(signed, trust_anchor_pem=trust_anchor()).manifest
+        reading = read_manifest(signed, trust_anchor_pem=trust_anchor())
+        poster_sha = sign_poster(result.poster, poster, job, entry, result, marker, consent, decision)
+        fingerprint = video_fingerprint(signed)
         with audit_atomic():
             current = Job.objects.select_for_update().get(pk=job.pk)
             if current.status != Job.Status.RUNNING or current.lease_owner != owner:
@@ -182,12 +182,16 @@ def run_job(job_id: str, owner: str | None = None) -> Job:
                 raise _Refused(last)
             # The complete, signed file appears under its final name at once, by the lease holder only.
             os.replace(signed, final)
-            _discard(*folder.glob("*.partial.mp4"))  # leftovers of attempts by workers that died
+            os.replace(poster, folder / POSTER_NAME)
+            _discard(*folder.glob("*.partial.mp4"), *folder.glob("*.partial.png"))  # attempts by workers that died
             entry.state, entry.issued_at = RegistryEntry.State.ISSUED, timezone.now()
-            entry.watermark_payload, entry.watermark_codec = marker.payload, CODEC_NAME
-            entry.output_sha256, entry.manifest = sha, stored_manifest
+            entry.watermark_payload, entry.watermark_codec = marker.payload, marker.codec
+            entry.output_sha256, entry.manifest = sha, reading.manifest
+            entry.manifest_id, entry.manifest_store, entry.fingerprint = reading.label or "", store, fingerprint
+            entry.poster, entry.poster_sha256 = f"jobs/{job.pk}/{POSTER_NAME}", poster_sha
             entry.save(update_fields=["state", "issued_at", "watermark_payload", "watermark_codec",
-                                      "output_sha256", "manifest"])
+                                      "output_sha256", "manifest", "manifest_id", "manifest_store", "fingerprint",
+                                      "poster", "poster_sha256"])
             job.output.name = f"jobs/{job.pk}/{OUTPUT_NAME}"
             job.output_sha256, job.engine = sha, f"{result.engine} {result.engine_version}"
             job.verification = verify_path(final)  # sees the entry above: same transaction
@@ -202,23 +206,23 @@ def run_job(job_id: str, owner: str | None = None) -> Job:
                                                       "attempt": job.attempts})
         return job
     except _Refused as refused:
-        _discard(rendered, signed)
+        _discard(rendered, signed, poster)
         _void(entry)
         return _deny(job, refused.gate, "at release")
     except LeaseLost:
-        _discard(rendered, signed)
+        _discard(rendered, signed, poster)
         log.warning("job %s: lease lost, leaving it to its new owner", job.pk)
         return Job.objects.get(pk=job.pk)
     except TRANSIENT_ERRORS:
-        _discard(rendered, signed, *_unreleased(job, final))
+        _discard(rendered, signed, poster, *_unreleased(job, final))
         raise  # the task retries; the lease lapses meanwhile
     except Cancelled:
-        _discard(rendered, signed)
+        _discard(rendered, signed, poster)
         _void(entry)
         return _deny(job, decide_job(job), "during generation")
     except Exception as exc:  # noqa: BLE001 - every other failure ends the job in a final, explained state
         log.exception("job %s failed", job.pk)
-        _discard(rendered, signed, *_unreleased(job, final))
+        _discard(rendered, signed, poster, *_unreleased(job, final))
         _void(entry)
         error = exc.as_dict() if isinstance(exc, InputError) else {"code": "internal_error", "message": str(exc)}
         job.status, job.error, job.finished_at = Job.Status.FAILED, error, timezone.now()

@@ -1,6 +1,7 @@
 """Forms of the consent pages. The checks that matter live in consent.services,
 shared with the API; these forms only shape the input."""
 from django import forms
+from django.utils.translation import gettext_lazy as _
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 
@@ -23,12 +24,12 @@ class SubjectSignupForm(UserCreationForm):
 
 
 class InviteForm(forms.Form):
-    display_name = forms.CharField(max_length=120, label="Person's name",
-                                   help_text="How you name the person you want to make videos of.")
-    invitee = forms.CharField(max_length=150, required=False, label="Their Veritalk username (optional)",
-                              help_text="If they already have a subject account; otherwise you get a link to send.")
-    message = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False,
-                              help_text="What you plan to make; the person sees this.")
+    display_name = forms.CharField(max_length=120, label=_("Person's name"),
+                                   help_text=_("How you name the person you want to make videos of."))
+    invitee = forms.CharField(max_length=150, required=False, label=_("Their Veritalk username (optional)"),
+                              help_text=_("If they already have a subject account; otherwise you get a link to send."))
+    message = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, label=_("Message"),
+                              help_text=_("What you plan to make; the person sees this."))
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -48,8 +49,8 @@ class MultipleFileField(forms.FileField):
 
 
 class SelfieForm(forms.Form):
-    selfies = MultipleFileField(help_text="1 to 5 recent photos of your face alone (JPEG, PNG or WebP). Only the "
-                                          "face measurements are kept; the photos are not stored.")
+    selfies = MultipleFileField(label=_("Selfies"), help_text=_("1 to 5 recent photos of your face alone (JPEG, PNG or WebP). Only the "
+                                            "face measurements are kept; the photos are not stored."))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -57,21 +58,21 @@ class SelfieForm(forms.Form):
 
 
 class GrantForm(forms.Form):
-    creator = forms.ChoiceField(help_text="Who may make videos of you.")
-    purposes = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple,
-                                         help_text="What the videos may be used for.")
-    channels = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple, required=False,
-                                         help_text="Where they may be shown; none ticked means anywhere.")
-    starts_at = forms.DateTimeField(required=False, label="Valid from (optional)",
+    creator = forms.ChoiceField(label=_("Creator"), help_text=_("Who may make videos of you."))
+    purposes = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple, label=_("Purposes"),
+                                         help_text=_("What the videos may be used for."))
+    channels = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple, required=False, label=_("Channels"),
+                                         help_text=_("Where they may be shown; none ticked means anywhere."))
+    starts_at = forms.DateTimeField(required=False, label=_("Valid from (optional)"),
                                     widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
-    expires_at = forms.DateTimeField(required=False, label="Valid until (optional)",
+    expires_at = forms.DateTimeField(required=False, label=_("Valid until (optional)"),
                                      widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
-    max_videos = forms.IntegerField(required=False, min_value=1, label="Number of videos (optional)",
-                                    help_text="Leave empty for no limit.")
-    statement = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False,
-                                help_text="Anything you want to add in your own words.")
-    agree = forms.BooleanField(required=False, label="I agree that this creator may make videos of my face "
-                                                     "within these limits, until I revoke this consent.")
+    max_videos = forms.IntegerField(required=False, min_value=1, label=_("Number of videos (optional)"),
+                                    help_text=_("Leave empty for no limit."))
+    statement = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, label=_("Statement"),
+                                help_text=_("Anything you want to add in your own words."))
+    agree = forms.BooleanField(required=False, label=_("I agree that this creator may make videos of my face "
+                                                       "within these limits, until I revoke this consent."))
 
     def __init__(self, *args, creators=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -87,9 +88,9 @@ class GrantForm(forms.Form):
 
 
 class NoteForm(forms.Form):
-    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), help_text="Why; kept in the audit log.")
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label=_("Note"), help_text=_("Why; kept in the audit log."))
 
 
 class RevokeForm(forms.Form):
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False,
-                             help_text="Optional; kept with the revocation.")
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, label=_("Reason"),
+                             help_text=_("Optional; kept with the revocation."))

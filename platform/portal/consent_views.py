@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.services import VettingError, can_moderate, set_vetted
@@ -48,7 +49,7 @@ def invitation(request, token: str):
     """Landing page of an invitation link: sign up or log in as a subject, then accept."""
     inv = find_by_token(token)
     if inv is None:
-        return render(request, "consent/invitation.html", {"problem": "This invitation link is not valid."},
+        return render(request, "consent/invitation.html", {"problem": _("This invitation link is not valid.")},
                       status=404)
     signup = SubjectSignupForm(request.POST if request.POST.get("signup") else None)
     if request.method == "POST":
@@ -69,8 +70,8 @@ def invitation(request, token: str):
             accept_invitation(account=request.user, invitation=inv)
         except ConsentError as exc:
             return _refused(request, inv, exc, signup)
-        messages.success(request, f"You accepted {inv.creator.username}'s invitation. Enrol your face, then "
-                                  "decide what you consent to.")
+        messages.success(request, _("You accepted %(creator)s's invitation. Enrol your face, then decide what you "
+                                    "consent to.") % {"creator": inv.creator.username})
         return redirect("consent_portal:enrol")
     return render(request, "consent/invitation.html", {"inv": inv, "signup": signup})
 
@@ -113,7 +114,7 @@ def accept_sent(request, invitation_id: int):
     except ConsentError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"You accepted {inv.creator.username}'s invitation.")
+        messages.success(request, _("You accepted %(creator)s's invitation.") % {"creator": inv.creator.username})
     return redirect("consent_portal:me")
 
 
@@ -122,7 +123,7 @@ def accept_sent(request, invitation_id: int):
 def enrol(request):
     subject = _subject_only(request)
     if subject is None:
-        messages.error(request, "Accept an invitation first.")
+        messages.error(request, _("Accept an invitation first."))
         return redirect("consent_portal:me")
     form = SelfieForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -133,7 +134,8 @@ def enrol(request):
         except (ConsentError, InputError) as exc:
             form.add_error("selfies", exc.message)
         else:
-            messages.success(request, f"Your face is enrolled from {len(files)} selfie(s); the photos were not kept.")
+            messages.success(request, _("Your face is enrolled from %(n)d selfie(s); the photos were not kept.")
+                             % {"n": len(files)})
             return redirect("consent_portal:grant")
         finally:
             for f in files:
@@ -147,7 +149,7 @@ def enrol(request):
 def grant(request):
     subject = _subject_only(request)
     if subject is None:
-        messages.error(request, "Accept an invitation first.")
+        messages.error(request, _("Accept an invitation first."))
         return redirect("consent_portal:me")
     creators = creators_of(subject)
     form = GrantForm(request.POST or None, creators=creators, initial={"creator": request.GET.get("creator")})
@@ -161,7 +163,8 @@ def grant(request):
         except ConsentError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
-            messages.success(request, f"Consent #{consent.pk} to {creator.username} is active.")
+            messages.success(request, _("Consent #%(pk)s to %(creator)s is active.")
+                             % {"pk": consent.pk, "creator": creator.username})
             return redirect("consent_portal:me")
     return render(request, "consent/grant.html", {"form": form, "subject": subject},
                   status=400 if form.errors else 200)
@@ -175,8 +178,8 @@ def revoke(request, consent_id: int):
     form = RevokeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         revoke_consent(consent, actor=request.user, reason=form.cleaned_data["reason"])
-        messages.success(request, f"Consent #{consent.pk} is revoked. No new video can be made under it; queued "
-                                  "ones were cancelled and existing ones are marked revoked.")
+        messages.success(request, _("Consent #%(pk)s is revoked. No new video can be made under it; queued ones "
+                                    "were cancelled and existing ones are marked revoked.") % {"pk": consent.pk})
         return redirect("consent_portal:me")
     return render(request, "consent/revoke.html", {"form": form, "consent": consent})
 
@@ -236,10 +239,11 @@ def vetting(request):
             except VettingError as exc:
                 messages.error(request, exc.message)
             else:
-                messages.success(request, f"{target.username} is now {'vetted' if target.vetted else 'not vetted'}.")
+                messages.success(request, (_("%(name)s is now vetted.") if target.vetted else _("%(name)s is now not vetted."))
+                             % {"name": target.username})
                 return redirect("consent_portal:vetting")
         else:
-            messages.error(request, f"A note is required to change {target.username}'s vetting.")
+            messages.error(request, _("A note is required to change %(name)s's vetting.") % {"name": target.username})
     creators = User.objects.filter(role="creator").order_by("vetted", "username")
     return render(request, "consent/vetting.html", {"creators": creators, "form": NoteForm()},
                   status=400 if form.errors else 200)
@@ -259,7 +263,7 @@ def elevation(request):
         except ConsentError as exc:
             messages.error(request, exc.message)
         else:
-            messages.success(request, f"Consent #{consent.pk} is now an elevated, verified consent.")
+            messages.success(request, _("Consent #%(pk)s is now an elevated, verified consent.") % {"pk": consent.pk})
         return redirect("consent_portal:elevation")
     active = [c for c in Consent.objects.filter(revoked_at__isnull=True).select_related("subject", "creator")
               .order_by("-granted_at")[:200] if c.is_active()]

@@ -1,13 +1,12 @@
 """Portal pages: a thin layer over jobs.services and registry.services."""
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from audit.chain import record
@@ -15,11 +14,24 @@ from consent.services import subjects_for
 from generation.errors import InputError
 from jobs.models import Job
 from jobs.services import submit_job
-from registry.services import verify_path
+from moderation.services import is_taken_down
+from registry.uploads import verify_upload
 
 from .forms import NewJobForm, VerifyForm
 
-MAX_VERIFY_BYTES = 500 * 1024 * 1024
+# The job states as shown to people (Job.Status labels, translated).
+STATUS_LABELS = {"denied": _("Denied by policy"), "queued": _("Queued"), "running": _("Running"),
+                 "succeeded": _("Succeeded"), "failed": _("Failed"), "cancelled": _("Cancelled")}
+# provenance.verify's verdict summaries, for the translation catalog ({% translate result.summary %}).
+VERDICT_SUMMARIES = (
+    _("Made by Veritalk, unaltered since signing."),
+    _("Made by Veritalk, but the subject has revoked consent for it."),
+    _("Provenance data is present but does not match the file: it was altered after signing."),
+    _("A Veritalk output whose C2PA manifest was removed; identified by its watermark."),
+    _("Signed, but not by a signer this platform trusts."),
+    _("No Veritalk watermark and no C2PA manifest: not known to be a Veritalk output."),
+)
+ROLE_LABELS = (_("Creator"), _("Subject"), _("Auditor"), _("Moderator"), _("Admin"))  # for the translation catalog
 
 
 def _job_for(request, job_id) -> Job:
@@ -37,6 +49,10 @@ def _job_for(request, job_id) -> Job:
 def dashboard(request):
     if request.user.role == "subject":
         return redirect("consent_portal:me")
+    if request.user.role == "auditor":
+        return redirect("portal:verify")
+    if request.user.role == "moderator":
+        return redirect("consent_portal:vetting")
     jobs = Job.objects.filter(creator=request.user).select_related("subject")[:50]
     subjects = []
     for s in subjects_for(request.user).order_by("display_name"):
@@ -65,7 +81,8 @@ def new_job(request):
 @login_required
 def job_detail(request, job_id):
     job = _job_for(request, job_id)
-    return render(request, "portal/job.html", {"job": job})
+    labels = {k: str(v) for k, v in STATUS_LABELS.items()}
+    return render(request, "portal/job.html", {"job": job, "status_labels": labels})
 
 
 @login_required
@@ -83,6 +100,10 @@ def job_output(request, job_id):
     if not path.is_file():
         raise Http404
     entry = getattr(job, "registry_entry", None)
+    if is_taken_down(entry):
+        # A moderator took this output down: the platform no longer serves it to anyone.
+        return HttpResponse("This video was taken down by moderation and is no longer available.",
+                            status=451, content_type="text/plain; charset=utf-8")
     if entry is not None and entry.revoked and job.subject.account_id != request.user.pk:
         # The subject revoked consent: the creator no longer gets the file (the subject still may).
         return HttpResponse("The person in this video revoked their consent; it is no longer available.",
@@ -99,16 +120,13 @@ def verify(request):
     result = None
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        if upload.size > MAX_VERIFY_BYTES:
-            form.add_error("file", f"the file is larger than the limit of {MAX_VERIFY_BYTES:,} bytes")
+        try:
+            result = verify_upload(upload)
+        except InputError as exc:
+            form.add_error("file", exc.message)
         else:
-            suffix = Path(upload.name).suffix.lower() if Path(upload.name).suffix.lower() in (
-                ".mp4", ".mov", ".m4v", ".png", ".jpg", ".jpeg") else ".mp4"
-            with tempfile.NamedTemporaryFile(suffix=suffix, dir=settings.VAR_DIR) as tmp:
-                for chunk in upload.chunks():
-                    tmp.write(chunk)
-                tmp.flush()
-                result = verify_path(tmp.name)
             record("verification.run", actor=request.user,
-                   data={"file": upload.name[:200], "sha256": result["sha256"], "verdict": result["verdict"]})
-    return render(request, "portal/verify.html", {"form": form, "result": result})
+                   data={"file": upload.name[:200], "sha256": result["sha256"], "verdict": result["verdict"],
+                         "via": "portal"})
+    return render(request, "portal/verify.html", {"form": form, "result": result},
+                  status=400 if form.errors else 200)

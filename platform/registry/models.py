@@ -15,6 +15,13 @@ class RegistryEntry(models.Model):
     watermark_codec = models.CharField(max_length=64, blank=True)
     output_sha256 = models.CharField(max_length=64, blank=True, db_index=True)
     manifest = models.JSONField(null=True, blank=True)
+    # The manifest store as signed (application/c2pa), served by /api/c2pa/manifests/{id}
+    # so that a stripped copy's provenance can be recovered whole.
+    manifest_id = models.CharField(max_length=128, blank=True, db_index=True)
+    manifest_store = models.BinaryField(null=True, blank=True)
+    fingerprint = models.JSONField(null=True, blank=True)  # provenance.fingerprint frame hashes
+    poster = models.CharField(max_length=255, blank=True)  # media name of the signed poster PNG
+    poster_sha256 = models.CharField(max_length=64, blank=True, db_index=True)
     revoked = models.BooleanField(default=False)
     revoked_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -1,9 +1,14 @@
-"""Registry look-ups and file verification for auditors."""
+"""Registry look-ups, signing configuration and file verification for auditors."""
 from __future__ import annotations
+
+from pathlib import Path
 
 from django.conf import settings
 
-from provenance.signing import SigningError, load_trust_anchor
+from provenance import fingerprint as fp
+from provenance.manifest import SOFT_BINDING_PREFIX
+from provenance.payload import payload_hex
+from provenance.signing import SignerConfig, SigningError, load_trust_anchor
 from provenance.verify import RegistryMatch, verify_file
 
 from .models import RegistryEntry
@@ -11,31 +16,94 @@ from .models import RegistryEntry
 
 def _match(entry: RegistryEntry, matched_by: str) -> RegistryMatch:
     return RegistryMatch(registry_id=entry.pk, job=str(entry.job_id), consent=entry.job.consent_id,
-                         revoked=entry.revoked, output_sha256=entry.output_sha256, matched_by=matched_by)
+                         revoked=entry.revoked, output_sha256=entry.output_sha256, matched_by=matched_by,
+                         fingerprint=entry.fingerprint, manifest_id=entry.manifest_id or None,
+                         manifest=entry.manifest, poster_sha256=entry.poster_sha256 or None)
+
+
+def issued():
+    return RegistryEntry.objects.select_related("job").filter(state=RegistryEntry.State.ISSUED)
 
 
 def lookup(registry_id: int | None, sha256: str) -> RegistryMatch | None:
-    """Find the issued output by exact file hash first, then by watermark id."""
-    issued = RegistryEntry.objects.select_related("job").filter(state=RegistryEntry.State.ISSUED)
-    entry = issued.filter(output_sha256=sha256).first()
+    """Find the issued output by exact file hash (video or poster) first, then by watermark id."""
+    entry = issued().filter(output_sha256=sha256).first() or issued().filter(poster_sha256=sha256).first()
     if entry is not None:
         return _match(entry, "hash")
     if registry_id is not None:
-        entry = issued.filter(pk=registry_id).first()
+        entry = issued().filter(pk=registry_id).first()
         if entry is not None:
             return _match(entry, "watermark")
     return None
 
 
-def trust_anchor() -> bytes | None:
+def by_binding(alg: str, value: str) -> list[RegistryEntry]:
+    """Entries whose soft binding (algorithm + base64 payload) is `value`."""
+    import base64
+    import binascii
+    if not alg.startswith(SOFT_BINDING_PREFIX):
+        return []
     try:
-        return load_trust_anchor(settings.VERITALK_SIGNING_DIR)
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        return []
+    if len(raw) != 8:
+        return []
+    registry_id = int.from_bytes(raw[:4], "big")
+    try:
+        if registry_id == 0 or payload_hex(registry_id) != raw.hex():
+            return []
+    except ValueError:
+        return []
+    codec = alg[len(SOFT_BINDING_PREFIX):]
+    return list(issued().filter(pk=registry_id, watermark_codec=codec))
+
+
+def by_content(path, *, limit: int = 10) -> list[tuple[RegistryEntry, float]]:
+    """Entries whose perceptual fingerprint matches the file's, nearest first."""
+    query = fp.video_fingerprint(path)
+    if not query:
+        return []
+    found = []
+    for entry in issued().exclude(fingerprint=None).only("pk", "fingerprint", "manifest_id", "job_id"):
+        d = fp.distance(query, entry.fingerprint)
+        if d <= fp.MATCH_DISTANCE:
+            found.append((entry, d))
+    found.sort(key=lambda x: x[1])
+    return found[:limit]
+
+
+def signer_config() -> SignerConfig:
+    """The configured C2PA signer (settings VERITALK_C2PA_*)."""
+    return SignerConfig(kind=settings.VERITALK_C2PA_SIGNER, directory=str(settings.VERITALK_SIGNING_DIR),
+                        chain_path=settings.VERITALK_C2PA_CERT_CHAIN or None,
+                        key_path=settings.VERITALK_C2PA_KEY or None,
+                        callback=settings.VERITALK_C2PA_SIGN_CALLBACK or None,
+                        algorithm=settings.VERITALK_C2PA_ALG, tsa_url=settings.VERITALK_C2PA_TSA_URL)
+
+
+def trust_anchor() -> bytes | None:
+    """The CAs verification trusts: the platform CA and any configured extra anchors."""
+    anchors = []
+    try:
+        anchors.append(load_trust_anchor(settings.VERITALK_SIGNING_DIR))
     except SigningError:
-        return None
+        pass
+    extra = getattr(settings, "VERITALK_C2PA_TRUST_ANCHORS", "")
+    if extra and Path(extra).expanduser().is_file():
+        anchors.append(Path(extra).expanduser().read_bytes())
+    return b"\n".join(anchors) if anchors else None
 
 
 def verify_path(path) -> dict:
-    return verify_file(path, trust_anchor_pem=trust_anchor(), lookup=lookup)
+    legacy = RegistryEntry.objects.filter(watermark_codec="vtss-1").exists()
+    result = verify_file(path, trust_anchor_pem=trust_anchor(), lookup=lookup, legacy_watermarks=legacy)
+    reg = result.get("registry") or {}
+    if reg.get("match") and reg.get("job"):
+        # A moderator's take-down (moderation.Takedown) is part of what the registry says.
+        entry = RegistryEntry.objects.filter(job_id=reg["job"]).first()
+        reg["taken_down"] = bool(entry is not None and hasattr(entry, "takedown"))
+    return result
 
 
 def revoke_outputs(consent, *, actor=None) -> list[RegistryEntry]:

@@ -75,11 +75,13 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from our static files: the docs page works offline
     "accounts",
     "audit",
     "consent",
     "registry",
     "jobs",
+    "moderation",
     "portal",
 ]
 
@@ -88,6 +90,7 @@ MIDDLEWARE = [
     "veritalk.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -118,6 +121,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("VERITALK_DB_CONN_MAX_AGE", default=60))
+# The API throttle counts live in this cache: set VERITALK_CACHE_URL (e.g. redis://127.0.0.1:6379/1)
+# where several web processes must share the counts.
+CACHES = {"default": env.cache("VERITALK_CACHE_URL", default="locmemcache://")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [
@@ -130,6 +136,8 @@ LOGIN_REDIRECT_URL = "portal:dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("fr", "Français")]
+LOCALE_PATHS = [ROOT_DIR / "platform" / "locale"]  # compiled .mo files are committed: no gettext at run time
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -193,8 +201,11 @@ VERITALK_GPU_QUEUE = env("VERITALK_GPU_QUEUE", default="gpu")   # backend=diffus
 # Hallo's checkpoint layout (net.pth, stable-diffusion-v1-5/unet, sd-vae-ft-mse, wav2vec); never downloaded.
 VERITALK_DIFFUSION_WEIGHTS = env("VERITALK_DIFFUSION_WEIGHTS", default="")
 CELERY_TASK_DEFAULT_QUEUE = VERITALK_GENERATION_QUEUE
+VERITALK_DETECTOR_MODEL = env("VERITALK_DETECTOR_MODEL", default="")  # empty: the shipped detection/models file
+VERITALK_DETECTION_QUEUE = env("VERITALK_DETECTION_QUEUE", default="detection")
 CELERY_TASK_ROUTES = {"jobs.generate": {"queue": VERITALK_GENERATION_QUEUE},
-                      "jobs.reap": {"queue": VERITALK_GENERATION_QUEUE}}
+                      "jobs.reap": {"queue": VERITALK_GENERATION_QUEUE},
+                      "moderation.analyse": {"queue": VERITALK_DETECTION_QUEUE}}
 CELERY_BEAT_SCHEDULE = {"reap-jobs": {"task": "jobs.reap",
                                       "schedule": env.float("VERITALK_REAP_SECONDS", default=15.0)}}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
@@ -209,15 +220,24 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "veritalk.pagination.Pagination",
     "PAGE_SIZE": 25,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Per-user throttling (anonymous clients by address); rates from the environment.
+    "DEFAULT_THROTTLE_CLASSES": ["veritalk.throttling.UserThrottle", "veritalk.throttling.AnonThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"user": env("VERITALK_API_USER_RATE", default="600/minute"),
+                               "anon": env("VERITALK_API_ANON_RATE", default="60/minute")},
+    "EXCEPTION_HANDLER": "veritalk.api_errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Veritalk API",
     "DESCRIPTION": "Consent-gated talking-portrait generation with provenance.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,  # multipart uploads are described as binary files
 }
 
 LOGGING = {
@@ -226,3 +246,14 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("VERITALK_LOG_LEVEL", default="WARNING")},
 }
+
+# C2PA signing (issue 4): `platform` signs with the init_signing chain in VERITALK_SIGNING_DIR;
+# `certificate` with a deployment's own chain and key; `callback` with a deployment's chain and
+# a function "module:name" that signs bytes through an HSM or a cloud KMS (no key on disk).
+VERITALK_C2PA_SIGNER = env("VERITALK_C2PA_SIGNER", default="platform")
+VERITALK_C2PA_CERT_CHAIN = env("VERITALK_C2PA_CERT_CHAIN", default="")
+VERITALK_C2PA_KEY = env("VERITALK_C2PA_KEY", default="")
+VERITALK_C2PA_SIGN_CALLBACK = env("VERITALK_C2PA_SIGN_CALLBACK", default="")
+VERITALK_C2PA_ALG = env("VERITALK_C2PA_ALG", default="es256")
+VERITALK_C2PA_TSA_URL = env("VERITALK_C2PA_TSA_URL", default="") or None
+VERITALK_C2PA_TRUST_ANCHORS = env("VERITALK_C2PA_TRUST_ANCHORS", default="")  # extra CA PEM file for verify

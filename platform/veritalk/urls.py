@@ -5,8 +5,11 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 from rest_framework.routers import DefaultRouter
 
+from accounts.api import MeView, TokenView
 from consent.api import GrantViewSet, InvitationViewSet, RevocationViewSet, SubjectViewSet, VettingViewSet
-from jobs.api import JobViewSet
+from moderation.api import CaseViewSet, DetectorModelView
+from jobs.api import FacePreviewView, JobViewSet
+from registry.api import VerifyView
 
 router = DefaultRouter()
 router.register("jobs", JobViewSet, basename="job")
@@ -15,6 +18,7 @@ router.register("subjects", SubjectViewSet, basename="subject")
 router.register("grants", GrantViewSet, basename="grant")
 router.register("revocations", RevocationViewSet, basename="revocation")
 router.register("vetting", VettingViewSet, basename="vetting")
+router.register("moderation/cases", CaseViewSet, basename="moderation-case")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -22,7 +26,15 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema", permission_classes=[AllowAny]), name="api-docs"),
+    path("api/c2pa/", include("registry.c2pa_api")),
+    path("api/detection/model/", DetectorModelView.as_view(), name="detection-model"),
+    path("api/token/", TokenView.as_view(), name="api-token"),
+    path("api/me/", MeView.as_view(), name="api-me"),
+    path("api/verify/", VerifyView.as_view(), name="api-verify"),
+    path("api/faces/", FacePreviewView.as_view(), name="api-faces"),
     path("api/", include(router.urls)),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("", include("portal.consent_urls")),
+    path("", include("portal.moderation_urls")),
     path("", include("portal.urls")),
 ]

@@ -81,4 +81,4 @@ def test_consenting_subject_gets_a_registered_video(consenting_subject, portrait
     assert job.controls["emotion"] == "happy" and job.progress_percent == 100
     assert queued_messages() == []  # the message was acknowledged
     files = {p.name for p in stored_job_files()}
-    assert files == {"photo.jpg", "audio.wav", "output.mp4"}  # no partial files left behind
+    assert files == {"photo.jpg", "audio.wav", "output.mp4", "poster.png"}  # no partial files left behind

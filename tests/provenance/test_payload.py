@@ -3,7 +3,8 @@ words are rejected."""
 import numpy as np
 import pytest
 
-from provenance.payload import BCH_T, CODED_BITS, decode_payload, encode_payload, payload_hex
+from provenance.payload import (BCH_T, CHASE_BITS, CODED_BITS, P_ATTEMPT, decode_payload, decode_soft, encode_payload,
+                                payload_hex)
 
 
 @pytest.mark.parametrize("registry_id", [1, 2, 77, 123456, 2**32 - 1])
@@ -35,3 +36,22 @@ def test_ids_outside_32_bits_are_refused():
 
 def test_hex_form():
     assert payload_hex(5).startswith("00000005") and len(payload_hex(5)) == 16
+
+
+def test_chase_decoding_corrects_beyond_t_on_unreliable_bits():
+    rng = np.random.default_rng(5)
+    bits = encode_payload(31337)
+    soft = (2.0 * bits - 1) * rng.uniform(0.5, 1.5, CODED_BITS)
+    flip = rng.choice(CODED_BITS, BCH_T + 5, replace=False)
+    soft[flip] = -0.05 * np.sign(soft[flip])          # 14 errors, all on weak bits
+    assert decode_payload((soft > 0).astype(np.uint8))[0] is None
+    registry_id, nerr, attempts = decode_soft(soft)
+    assert registry_id == 31337 and nerr == BCH_T + 5 and attempts > 1
+
+
+def test_chase_decoding_rejects_noise_within_the_false_positive_bound():
+    rng = np.random.default_rng(6)
+    assert all(decode_soft(rng.normal(0, 1, CODED_BITS))[0] is None for _ in range(20))
+    # The per-video bound stated in docs/benchmarks.md: 4 geometries x 4096 Chase attempts.
+    from provenance.videomark import MAX_ATTEMPTS
+    assert MAX_ATTEMPTS * 2 ** CHASE_BITS * P_ATTEMPT < 1e-9

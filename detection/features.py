@@ -1,0 +1,366 @@
+"""Per-window features (about 2 s each), cheap on a CPU.
+
+Each group looks for a trace that a warped still photo leaves and a camera does not:
+- spectral: azimuthal power spectrum of the face and of the background beside it;
+- noise: high-pass residuals and their frame-to-frame correlation (a camera's sensor
+  noise is new in every frame; a warped photo carries the same texture along);
+- stillness: how much the background changes between frames;
+- warp: smoothness of the optical flow over the face and how the residual energy
+  breathes with motion (bilinear resampling blurs as it moves);
+- kinematics: lip speed and jerk, blink shape, head-pose dynamics, non-rigid jitter;
+- coupling: mouth opening against the voice's loudness, at small lags;
+- mouth interior: texture and darkness of the open mouth.
+Missing evidence (no face, no sound) is NaN; the classifier handles it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .landmarks import track
+from .video import ANALYSIS_FPS, Samples
+
+FEATURE_VERSION = "vt-det-features-1"
+WINDOW_SECONDS = 2.0
+STRIDE_SECONDS = 1.0
+SPEC_BINS = 12
+FACE_PATCH = 64
+FLOW_SIZE = 96
+
+LIPS_INNER = list(range(60, 68))
+LEFT_EYE, RIGHT_EYE = list(range(36, 42)), list(range(42, 48))
+
+
+def _names() -> list[str]:
+    n = []
+    for region in ("face", "bg"):
+        n += [f"spec_{region}_b{i}" for i in range(4, SPEC_BINS)] + [f"spec_{region}_slope", f"spec_{region}_hf"]
+    n += ["spec_face_bg_hf_ratio"]
+    n += ["res_std_face", "res_std_bg", "res_face_bg_ratio", "res_corr1_bg", "res_corr1_face", "res_corr5_bg",
+          "res_corr1_frame", "res_energy_cv_face", "res_energy_cv_bg"]
+    n += ["bg_diff_mean", "bg_diff_p90", "bg_still_frac", "bg_diff_hp_ratio", "bg_temporal_std",
+          "face_diff_mean", "bg_face_diff_ratio"]
+    n += ["flow_face_mag", "flow_face_rough", "flow_affine_r2", "flow_bg_mag", "flow_bg_face_ratio",
+          "flow_mag_jerk"]
+    n += ["lip_open_mean", "lip_open_std", "lip_speed_std", "lip_accel_std", "lip_jerk_std", "lip_jerk_ratio",
+          "lip_width_std", "lip_open_width_corr",
+          "ear_mean", "ear_std", "ear_min_ratio", "ear_asym", "blink_frac",
+          "roll_std", "yaw_std", "pitch_std", "pose_speed_std", "pose_jerk_ratio", "pose_hf_frac",
+          "nose_nonrigid", "jaw_nonrigid", "brow_nonrigid", "mouth_head_ratio", "face_found_frac", "face_scale"]
+    n += ["av_corr0", "av_corr_max", "av_lag_best", "av_corr_speed", "av_silent_open", "audio_dyn"]
+    n += ["mouth_int_mean", "mouth_int_std", "mouth_int_lap", "mouth_dark_frac", "mouth_int_tstd"]
+    return n
+
+
+FEATURE_NAMES = _names()
+
+
+@dataclass
+class ClipFeatures:
+    X: np.ndarray          # (windows, features)
+    starts: np.ndarray     # window start times (s)
+    duration: float
+
+
+def _corr(a: np.ndarray, b: np.ndarray) -> float:
+    a = a - a.mean()
+    b = b - b.mean()
+    d = np.sqrt((a * a).sum() * (b * b).sum())
+    return float((a * b).sum() / d) if d > 1e-9 else np.nan
+
+
+def _radial_profile(patch: np.ndarray) -> np.ndarray:
+    """Azimuthally averaged log power spectrum of a square patch, in SPEC_BINS rings."""
+    p = patch.astype(np.float32)
+    p = p - p.mean()
+    win = np.outer(np.hanning(p.shape[0]), np.hanning(p.shape[1])).astype(np.float32)
+    f = np.fft.fftshift(np.abs(np.fft.fft2(p * win)) ** 2)
+    h, w = f.shape
+    yy, xx = np.indices(f.shape)
+    r = np.hypot((yy - h / 2) / (h / 2), (xx - w / 2) / (w / 2))
+    ring = np.minimum((r * SPEC_BINS).astype(int), SPEC_BINS)
+    tot = np.bincount(ring.ravel(), weights=f.ravel(), minlength=SPEC_BINS + 1)[:SPEC_BINS]
+    cnt = np.bincount(ring.ravel(), minlength=SPEC_BINS + 1)[:SPEC_BINS]
+    return np.log10(tot / np.maximum(cnt, 1) + 1e-6)
+
+
+def _spec_feats(patches: list[np.ndarray]) -> list[float]:
+    if not patches:
+        return [np.nan] * (SPEC_BINS - 4 + 2)
+    prof = np.mean([_radial_profile(p) for p in patches], axis=0)
+    rel = prof - prof[1]
+    x = np.log10(np.arange(2, SPEC_BINS) / SPEC_BINS)
+    slope = float(np.polyfit(x, prof[2:], 1)[0])
+    hf = float(prof[-3:].mean() - prof[2:5].mean())
+    return list(rel[4:]) + [slope, hf]
+
+
+def _face_box(lm: np.ndarray, shape) -> tuple[int, int, int, int]:
+    x0, y0 = lm.min(0)
+    x1, y1 = lm.max(0)
+    h = y1 - y0
+    y0 -= 0.35 * h  # the forehead above the brows
+    H, W = shape
+    return (int(max(0, x0)), int(max(0, y0)), int(min(W, x1)), int(min(H, y1)))
+
+
+def _bg_mask(box, shape) -> np.ndarray:
+    H, W = shape
+    x0, y0, x1, y1 = box
+    bw, bh = x1 - x0, y1 - y0
+    m = np.ones((H, W), bool)
+    m[int(max(0, y0 - 0.25 * bh)):, int(max(0, x0 - 0.35 * bw)):int(min(W, x1 + 0.35 * bw))] = False
+    m[int(min(H, y1 + 0.2 * bh)):, :] = False   # shoulders and torso move with the head
+    return m
+
+
+def _bg_patches(frame: np.ndarray, box) -> list[np.ndarray]:
+    H, W = frame.shape
+    x0, y0, x1, y1 = box
+    bw = x1 - x0
+    out = []
+    left = frame[max(0, y0):y1, :max(0, int(x0 - 0.35 * bw))]
+    right = frame[max(0, y0):y1, min(W, int(x1 + 0.35 * bw)):]
+    top = frame[:max(0, int(y0 - 0.1 * bw)), :]
+    for strip in (left, right, top):
+        if strip.shape[0] >= 24 and strip.shape[1] >= 24:
+            s = min(strip.shape[0], strip.shape[1])
+            out.append(cv2.resize(strip[:s, :s], (32, 32), interpolation=cv2.INTER_AREA))
+    return out
+
+
+def _pose(lm: np.ndarray) -> tuple[float, float, float, float]:
+    le, re = lm[LEFT_EYE].mean(0), lm[RIGHT_EYE].mean(0)
+    iod = float(np.linalg.norm(re - le)) + 1e-6
+    roll = float(np.degrees(np.arctan2(re[1] - le[1], re[0] - le[0])))
+    jaw_w = float(lm[16, 0] - lm[0, 0]) + 1e-6
+    yaw = float((lm[30, 0] - (lm[0, 0] + lm[16, 0]) / 2) / jaw_w)
+    eye_mid = (le + re) / 2
+    pitch = float((lm[30, 1] - eye_mid[1]) / (lm[8, 1] - eye_mid[1] + 1e-6))
+    return roll, yaw, pitch, iod
+
+
+def _ear(pts: np.ndarray) -> float:
+    a = np.linalg.norm(pts[1] - pts[5]) + np.linalg.norm(pts[2] - pts[4])
+    return float(a / (2 * np.linalg.norm(pts[0] - pts[3]) + 1e-6))
+
+
+def _nonrigid(lms: np.ndarray, idx: list[int], iod: float) -> float:
+    """Mean residual of a landmark group after a similarity (Procrustes) alignment to its window mean."""
+    pts = lms[:, idx, :].astype(np.float64)
+    ref = pts.mean(0)
+    rc = ref - ref.mean(0)
+    res = []
+    for p in pts:
+        pc = p - p.mean(0)
+        u, sv, vt = np.linalg.svd(pc.T @ rc)
+        r = u @ vt
+        scale = sv.sum() / ((pc ** 2).sum() + 1e-9)
+        q = scale * pc @ r
+        res.append(np.linalg.norm(q - rc, axis=1).mean())
+    return float(np.mean(res) / iod) if res else np.nan
+
+
+def _std_diff(x: np.ndarray, k: int) -> float:
+    return float(np.std(np.diff(x, n=k))) if len(x) > k + 1 else np.nan
+
+
+def clip_features(samples: Samples) -> ClipFeatures:
+    frames = samples.frames
+    n, H, W = frames.shape
+    lms = track(frames)
+    found = ~np.isnan(lms[:, 0, 0])
+    f32 = frames.astype(np.float32)
+    res = np.stack([f - cv2.GaussianBlur(f, (0, 0), 1.0) for f in f32])
+
+    # A face box per frame (the last one seen where the tracker lost the face).
+    boxes = []
+    last = None
+    first = next((i for i in range(n) if found[i]), None)
+    for i in range(n):
+        if found[i]:
+            last = _face_box(lms[i], (H, W))
+        boxes.append(last if last is not None else
+                     (_face_box(lms[first], (H, W)) if first is not None else
+                      (W // 4, H // 6, 3 * W // 4, 5 * H // 6)))
+
+    # Per-frame pair quantities (frame i with frame i+1).
+    flow_stats = np.full((n, 5), np.nan, np.float32)
+    for i in range(n - 1):
+        x0, y0, x1, y1 = boxes[i]
+        if x1 - x0 < 16 or y1 - y0 < 16:
+            continue
+        a = cv2.resize(frames[i, y0:y1, x0:x1], (FLOW_SIZE, FLOW_SIZE), interpolation=cv2.INTER_AREA)
+        b = cv2.resize(frames[i + 1, y0:y1, x0:x1], (FLOW_SIZE, FLOW_SIZE), interpolation=cv2.INTER_AREA)
+        fl = cv2.calcOpticalFlowFarneback(a, b, None, 0.5, 2, 9, 2, 5, 1.1, 0)
+        mag = np.hypot(fl[..., 0], fl[..., 1])
+        lap = np.abs(cv2.Laplacian(fl[..., 0], cv2.CV_32F)) + np.abs(cv2.Laplacian(fl[..., 1], cv2.CV_32F))
+        yy, xx = np.mgrid[0:FLOW_SIZE:4, 0:FLOW_SIZE:4]
+        A = np.stack([xx.ravel(), yy.ravel(), np.ones(xx.size)], 1).astype(np.float32)
+        fs = fl[::4, ::4].reshape(-1, 2)
+        coef, *_ = np.linalg.lstsq(A, fs, rcond=None)
+        resid = fs - A @ coef
+        var = fs.var(0).sum()
+        r2 = 1 - resid.var(0).sum() / var if var > 1e-6 else np.nan
+        bgm = _bg_mask(boxes[i], (H, W))
+        flow_stats[i] = (mag.mean(), lap.mean() / (mag.mean() + 0.05), r2, np.nan, 0)
+        if bgm.sum() > 200:
+            d = np.abs(f32[i + 1] - f32[i])[bgm]
+            flow_stats[i, 3] = d.mean()
+
+    per_win = int(round(WINDOW_SECONDS * ANALYSIS_FPS))
+    stride = int(round(STRIDE_SECONDS * ANALYSIS_FPS))
+    starts = list(range(0, max(1, n - per_win + 1), stride))
+    if n - per_win > 0 and starts[-1] + per_win < n - stride // 2:
+        starts.append(n - per_win)
+    rows = [_window(frames, f32, res, lms, found, boxes, flow_stats, samples.loudness_db, s, min(n, s + per_win))
+            for s in starts]
+    return ClipFeatures(np.asarray(rows, np.float32), samples.times[starts].astype(np.float32), samples.duration)
+
+
+def _window(frames, f32, res, lms, found, boxes, flow_stats, loud, s, e) -> list[float]:
+    n, H, W = frames.shape
+    idx = np.arange(s, e)
+    mid = boxes[(s + e) // 2]
+    bgm = _bg_mask(mid, (H, W))
+    x0, y0, x1, y1 = mid
+    fm = np.zeros((H, W), bool)
+    fm[y0:y1, x0:x1] = True
+    has_bg = bgm.sum() > 200
+    has_face = fm.sum() > 200 and found[idx].any()
+    row: list[float] = []
+
+    # Spectral: three frames per window.
+    pick = idx[np.linspace(0, len(idx) - 1, 3).astype(int)]
+    face_patches = []
+    if has_face:
+        for i in pick:
+            bx0, by0, bx1, by1 = boxes[i]
+            if bx1 - bx0 >= 16 and by1 - by0 >= 16:
+                face_patches.append(cv2.resize(frames[i, by0:by1, bx0:bx1], (FACE_PATCH, FACE_PATCH),
+                                               interpolation=cv2.INTER_AREA))
+    bg_patches = [p for i in pick for p in _bg_patches(frames[i], boxes[i])]
+    sf, sb = _spec_feats(face_patches), _spec_feats(bg_patches)
+    row += sf + sb + [sf[-1] - sb[-1]]
+
+    # Noise residuals and their correlation between frames.
+    rf = res[idx]
+    std_face = float(rf[:, fm].std()) if has_face else np.nan
+    std_bg = float(rf[:, bgm].std()) if has_bg else np.nan
+    c1_bg = np.nanmean([_corr(rf[k][bgm], rf[k + 1][bgm]) for k in range(len(idx) - 1)]) if has_bg else np.nan
+    c1_face = np.nanmean([_corr(rf[k][fm], rf[k + 1][fm]) for k in range(len(idx) - 1)]) if has_face else np.nan
+    c5_bg = (np.nanmean([_corr(rf[k][bgm], rf[k + 5][bgm]) for k in range(0, len(idx) - 5, 2)])
+             if has_bg and len(idx) > 6 else np.nan)
+    c1_frame = np.nanmean([_corr(rf[k][::2, ::2].ravel(), rf[k + 1][::2, ::2].ravel()) for k in range(len(idx) - 1)])
+    e_face = np.array([np.mean(rf[k][fm] ** 2) for k in range(len(idx))]) if has_face else None
+    e_bg = np.array([np.mean(rf[k][bgm] ** 2) for k in range(len(idx))]) if has_bg else None
+    row += [std_face, std_bg, std_face / (std_bg + 1e-3) if has_face and has_bg else np.nan, c1_bg, c1_face, c5_bg,
+            c1_frame, float(e_face.std() / (e_face.mean() + 1e-6)) if e_face is not None else np.nan,
+            float(e_bg.std() / (e_bg.mean() + 1e-6)) if e_bg is not None else np.nan]
+
+    # Background stillness.
+    ff = f32[idx]
+    d = np.diff(ff, axis=0)
+    if has_bg:
+        dbg = np.abs(d[:, bgm])
+        hp = np.stack([dd - cv2.GaussianBlur(dd, (0, 0), 2.0) for dd in d])
+        hp_ratio = float(np.abs(hp[:, bgm]).mean() / (dbg.mean() + 1e-3))
+        row += [float(dbg.mean()), float(np.percentile(dbg, 90)), float((dbg < 0.5).mean()), hp_ratio,
+                float(ff[:, bgm].std(0).mean())]
+    else:
+        row += [np.nan] * 5
+    dface = float(np.abs(d[:, fm]).mean()) if has_face else np.nan
+    row += [dface, row[-5] / (dface + 1e-3) if has_bg and has_face else np.nan]
+
+    # Warp smoothness from the optical flow of the face.
+    fsw = flow_stats[s:e - 1]
+    mags = fsw[:, 0]
+    ok = ~np.isnan(mags)
+    if ok.sum() >= 3:
+        m = mags[ok]
+        row += [float(m.mean()), float(np.nanmean(fsw[ok, 1])), float(np.nanmean(fsw[ok, 2])),
+                float(np.nanmean(fsw[ok, 3])), float(np.nanmean(fsw[ok, 3]) / (m.mean() + 1e-3)),
+                _std_diff(m, 2) / (m.std() + 1e-3)]
+    else:
+        row += [np.nan] * 6
+
+    # Landmark kinematics.
+    good = idx[found[idx]]
+    if len(good) >= max(6, 0.6 * len(idx)):
+        L = lms[good]
+        poses = np.array([_pose(p) for p in L])
+        iod = float(np.median(poses[:, 3]))
+        lip_open = np.linalg.norm(L[:, 62] - L[:, 66], axis=1) / iod
+        lip_w = np.linalg.norm(L[:, 60] - L[:, 64], axis=1) / iod
+        ear = np.array([(_ear(p[LEFT_EYE]) + _ear(p[RIGHT_EYE])) / 2 for p in L])
+        ear_asym = np.array([abs(_ear(p[LEFT_EYE]) - _ear(p[RIGHT_EYE])) for p in L])
+        sp = _std_diff(lip_open, 1)
+        pose_v = np.diff(poses[:, :3] / np.array([10.0, 0.1, 0.1]), axis=0)
+        ps = float(np.linalg.norm(pose_v, axis=1).std()) if len(pose_v) > 1 else np.nan
+        pj = float(np.linalg.norm(np.diff(pose_v, n=2, axis=0), axis=1).mean()) if len(pose_v) > 3 else np.nan
+        spec = np.abs(np.fft.rfft(poses[:, 1] - poses[:, 1].mean())) ** 2
+        hf = float(spec[len(spec) // 2:].sum() / (spec[1:].sum() + 1e-9)) if len(spec) > 3 else np.nan
+        head = float(np.linalg.norm(np.diff(L[:, 27:31].mean(1), axis=0), axis=1).mean() / iod)
+        med_ear = np.median(ear) + 1e-6
+        row += [float(lip_open.mean()), float(lip_open.std()), sp, _std_diff(lip_open, 2), _std_diff(lip_open, 3),
+                _std_diff(lip_open, 3) / (sp + 1e-4), float(lip_w.std()),
+                _corr(lip_open, lip_w) if lip_open.std() > 1e-6 and lip_w.std() > 1e-6 else np.nan,
+                float(ear.mean()), float(ear.std()), float(ear.min() / med_ear), float(ear_asym.mean()),
+                float((ear < 0.75 * med_ear).mean()),
+                float(poses[:, 0].std()), float(poses[:, 1].std()), float(poses[:, 2].std()), ps,
+                pj / (ps + 1e-4) if ps == ps and pj == pj else np.nan, hf,
+                _nonrigid(L, list(range(27, 36)), 1.0) / iod, _nonrigid(L, list(range(0, 17)), 1.0) / iod,
+                _nonrigid(L, list(range(17, 27)), 1.0) / iod, sp / (head + 1e-4), len(good) / len(idx), iod / W]
+    else:
+        lip_open = None
+        row += [np.nan] * 23 + [len(good) / len(idx), np.nan]
+
+    # Audio-mouth coupling.
+    if loud is not None and lip_open is not None and lip_open.std() > 1e-4:
+        a = loud[good]
+        a = np.maximum(a, np.percentile(a, 97) - 45)
+        if a.std() > 1e-3:
+            cors = []
+            for lag in range(-3, 4):
+                if lag >= 0:
+                    cors.append(_corr(lip_open[lag:], a[:len(a) - lag]))
+                else:
+                    cors.append(_corr(lip_open[:lag], a[-lag:]))
+            cors = np.nan_to_num(np.array(cors), nan=0.0)
+            silent = a < np.percentile(a, 25) + 3
+            open_ = lip_open > np.median(lip_open)
+            row += [float(cors[3]), float(cors.max()), float(np.argmax(cors) - 3),
+                    _corr(np.diff(lip_open), np.diff(a)), float((silent & open_).mean()), float(a.std())]
+        else:
+            row += [np.nan] * 5 + [0.0]
+    else:
+        row += [np.nan] * 6
+
+    # Mouth interior texture on the frames where the mouth is most open.
+    if lip_open is not None:
+        order = good[np.argsort(lip_open)[-4:]]
+        vals = []
+        face_mean = float(ff[:, fm].mean()) + 1e-3
+        face_lap = float(np.abs(cv2.Laplacian(frames[(s + e) // 2], cv2.CV_32F))[fm].mean()) + 1e-3
+        for i in order:
+            pts = lms[i, LIPS_INNER]
+            mx0, my0 = np.floor(pts.min(0)).astype(int)
+            mx1, my1 = np.ceil(pts.max(0)).astype(int)
+            if mx1 - mx0 < 4 or my1 - my0 < 3:
+                continue
+            crop = f32[i, max(0, my0):my1, max(0, mx0):mx1]
+            if crop.size < 12:
+                continue
+            lap = np.abs(cv2.Laplacian(crop, cv2.CV_32F)).mean()
+            vals.append((crop.mean() / face_mean, crop.std() / face_mean, lap / face_lap, (crop < 0.5 * face_mean).mean()))
+        if vals:
+            v = np.array(vals)
+            row += list(v.mean(0)) + [float(v[:, 0].std())]
+        else:
+            row += [np.nan] * 5
+    else:
+        row += [np.nan] * 5
+    assert len(row) == len(FEATURE_NAMES), (len(row), len(FEATURE_NAMES))
+    return [float(v) if v is not None else np.nan for v in row]

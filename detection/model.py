@@ -1,0 +1,200 @@
+"""The classifier: gradient-boosted trees on the window features, with calibrated
+probabilities; saved with skops (never pickle) beside a JSON training manifest.
+
+A clip's score is the mean calibrated probability of its windows; the labels'
+thresholds come from the calibration data (out-of-fold scores), not from taste."""
+from __future__ import annotations
+
+import json
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.model_selection import StratifiedGroupKFold
+
+from .features import FEATURE_NAMES, FEATURE_VERSION
+
+MODEL_DIR = Path(__file__).resolve().parent / "models"
+DEFAULT_MODEL = MODEL_DIR / "detector.skops"
+LABELS = ("Authentic", "Suspicious", "Synthetic")
+# Types a detector file may contain; anything else makes `load` refuse the file.
+TRUSTED_TYPES = [
+    "sklearn.calibration.CalibratedClassifierCV",
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
+    "sklearn.isotonic.IsotonicRegression",
+    "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingClassifier",
+    "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "sklearn._loss.loss.HalfBinomialLoss",
+    "sklearn._loss.link.LogitLink",
+    "sklearn._loss.link.Interval",
+    "sklearn._loss._loss.CyHalfBinomialLoss",
+        "sklearn.frozen._frozen.FrozenEstimator",
+    "numpy.ndarray",
+    "numpy.dtype",
+    "numpy.float64",
+    "numpy.int64",
+    "numpy.uint8",
+    "numpy.bool_",
+    "builtins.slice",
+    "collections.OrderedDict",
+]
+
+
+class ModelFileError(ValueError):
+    """The model file is missing, not a skops file, or holds types we do not trust."""
+
+
+def make_classifier(*, groups: np.ndarray | None = None, X=None, y=None, cv: int = 3, seed: int = 0,
+                    max_iter: int = 200, min_samples_leaf: int = 10) -> CalibratedClassifierCV:
+    """An uncalibrated booster wrapped in sigmoid calibration fitted on held-out identity folds."""
+    base = HistGradientBoostingClassifier(max_iter=max_iter, learning_rate=0.06, max_leaf_nodes=15,
+                                          min_samples_leaf=min_samples_leaf, l2_regularization=1.0, random_state=seed)
+    if groups is not None and X is not None:
+        per_class = min(len(np.unique(groups[y == c])) for c in (0, 1))
+        k = max(2, min(cv, per_class))
+        splits = list(StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed).split(X, y, groups))
+        return CalibratedClassifierCV(base, method="sigmoid", cv=splits)
+    return CalibratedClassifierCV(base, method="sigmoid", cv=cv)
+
+
+@dataclass
+class Detector:
+    classifier: CalibratedClassifierCV
+    reference: np.ndarray            # per-feature median of real windows (explanations)
+    spread: np.ndarray               # per-feature IQR of real windows
+    thresholds: dict = field(default_factory=dict)   # {"suspicious": t1, "synthetic": t2}
+    version: str = "untrained"
+    feature_version: str = FEATURE_VERSION
+    feature_names: list = field(default_factory=lambda: list(FEATURE_NAMES))
+
+    def window_scores(self, X: np.ndarray) -> np.ndarray:
+        return self.classifier.predict_proba(np.asarray(X, np.float32))[:, 1]
+
+    def label(self, score: float) -> str:
+        if score >= self.thresholds.get("synthetic", 0.5):
+            return "Synthetic"
+        if score >= self.thresholds.get("suspicious", 0.5):
+            return "Suspicious"
+        return "Authentic"
+
+    def explain(self, X: np.ndarray, top: int = 6) -> list[dict]:
+        """The features that weighed most for this clip: each in turn set to its typical
+        value in real videos; how much the clip's score drops says how much it counted."""
+        X = np.asarray(X, np.float32)
+        base = float(self.window_scores(X).mean())
+        n = X.shape[1]
+        probe = np.repeat(X[None], n, axis=0)
+        for j in range(n):
+            probe[j, :, j] = self.reference[j]
+        scores = self.window_scores(probe.reshape(-1, n)).reshape(n, -1).mean(1)
+        effect = base - scores
+        order = np.argsort(-np.abs(effect))[:top]
+        med = np.nanmedian(X, axis=0)
+        out = []
+        for j in order:
+            z = (med[j] - self.reference[j]) / (self.spread[j] + 1e-9) if np.isfinite(med[j]) else None
+            out.append({"feature": self.feature_names[j], "value": _num(med[j]), "typical_real": _num(self.reference[j]),
+                        "deviation_iqr": _num(z), "effect": round(float(effect[j]), 4),
+                        "pushes": "generated" if effect[j] > 0 else "authentic"})
+        return out
+
+
+def _num(v):
+    return None if v is None or not np.isfinite(v) else round(float(v), 4)
+
+
+def fit_detector(X: np.ndarray, y: np.ndarray, groups: np.ndarray, *, version: str, thresholds: dict | None = None,
+                 seed: int = 0, max_iter: int = 200, min_samples_leaf: int = 10) -> Detector:
+    clf = make_classifier(groups=groups, X=X, y=y, seed=seed, max_iter=max_iter, min_samples_leaf=min_samples_leaf)
+    clf.fit(X, y)
+    real = X[y == 0]
+    with np.errstate(all="ignore"):
+        ref = np.nanmedian(real, axis=0)
+        q75, q25 = np.nanpercentile(real, 75, axis=0), np.nanpercentile(real, 25, axis=0)
+    ref = np.where(np.isfinite(ref), ref, np.nan)
+    return Detector(clf, ref.astype(np.float64), np.nan_to_num(q75 - q25, nan=1.0).astype(np.float64),
+                    dict(thresholds or {"suspicious": 0.5, "synthetic": 0.5}), version)
+
+
+def thresholds_from_calibration(real_scores: np.ndarray, gen_scores: np.ndarray, *, synthetic_fpr: float = 0.01,
+                                suspicious_fpr: float = 0.05) -> dict:
+    """Two operating points read off the out-of-fold calibrated scores of real videos:
+    at most `suspicious_fpr` of real videos reach Suspicious, at most `synthetic_fpr`
+    reach Synthetic. Synthetic also needs a calibrated probability of at least 0.5."""
+    real_scores = np.sort(np.asarray(real_scores, np.float64))
+    gen_scores = np.asarray(gen_scores, np.float64)
+
+    def at_fpr(f):
+        k = int(np.floor(f * len(real_scores)))          # real videos allowed at or above
+        t = real_scores[len(real_scores) - k - 1] if k < len(real_scores) else 0.0
+        return float(np.nextafter(t, 1.0))               # strictly above the last excluded real score
+
+    t_syn = max(at_fpr(synthetic_fpr), 0.5)
+    t_sus = min(at_fpr(suspicious_fpr), t_syn)
+    return {"suspicious": round(t_sus, 6), "synthetic": round(t_syn, 6),
+            "rule": f"suspicious: <= {suspicious_fpr:.0%} of real videos at or above (out-of-fold calibrated scores); "
+                    f"synthetic: <= {synthetic_fpr:.0%} of real videos and probability >= 0.5",
+            "real_videos": int(len(real_scores)), "generated_videos": int(len(gen_scores)),
+            "tpr_at_suspicious": round(float((gen_scores >= t_sus).mean()), 4) if len(gen_scores) else None,
+            "tpr_at_synthetic": round(float((gen_scores >= t_syn).mean()), 4) if len(gen_scores) else None}
+
+
+# ---------------------------------------------------------------- files
+
+def save(detector: Detector, path: str | Path, manifest: dict | None = None) -> Path:
+    import skops.io as sio
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    bundle = {"classifier": detector.classifier, "reference": detector.reference, "spread": detector.spread,
+              "thresholds": json.dumps(detector.thresholds), "version": detector.version,
+              "feature_version": detector.feature_version, "feature_names": json.dumps(detector.feature_names)}
+    tmp = path.with_suffix(".part")
+    sio.dump(bundle, tmp)
+    untrusted = set(sio.get_untrusted_types(file=tmp)) - set(TRUSTED_TYPES)
+    if untrusted:
+        tmp.unlink()
+        raise ModelFileError(f"the model holds types outside the trusted list: {sorted(untrusted)}")
+    tmp.replace(path)
+    if manifest is not None:
+        from .corpus import file_sha256
+        manifest = {**manifest, "model_file": path.name, "model_sha256": file_sha256(path)}
+        path.with_suffix(".json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    return path
+
+
+def load(path: str | Path = DEFAULT_MODEL) -> Detector:
+    """Load a detector saved by `save`. Refuses anything that is not a skops file, and
+    skops files holding types outside TRUSTED_TYPES (nothing is ever unpickled)."""
+    import skops.io as sio
+
+    path = Path(path)
+    if not path.is_file():
+        raise ModelFileError(f"no detector model at {path}; train one with `manage.py train_detector`")
+    if not zipfile.is_zipfile(path):
+        raise ModelFileError(f"{path.name} is not a skops model file (refusing to load it; pickles are never loaded)")
+    with zipfile.ZipFile(path) as z:
+        if "schema.json" not in z.namelist():
+            raise ModelFileError(f"{path.name} is a zip file but not a skops model (no schema.json)")
+    try:
+        untrusted = set(sio.get_untrusted_types(file=path)) - set(TRUSTED_TYPES)
+    except Exception as exc:
+        raise ModelFileError(f"{path.name} could not be read as a skops model: {exc}") from exc
+    if untrusted:
+        raise ModelFileError(f"{path.name} holds types outside the trusted list: {sorted(untrusted)}")
+    b = sio.load(path, trusted=TRUSTED_TYPES)
+    if b.get("feature_version") != FEATURE_VERSION:
+        raise ModelFileError(f"{path.name} was trained on features {b.get('feature_version')!r}; this code computes "
+                             f"{FEATURE_VERSION!r}: retrain with `manage.py train_detector`")
+    return Detector(b["classifier"], np.asarray(b["reference"]), np.asarray(b["spread"]), json.loads(b["thresholds"]),
+                    b["version"], b["feature_version"], json.loads(b["feature_names"]))
+
+
+def manifest_of(path: str | Path = DEFAULT_MODEL) -> dict | None:
+    p = Path(path).with_suffix(".json")
+    return json.loads(p.read_text()) if p.exists() else None

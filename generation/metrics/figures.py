@@ -1,0 +1,156 @@
+"""The figures themselves, from a `FaceTrack` (and the voice for sync)."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..face import face_embedding, head_pose
+from ..voice import FeatureExtractor, silent_stretches
+from .tracking import FaceTrack
+
+STABLE = [27, 28, 29, 30, 31, 35, 36, 39, 42, 45]   # nose and eye corners: move only with the head
+
+
+def _iod(lm: np.ndarray) -> np.ndarray:
+    """Inter-ocular distance (outer eye corners) per frame: the face's scale."""
+    return np.linalg.norm(lm[..., 45, :] - lm[..., 36, :], axis=-1)
+
+
+def mouth_opening(track: FaceTrack) -> np.ndarray:
+    """Inner-lip gap over inter-ocular distance, per measured frame (NaN: no face)."""
+    lm = track.landmarks
+    gap = (lm[:, [65, 66, 67], 1] - lm[:, [63, 62, 61], 1]).mean(axis=1)
+    return gap / _iod(lm)
+
+
+def eye_openness(track: FaceTrack) -> np.ndarray:
+    """Eye aspect ratio (lid gap over eye width, both eyes), per measured frame."""
+    lm = track.landmarks
+
+    def ear(a):
+        p = lm[:, a]
+        v = np.linalg.norm(p[:, 1] - p[:, 5], axis=-1) + np.linalg.norm(p[:, 2] - p[:, 4], axis=-1)
+        return v / (2 * np.linalg.norm(p[:, 0] - p[:, 3], axis=-1))
+    return (ear(list(range(36, 42))) + ear(list(range(42, 48)))) / 2
+
+
+def _fill(x: np.ndarray) -> np.ndarray:
+    x = x.astype(np.float64).copy()
+    bad = ~np.isfinite(x)
+    if bad.all():
+        return np.zeros_like(x)
+    if bad.any():
+        idx = np.arange(len(x))
+        x[bad] = np.interp(idx[bad], idx[~bad], x[~bad])
+    return x
+
+
+def voice_per_sample(audio_blocks, sample_rate: int, track: FaceTrack):
+    """Voice features at the video's frame rate, then taken at the measured frames."""
+    fps = int(round(track.fps))
+    ex = FeatureExtractor(sample_rate, fps)
+    for b in audio_blocks:
+        ex.feed(b.mean(axis=0) if b.ndim == 2 else b)
+    f = ex.finish()
+    idx = np.clip(np.round(track.times * fps).astype(int), 0, len(f) - 1)
+    return f, idx
+
+
+def audio_mouth_sync(opening: np.ndarray, loudness_db: np.ndarray, sample_fps: float,
+                     max_lag_s: float = 0.4) -> dict:
+    """Correlation of mouth opening with voice loudness at the best lag. A positive lag
+    means the mouth moves after the voice."""
+    m, a = _fill(opening), _fill(loudness_db)
+    a = np.maximum(a, np.percentile(a, 97) - 45)      # no credit for the noise floor's wiggles
+    best, best_lag = -2.0, 0
+    k = int(round(max_lag_s * sample_fps))
+    n = len(m)
+    for lag in range(-k, k + 1):
+        if lag >= 0:
+            x, y = m[lag:], a[:n - lag]
+        else:
+            x, y = m[:n + lag], a[-lag:]
+        if len(x) < 8 or x.std() < 1e-9 or y.std() < 1e-9:
+            continue
+        r = float(np.corrcoef(x, y)[0, 1])
+        if r > best:
+            best, best_lag = r, lag
+    # sub-sample lag by a parabola through the correlation peak
+    return {"correlation": round(best, 3), "lag_ms": round(1000.0 * best_lag / sample_fps, 1)}
+
+
+def mouth_at_rest(opening: np.ndarray, voiced: np.ndarray, sample_fps: float, *, min_s: float = 0.2,
+                  edge_s: float = 0.08) -> dict:
+    """Share of silent stretches longer than `min_s` in which the mouth is at rest:
+    its median opening, away from the stretch's edges (coarticulation), within a
+    small margin of the clip's closed-mouth level."""
+    m = _fill(opening)
+    rest = float(np.percentile(m, 10))
+    margin = 0.03                                    # of the inter-ocular distance
+    edge = int(np.ceil(edge_s * sample_fps))
+    stretches = silent_stretches(voiced, sample_fps, min_s)
+    ok = 0
+    for s, e in stretches:
+        inner = m[s + edge:max(e - edge, s + edge + 1)]
+        ok += bool(np.median(inner) <= rest + margin)
+    return {"silent_stretches": len(stretches), "at_rest": ok,
+            "share": round(ok / len(stretches), 3) if stretches else None}
+
+
+def blink_rate(track: FaceTrack) -> dict:
+    """Blinks per minute: dips of the eye aspect ratio well below its median (by 8% of
+    the median or four median absolute deviations, whichever is larger, so that the
+    landmarks' own trembling is not counted)."""
+    ear = _fill(eye_openness(track))
+    if len(ear) < 3:
+        return {"blinks": 0, "per_minute": 0.0}
+    med = float(np.median(ear))
+    mad = float(np.median(np.abs(ear - med)))
+    closed = ear < med - max(0.08 * med, 4.0 * mad)
+    starts = int(np.sum(closed[1:] & ~closed[:-1]) + closed[0])
+    minutes = len(ear) / track.sample_fps / 60.0
+    return {"blinks": starts, "per_minute": round(starts / minutes, 1) if minutes else 0.0}
+
+
+def head_motion_range(track: FaceTrack) -> dict:
+    """Spread (5th to 95th percentile, degrees) of yaw, pitch and roll from solvePnP."""
+    poses = np.array([head_pose(lm) for lm, ok in zip(track.landmarks, track.found) if ok])
+    if len(poses) < 2:
+        return {"yaw": 0.0, "pitch": 0.0, "roll": 0.0}
+    r = np.percentile(poses, 95, axis=0) - np.percentile(poses, 5, axis=0)
+    return {"yaw": round(float(r[0]), 2), "pitch": round(float(r[1]), 2), "roll": round(float(r[2]), 2)}
+
+
+def landmark_jitter(track: FaceTrack) -> np.ndarray:
+    """Per measured frame: mean size of the second difference of the stable landmarks
+    (nose, eye corners), over the inter-ocular distance. Smooth motion gives ~0;
+    frame-to-frame trembling does not."""
+    lm = track.landmarks[:, STABLE]
+    acc = lm[2:] - 2 * lm[1:-1] + lm[:-2]
+    j = np.linalg.norm(acc, axis=-1).mean(axis=1) / _iod(track.landmarks[1:-1])
+    return j[np.isfinite(j)]
+
+
+def identity_distance(reference_rgb: np.ndarray, reference_face, track: FaceTrack) -> dict:
+    """dlib embedding distance between the reference photo and sampled frames."""
+    ref = face_embedding(reference_rgb, reference_face)
+    d = [float(np.linalg.norm(face_embedding(rgb, fa) - ref)) for rgb, fa in track.samples]
+    if not d:
+        return {"mean": None, "max": None}
+    return {"mean": round(float(np.mean(d)), 3), "max": round(float(np.max(d)), 3)}
+
+
+def summarise_video(track: FaceTrack, voice=None) -> dict:
+    """Every figure that needs no reference photo. `voice` is (features, sample index)."""
+    out = {"frames_measured": int(len(track.found)), "face_found_share": round(float(track.found.mean()), 4)
+           if len(track.found) else 0.0}
+    jit = landmark_jitter(track)
+    out["jitter_p50"] = round(float(np.percentile(jit, 50)), 5) if len(jit) else None
+    out["jitter_p99"] = round(float(np.percentile(jit, 99)), 5) if len(jit) else None
+    out["blinks"] = blink_rate(track)
+    out["head_range_deg"] = head_motion_range(track)
+    if voice is not None:
+        f, idx = voice
+        opening = mouth_opening(track)
+        out["sync"] = audio_mouth_sync(opening, f.level_db[idx], track.sample_fps)
+        out["rest"] = mouth_at_rest(opening, f.voiced[idx], track.sample_fps)
+    return out

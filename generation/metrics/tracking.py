@@ -1,0 +1,97 @@
+"""Landmarks per video frame: decode with PyAV, detect with dlib's HOG on a half-size
+copy, fit the 68 landmarks at full size."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import av
+import cv2
+import dlib
+import numpy as np
+
+from ..face import FaceAnalysis, FaceBox, _lock, _model
+
+DETECT_SIDE = 320
+
+
+@dataclass
+class FaceTrack:
+    fps: float
+    step: int                                   # every `step`-th frame was measured
+    times: np.ndarray                           # seconds of each measured frame
+    landmarks: np.ndarray                       # (n, 68, 2), NaN where no face was found
+    found: np.ndarray                           # bool per measured frame
+    frames_total: int
+    samples: list = field(default_factory=list)  # a few (rgb, FaceAnalysis) for identity checks
+
+    @property
+    def sample_fps(self) -> float:
+        return self.fps / self.step
+
+
+def _detect(rgb: np.ndarray):
+    h, w = rgb.shape[:2]
+    scale = min(1.0, DETECT_SIDE / max(h, w))
+    small = cv2.resize(rgb, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA) if scale < 1 else rgb
+    with _lock:
+        rects, scores, _ = _model("hog").run(np.ascontiguousarray(small), 0, -0.2)
+        if not len(rects):
+            rects, scores, _ = _model("hog").run(np.ascontiguousarray(small), 1, -0.2)
+    if not len(rects):
+        return None
+    i = int(np.argmax([r.width() * r.height() for r in rects]))
+    r = rects[i]
+    return FaceBox(r.left() / scale, r.top() / scale, r.right() / scale, r.bottom() / scale, float(scores[i]))
+
+
+def _shape(rgb: np.ndarray, box: FaceBox) -> np.ndarray:
+    rect = dlib.rectangle(int(box.left), int(box.top), int(box.right), int(box.bottom))
+    with _lock:
+        shape = _model("shape")(np.ascontiguousarray(rgb), rect)
+    return np.array([[p.x, p.y] for p in shape.parts()], np.float32)
+
+
+def track_faces(path, *, step: int = 2, max_seconds: float | None = None, keep_samples: int = 6,
+                size: int | None = None) -> FaceTrack:
+    """Landmarks on every `step`-th frame of the video at `path` (optionally scaled so
+    its shorter side is `size`, to compare videos of different resolutions)."""
+    times, lms, found, samples = [], [], [], []
+    with av.open(str(path)) as c:
+        stream = c.streams.video[0]
+        fps = float(stream.average_rate or 25)
+        total = 0
+        for i, frame in enumerate(c.decode(stream)):
+            t = float(frame.time) if frame.time is not None else i / fps
+            if max_seconds is not None and t >= max_seconds:
+                break
+            total += 1
+            if i % step:
+                continue
+            rgb = frame.to_ndarray(format="rgb24")
+            if size is not None and min(rgb.shape[:2]) != size:
+                s = size / min(rgb.shape[:2])
+                rgb = cv2.resize(rgb, (round(rgb.shape[1] * s), round(rgb.shape[0] * s)), interpolation=cv2.INTER_AREA)
+            box = _detect(rgb)
+            times.append(t)
+            if box is None:
+                lms.append(np.full((68, 2), np.nan, np.float32))
+                found.append(False)
+                continue
+            lm = _shape(rgb, box)
+            lms.append(lm)
+            found.append(True)
+            if (len(times) - 1) % max(1, int(round(fps / step))) == 0:     # about one a second
+                samples.append((rgb, FaceAnalysis(box=box, landmarks=lm)))
+    if keep_samples and samples:
+        idx = np.linspace(0, len(samples) - 1, min(keep_samples, len(samples))).round().astype(int)
+        samples = [samples[j] for j in sorted(set(idx))]
+    else:
+        samples = []
+    return FaceTrack(fps=fps, step=step, times=np.array(times), landmarks=np.array(lms).reshape(-1, 68, 2),
+                     found=np.array(found, bool), frames_total=total, samples=samples)
+
+
+def landmarks_of(rgb: np.ndarray) -> np.ndarray | None:
+    """The 68 landmarks of the largest face in one RGB frame, or None."""
+    box = _detect(rgb)
+    return None if box is None else _shape(rgb, box)

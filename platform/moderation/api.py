@@ -1,0 +1,135 @@
+"""REST endpoints for detection and moderation: moderators (and admins) only, paginated,
+every mutation audited by the services it calls."""
+from __future__ import annotations
+
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.services import can_moderate
+from registry.models import RegistryEntry
+
+from .models import Case, CaseAction
+from .services import ACTIONS, ModerationError, act, open_output, open_upload
+
+
+class IsModerator(BasePermission):
+    message = "only moderators and admins may use the moderation endpoints"
+
+    def has_permission(self, request, view):
+        return can_moderate(request.user)
+
+
+class CaseActionSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor.username", read_only=True)
+
+    class Meta:
+        model = CaseAction
+        fields = ["action", "note", "actor", "created_at"]
+
+
+class CaseSerializer(serializers.ModelSerializer):
+    created_by = serializers.CharField(source="created_by.username", read_only=True)
+    decided_by = serializers.CharField(source="decided_by.username", read_only=True, default=None)
+    actions = CaseActionSerializer(many=True, read_only=True)
+    taken_down = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Case
+        fields = ["id", "source", "entry", "file_name", "sha256", "size", "status", "stage", "progress", "detection",
+                  "provenance", "error", "decision", "note", "created_by", "decided_by", "decided_at", "created_at",
+                  "analysed_at", "taken_down", "actions"]
+        read_only_fields = fields
+
+    def get_taken_down(self, case) -> bool:
+        return bool(case.entry_id and hasattr(case.entry, "takedown"))
+
+
+class CaseCreateSerializer(serializers.Serializer):
+    file = serializers.FileField(required=False, help_text="A video to analyse.")
+    entry = serializers.IntegerField(required=False, help_text="Or the registry id of one of our outputs.")
+
+    def validate(self, data):
+        if bool(data.get("file")) == bool(data.get("entry")):
+            raise ValidationError("give either a file or a registry entry id, not both or neither")
+        return data
+
+
+class ActionSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=sorted(ACTIONS))
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+def _raise(exc: ModerationError):
+    if exc.code == "forbidden":
+        raise PermissionDenied(exc.message)
+    raise ValidationError({exc.field or "non_field_errors": [exc.message], "code": exc.code})
+
+
+class CaseViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.ListModelMixin,
+                  viewsets.GenericViewSet):
+    """Moderation cases: upload a file (or name an output) to run the detector and the
+    provenance check; then clear, flag, take down or escalate."""
+    serializer_class = CaseSerializer
+    permission_classes = [IsAuthenticated, IsModerator]
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    queryset = Case.objects.none()
+
+    def get_queryset(self):
+        qs = Case.objects.select_related("created_by", "decided_by", "entry").prefetch_related("actions__actor")
+        decision = self.request.query_params.get("decision")
+        if decision:
+            qs = qs.filter(decision=decision)
+        return qs.order_by("-created_at")
+
+    def get_serializer_class(self):
+        if self.action == "create":
+            return CaseCreateSerializer
+        if self.action == "decide":
+            return ActionSerializer
+        return CaseSerializer
+
+    def create(self, request, *args, **kwargs):
+        s = CaseCreateSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        try:
+            if s.validated_data.get("file"):
+                case = open_upload(request.user, s.validated_data["file"])
+            else:
+                entry = RegistryEntry.objects.filter(pk=s.validated_data["entry"]).first()
+                if entry is None:
+                    raise ValidationError({"entry": [f"no registry entry {s.validated_data['entry']}"]})
+                case = open_output(request.user, entry)
+        except ModerationError as exc:
+            _raise(exc)
+        return Response(CaseSerializer(case).data, status=status.HTTP_201_CREATED)
+
+    @action(detail=True, methods=["post"], url_path="action")
+    def decide(self, request, pk=None):
+        case = self.get_object()
+        s = ActionSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        try:
+            case = act(case, request.user, s.validated_data["action"], s.validated_data["note"])
+        except ModerationError as exc:
+            _raise(exc)
+        return Response(CaseSerializer(Case.objects.get(pk=case.pk)).data)
+
+
+class DetectorModelView(APIView):
+    """The shipped detector: version, thresholds and evaluation summary from its manifest."""
+    permission_classes = [IsAuthenticated, IsModerator]
+
+    def get(self, request):
+        from detection.model import DEFAULT_MODEL, manifest_of
+        m = manifest_of(DEFAULT_MODEL)
+        if m is None:
+            return Response({"detail": "no detector model is installed"}, status=status.HTTP_404_NOT_FOUND)
+        ev = m.get("evaluation", {})
+        return Response({"version": m.get("version"), "feature_version": m.get("feature_version"),
+                         "trained_at": m.get("trained_at"), "thresholds": m.get("thresholds"),
+                         "held_out": ev.get("held_out"), "laundered_all": ev.get("laundered_all")})

@@ -1,0 +1,113 @@
+"""Every control moves the picture the way it says, measured on rendered frames
+with dlib's landmarks (256 px, a 2.7 s English track)."""
+import numpy as np
+import pytest
+
+from generation.controls import Controls
+from generation.errors import InvalidControl
+from generation.metrics import landmarks_of
+from generation.motion import plan_motion
+
+STABLE = [27, 30, 36, 39, 42, 45]
+
+
+def _frames(rig, track, every=1):
+    return [rig.render(track.frame(i)) for i in range(0, len(track), every)]
+
+
+def test_head_motion_zero_keeps_the_head_still(rig256, heard):
+    still = plan_motion(heard.features, Controls(size=256, head_motion=0), heard.phones)
+    moving = plan_motion(heard.features, Controls(size=256, head_motion=2), heard.phones)
+    for k in ("yaw", "pitch", "roll", "tx", "ty"):
+        assert not getattr(still, k).any()
+    assert (still.scale == 1).all()
+
+    lm = rig256.lm.astype(int)
+    nose = (slice(lm[28, 1], lm[30, 1]), slice(lm[31, 0], lm[35, 0] + 1))   # the nose, below the brows' reach
+
+    def nose_change(track):
+        """Mean absolute change of the nose's pixels from the photo, worst frame."""
+        ref = rig256.image[nose].astype(float)
+        return max(np.abs(f[nose].astype(float) - ref).mean() for f in _frames(rig256, track, every=3))
+
+    def drift(track):
+        pts = np.array([landmarks_of(f)[STABLE] for f in _frames(rig256, track, every=3)])
+        return float(np.abs(pts - pts.mean(axis=0)).mean())
+    assert nose_change(still) < 2.5 < 8.0 < nose_change(moving)    # grey levels; the rest is lips nearby
+    assert drift(still) < 0.5 < 1.5 < drift(moving)                 # pixels
+
+
+def test_happy_raises_the_mouth_corners(rig256):
+    neutral = landmarks_of(rig256.render({"smile": 0.0}))
+    track = plan_motion(_silence(50), Controls(size=256, emotion="happy"))
+    happy = landmarks_of(rig256.render({**track.frame(25), "blink": 0.0, "pitch": 0.0, "ty": 0.0}))
+    rise = (neutral[[48, 54], 1] - happy[[48, 54], 1]).mean()
+    assert rise >= 1.5                    # pixels, at 256
+    sad = landmarks_of(rig256.render({"smile": -0.6}))
+    assert (sad[[48, 54], 1] - neutral[[48, 54], 1]).mean() > 0.5
+
+
+def _iris_x(frame, lm):
+    """Centroid (x) of the darkest third of each eye opening: the iris and pupil."""
+    import cv2
+    xs = []
+    gray = frame.mean(axis=2)
+    for idx in (range(36, 42), range(42, 48)):
+        mask = np.zeros(frame.shape[:2], np.uint8)
+        cv2.fillPoly(mask, [np.round(lm[list(idx)]).astype(np.int32)], 1)
+        ys, xx = np.nonzero(mask)
+        v = gray[ys, xx]
+        dark = v <= np.percentile(v, 33)
+        xs.append(xx[dark].mean())
+    return float(np.mean(xs))
+
+
+def test_gaze_moves_the_eyes(rig256):
+    lm = landmarks_of(rig256.render({}))
+    left = _iris_x(rig256.render({"gaze_x": -1.0}), lm)
+    right = _iris_x(rig256.render({"gaze_x": 1.0}), lm)
+    assert right - left > 1.0             # to the subject's left is the image's right
+
+
+def _silence(n):
+    from generation.voice import summarise
+    rows = np.zeros((n, 6), np.float32)
+    rows[:, 0] = -80
+    return summarise(rows, 25)
+
+
+def test_blink_rate_changes_the_blink_count(rig256):
+    minute = _silence(25 * 60)
+
+    def count(rate):
+        b = plan_motion(minute, Controls(size=256, blink_rate=rate)).blink > 0.5
+        return int(np.sum(b[1:] & ~b[:-1]))
+    few, many = count(6), count(30)
+    assert 3 <= few <= 10 and 20 <= many <= 40 and count(0) == 0
+
+
+def test_eyelids_close(rig256):
+    def ear(lm):
+        p = lm[36:42]
+        return (np.linalg.norm(p[1] - p[5]) + np.linalg.norm(p[2] - p[4])) / (2 * np.linalg.norm(p[0] - p[3]))
+    open_, shut = ear(landmarks_of(rig256.render({}))), ear(landmarks_of(rig256.render({"blink": 1.0})))
+    assert shut < 0.7 * open_
+
+
+def test_expression_scale_zero_keeps_the_mouth_still(heard):
+    track = plan_motion(heard.features, Controls(size=256, expression_scale=0), heard.phones)
+    assert not track.jaw.any() and not track.spread.any() and not track.round.any()
+
+
+def test_seed_reproduces_frames_exactly(rig256, heard):
+    a = plan_motion(heard.features, Controls(size=256, seed=3), heard.phones)
+    b = plan_motion(heard.features, Controls(size=256, seed=3), heard.phones)
+    c = plan_motion(heard.features, Controls(size=256, seed=4), heard.phones)
+    fa, fb, fc = (rig256.render(t.frame(30)) for t in (a, b, c))
+    assert np.array_equal(fa, fb) and not np.array_equal(fa, fc)
+
+
+def test_lipsync_control_is_validated():
+    assert Controls.from_mapping({"lipsync": "acoustic"}).lipsync == "acoustic"
+    with pytest.raises(InvalidControl, match="lipsync"):
+        Controls.from_mapping({"lipsync": "telepathy"})

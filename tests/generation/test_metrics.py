@@ -1,0 +1,55 @@
+"""The quality metrics on known signals and on a real corpus video."""
+import numpy as np
+import pytest
+
+from generation.metrics import audio_mouth_sync, blink_rate, mouth_at_rest, summarise_video, track_faces
+from generation.metrics.tracking import FaceTrack
+from tests.conftest import corpus_file
+
+
+def test_sync_finds_a_known_lag():
+    rng = np.random.default_rng(0)
+    loud = np.convolve(rng.normal(size=200), np.ones(4) / 4, mode="same")
+    mouth = np.roll(loud, 2)                       # the mouth two samples (160 ms at 12.5 Hz) late
+    r = audio_mouth_sync(mouth, loud, 12.5)
+    assert r["lag_ms"] == 160.0 and r["correlation"] > 0.95
+    assert audio_mouth_sync(loud, loud, 12.5)["lag_ms"] == 0.0
+
+
+def test_mouth_at_rest_in_silence():
+    voiced = np.array([1] * 10 + [0] * 8 + [1] * 10 + [0] * 8 + [1] * 10, bool)
+    opening = np.where(voiced, 0.3, 0.0)
+    assert mouth_at_rest(opening, voiced, 12.5)["share"] == 1.0
+    chatter = opening.copy()
+    chatter[30:34] = 0.3                           # mouth open in the second pause
+    assert mouth_at_rest(chatter, voiced, 12.5)["share"] == 0.5
+
+
+def _track_with_ear(ear):
+    """A synthetic track whose eyes have the given aspect ratio per frame."""
+    n = len(ear)
+    lm = np.zeros((n, 68, 2), np.float32)
+    for start in (36, 42):
+        w = 30.0
+        lm[:, start] = (start * 10, 100)
+        lm[:, start + 3] = (start * 10 + w, 100)
+        for up, lo in ((start + 1, start + 5), (start + 2, start + 4)):
+            lm[:, up] = np.stack([np.full(n, start * 10 + 10), 100 - ear * w / 2], 1)
+            lm[:, lo] = np.stack([np.full(n, start * 10 + 10), 100 + ear * w / 2], 1)
+    return FaceTrack(fps=25, step=2, times=np.arange(n) / 12.5, landmarks=lm, found=np.ones(n, bool),
+                     frames_total=2 * n)
+
+
+def test_blinks_are_counted():
+    ear = np.full(750, 0.3)                        # one minute at 12.5 Hz
+    for t in range(20, 750, 60):                   # 13 blinks
+        ear[t:t + 2] = 0.12
+    ear += np.random.default_rng(1).normal(0, 0.005, len(ear))
+    assert blink_rate(_track_with_ear(ear))["per_minute"] == pytest.approx(13, abs=0.5)
+
+
+def test_a_real_video_is_measured():
+    track = track_faces(corpus_file("videos/voxceleb2_00373.mp4"), step=2, max_seconds=3, size=256)
+    s = summarise_video(track)
+    assert s["face_found_share"] > 0.9 and 0 < s["jitter_p50"] < 0.2
+    assert set(s["head_range_deg"]) == {"yaw", "pitch", "roll"}

@@ -1,0 +1,180 @@
+"""Every operation of the API schema keeps the project's promises: each mutating
+operation (POST, PUT, PATCH, DELETE) leaves an audit row when it succeeds, and each
+list operation paginates. The operations are read from /api/schema/, so an endpoint
+added without a scenario here fails the test instead of slipping through."""
+from __future__ import annotations
+
+import pytest
+import yaml
+from rest_framework.test import APIClient
+
+from audit.models import AuditEvent
+from consent.invitations import accept_invitation, create_invitation
+from consent.models import Consent
+from consent.services import grant_consent
+from tests.conftest import corpus_file
+
+MUTATING = ("post", "put", "patch", "delete")
+
+
+def schema_operations(client) -> dict[str, tuple[str, str, dict]]:
+    spec = yaml.safe_load(client.get("/api/schema/").content)
+    ops = {}
+    for path, item in spec["paths"].items():
+        for method, op in item.items():
+            if method in ("get", "post", "put", "patch", "delete"):
+                ops[op["operationId"]] = (method, path, op)
+    return ops
+
+
+def as_user(user) -> APIClient:
+    c = APIClient()
+    c.force_authenticate(user)
+    return c
+
+
+@pytest.fixture
+def world(make_user, creator, consenting_subject, faces):
+    """A creator with a consenting subject, a subject account that accepted an invitation
+    and enrolled, a moderator, an auditor."""
+    bea = make_user("bea", role="subject", vetted=False)
+    subject = accept_invitation(account=bea, invitation=create_invitation(creator=creator, display_name="Bea B")[0])
+    subject.face_embedding = faces("obama_1")
+    subject.enrolment_embeddings = [subject.face_embedding]
+    from django.utils import timezone
+    subject.enrolled_at = timezone.now()
+    subject.save()
+    consent = grant_consent(subject=subject, creator=creator, actor=bea, purposes=["test"])
+    return {"creator": creator, "subject": consenting_subject, "bea": bea, "bea_subject": subject,
+            "bea_consent": consent, "moderator": make_user("mo", role="moderator", vetted=False),
+            "auditor": make_user("audrey", role="auditor", vetted=False),
+            "pending": make_user("newbie", role="creator", vetted=False)}
+
+
+def _files(*names):
+    return [open(corpus_file(n), "rb") for n in names]
+
+
+# operationId -> a successful call as the right user (returns the response)
+def _faces(w):
+    with open(corpus_file("photos/elizabeth_olsen.jpg"), "rb") as f:
+        return as_user(w["creator"]).post("/api/faces/", {"photo": f}, format="multipart")
+
+
+def _jobs(w):
+    with open(corpus_file("photos/elizabeth_olsen.jpg"), "rb") as p, \
+            open(corpus_file("audio/sr_english_en.wav"), "rb") as a:
+        return as_user(w["creator"]).post("/api/jobs/", {"subject": w["subject"].pk, "photo": p, "audio": a,
+                                                         "purpose": "test", "size": 256}, format="multipart")
+
+
+def _invite(w):
+    return as_user(w["creator"]).post("/api/invitations/", {"display_name": "Cy"}, format="json")
+
+
+def _accept(w):
+    _, token = create_invitation(creator=w["creator"], display_name="Dee")
+    from django.contrib.auth import get_user_model
+    dee = get_user_model().objects.create_user("dee", password="x-pw-12345", role="subject")
+    return as_user(dee).post("/api/invitations/accept/", {"token": token}, format="json")
+
+
+def _enrol(w):
+    with open(corpus_file("photos/obama_1.jpg"), "rb") as f:
+        return as_user(w["bea"]).post("/api/subjects/enrol/", {"selfies": [f]}, format="multipart")
+
+
+def _grant(w):
+    return as_user(w["bea"]).post("/api/grants/", {"creator": w["creator"].username, "purposes": ["education"],
+                                                   "agree": True}, format="json")
+
+
+def _elevate(w):
+    return as_user(w["moderator"]).post(f"/api/grants/{w['bea_consent'].pk}/elevate/",
+                                        {"note": "checked by phone"}, format="json")
+
+
+def _revoke(w):
+    return as_user(w["bea"]).post("/api/revocations/", {"consent": w["bea_consent"].pk, "reason": "no"},
+                                  format="json")
+
+
+def _vet(w):
+    return as_user(w["moderator"]).post("/api/vetting/", {"username": "newbie", "vetted": True,
+                                                          "note": "id checked"}, format="json")
+
+
+def _token(w):
+    return as_user(w["auditor"]).post("/api/token/", {}, format="json")
+
+
+def _token_delete(w):
+    return as_user(w["auditor"]).delete("/api/token/")
+
+
+def _verify(w):
+    with open(corpus_file("photos/obama_1.jpg"), "rb") as f:
+        return as_user(w["auditor"]).post("/api/verify/", {"file": f}, format="multipart")
+
+
+SCENARIOS = {
+    "faces_create": _faces, "jobs_create": _jobs, "invitations_create": _invite,
+    "invitations_accept_create": _accept, "subjects_enrol_create": _enrol, "grants_create": _grant,
+    "grants_elevate_create": _elevate, "revocations_create": _revoke, "vetting_create": _vet,
+    "token_create": _token, "token_destroy": _token_delete, "verify_create": _verify,
+}
+
+
+@pytest.mark.django_db
+def test_every_mutating_operation_leaves_an_audit_row(client, world):
+    ops = schema_operations(client)
+    mutating = sorted(op_id for op_id, (method, _, _) in ops.items() if method in MUTATING)
+    missing = [op_id for op_id in mutating if op_id not in SCENARIOS]
+    assert not missing, f"mutating operations with no audit scenario in this test: {missing}"
+    assert len(mutating) >= 12
+    for op_id in mutating:
+        before = AuditEvent.objects.count()
+        r = SCENARIOS[op_id](world)
+        assert 200 <= r.status_code < 300, (op_id, r.status_code, r.content[:300])
+        assert AuditEvent.objects.count() > before, f"{op_id} succeeded without an audit row"
+
+
+# operationId of each list -> who lists it
+LISTERS = {"grants_list": "creator", "invitations_list": "creator", "jobs_list": "creator",
+           "revocations_list": "bea", "subjects_list": "creator", "subjects_videos_list": "bea",
+           "vetting_list": "moderator"}
+
+
+def _response_schema(op) -> dict:
+    return op["responses"].get("200", {}).get("content", {}).get("application/json", {}).get("schema", {})
+
+
+@pytest.mark.django_db
+def test_every_list_operation_paginates(client, world, settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "PAGE_SIZE": 1}
+    ops = schema_operations(client)
+    lists = {op_id: (path, op) for op_id, (method, path, op) in ops.items() if method == "get" and (
+        op_id.endswith("_list") or _response_schema(op).get("type") == "array"
+        or _response_schema(op).get("$ref", "").rsplit("/", 1)[-1].startswith("Paginated"))}
+    missing = sorted(set(lists) - set(LISTERS))
+    assert not missing, f"list operations with no lister in this test: {missing}"
+    assert set(LISTERS) <= set(lists)
+    # Two of everything, so that page 1 of size 1 has a next page.
+    second = grant_consent(subject=world["bea_subject"], creator=world["creator"], actor=world["bea"],
+                           purposes=["test"])
+    for consent in (world["bea_consent"], second):
+        assert as_user(world["bea"]).post("/api/revocations/", {"consent": consent.pk}, format="json").status_code == 201
+    _invite(world)
+    _jobs(world)
+    _jobs(world)
+    from jobs.models import Job
+    Job.objects.filter(creator=world["creator"]).update(subject=world["bea_subject"])  # videos of Bea
+    for op_id, (path, op) in sorted(lists.items()):
+        assert _response_schema(op).get("$ref", "").rsplit("/", 1)[-1].startswith("Paginated"), \
+            f"{op_id}: the schema does not describe a paginated list"
+        assert "page" in {p["name"] for p in op.get("parameters", [])}, f"{op_id}: no page parameter in the schema"
+        r = as_user(world[LISTERS[op_id]]).get(path.replace("{id}", str(world["bea_subject"].pk)))
+        assert r.status_code == 200, (op_id, r.status_code, r.content[:200])
+        body = r.json()
+        assert set(body) >= {"count", "next", "previous", "results"}, (op_id, body)
+        assert body["count"] >= 2 and len(body["results"]) == 1 and body["next"], (op_id, body)

@@ -1,0 +1,103 @@
+"""`verify` tells the four cases apart on one real output and its copies: trusted
+manifest (the video and its poster); manifest stripped by a plain remux, by
+`-map_metadata -1` and by re-encoding (recovered through the watermark, content
+confirmed by the fingerprint); tampered (changed bytes, or our watermark copied
+onto other content); not ours. A revoked consent then shows on every verdict."""
+import json
+
+import av
+import pytest
+
+from bench import attacks
+from bench.watermark import write_video
+from consent.invitations import accept_invitation, create_invitation
+from consent.services import give_consent, revoke_consent
+from jobs.runner import run_job
+from jobs.services import submit_job
+from provenance.videomark import VideoWatermarker
+from registry.models import RegistryEntry
+from tests.conftest import corpus_file
+from tests.platform.conftest import run_command
+
+
+@pytest.fixture
+def output(make_user, creator, faces, settings):
+    account = make_user("bea", role="subject", vetted=False)
+    subject = accept_invitation(account=account, invitation=create_invitation(creator=creator,
+                                                                              display_name="Bea")[0])
+    subject.face_embedding = faces("obama_1")
+    subject.save()
+    consent = give_consent(account=account, creator=creator, purposes=["education"], agreed=True)
+    with open(corpus_file("photos/obama_2.jpg"), "rb") as p, open(corpus_file("audio/sr_english_en.wav"), "rb") as a:
+        job = submit_job(creator=creator, subject=subject, photo=p, audio=a, controls={"size": 256},
+                         purpose="education")
+    job = run_job(str(job.pk))
+    assert job.status == "succeeded", job.error
+    return job, RegistryEntry.objects.get(job=job), consent
+
+
+def verify(path) -> dict:
+    rc, out, err = run_command("verify", str(path), "--json")
+    assert rc == 0, err
+    result = json.loads(out)
+    assert set(result) >= {"verdict", "c2pa", "watermark", "registry"}
+    assert set(result["c2pa"]) >= {"state", "issuer", "actions", "errors"}
+    assert set(result["watermark"]) >= {"found", "payload", "confidence"}
+    assert set(result["registry"]) >= {"match", "job", "consent", "revoked"}
+    return result
+
+
+def copied_watermark(entry, dst):
+    """Another person's real video carrying this output's watermark (a perfect copy attack)."""
+    marker = VideoWatermarker(entry.pk)
+    with av.open(str(corpus_file("videos/voxceleb2_00015.mp4"))) as c:
+        frames = [marker.mark(f.to_ndarray(format="rgb24")) for f in c.decode(c.streams.video[0])]
+    return write_video(frames, dst)
+
+
+@pytest.mark.django_db
+def test_four_cases_and_revocation(output, tmp_path, settings):
+    job, entry, consent = output
+    src = job.output.path
+    assert entry.manifest_id.startswith("urn:c2pa:") and entry.manifest_store and len(entry.fingerprint) >= 2
+    assert entry.watermark_codec == "vtss-2" and entry.poster_sha256
+
+    ours = verify(src)
+    assert ours["verdict"] == "authentic" and ours["c2pa"]["state"] == "Trusted"
+    assert ours["watermark"]["found"] and ours["registry"]["matched_by"] == "hash"
+    poster = verify(settings.MEDIA_ROOT / entry.poster)
+    assert poster["verdict"] == "authentic" and poster["watermark"]["codec"] == "iwm-dwtDctSvd"
+    assert poster["watermark"]["registry_id"] == entry.pk
+
+    stripped = {"remux": attacks.remux(src, tmp_path / "remux.mp4"),
+                "map_metadata": attacks.strip_metadata(src, tmp_path / "nometa.mp4"),
+                "crf23": attacks.reencode(src, tmp_path / "crf23.mp4", 23)}
+    for how, path in stripped.items():
+        r = verify(path)
+        assert r["verdict"] == "provenance_stripped", (how, r["evidence"])
+        assert r["c2pa"]["state"] == "Absent" and r["registry"]["job"] == str(job.pk)
+        assert r["registry"]["matched_by"] == "watermark" and r["registry"]["content_match"] is True
+        assert r["c2pa"]["recovered"]["id"] == entry.manifest_id
+        assert r["c2pa"]["recovered"]["actions"] == ["c2pa.created", "c2pa.watermarked"]
+
+    data = bytearray(open(src, "rb").read())
+    mdat = data.find(b"mdat")
+    for k in range(6):
+        data[mdat + 3000 + 131 * k] ^= 0x5A
+    (tmp_path / "flipped.mp4").write_bytes(bytes(data))
+    flipped = verify(tmp_path / "flipped.mp4")
+    assert flipped["verdict"] == "tampered" and flipped["c2pa"]["state"] == "Invalid"
+
+    copy = verify(copied_watermark(entry, tmp_path / "copied.mp4"))
+    assert copy["watermark"]["found"] and copy["watermark"]["registry_id"] == entry.pk
+    assert copy["verdict"] == "tampered" and copy["registry"]["content_match"] is False
+
+    theirs = verify(corpus_file("videos/voxceleb2_00473.mp4"))
+    assert theirs["verdict"] == "no_provenance" and not theirs["watermark"]["found"]
+    assert not theirs["registry"]["match"]
+
+    revoke_consent(consent, reason="test")
+    for path in (src, stripped["remux"], stripped["crf23"], tmp_path / "flipped.mp4", tmp_path / "copied.mp4"):
+        r = verify(path)
+        assert r["registry"]["revoked"] is True, path
+    assert verify(src)["verdict"] == "revoked" and verify(stripped["map_metadata"])["verdict"] == "revoked"
