@@ -99,7 +99,7 @@ def test_tiny_diffusion_end_to_end_watermarked_and_signed(tiny_weights, one_seco
     assert reading.found and reading.payload == marker.payload
     keys = mint_platform_chain(tmp_path / "keys")
     manifest = build_manifest(title="t", engine=result.engine, engine_version=result.engine_version,
-                              backend=f"{result.backend} {result.backend_version}", registry_id=424242,
+                              backend=result.backend, registry_id=424242,
                               watermark_payload=marker.payload, watermark_codec="test", job_id="j", consent_id=None,
                               policy_version="v", decision_sha256="0" * 64, duration_ms=1000)
     signed = tmp_path / "signed.mp4"
@@ -107,7 +107,7 @@ def test_tiny_diffusion_end_to_end_watermarked_and_signed(tiny_weights, one_seco
     reading = read_manifest(signed, trust_anchor_pem=load_trust_anchor(keys))
     created = next(a for a in reading.manifest["assertions"] if a["label"].startswith("c2pa.actions"))
     agent = created["data"]["actions"][0]["softwareAgent"]
-    assert agent["name"] == "veritalk-diffusion" and agent["backend"] == "diffusion 0.1.0"
+    assert agent["name"] == "veritalk-diffusion" and agent["backend"] == "diffusion"
 
 
 def test_same_seed_same_frames_and_audio_matters(tiny_weights):
