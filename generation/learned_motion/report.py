@@ -92,9 +92,13 @@ Sync kept (loudness correlation at least the real videos' and jaw-vs-real no wor
 procedural's by more than 0.05): {'yes' if v['keeps_sync'] else 'no'}.
 **Default motion: {v['default']}.**
 
-The procedural jaw is a function of loudness, so its loudness correlation is near 1 — far
-above real speakers'; that is why sync is judged against the real videos rather than
-against the procedural figure.
+The procedural baseline is the engine's own planner (`generation.motion.plan_motion`, lipsync
+"auto": loudness, formants and English phones) run on each held-out clip's audio with the
+default controls. Its jaw is computed from the voice itself, so its loudness correlation is
+far above real speakers'; that is why sync is judged against the real videos (and by how well
+the jaw follows the real speaker's jaw) rather than against the procedural figure. The three
+realism measures are on the engine's motion parameters; `generation.metrics` (issue 3)
+measures rendered videos and is not used here.
 
 ## Reproducing
 

@@ -76,7 +76,7 @@ def learned():
 
 def test_learned_track_is_deterministic_by_seed_and_in_engine_ranges(learned):
     a, b, c = _track(learned, seed=5), _track(learned, seed=5), _track(learned, seed=6)
-    assert len(a) == 100 and set(a.frame(0)) == set(PARAMS)
+    assert len(a) == 100 and set(PARAMS) <= set(a.frame(0))
     assert np.array_equal(a.yaw, b.yaw) and np.array_equal(a.jaw, b.jaw)
     assert not np.array_equal(a.yaw, c.yaw)
     assert 0.0 <= a.jaw.min() and a.jaw.max() <= 1.0 and 0.0 <= a.blink.min() and a.blink.max() <= 1.0

@@ -13,7 +13,7 @@ class Command(BaseCommand):
     help = "Train the learned motion model (weights + docs/learned_motion.md), or --check the committed weights."
 
     def add_arguments(self, parser):
-        parser.add_argument("--steps", type=int, default=3000)
+        parser.add_argument("--steps", type=int, default=2500)
         parser.add_argument("--batch", type=int, default=32)
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--out", type=Path, help="weights file (default: the committed one)")
