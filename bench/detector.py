@@ -50,7 +50,7 @@ def scoring_time(corpus: Path, detector, repeats: int = 3) -> dict:
             "note": "warm: dlib models already loaded (loading them once per process takes about 1-2 s)"}
 
 
-def plots(table, probs, out_dir: Path) -> list[str]:
+def plots(table, probs, out_dir: Path, engine: str) -> list[str]:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -61,7 +61,8 @@ def plots(table, probs, out_dir: Path) -> list[str]:
     from detection.laundering import ATTACKS
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    y, s, _, v = video_level(table, probs)
+    rows = (table.y == 0) | (table.groups("engine") == engine)
+    y, s, _, v = video_level(table, probs, rows)
     fig, ax = plt.subplots(1, 2, figsize=(10, 4.5))
     for variant in ("clean",) + ATTACKS:
         m = v == variant
@@ -70,7 +71,7 @@ def plots(table, probs, out_dir: Path) -> list[str]:
         fpr, tpr, _ = roc_curve(y[m], s[m])
         for a in ax:
             a.plot(fpr, tpr, label=variant, lw=2 if variant == "clean" else 1)
-    ax[0].set(title="ROC, video level (out-of-fold)", xlabel="false positive rate", ylabel="detection rate")
+    ax[0].set(title=f"ROC, video level, {engine} (out-of-fold)", xlabel="false positive rate", ylabel="detection rate")
     ax[1].set(title="ROC, low-FPR region (log x)", xlabel="false positive rate (log)", xscale="log", xlim=(1e-3, 1))
     ax[1].axvline(0.01, color="grey", ls=":")
     ax[0].legend(loc="lower right")
@@ -100,7 +101,8 @@ def plots(table, probs, out_dir: Path) -> list[str]:
 def main(argv=None) -> int:
     from detection.corpus import DEFAULT_CACHE, DEFAULT_CORPUS, cached_clips, real_clips
     from detection.dataset import build_table
-    from detection.evaluate import leave_one_family_out, out_of_fold, reliability, report, video_level
+    from detection.evaluate import (group_ablation, leave_one_family_out, out_of_fold, reliability, report,
+                                    report_by_engine, video_level)
     from detection.model import DEFAULT_MODEL, load, thresholds_from_calibration
 
     p = argparse.ArgumentParser(description=__doc__)
@@ -110,12 +112,13 @@ def main(argv=None) -> int:
     p.add_argument("--plots", default=None, help="write ROC and reliability PNGs into this folder")
     p.add_argument("--no-lofo", action="store_true", help="skip leave-one-family-out (slow)")
     p.add_argument("--no-timing", action="store_true")
+    p.add_argument("--ablation", action="store_true", help="also train without each feature group in turn")
     a = p.parse_args(argv)
     corpus, cache = Path(a.corpus), Path(a.cache)
     if not (corpus / "videos").is_dir():
         print(json.dumps({"error": f"no corpus at {corpus}"}))
         return 2
-    gen = cached_clips(cache)
+    gen = cached_clips(cache, engines="all")
     if not gen:
         print(json.dumps({"error": f"no cached generations in {cache}; run `manage.py train_detector` first"}))
         return 2
@@ -124,20 +127,47 @@ def main(argv=None) -> int:
     table = build_table(clips, cache, log=None)
     probs = out_of_fold(table, log=_log)
     rep = report(table, probs)
+    by_engine = report_by_engine(table, probs)
+    from generation.pipeline import ENGINE_NAME, ENGINE_VERSION
+    current = f"{ENGINE_NAME} {ENGINE_VERSION}"
+    head = by_engine.get(current) or {"held_out": rep["held_out"], "laundered": rep["laundered"],
+                                      "laundered_all": rep["laundered_all"]}
     y, s, _, _ = video_level(table, probs)
     out = {"protocol": "5-fold GroupKFold by identity (photo or person); laundered copies follow their clip; "
-                       "video score = mean of 2 s window probabilities",
-           **{k: rep["held_out"].get(k) for k in ("auc", "tpr_at_1pct_fpr", "eer", "brier")},
-           "held_out": rep["held_out"], "laundered": rep["laundered"], "laundered_all": rep["laundered_all"],
+                       "video score = mean of 2 s window probabilities; trained on every engine's generations, "
+                       "headline figures on the current engine's",
+           "engine": current,
+           **{k: head["held_out"].get(k) for k in ("auc", "tpr_at_1pct_fpr", "eer", "brier")},
+           "held_out": head["held_out"], "laundered": head["laundered"], "laundered_all": head["laundered_all"],
+           "all_engines": {k: rep[k] for k in ("held_out", "laundered", "laundered_all")}, "by_engine": by_engine,
            "window_level": rep["window_level"], "brier_all_variants": rep["all_variants"]["brier"],
            "thresholds": thresholds_from_calibration(s[y == 0], s[y == 1]), "reliability_video": reliability(y, s),
            "clips": {"real": sum(c.label == 0 for c in clips), "generated": sum(c.label == 1 for c in clips),
+                     "generated_by_engine": {e: sum(c.engine == e for c in clips if c.label == 1)
+                                             for e in sorted({c.engine for c in clips if c.label == 1})},
                      "identities": len({c.identity for c in clips})},
            "windows": int(len(table.y))}
+    yc, sc, cc, vc = video_level(table, probs)
+    clean = vc == "clean"
+    order = np.argsort(sc)
+    out["hardest_generated"] = [{"file": Path(clips[cc[i]].path).name, "engine": clips[cc[i]].engine,
+                                 "family": clips[cc[i]].family,
+                                 "source": clips[cc[i]].source, "score": round(float(sc[i]), 4)}
+                                for i in order if clean[i] and yc[i] == 1][:5]
+    out["highest_real"] = [{"file": Path(clips[cc[i]].path).name, "score": round(float(sc[i]), 4)}
+                           for i in order[::-1] if clean[i] and yc[i] == 0][:5]
     if not a.no_lofo:
-        out["leave_one_family_out"] = leave_one_family_out(table, log=_log)
+        out["leave_one_engine_out"] = {"protocol": "3-fold by identity, 100 boosting rounds; the left-out engine's "
+                                                   "generations are never trained on",
+                                       **leave_one_family_out(table, k=3, max_iter=100, log=_log, key="engine")}
+        out["leave_one_family_out"] = {"protocol": "3-fold by identity, 100 boosting rounds; the left-out family's "
+                                                   "generations are never trained on",
+                                       **leave_one_family_out(table, k=3, max_iter=100, log=_log)}
+    if a.ablation:
+        out["feature_group_ablation"] = {"protocol": "3-fold by identity, 100 boosting rounds",
+                                         **group_ablation(table, k=3, max_iter=100, log=_log)}
     if a.plots:
-        out["plots"] = plots(table, probs, Path(a.plots))
+        out["plots"] = plots(table, probs, Path(a.plots), current)
     out["evaluation_seconds"] = round(time.perf_counter() - t0, 1)
     if not a.no_timing:
         det = load(DEFAULT_MODEL) if DEFAULT_MODEL.exists() else None

@@ -22,7 +22,7 @@ EXCLUDED_REAL = {"latentsync_demo1.mp4"}
 # Same person in different files (README of the corpus; hdtf_aoc is retalking_face_3's subject).
 SAME_PERSON = {"hdtf_aoc": "aoc", "retalking_face_3": "aoc", "obama_1": "obama", "obama_2": "obama",
                "biden_1": "biden", "biden_2": "biden"}
-FAMILIES = ("natural", "still_head", "strong_motion", "exaggerated", "emotion", "gaze", "blink")
+FAMILIES = ("natural", "still_head", "strong_motion", "exaggerated", "emotion", "gaze", "blink", "lipsync_acoustic")
 # The marker id used for training generations (a real output's frames carry the watermark).
 TRAINING_REGISTRY_ID = 0x7E57
 
@@ -35,6 +35,7 @@ class Clip:
     source: str         # the photo or the real video it came from
     family: str         # control family for generations, "real" for camera videos
     controls: dict | None = None
+    engine: str = ""    # "veritalk-warp 0.2.0"; "" for real videos (and the first engine's clips)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -57,7 +58,8 @@ def _family_controls(family: str, rng: np.random.Generator) -> dict:
     """Controls for one generation: one family pushed to its extreme, the rest natural-ish."""
     c = {"emotion": "neutral", "expression_scale": float(rng.uniform(0.7, 1.3)),
          "head_motion": float(rng.uniform(0.6, 1.3)), "gaze": (0.0, 0.0),
-         "blink_rate": float(rng.uniform(8, 22)), "seed": int(rng.integers(0, 2**31))}
+         "blink_rate": float(rng.uniform(8, 22)), "seed": int(rng.integers(0, 2**31)),
+         "lipsync": str(rng.choice(["auto", "phonemes"]))}
     if family == "still_head":
         c["head_motion"] = 0.0
     elif family == "strong_motion":
@@ -70,10 +72,12 @@ def _family_controls(family: str, rng: np.random.Generator) -> dict:
         c["gaze"] = (float(rng.uniform(-0.8, 0.8)), float(rng.uniform(-0.6, 0.6)))
     elif family == "blink":
         c["blink_rate"] = float(rng.choice([0.0, rng.uniform(35, 60)]))
+    elif family == "lipsync_acoustic":
+        c["lipsync"] = "acoustic"
     return c
 
 
-def plan_generations(corpus: Path = DEFAULT_CORPUS, n: int = 49, seed: int = 6) -> list[dict]:
+def plan_generations(corpus: Path = DEFAULT_CORPUS, n: int = 80, seed: int = 7) -> list[dict]:
     """A deterministic plan: photos x audio segments x control families x sizes."""
     rng = np.random.default_rng(seed)
     photos = sorted([p for d in ("photos", "generated") for p in (Path(corpus) / d).iterdir()
@@ -110,6 +114,12 @@ def _write_wav_segment(src: str, start: float, seconds: float, dst: Path) -> Non
         w.writeframes(pcm.tobytes())
 
 
+def engine_dir(cache: Path = DEFAULT_CACHE) -> Path:
+    """Generations are cached per engine version: a new engine gets new training data."""
+    from generation.pipeline import ENGINE_NAME, ENGINE_VERSION
+    return Path(cache) / f"generated-{ENGINE_NAME}-{ENGINE_VERSION}"
+
+
 def generate_clips(plan: list[dict], cache: Path = DEFAULT_CACHE, *, log=print) -> list[Clip]:
     """Render each planned generation through the real pipeline (watermarked) into `cache`.
     Already rendered clips are reused; photos the face analyser refuses are skipped."""
@@ -119,7 +129,7 @@ def generate_clips(plan: list[dict], cache: Path = DEFAULT_CACHE, *, log=print) 
     from provenance.videomark import VideoWatermarker
 
     marker = VideoWatermarker(TRAINING_REGISTRY_ID)  # used only through FrameMarker.mark
-    gen_dir = Path(cache) / "generated"
+    gen_dir = engine_dir(cache)
     gen_dir.mkdir(parents=True, exist_ok=True)
     clips = []
     for item in plan:
@@ -142,15 +152,26 @@ def generate_clips(plan: list[dict], cache: Path = DEFAULT_CACHE, *, log=print) 
             wav.unlink(missing_ok=True)
         os.replace(tmp, out)
         clip = Clip(str(out), 1, identity_of(stem), Path(item["photo"]).name, item["family"],
-                    {**controls.as_dict(), "audio": Path(item["audio"]).name})
+                    {**controls.as_dict(), "audio": Path(item["audio"]).name}, f"{r.engine} {r.engine_version}")
         meta.write_text(json.dumps(clip.as_dict()))
         log(f"made {item['name']} {item['family']} {stem} {r.frames} frames in {r.seconds:.1f}s")
         clips.append(clip)
     return clips
 
 
-def cached_clips(cache: Path = DEFAULT_CACHE) -> list[Clip]:
-    return [Clip(**json.loads(p.read_text())) for p in sorted((Path(cache) / "generated").glob("gen_*.json"))]
+FIRST_ENGINE = "veritalk-warp 0.1.0"
+
+
+def cached_clips(cache: Path = DEFAULT_CACHE, *, engines: str = "current") -> list[Clip]:
+    """Cached generations of the current engine ("current") or of every engine seen ("all");
+    the first engine's clips (folder `generated/`) carry no engine field and get FIRST_ENGINE."""
+    dirs = [engine_dir(cache)] if engines == "current" else sorted(Path(cache).glob("generated*"))
+    out = []
+    for d in dirs:
+        for p in sorted(d.glob("gen_*.json")):
+            c = Clip(**json.loads(p.read_text()))
+            out.append(c if c.engine else Clip(**{**c.as_dict(), "engine": FIRST_ENGINE}))
+    return out
 
 
 def file_sha256(path: str | os.PathLike) -> str:
@@ -163,5 +184,5 @@ def file_sha256(path: str | os.PathLike) -> str:
 
 if __name__ == "__main__":  # python -m detection.corpus: render the planned generations
     import sys
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 49
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 80
     generate_clips(plan_generations(n=n), log=lambda m: print(m, flush=True))

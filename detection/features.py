@@ -57,6 +57,26 @@ def _names() -> list[str]:
 FEATURE_NAMES = _names()
 
 
+def feature_group(name: str) -> str:
+    """The family of cues a feature belongs to (for ablations and explanations)."""
+    if name.startswith("spec_"):
+        return "spectral"
+    if name.startswith("res_"):
+        return "noise_residual"
+    if name.startswith(("bg_", "face_diff")):
+        return "stillness"
+    if name.startswith("flow_"):
+        return "warp"
+    if name.startswith(("av_", "audio_")):
+        return "audio_mouth"
+    if name.startswith("mouth_int") or name == "mouth_dark_frac":
+        return "mouth_interior"
+    return "kinematics"
+
+
+FEATURE_GROUPS = sorted({feature_group(n) for n in FEATURE_NAMES})
+
+
 @dataclass
 class ClipFeatures:
     X: np.ndarray          # (windows, features)

@@ -15,7 +15,7 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import StratifiedGroupKFold
 
-from .features import FEATURE_NAMES, FEATURE_VERSION
+from .features import FEATURE_NAMES, FEATURE_VERSION, feature_group
 
 MODEL_DIR = Path(__file__).resolve().parent / "models"
 DEFAULT_MODEL = MODEL_DIR / "detector.skops"
@@ -98,7 +98,7 @@ class Detector:
         out = []
         for j in order:
             z = (med[j] - self.reference[j]) / (self.spread[j] + 1e-9) if np.isfinite(med[j]) else None
-            out.append({"feature": self.feature_names[j], "value": _num(med[j]), "typical_real": _num(self.reference[j]),
+            out.append({"feature": self.feature_names[j], "group": feature_group(self.feature_names[j]), "value": _num(med[j]), "typical_real": _num(self.reference[j]),
                         "deviation_iqr": _num(z), "effect": round(float(effect[j]), 4),
                         "pushes": "generated" if effect[j] > 0 else "authentic"})
         return out
@@ -108,10 +108,22 @@ def _num(v):
     return None if v is None or not np.isfinite(v) else round(float(v), 4)
 
 
+def balanced_weights(y: np.ndarray) -> np.ndarray:
+    """Each class weighs the same in total: the calibrated probability then answers for an
+    even prior, not for the mix of our training set (many more generated windows)."""
+    y = np.asarray(y)
+    w = np.ones(len(y), np.float64)
+    for c in (0, 1):
+        n = (y == c).sum()
+        if n:
+            w[y == c] = len(y) / (2.0 * n)
+    return w
+
+
 def fit_detector(X: np.ndarray, y: np.ndarray, groups: np.ndarray, *, version: str, thresholds: dict | None = None,
                  seed: int = 0, max_iter: int = 200, min_samples_leaf: int = 10) -> Detector:
     clf = make_classifier(groups=groups, X=X, y=y, seed=seed, max_iter=max_iter, min_samples_leaf=min_samples_leaf)
-    clf.fit(X, y)
+    clf.fit(X, y, sample_weight=balanced_weights(y))
     real = X[y == 0]
     with np.errstate(all="ignore"):
         ref = np.nanmedian(real, axis=0)

@@ -13,7 +13,7 @@ import numpy as np
 
 from .corpus import DEFAULT_CACHE, DEFAULT_CORPUS, Clip, cached_clips, generate_clips, plan_generations, real_clips
 from .dataset import VARIANTS, build_table, data_hashes
-from .evaluate import out_of_fold, reliability, report, video_level
+from .evaluate import out_of_fold, reliability, report, report_by_engine, video_level
 from .features import FEATURE_NAMES, FEATURE_VERSION
 from .model import DEFAULT_MODEL, fit_detector, save, thresholds_from_calibration
 
@@ -22,15 +22,16 @@ def corpus_clips(corpus: Path = DEFAULT_CORPUS, cache: Path = DEFAULT_CACHE, *, 
                  n_generations: int = 98, log=None) -> list[Clip]:
     if not (Path(corpus) / "videos").is_dir():
         raise FileNotFoundError(f"no corpus at {corpus} (expected videos/, photos/, audio/)")
-    gen = (generate_clips(plan_generations(corpus, n=n_generations), cache, log=log or (lambda m: None))
-           if generate else cached_clips(cache))
+    if generate:
+        generate_clips(plan_generations(corpus, n=n_generations), cache, log=log or (lambda m: None))
+    gen = cached_clips(cache, engines="all")   # the current engine's and earlier engines' generations
     if not gen:
         raise FileNotFoundError(f"no generated clips in {cache}; run with generation enabled")
     return real_clips(corpus) + gen
 
 
 def train(*, corpus: Path = DEFAULT_CORPUS, cache: Path = DEFAULT_CACHE, out: Path = DEFAULT_MODEL,
-          generate: bool = True, n_generations: int = 98, variants=VARIANTS, folds: int = 5, max_iter: int = 200,
+          generate: bool = True, n_generations: int = 80, variants=VARIANTS, folds: int = 5, max_iter: int = 200,
           log=None) -> dict:
     log = log or (lambda m: None)
     started = time.time()
@@ -55,12 +56,13 @@ def train(*, corpus: Path = DEFAULT_CORPUS, cache: Path = DEFAULT_CACHE, out: Pa
                      "skops": skops.__version__},
         "model": "HistGradientBoostingClassifier + CalibratedClassifierCV(sigmoid, identity-grouped folds)",
         "data": {"clips": [{"file": Path(c.path).name, "sha256": hashes[Path(c.path).name], "label": c.label,
-                            "identity": c.identity, "source": c.source, "family": c.family, "controls": c.controls}
+                            "identity": c.identity, "source": c.source, "family": c.family, "controls": c.controls,
+                            "engine": c.engine}
                            for c in clips],
                  "variants": list(variants), "windows": int(len(table.y)),
                  "windows_generated": int(table.y.sum()), "windows_real": int((table.y == 0).sum())},
         "evaluation": {"protocol": f"{folds}-fold GroupKFold by identity; laundered copies follow their clip",
-                       **rep, "reliability_video": reliability(y, s)},
+                       **rep, "by_engine": report_by_engine(table, probs), "reliability_video": reliability(y, s)},
         "thresholds": thresholds,
     }
     save(detector, out, manifest)

@@ -141,58 +141,82 @@ class Mp4Writer:
 
 
 class ConcurrentEncoder:
-    """Runs the watermark stage and the encoder on a second thread, fed through a
-    bounded queue, so that rendering and encoding keep both cores busy (libx264,
-    numpy and OpenCV release the GIL). Frames still reach the writer only as
-    `MarkedFrame`s made by the stage; memory holds at most `depth` frames."""
+    """Runs the watermark stage and the encoder each on its own thread, linked by
+    bounded queues, so that rendering, marking and encoding overlap and keep both
+    cores busy (libx264, numpy and OpenCV release the GIL). Frames still reach the
+    writer only as `MarkedFrame`s made by the stage; memory holds at most about
+    2 x `depth` frames whatever the length of the video."""
 
     _DONE = object()
 
-    def __init__(self, stage: WatermarkStage, writer: Mp4Writer, depth: int = 8, on_first=None):
+    def __init__(self, stage: WatermarkStage, writer: Mp4Writer, depth: int = 6, on_first=None):
         self.stage, self.writer = stage, writer
-        self._q: queue.Queue = queue.Queue(maxsize=depth)
+        self._raw: queue.Queue = queue.Queue(maxsize=depth)
+        self._marked: queue.Queue = queue.Queue(maxsize=depth)
         self._error: BaseException | None = None
         self._on_first = on_first
         self.written = 0
-        self._thread = threading.Thread(target=self._run, name="veritalk-encoder", daemon=True)
-        self._thread.start()
+        self._threads = [threading.Thread(target=self._mark_loop, name="veritalk-watermark", daemon=True),
+                         threading.Thread(target=self._write_loop, name="veritalk-encoder", daemon=True)]
+        for t in self._threads:
+            t.start()
 
-    def _run(self) -> None:
+    def _mark_loop(self) -> None:
+        first = True
         while True:
-            item = self._q.get()
+            item = self._raw.get()
             if item is self._DONE:
+                self._marked.put(self._DONE)
                 return
             if self._error is not None:
                 continue
             try:
                 marked = self.stage(item)
-                if self._on_first is not None and self.written == 0:
+                if first and self._on_first is not None:
                     self._on_first(marked)
+                first = False
+                self._marked.put(marked)
+            except BaseException as exc:  # handed to the producer on its next call
+                self._error = exc
+
+    def _write_loop(self) -> None:
+        while True:
+            marked = self._marked.get()
+            if marked is self._DONE:
+                return
+            if self._error is not None:
+                continue
+            try:
                 self.writer.write(marked)
                 self.written += 1
-            except BaseException as exc:  # handed to the producer on its next call
+            except BaseException as exc:
                 self._error = exc
 
     def put(self, rgb: np.ndarray) -> None:
         if self._error is not None:
             raise self._error
-        self._q.put(rgb)
+        self._raw.put(rgb)
+
+    def _stop(self) -> None:
+        self._raw.put(self._DONE)
+        for t in self._threads:
+            t.join()
 
     def finish(self) -> None:
         """Wait for every queued frame, then close the file."""
-        self._q.put(self._DONE)
-        self._thread.join()
+        self._stop()
         if self._error is not None:
             raise self._error
         self.writer.close()
 
     def abort(self) -> None:
-        if self._thread.is_alive():
-            try:
-                while True:
-                    self._q.get_nowait()
-            except queue.Empty:
-                pass
-            self._q.put(self._DONE)
-            self._thread.join()
+        if any(t.is_alive() for t in self._threads):
+            self._error = self._error or RuntimeError("aborted")
+            for q in (self._raw, self._marked):
+                try:
+                    while True:
+                        q.get_nowait()
+                except queue.Empty:
+                    pass
+            self._stop()
         self.writer.abort()

@@ -19,7 +19,7 @@ import numpy as np
 
 from .controls import Controls
 from .phonemes import Phone, coverage
-from .visemes import viseme_curves
+from .visemes import REST, viseme_curves
 from .voice import VoiceFeatures, summarise
 
 # (smile, brow raise, extra jaw opening) per emotion
@@ -98,15 +98,15 @@ def _smooth_noise(n: int, rng: np.random.Generator, period_frames: float) -> np.
 
 def blinks(n: int, fps: int, rate_per_min: float, rng: np.random.Generator) -> np.ndarray:
     """Eyelid closure per frame: blinks at gamma-distributed intervals (regular enough
-    to keep the rate, random enough to look natural) lasting 180-320 ms each."""
+    to keep the rate, random enough to look natural) lasting 200-340 ms each, shut for a third of it."""
     out = np.zeros(n, np.float32)
     if rate_per_min <= 0:
         return out
     mean_gap = 60.0 * fps / rate_per_min
     t = rng.uniform(0.15, 0.7) * mean_gap
     while t < n:
-        dur = rng.uniform(0.18, 0.32) * fps
-        close, hold = 0.3 * dur, 0.25 * dur
+        dur = rng.uniform(0.2, 0.34) * fps
+        close, hold = 0.25 * dur, 0.3 * dur
         for k in range(int(np.ceil(dur)) + 1):
             i = int(t) + k
             if i >= n:
@@ -162,11 +162,22 @@ def stress_nods(f: VoiceFeatures, rng: np.random.Generator) -> tuple[np.ndarray,
     return nod, flash
 
 
+def loudness_opening(f: VoiceFeatures) -> np.ndarray:
+    """0..1 from the normalised level, half on an absolute scale and half relative to
+    the clip's own range of voiced levels, so that a compressed track (singing over
+    music, little dynamic range) still moves the mouth."""
+    absolute = np.clip((f.loudness + 24.0) / 28.0, 0.0, 1.0)
+    v = f.loudness[f.voiced] if f.voiced.sum() > 4 else f.loudness
+    lo, hi = np.percentile(v, 5), np.percentile(v, 95)
+    relative = np.clip((f.loudness - lo) / max(hi - lo, 3.0), 0.0, 1.0)
+    return (0.5 * absolute + 0.5 * relative) ** 0.9
+
+
 def acoustic_mouth(f: VoiceFeatures) -> np.ndarray:
     """(n, 6): jaw, spread, round, closure, tuck, openness from level and formants."""
     n = len(f)
     out = np.zeros((n, 6), np.float32)
-    opening = np.clip((f.loudness + 24.0) / 28.0, 0.0, 1.0) ** 0.9
+    opening = loudness_opening(f)
     f1n = np.where(f.f1 > 0, np.clip((f.f1 - 300.0) / 500.0, 0, 1), 0.5)
     opening = opening * (0.7 + 0.6 * f1n)
     gate = zero_phase(f.voiced.astype(np.float32), 0.7)
@@ -175,7 +186,7 @@ def acoustic_mouth(f: VoiceFeatures) -> np.ndarray:
     f2n = np.where(voiced, (f.f2 - 1500.0) / 600.0, 0.0)
     out[:, 1] = 0.7 * np.clip(f2n, 0, 1)
     out[:, 2] = 0.7 * np.clip(-f2n, 0, 1)
-    out[:, 3] = 0.3 * (1 - gate)          # lips lightly together at rest
+    out[:, 3] = REST[3] * (1 - gate)      # lips together at rest
     return out
 
 
@@ -214,7 +225,9 @@ def plan_motion(f: VoiceFeatures, controls: Controls, phones: list[Phone] | None
     if w > 0:
         vis = viseme_curves(phones, n, fps)          # open, spread, round, closure, tuck
         gate = zero_phase(f.voiced.astype(np.float32), 0.7)
-        level = np.clip((f.loudness + 24.0) / 28.0, 0.0, 1.0) ** 0.9 * gate
+        # where the voice is silent the recogniser's phones are noise: the mouth rests
+        vis = gate[:, None] * vis + (1 - gate[:, None]) * np.array(REST[:5], np.float32)[None, :]
+        level = loudness_opening(f) * gate
         jaw_ph = np.clip(level * (0.35 + 0.9 * vis[:, 0]), 0, 1)
         jaw = (1 - w) * jaw + w * jaw_ph
         shapes = (1 - w) * shapes + w * vis[:, 1:5]

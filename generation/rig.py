@@ -64,7 +64,8 @@ class PortraitRig:
         self.face_w = float(lm[16, 0] - lm[0, 0])
         self.face_h = float(lm[8, 1] - min(lm[19, 1], lm[24, 1]))
         self.mouth_w = float(np.linalg.norm(lm[54] - lm[48]))
-        self.max_gap = 0.42 * self.mouth_w          # lip gap at full opening, pixels
+        # lip gap at full opening (pixels); from the face too, so a pursed mouth still opens
+        self.max_gap = max(0.38 * self.mouth_w, 0.155 * self.face_w)
         self.sigma = 0.1 * self.face_w
         self.pivot = np.array([lm[8, 0], lm[8, 1] + 0.35 * self.face_h])
         # Region of the frame that can ever change (head mask support), on the coarse grid.

@@ -32,7 +32,7 @@ TARGETS = {
     "K": (0.3, 0.1, 0.0, 0.0, 0.0, 0.6), "G": (0.3, 0.1, 0.0, 0.0, 0.0, 0.6), "NG": (0.3, 0.1, 0.0, 0.0, 0.0, 0.6),
     "HH": (0.35, 0.0, 0.0, 0.0, 0.0, 0.3),
 }
-REST = (0.0, 0.0, 0.0, 0.3, 0.0, 1.0)
+REST = (0.0, 0.0, 0.0, 0.6, 0.0, 1.0)    # lips together, relaxed
 ANTICIPATE_S = 0.08     # dominance decay before a phone (slower: the mouth gets ready)
 LINGER_S = 0.06         # and after it
 

@@ -149,7 +149,9 @@ def summarise(rows: np.ndarray, fps: int) -> VoiceFeatures:
     level = rows[:, 0]
     peak = float(np.percentile(level, 97))
     floor = max(float(np.percentile(level, 10)), peak - 50.0)
-    thresh = floor + max(0.3 * (peak - floor), 6.0)
+    # Between the floor and the peak; but in a clip with little dynamic range (a sung
+    # track over music, a compressed master) everything within 12 dB of the peak is voice.
+    thresh = float(np.clip(floor + max(0.3 * (peak - floor), 6.0), peak - 45.0, peak - 12.0))
     raw = level > thresh
     voiced = _hangover(raw, fps)
     active = level[voiced] if voiced.any() else level

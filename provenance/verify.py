@@ -106,14 +106,14 @@ def _read_still(path) -> WatermarkReading:
 
 def content_distance(path, match: RegistryMatch | None) -> float | None:
     """Fingerprint distance between the file and the output its watermark names."""
-    if match is None or match.matched_by != "watermark" or not match.fingerprint:
-        return None
+    if match is None or match.matched_by != "watermark" or not fp.readable(match.fingerprint):
+        return None  # nothing to compare with (an output registered before fingerprints)
     if Path(path).suffix.lower() in IMAGE_SUFFIXES:
         return None  # posters are checked by their own hash and watermark
     try:
         return fp.distance(fp.video_fingerprint(path), match.fingerprint)
     except Exception:  # noqa: BLE001 - an unreadable file has no matching content
-        return 64.0
+        return 2.0
 
 
 def decide(c2pa: C2paReading, wm: WatermarkReading, match: RegistryMatch | None, sha256: str,
@@ -152,7 +152,7 @@ def _evidence(c2pa: C2paReading, wm: WatermarkReading, match: RegistryMatch | No
             out.append("file: byte-identical to the released output")
         if content is not None:
             same = content <= fp.MATCH_DISTANCE
-            out.append(f"fingerprint: distance {content:g} of 64 to the output's "
+            out.append(f"fingerprint: distance {content:.3f} to the output's (same content <= {fp.MATCH_DISTANCE}) "
                        f"({'same content' if same else 'different content: watermark copied'})")
         if match.revoked:
             out.append("consent: revoked by the subject")

@@ -143,8 +143,8 @@ class VideoWatermarker:
     """Marks RGB frames with a registry id (generation's FrameMarker protocol)."""
 
     codec = CODEC_NAME
-    floor = 0.6         # amplitude (luma levels) on flat areas
-    strength = 0.32     # extra amplitude per level of local standard deviation
+    floor = 0.2         # amplitude (luma levels) on flat areas: next to nothing
+    strength = 0.5      # extra amplitude per level of local standard deviation
     ceiling = 4.5
     max_boost = 3.5     # no slot's amplitude exceeds 3.5x the masked base
     max_mse = 6.3       # PSNR >= 40.1 dB (plus rounding)

@@ -74,7 +74,6 @@ def audio_mouth_sync(opening: np.ndarray, loudness_db: np.ndarray, sample_fps: f
         r = float(np.corrcoef(x, y)[0, 1])
         if r > best:
             best, best_lag = r, lag
-    # sub-sample lag by a parabola through the correlation peak
     return {"correlation": round(best, 3), "lag_ms": round(1000.0 * best_lag / sample_fps, 1)}
 
 

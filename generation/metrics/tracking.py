@@ -1,5 +1,5 @@
-"""Landmarks per video frame: decode with PyAV, detect with dlib's HOG on a half-size
-copy, fit the 68 landmarks at full size."""
+"""Landmarks per video frame: decode with PyAV, detect with dlib's HOG on a small copy
+(the CNN when HOG sees nothing, as the product does), fit the 68 landmarks at full size."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -9,7 +9,7 @@ import cv2
 import dlib
 import numpy as np
 
-from ..face import FaceAnalysis, FaceBox, _lock, _model
+from ..face import CNN_MIN_CONFIDENCE, FaceAnalysis, FaceBox, _lock, _model
 
 DETECT_SIDE = 320
 
@@ -38,7 +38,13 @@ def _detect(rgb: np.ndarray):
         if not len(rects):
             rects, scores, _ = _model("hog").run(np.ascontiguousarray(small), 1, -0.2)
     if not len(rects):
-        return None
+        # the product's own fallback (see generation.face.detect_faces): the CNN
+        with _lock:
+            dets = _model("cnn")(np.ascontiguousarray(small), 0)
+        rects = [d.rect for d in dets if d.confidence >= CNN_MIN_CONFIDENCE]
+        scores = [d.confidence for d in dets if d.confidence >= CNN_MIN_CONFIDENCE]
+        if not rects:
+            return None
     i = int(np.argmax([r.width() * r.height() for r in rects]))
     r = rects[i]
     return FaceBox(r.left() / scale, r.top() / scale, r.right() / scale, r.bottom() / scale, float(scores[i]))

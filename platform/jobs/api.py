@@ -105,7 +105,8 @@ class JobViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.List
 
     @extend_schema(responses={(200, "video/mp4"): OpenApiTypes.BINARY,
                               404: OpenApiResponse(description="no such job of yours, or no output yet"),
-                              410: OpenApiResponse(description="the subject revoked their consent")})
+                              410: OpenApiResponse(description="the subject revoked their consent"),
+                              451: OpenApiResponse(description="taken down by moderation")})
     @action(detail=True, methods=["get"], renderer_classes=[renderers.JSONRenderer, Mp4Renderer])
     def output(self, request, pk=None):
         """Download the finished MP4 (signed, watermarked); `?download=1` asks to save it."""
@@ -116,6 +117,10 @@ class JobViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.List
         if not path.is_file():
             raise NotFound(f"the output of job {job.pk} is missing from storage")
         entry = getattr(job, "registry_entry", None)
+        from moderation.services import is_taken_down
+        if is_taken_down(entry):
+            return Response({"detail": "This video was taken down by moderation and is no longer available.",
+                             "code": "taken_down"}, status=451)
         if entry is not None and entry.revoked:
             return Response({"detail": "The person in this video revoked their consent; it is no longer available.",
                              "code": "consent_revoked"}, status=status.HTTP_410_GONE)

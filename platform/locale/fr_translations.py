@@ -213,6 +213,8 @@ FR = {
     "Failed": "Échouée",
     "Cancelled": "Annulée",
     "Auditor": "Auditeur",
+    "Moderation": "Modération",
+    "This video was taken down by moderation on %(when)s; it is no longer available.": "Cette vidéo a été retirée par la modération le %(when)s ; elle n'est plus disponible.",
     "This invitation link is not valid.": "Ce lien d'invitation n'est pas valable.",
     "You accepted %(creator)s's invitation. Enrol your face, then decide what you consent to.": "Vous avez accepté l'invitation de %(creator)s. Enregistrez votre visage, puis décidez de ce à quoi vous consentez.",
     "You accepted %(creator)s's invitation.": "Vous avez accepté l'invitation de %(creator)s.",

@@ -2,6 +2,7 @@
 every mutation audited by the services it calls."""
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -93,6 +94,7 @@ class CaseViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.Lis
             return ActionSerializer
         return CaseSerializer
 
+    @extend_schema(request=CaseCreateSerializer, responses={201: CaseSerializer})
     def create(self, request, *args, **kwargs):
         s = CaseCreateSerializer(data=request.data)
         s.is_valid(raise_exception=True)
@@ -108,6 +110,7 @@ class CaseViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.Lis
             _raise(exc)
         return Response(CaseSerializer(case).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(request=ActionSerializer, responses=CaseSerializer)
     @action(detail=True, methods=["post"], url_path="action")
     def decide(self, request, pk=None):
         case = self.get_object()
@@ -120,10 +123,21 @@ class CaseViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.Lis
         return Response(CaseSerializer(Case.objects.get(pk=case.pk)).data)
 
 
+class DetectorModelSerializer(serializers.Serializer):
+    version = serializers.CharField()
+    feature_version = serializers.CharField()
+    trained_at = serializers.CharField()
+    thresholds = serializers.DictField()
+    held_out = serializers.DictField()
+    laundered_all = serializers.DictField()
+
+
 class DetectorModelView(APIView):
     """The shipped detector: version, thresholds and evaluation summary from its manifest."""
     permission_classes = [IsAuthenticated, IsModerator]
+    serializer_class = DetectorModelSerializer
 
+    @extend_schema(responses=DetectorModelSerializer)
     def get(self, request):
         from detection.model import DEFAULT_MODEL, manifest_of
         m = manifest_of(DEFAULT_MODEL)

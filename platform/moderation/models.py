@@ -51,6 +51,7 @@ class Case(models.Model):
                                    related_name="+")
     decided_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True, help_text="When a worker took the analysis.")
     analysed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -9,7 +9,10 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.files.base import File
+from datetime import timedelta
+
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.services import can_moderate
@@ -23,6 +26,7 @@ log = logging.getLogger(__name__)
 ACTIONS = {"clear": Case.Decision.CLEARED, "flag": Case.Decision.FLAGGED, "take_down": Case.Decision.TAKEN_DOWN,
            "escalate": Case.Decision.ESCALATED}
 MAX_UPLOAD_BYTES = 500 * 1024 * 1024
+ANALYSIS_LEASE_SECONDS = 15 * 60   # an analysis takes seconds; one running longer lost its worker
 VIDEO_MAGIC = (b"ftyp", b"moov", b"mdat", b"free", b"wide")
 
 
@@ -110,8 +114,12 @@ def run_analysis(case_id) -> Case:
     """Provenance first (quick), then the detector. A failing half does not lose the other."""
     from registry.services import verify_path
 
-    updated = Case.objects.filter(pk=case_id, status__in=(Case.Status.QUEUED, Case.Status.FAILED)).update(
-        status=Case.Status.RUNNING, stage="provenance", progress=2, error=None)
+    # Queued, failed, or running under a worker that died (the message comes back with
+    # acks_late): take it. A case another live worker holds is left alone.
+    stale = timezone.now() - timedelta(seconds=ANALYSIS_LEASE_SECONDS)
+    updated = Case.objects.filter(Q(status__in=(Case.Status.QUEUED, Case.Status.FAILED))
+                                  | Q(status=Case.Status.RUNNING, started_at__lt=stale), pk=case_id).update(
+        status=Case.Status.RUNNING, stage="provenance", progress=2, error=None, started_at=timezone.now())
     case = Case.objects.select_related("entry__job").get(pk=case_id)
     if not updated:
         return case   # a duplicate delivery: another worker has it, or it is done
@@ -166,7 +174,7 @@ def act(case: Case, user, action: str, note: str = "") -> Case:
         raise ModerationError(f"'{action.replace('_', ' ')}' needs a note saying why", code="note_required",
                               field="note")
     with audit_atomic():
-        case = Case.objects.select_for_update().select_related("entry").get(pk=case.pk)
+        case = Case.objects.select_for_update(of=("self",)).select_related("entry").get(pk=case.pk)
         if not case.is_final:
             raise ModerationError("the analysis of this case has not finished yet", code="not_analysed")
         data = {"action": action, "note": note, "from": case.decision,

@@ -52,7 +52,7 @@ def dashboard(request):
     if request.user.role == "auditor":
         return redirect("portal:verify")
     if request.user.role == "moderator":
-        return redirect("consent_portal:vetting")
+        return redirect("moderation_portal:queue")
     jobs = Job.objects.filter(creator=request.user).select_related("subject")[:50]
     subjects = []
     for s in subjects_for(request.user).order_by("display_name"):

@@ -13,12 +13,15 @@ from pathlib import Path
 from django.conf import settings
 from django.http import HttpResponse
 from django.urls import path
-from rest_framework import status
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
 from rest_framework.parsers import BaseParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from audit.chain import record
 from provenance.manifest import soft_binding_alg
 from provenance.stillmark import CODEC_NAME as STILL_CODEC
 from provenance.verify import IMAGE_SUFFIXES, read_watermark
@@ -27,7 +30,7 @@ from provenance.videomark import CODEC_NAME as VIDEO_CODEC
 from .models import RegistryEntry
 from .services import by_binding, by_content, issued
 
-FINGERPRINT_ALG = "com.veritalk.dhash-2fps"
+FINGERPRINT_ALG = "com.veritalk.thumbcorr-1fps"
 _MIME_SUFFIX = {"video/mp4": ".mp4", "video/quicktime": ".mov", "image/png": ".png", "image/jpeg": ".jpg",
                 "video/webm": ".webm", "application/octet-stream": ".mp4"}
 
@@ -45,6 +48,17 @@ class RawParser(BaseParser):
         return {"_raw": data, "_type": (media_type or "").split(";")[0].strip()}
 
 
+_MATCHES = inline_serializer("C2paMatches", {"matches": serializers.ListField(child=inline_serializer(
+    "C2paMatch", {"manifestId": serializers.CharField(), "endpoint": serializers.CharField(),
+                  "similarityScore": serializers.IntegerField()}))})
+_BINDING = inline_serializer("C2paBinding", {"alg": serializers.CharField(), "value": serializers.CharField()})
+_MAX = OpenApiParameter("maxResults", int, description="at most this many matches (1-100, default 10)")
+
+
+def _actor(request):
+    return request.user if request.user.is_authenticated else None
+
+
 def _match(entry: RegistryEntry, score: int) -> dict:
     return {"manifestId": entry.manifest_id, "endpoint": f"/api/c2pa/manifests/{entry.manifest_id}",
             "similarityScore": score}
@@ -53,6 +67,9 @@ def _match(entry: RegistryEntry, score: int) -> dict:
 class SupportedAlgorithms(APIView):
     permission_classes = [AllowAny]
 
+    @extend_schema(responses=inline_serializer("C2paAlgorithms", {
+        "watermarks": serializers.ListField(child=serializers.DictField()),
+        "fingerprints": serializers.ListField(child=serializers.DictField())}))
     def get(self, request):
         return Response({"watermarks": [{"alg": soft_binding_alg(VIDEO_CODEC)}, {"alg": soft_binding_alg("vtss-1")},
                                         {"alg": soft_binding_alg(STILL_CODEC)}],
@@ -64,17 +81,24 @@ class ByBinding(APIView):
     permission_classes = [AllowAny]
     parser_classes = [JSONParser]
 
+    @extend_schema(parameters=[OpenApiParameter("alg", str, required=True),
+                               OpenApiParameter("value", str, required=True), _MAX],
+                   responses={200: _MATCHES, 400: OpenApiResponse(description="alg or value missing")})
     def get(self, request):
         return self._resolve(request.query_params.get("alg"), request.query_params.get("value"),
                              request.query_params.get("maxResults"))
 
+    @extend_schema(request=_BINDING, parameters=[_MAX],
+                   responses={200: _MATCHES, 400: OpenApiResponse(description="alg or value missing")})
     def post(self, request):
+        # A public look-up by a value anyone can read off a file: it writes nothing, so
+        # anonymous callers cannot grow the audit log.
         data = request.data if isinstance(request.data, dict) else {}
         return self._resolve(data.get("alg"), data.get("value"), request.query_params.get("maxResults"))
 
     def _resolve(self, alg, value, max_results):
-        if not alg or not value:
-            return Response({"detail": "give both `alg` and `value` (the soft binding's base64 value)"},
+        if not (isinstance(alg, str) and isinstance(value, str) and alg and value):
+            return Response({"detail": "give both `alg` and `value` (the soft binding's base64 value) as strings"},
                             status=status.HTTP_400_BAD_REQUEST)
         entries = [e for e in by_binding(alg, value) if e.manifest_id]
         limit = _limit(max_results)
@@ -87,6 +111,9 @@ class ByContent(APIView):
     permission_classes = [IsAuthenticated]
     parser_classes = [MultiPartParser, RawParser]
 
+    @extend_schema(request={"multipart/form-data": inline_serializer("C2paContent", {"file": serializers.FileField()}),
+                            "application/octet-stream": OpenApiTypes.BINARY},
+                   parameters=[_MAX], responses={200: _MATCHES, 400: OpenApiResponse(description="no file")})
     def post(self, request):
         upload = request.data.get("file") if hasattr(request.data, "get") else None
         raw = request.data.get("_raw") if hasattr(request.data, "get") else None
@@ -115,8 +142,10 @@ class ByContent(APIView):
                     near = []
                 for e, d in near:
                     if e.pk not in seen and e.manifest_id:
-                        matches.append(_match(e, int(round(100 * (1 - d / 64)))))
+                        matches.append(_match(e, int(round(100 * max(0.0, 1 - d)))))
         limit = _limit(request.query_params.get("maxResults"))
+        record("c2pa.lookup", actor=_actor(request), data={"by": "content", "watermark": wm.found,
+                                                          "matches": len(matches[:limit])})
         return Response({"matches": matches[:limit]})
 
 
@@ -124,6 +153,8 @@ class Manifest(APIView):
     """The manifest store of one output, as signed (application/c2pa)."""
     permission_classes = [AllowAny]
 
+    @extend_schema(responses={(200, "application/c2pa"): OpenApiTypes.BINARY,
+                              404: OpenApiResponse(description="no such manifest")})
     def get(self, request, manifest_id: str):
         entry = issued().filter(manifest_id=manifest_id).exclude(manifest_store=None).first()
         if entry is None:

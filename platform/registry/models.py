@@ -19,7 +19,7 @@ class RegistryEntry(models.Model):
     # so that a stripped copy's provenance can be recovered whole.
     manifest_id = models.CharField(max_length=128, blank=True, db_index=True)
     manifest_store = models.BinaryField(null=True, blank=True)
-    fingerprint = models.JSONField(null=True, blank=True)  # provenance.fingerprint frame hashes
+    fingerprint = models.JSONField(null=True, blank=True)  # provenance.fingerprint thumbnails
     poster = models.CharField(max_length=255, blank=True)  # media name of the signed poster PNG
     poster_sha256 = models.CharField(max_length=64, blank=True, db_index=True)
     revoked = models.BooleanField(default=False)

@@ -37,7 +37,8 @@ def describe_output(job, entry, result, marker, consent, decision, *, fmt: str =
     duration_ms = int(result.frames * 1000 / result.fps) if fmt.startswith("video/") else None
     return build_manifest(
         title=title or f"Veritalk video {job.pk}", engine=result.engine, engine_version=result.engine_version,
-        backend=getattr(result, "backend", "cpu"), registry_id=entry.pk, watermark_payload=marker.payload,
+        backend=f"{getattr(result, 'backend', 'cpu')} {getattr(result, 'backend_version', '')}".strip(),
+        registry_id=entry.pk, watermark_payload=marker.payload,
         watermark_codec=codec or marker.codec, job_id=str(job.pk), consent_id=consent.pk if consent else None,
         policy_version=decision.policy_version, decision_sha256=decision.sha256, duration_ms=duration_ms,
         ingredients=ingredients(job), fmt=fmt)

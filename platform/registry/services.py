@@ -66,6 +66,8 @@ def by_content(path, *, limit: int = 10) -> list[tuple[RegistryEntry, float]]:
         return []
     found = []
     for entry in issued().exclude(fingerprint=None).only("pk", "fingerprint", "manifest_id", "job_id"):
+        if not fp.readable(entry.fingerprint):
+            continue
         d = fp.distance(query, entry.fingerprint)
         if d <= fp.MATCH_DISTANCE:
             found.append((entry, d))

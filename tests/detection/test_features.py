@@ -34,8 +34,10 @@ def test_windows_of_two_seconds_with_every_feature(generated_clips, real_clips):
 
 
 def test_generated_mouth_follows_the_voice_more_than_a_camera_does(generated_clips, real_clips):
-    gen = np.concatenate([_col(_features(p), "av_corr_max") for p in generated_clips])
-    real = np.concatenate([_col(_features(p), "av_corr_max") for p in real_clips])
+    # Mouth-opening speed against loudness change, frame by frame: a voice-driven rig moves
+    # with the envelope; a real speaker's articulation leads and lags it.
+    gen = np.concatenate([_col(_features(p), "av_corr_speed") for p in generated_clips])
+    real = np.concatenate([_col(_features(p), "av_corr_speed") for p in real_clips])
     assert np.nanmedian(gen) > np.nanmedian(real) + 0.2
 
 

@@ -104,3 +104,23 @@ def run_command(*args) -> tuple[int, str, str]:
         code = exc.returncode
         err.write(str(exc))
     return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="session")
+def tiny_detector(tmp_path_factory):
+    """A detector trained in a second on synthetic feature windows, for tests of the
+    moderation workflow rather than of the detector's accuracy (tests/detection and
+    bench.detector measure that)."""
+    import numpy as np
+    from threadpoolctl import threadpool_limits
+
+    from detection.features import FEATURE_NAMES
+    from detection.model import save
+    from detection.train import train_tiny
+    rng = np.random.default_rng(0)
+    n = len(FEATURE_NAMES)
+    X = np.concatenate([rng.normal(0, 1, (40, n)), rng.normal(0.7, 1, (40, n))]).astype(np.float32)
+    with threadpool_limits(1):  # OpenMP threads on a busy 2-core machine: 20 s instead of a tenth of one
+        det = train_tiny(X, np.repeat([0, 1], 40), np.repeat(np.arange(8), 10))
+    det.thresholds = {"suspicious": 0.4, "synthetic": 0.6}
+    return save(det, tmp_path_factory.mktemp("model") / "tiny.skops", manifest={"version": det.version})

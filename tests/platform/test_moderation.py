@@ -122,6 +122,8 @@ def test_take_down_stops_the_portal_serving_the_output(client, output, moderator
 
     r = client.get(url)
     assert r.status_code == 451 and b"taken down" in r.content
+    r = client.get(f"/api/jobs/{output['job']}/output/")
+    assert r.status_code == 451 and r.json()["code"] == "taken_down"
     assert b"taken down by moderation" in client.get(reverse("portal:job", args=[output["job"]])).content
     assert verify_path(output["output"])["registry"]["taken_down"] is True
     assert Takedown.objects.get(entry=entry).case == case
@@ -176,7 +178,11 @@ def test_only_moderators_reach_the_endpoints_and_pages(client, creator, moderato
     assert client.get("/api/moderation/cases/").status_code == 403
     assert client.post("/api/moderation/cases/", {}).status_code == 403
     assert client.get(reverse("moderation_portal:queue")).status_code == 403
+    assert client.get("/api/detection/model/").status_code == 403
     client.force_login(moderator)
+    r = client.get("/api/detection/model/")
+    assert r.status_code == 200 and r.json()["version"].startswith("vt-det-")
+    assert set(r.json()["thresholds"]) >= {"suspicious", "synthetic"}
     r = client.get("/api/moderation/cases/")
     assert r.status_code == 200 and set(r.json()) >= {"count", "results", "next"}
     assert client.get(reverse("moderation_portal:queue")).status_code == 200
@@ -194,3 +200,18 @@ def test_detect_command_prints_the_contract(tiny_model, real_video):
     rc, out, err = run_command("detect", str(corpus_file("audio/sr_english_en.wav")), "--json", "--model",
                                str(tiny_model))
     assert rc == 2 and "no video stream" in err
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_analysis_whose_worker_died_is_taken_again_a_live_one_is_not(moderator, real_video):
+    from datetime import timedelta
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import timezone
+    with open(real_video, "rb") as fh:
+        case = open_upload(moderator, SimpleUploadedFile("clip.mp4", fh.read()))
+    Case.objects.filter(pk=case.pk).update(status="running", started_at=timezone.now())
+    assert run_analysis(case.pk).status == "running"          # a duplicate delivery leaves it alone
+    Case.objects.filter(pk=case.pk).update(started_at=timezone.now() - timedelta(hours=1))
+    done = run_analysis(case.pk)                                  # its worker died: redelivered, taken
+    assert done.status == "done" and done.detection is not None

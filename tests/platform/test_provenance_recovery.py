@@ -1,6 +1,6 @@
 """`verify` tells the four cases apart on one real output and its copies: trusted
 manifest (the video and its poster); manifest stripped by a plain remux, by
-`-map_metadata -1` and by re-encoding (recovered through the watermark, content
+`-map_metadata -1`, by re-encoding and by a crop (recovered through the watermark, content
 confirmed by the fingerprint); tampered (changed bytes, or our watermark copied
 onto other content); not ours. A revoked consent then shows on every verdict."""
 import json
@@ -61,6 +61,8 @@ def test_four_cases_and_revocation(output, tmp_path, settings):
     src = job.output.path
     assert entry.manifest_id.startswith("urn:c2pa:") and entry.manifest_store and len(entry.fingerprint) >= 2
     assert entry.watermark_codec == "vtss-2" and entry.poster_sha256
+    created = next(a for a in entry.manifest["assertions"] if a["label"].startswith("c2pa.actions"))["data"]["actions"][0]
+    assert created["softwareAgent"]["name"] == job.engine.split()[0] and created["softwareAgent"]["backend"]
 
     ours = verify(src)
     assert ours["verdict"] == "authentic" and ours["c2pa"]["state"] == "Trusted"
@@ -71,7 +73,8 @@ def test_four_cases_and_revocation(output, tmp_path, settings):
 
     stripped = {"remux": attacks.remux(src, tmp_path / "remux.mp4"),
                 "map_metadata": attacks.strip_metadata(src, tmp_path / "nometa.mp4"),
-                "crf23": attacks.reencode(src, tmp_path / "crf23.mp4", 23)}
+                "crf23": attacks.reencode(src, tmp_path / "crf23.mp4", 23),
+                "crop10": attacks.crop(src, tmp_path / "crop10.mp4", 0.1, seed=1)}
     for how, path in stripped.items():
         r = verify(path)
         assert r["verdict"] == "provenance_stripped", (how, r["evidence"])

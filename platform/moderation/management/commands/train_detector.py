@@ -16,7 +16,7 @@ class Command(BaseCommand):
         parser.add_argument("--corpus", default=str(DEFAULT_CORPUS))
         parser.add_argument("--cache", default=str(DEFAULT_CACHE), help="generations and feature cache")
         parser.add_argument("--out", default=str(DEFAULT_MODEL))
-        parser.add_argument("--generations", type=int, default=98, help="number of training generations")
+        parser.add_argument("--generations", type=int, default=80, help="number of training generations")
         parser.add_argument("--no-generate", action="store_true", help="use only the generations already cached")
         parser.add_argument("--json", action="store_true", help="print the manifest's summary as one JSON object")
 
