@@ -57,7 +57,8 @@ WHITEN_SYNC = 0.75         # partial spectral whitening before the sync correlat
 WHITEN_BITS = 0.5          # partial spectral whitening before reading bits
 SYNC_Z_MIN = 6.5           # detection score (sum of two z-scores) below which the peak is noise
 COMMON_SCALES = (1.0, 0.5, 0.75, 2 / 3, 0.9, 1 / 0.9, 1.5, 2.0)
-MAX_ATTEMPTS = 4           # geometries Chase-decoded per video (enters the false-positive bound)
+MAX_ATTEMPTS = 3           # geometries Chase-decoded per video (enters the false-positive bound)
+CHASE_FLIPS = (14, 11, 11)  # Chase positions per geometry, best first: 2**14 + 2 * 2**11 = 20 480 attempts
 _SEED = 0x7755_2026
 
 
@@ -318,7 +319,8 @@ def decode_sum(total: np.ndarray, frames: int, decode_scale: float = 1.0) -> Wat
     best (scale, offset) hypotheses whose score passes SYNC_Z_MIN, and the untouched
     geometry (scale 1, offset 0) of a file straight from us, are decoded, each by
     Chase decoding (payload.decode_soft) and accepted only when its 32-bit check
-    holds: at most MAX_ATTEMPTS * 2**CHASE_BITS attempts per video."""
+    holds. The best geometry gets the most Chase positions (CHASE_FLIPS): at most
+    sum(2**CHASE_FLIPS) attempts per video."""
     if frames == 0:
         return NOT_FOUND
     total = total.astype(np.float32, copy=False)
@@ -335,16 +337,16 @@ def decode_sum(total: np.ndarray, frames: int, decode_scale: float = 1.0) -> Wat
     if not any(h[1] == 1.0 and h[2] == (0, 0) for h in hypotheses):
         hypotheses.append(untouched)  # a file straight from us, remuxed or re-encoded in place
     first = None
-    for z, scale, offset, soft in hypotheses:
-        reading = _reading(soft, frames, z, scale, offset, attempt=True)
+    for (z, scale, offset, soft), flips in zip(hypotheses, CHASE_FLIPS):
+        reading = _reading(soft, frames, z, scale, offset, flips=flips)
         if reading.found:
             return reading
         first = first or reading
     return first
 
 
-def _reading(soft: np.ndarray, frames: int, z: float, scale: float, offset, *, attempt: bool) -> WatermarkReading:
-    registry_id, nerr, _ = decode_soft(soft) if attempt else (None, -1, 0)
+def _reading(soft: np.ndarray, frames: int, z: float, scale: float, offset, *, flips: int) -> WatermarkReading:
+    registry_id, nerr, _ = decode_soft(soft, flips=flips)
     common = dict(frames=frames, scale=round(scale, 3), offset=offset, sync_z=round(z, 2),
                   soft_bits=tuple(np.round(soft / (np.abs(soft).mean() + 1e-12), 3).tolist()))
     if registry_id is None:

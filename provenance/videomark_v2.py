@@ -1,7 +1,7 @@
 """vtss-2, kept to read the outputs made before vtss-3 (videomark.py): the same
 layout with 4-pixel chips. verify falls back to it when the registry holds
-vtss-2 outputs; it tries at most 2 geometries there (see the false-positive
-bound in docs/watermark.md).
+vtss-2 outputs; it tries at most 2 geometries of 2**11 Chase words there (see
+the false-positive bound in docs/watermark.md).
 
 
 Embedding: the 120 coded payload bits are spread over a 128-pixel square tile of
@@ -331,7 +331,7 @@ def decode_sum(total: np.ndarray, frames: int, decode_scale: float = 1.0) -> Wat
 
 
 def _reading(soft: np.ndarray, frames: int, z: float, scale: float, offset, *, attempt: bool) -> WatermarkReading:
-    registry_id, nerr, _ = decode_soft(soft) if attempt else (None, -1, 0)
+    registry_id, nerr, _ = decode_soft(soft, flips=11) if attempt else (None, -1, 0)
     common = dict(frames=frames, scale=round(scale, 3), offset=offset, sync_z=round(z, 2),
                   soft_bits=tuple(np.round(soft / (np.abs(soft).mean() + 1e-12), 3).tolist()))
     if registry_id is None:
