@@ -93,26 +93,27 @@ def warm() -> float:
     return round(time.perf_counter() - t, 2)
 
 
-def timed(photo: Path, audio: Path, out: Path, controls: Controls, marker) -> dict:
+def timed(photo: Path, audio: Path, out: Path, controls: Controls, marker, backend_options=None) -> dict:
     started = time.perf_counter()
-    result = generate_video(photo, audio, out, marker=marker, controls=controls)
+    result = generate_video(photo, audio, out, marker=marker, controls=controls, backend_options=backend_options)
     wall = time.perf_counter() - started
     return {"fps": round(result.frames / wall, 2), "rtf": round(wall / result.audio_seconds, 3),
             "wall_seconds": round(wall, 2), "frames": result.frames, "width": result.width,
             "height": result.height, "audio_seconds": round(result.audio_seconds, 2),
-            "engine": f"{result.engine} {result.engine_version}"}
+            "engine": f"{result.engine} {result.engine_version}",
+            "backend": f"{result.backend} {result.backend_version}"}
 
 
 def run(photo: Path, audio: Path, out: Path, controls: Controls, *, watermark: bool = True,
-        passthrough: bool = True) -> dict:
+        passthrough: bool = True, backend_options: dict | None = None) -> dict:
     result: dict = {"model_load_seconds": warm()}
     if passthrough:
-        plain = timed(photo, audio, out.with_name(out.stem + "-nomark.mp4"), controls, PassThrough())
+        plain = timed(photo, audio, out.with_name(out.stem + "-nomark.mp4"), controls, PassThrough(), backend_options)
         result.update({f"{k}_no_watermark": v for k, v in plain.items() if k in ("fps", "rtf", "wall_seconds")})
         result.update({k: v for k, v in plain.items() if k not in ("fps", "rtf", "wall_seconds")})
     if watermark:
         from provenance.videomark import VideoWatermarker
-        marked = timed(photo, audio, out, controls, VideoWatermarker(BENCH_REGISTRY_ID))
+        marked = timed(photo, audio, out, controls, VideoWatermarker(BENCH_REGISTRY_ID), backend_options)
         result.update(marked)
     result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     video = out if watermark else out.with_name(out.stem + "-nomark.mp4")
@@ -164,8 +165,20 @@ def main(argv=None) -> int:
     p.add_argument("--no-watermark", action="store_true", help="only the pass-through run")
     p.add_argument("--long", action="store_true", help="peak memory for 30 s and 10 min of audio")
     p.add_argument("--quality", action="store_true", help="the photos x voice tracks quality sweep")
+    p.add_argument("--backend", default="warp", help="warp (default) or diffusion")
+    p.add_argument("--motion", help="procedural or learned (the warp backend's motion)")
+    p.add_argument("--weights", type=Path, help="diffusion weights folder (default: VERITALK_DIFFUSION_WEIGHTS)")
+    p.add_argument("--tiny", action="store_true",
+                   help="diffusion with a tiny random-weight checkpoint written under var/bench (the CPU path)")
     p.add_argument("--json", action="store_true")
     args, rest = p.parse_known_args(argv)
+    options = None
+    if args.backend == "diffusion":
+        if args.tiny:
+            from generation.backends.emo.weights import write_tiny_checkpoint
+            args.weights = write_tiny_checkpoint(ROOT / "var" / "bench" / "tiny_diffusion")
+            args.size = 256 if args.size == 512 else args.size
+        options = {"weights": args.weights} if args.weights else None
     if args.quality:
         from bench import generation_quality
         return generation_quality.main(rest + (["--json"] if args.json else []))
@@ -178,7 +191,9 @@ def main(argv=None) -> int:
     if args.long:
         result = memory_profile(args.photo, args.size, args.out.parent)
     else:
-        result = run(args.photo, args.audio, args.out, Controls(size=args.size), watermark=not args.no_watermark)
+        controls = Controls(size=args.size, backend=args.backend, **({"motion": args.motion} if args.motion else {}))
+        result = run(args.photo, args.audio, args.out, controls, watermark=not args.no_watermark,
+                     backend_options=options)
     print(json.dumps(result) if args.json else "\n".join(f"{k}: {v}" for k, v in result.items()))
     return 0
 

@@ -9,7 +9,7 @@ from sklearn.model_selection import GroupKFold
 
 from .dataset import Table
 from .laundering import ATTACKS
-from .model import balanced_weights, make_classifier
+from .model import fit_calibrated, make_classifier
 
 
 def tpr_at_fpr(y, s, fpr_max=0.01) -> float:
@@ -38,8 +38,7 @@ def metrics(y, s) -> dict:
 def _fit(table: Table, mask: np.ndarray, seed: int, max_iter: int):
     clf = make_classifier(groups=table.groups("identity")[mask], X=table.X[mask], y=table.y[mask], seed=seed,
                           max_iter=max_iter)
-    clf.fit(table.X[mask], table.y[mask], sample_weight=balanced_weights(table.y[mask]))
-    return clf
+    return fit_calibrated(clf, table.X[mask], table.y[mask])
 
 
 def out_of_fold(table: Table, *, k: int = 5, seed: int = 0, max_iter: int = 200,

@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import Pipeline
 from sklearn.model_selection import StratifiedGroupKFold
 
 from .features import FEATURE_NAMES, FEATURE_VERSION, feature_group
@@ -20,12 +22,17 @@ from .features import FEATURE_NAMES, FEATURE_VERSION, feature_group
 MODEL_DIR = Path(__file__).resolve().parent / "models"
 DEFAULT_MODEL = MODEL_DIR / "detector.skops"
 LABELS = ("Authentic", "Suspicious", "Synthetic")
+# Changes whenever the classifier's make-up changes: part of the model version with the data.
+MODEL_REVISION = "hgb200-impute-indicator-sigmoid3-balanced"
 # Types a detector file may contain; anything else makes `load` refuse the file.
 TRUSTED_TYPES = [
     "sklearn.calibration.CalibratedClassifierCV",
     "sklearn.calibration._CalibratedClassifier",
     "sklearn.calibration._SigmoidCalibration",
     "sklearn.isotonic.IsotonicRegression",
+    "sklearn.pipeline.Pipeline",
+    "sklearn.impute._base.SimpleImputer",
+    "sklearn.impute._base.MissingIndicator",
     "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingClassifier",
     "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
@@ -52,8 +59,14 @@ class ModelFileError(ValueError):
 def make_classifier(*, groups: np.ndarray | None = None, X=None, y=None, cv: int = 3, seed: int = 0,
                     max_iter: int = 200, min_samples_leaf: int = 10) -> CalibratedClassifierCV:
     """An uncalibrated booster wrapped in sigmoid calibration fitted on held-out identity folds."""
-    base = HistGradientBoostingClassifier(max_iter=max_iter, learning_rate=0.06, max_leaf_nodes=15,
-                                          min_samples_leaf=min_samples_leaf, l2_regularization=1.0, random_state=seed)
+    # Missing evidence (no face, no sound, no background beside the face) becomes the
+    # median plus an "is missing" column: the booster sees both, and a feature that a small
+    # training fold never measured does not break the fit.
+    base = Pipeline([
+        ("impute", SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True)),
+        ("boost", HistGradientBoostingClassifier(max_iter=max_iter, learning_rate=0.06, max_leaf_nodes=15,
+                                                 min_samples_leaf=min_samples_leaf, l2_regularization=1.0,
+                                                 class_weight="balanced", random_state=seed))])
     if groups is not None and X is not None:
         per_class = min(len(np.unique(groups[y == c])) for c in (0, 1))
         k = max(2, min(cv, per_class))
@@ -83,24 +96,24 @@ class Detector:
         return "Authentic"
 
     def explain(self, X: np.ndarray, top: int = 6) -> list[dict]:
-        """The features that weighed most for this clip: each in turn set to its typical
-        value in real videos; how much the clip's score drops says how much it counted."""
+        """The features that weighed most for this clip: on the clip's median window, each
+        feature in turn set to its typical value in real videos; how much the score moves
+        says how much it counted (one batch of n_features + 1 rows: cheap)."""
         X = np.asarray(X, np.float32)
-        base = float(self.window_scores(X).mean())
+        with np.errstate(all="ignore"):
+            med = np.nanmedian(X, axis=0)
         n = X.shape[1]
-        probe = np.repeat(X[None], n, axis=0)
-        for j in range(n):
-            probe[j, :, j] = self.reference[j]
-        scores = self.window_scores(probe.reshape(-1, n)).reshape(n, -1).mean(1)
-        effect = base - scores
+        probe = np.repeat(med[None], n + 1, axis=0)
+        probe[np.arange(n), np.arange(n)] = self.reference
+        scores = self.window_scores(probe)
+        effect = scores[n] - scores[:n]
         order = np.argsort(-np.abs(effect))[:top]
-        med = np.nanmedian(X, axis=0)
         out = []
         for j in order:
             z = (med[j] - self.reference[j]) / (self.spread[j] + 1e-9) if np.isfinite(med[j]) else None
-            out.append({"feature": self.feature_names[j], "group": feature_group(self.feature_names[j]), "value": _num(med[j]), "typical_real": _num(self.reference[j]),
-                        "deviation_iqr": _num(z), "effect": round(float(effect[j]), 4),
-                        "pushes": "generated" if effect[j] > 0 else "authentic"})
+            out.append({"feature": self.feature_names[j], "group": feature_group(self.feature_names[j]),
+                        "value": _num(med[j]), "typical_real": _num(self.reference[j]), "deviation_iqr": _num(z),
+                        "effect": round(float(effect[j]), 4), "pushes": "generated" if effect[j] > 0 else "authentic"})
         return out
 
 
@@ -120,10 +133,20 @@ def balanced_weights(y: np.ndarray) -> np.ndarray:
     return w
 
 
+def fit_calibrated(clf: CalibratedClassifierCV, X: np.ndarray, y: np.ndarray) -> CalibratedClassifierCV:
+    """Fit with both classes weighing the same: the booster through its class_weight, the
+    calibrator through sample weights (sklearn warns that the pipeline takes none: it
+    does not need them)."""
+    import warnings
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Since Pipeline does not appear to accept sample_weight")
+        return clf.fit(X, y, sample_weight=balanced_weights(y))
+
+
 def fit_detector(X: np.ndarray, y: np.ndarray, groups: np.ndarray, *, version: str, thresholds: dict | None = None,
                  seed: int = 0, max_iter: int = 200, min_samples_leaf: int = 10) -> Detector:
     clf = make_classifier(groups=groups, X=X, y=y, seed=seed, max_iter=max_iter, min_samples_leaf=min_samples_leaf)
-    clf.fit(X, y, sample_weight=balanced_weights(y))
+    fit_calibrated(clf, X, y)
     real = X[y == 0]
     with np.errstate(all="ignore"):
         ref = np.nanmedian(real, axis=0)

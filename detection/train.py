@@ -15,7 +15,7 @@ from .corpus import DEFAULT_CACHE, DEFAULT_CORPUS, Clip, cached_clips, generate_
 from .dataset import VARIANTS, build_table, data_hashes
 from .evaluate import out_of_fold, reliability, report, report_by_engine, video_level
 from .features import FEATURE_NAMES, FEATURE_VERSION
-from .model import DEFAULT_MODEL, fit_detector, save, thresholds_from_calibration
+from .model import DEFAULT_MODEL, MODEL_REVISION, fit_detector, save, thresholds_from_calibration
 
 
 def corpus_clips(corpus: Path = DEFAULT_CORPUS, cache: Path = DEFAULT_CACHE, *, generate: bool = True,
@@ -42,7 +42,8 @@ def train(*, corpus: Path = DEFAULT_CORPUS, cache: Path = DEFAULT_CACHE, out: Pa
     y, s, _, _ = video_level(table, probs)
     thresholds = thresholds_from_calibration(s[y == 0], s[y == 1])
     hashes = data_hashes(clips)
-    digest = hashlib.sha256(json.dumps([FEATURE_VERSION, sorted(hashes.items()), list(variants)]).encode()).hexdigest()
+    digest = hashlib.sha256(json.dumps([FEATURE_VERSION, MODEL_REVISION, max_iter, sorted(hashes.items()),
+                                        list(variants)]).encode()).hexdigest()
     version = f"vt-det-{datetime.now(timezone.utc):%Y%m%d}-{digest[:8]}"
     detector = fit_detector(table.X, table.y, table.groups("identity"), version=version, thresholds=thresholds,
                             max_iter=max_iter)
@@ -54,7 +55,8 @@ def train(*, corpus: Path = DEFAULT_CORPUS, cache: Path = DEFAULT_CACHE, out: Pa
         "training_seconds": round(time.time() - started, 1),
         "software": {"python": _platform.python_version(), "scikit-learn": sklearn.__version__,
                      "skops": skops.__version__},
-        "model": "HistGradientBoostingClassifier + CalibratedClassifierCV(sigmoid, identity-grouped folds)",
+        "model": "SimpleImputer(median, missing indicators) + HistGradientBoostingClassifier(balanced) in "
+                 "CalibratedClassifierCV(sigmoid, identity-grouped folds)", "model_revision": MODEL_REVISION,
         "data": {"clips": [{"file": Path(c.path).name, "sha256": hashes[Path(c.path).name], "label": c.label,
                             "identity": c.identity, "source": c.source, "family": c.family, "controls": c.controls,
                             "engine": c.engine}

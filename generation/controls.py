@@ -8,6 +8,10 @@ from .errors import InvalidControl
 
 EMOTIONS = ("neutral", "happy", "sad", "angry", "surprised")
 SIZES = (256, 384, 512, 640, 768)
+# Which engine renders and which model plans the motion (see generation.backends).
+BACKEND_NAMES = ("warp", "diffusion")
+MOTIONS = ("procedural", "learned")
+DEFAULT_MOTION = "procedural"
 LIPSYNC = ("auto", "phonemes", "acoustic")
 
 
@@ -20,6 +24,8 @@ class Controls:
     blink_rate: float = 15.0        # blinks per minute
     seed: int = 0
     size: int = 512
+    backend: str = "warp"           # warp (CPU, default) or diffusion (GPU queue)
+    motion: str = DEFAULT_MOTION    # procedural or learned (the warp engine's motion planner)
     lipsync: str = "auto"           # mouth shapes from English phones, from formants, or auto
     fps: int = field(default=25, repr=False)
 
@@ -36,6 +42,10 @@ class Controls:
             raise InvalidControl("seed must be an integer from 0 to 4294967295", field="seed")
         if self.size not in SIZES:
             raise InvalidControl(f"size must be one of {', '.join(map(str, SIZES))}", field="size")
+        if self.backend not in BACKEND_NAMES:
+            raise InvalidControl(f"backend must be one of {', '.join(BACKEND_NAMES)}", field="backend")
+        if self.motion not in MOTIONS:
+            raise InvalidControl(f"motion must be one of {', '.join(MOTIONS)}", field="motion")
         if self.lipsync not in LIPSYNC:
             raise InvalidControl(f"lipsync must be one of {', '.join(LIPSYNC)}", field="lipsync")
         if self.fps != 25:
@@ -46,7 +56,7 @@ class Controls:
         """Build from loosely typed input (form fields, JSON, CLI strings)."""
         kwargs = {}
         try:
-            for key in ("emotion", "lipsync"):
+            for key in ("emotion", "lipsync", "backend", "motion"):
                 if data.get(key) not in (None, ""):
                     kwargs[key] = str(data[key]).strip().lower()
             for key in ("expression_scale", "head_motion", "blink_rate"):

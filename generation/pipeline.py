@@ -52,17 +52,22 @@ def generate_video(photo: str | os.PathLike, audio: str | os.PathLike, out: str 
                    marker: FrameMarker, controls: Controls | None = None,
                    progress: ProgressFn | None = None, should_stop: Callable[[], bool] | None = None,
                    max_audio_seconds: float | None = None,
-                   backend: str | Backend = DEFAULT_BACKEND, backend_options: dict | None = None,
+                   backend: str | Backend | None = None, backend_options: dict | None = None,
                    batch: int = 1, preset: str = ENCODE_PRESET, crf: int = ENCODE_CRF,
                    concurrent: bool = True) -> GenerationResult:
     """Render a talking-portrait MP4 to `out`. Every frame goes through `marker`.
 
     `backend` is a registered name (see `generation.backends`) or a backend object;
-    whatever it is, its frames reach the encoder only through the watermark stage.
+    by default the controls' backend, with the controls' motion for the warp engine.
+    Whatever it is, its frames reach the encoder only through the watermark stage.
     The voice is read twice in blocks (analysis, then muxing) and frames go straight
     to the stage and the encoder (on a second thread when `concurrent`), so memory
     does not grow with the length of the audio."""
     controls = controls or Controls()
+    if backend is None:
+        backend = controls.backend
+        if backend == DEFAULT_BACKEND:
+            backend_options = {"motion": controls.motion, **(backend_options or {})}
     started = time.perf_counter()
     stage = WatermarkStage(marker)
     engine = get_backend(backend, **(backend_options or {})) if isinstance(backend, str) else backend
@@ -122,7 +127,7 @@ def generate_video(photo: str | os.PathLike, audio: str | os.PathLike, out: str 
     return GenerationResult(path=Path(out), frames=total, width=controls.size, height=controls.size,
                             fps=controls.fps, audio_seconds=voice.duration,
                             seconds=time.perf_counter() - started, poster=posters[0] if posters else None,
-                            backend=engine.name, backend_version=engine.version)
+                            engine=f"veritalk-{engine.name}", backend=engine.name, backend_version=engine.version)
 
 
 def _is_stereo(path) -> bool:

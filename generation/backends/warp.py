@@ -29,13 +29,15 @@ class WarpBackend:
     version = "0.2.0"
 
     def __init__(self, motion: str = "procedural"):
-        if motion != "procedural":
-            from . import MOTIONS
+        from . import MOTIONS
+        if motion not in MOTIONS:
             from ..errors import InvalidControl
-            if motion not in MOTIONS:
-                raise InvalidControl(f"motion must be one of {', '.join(MOTIONS)}", field="motion")
-            raise InvalidControl(f"motion {motion!r} is not available yet", field="motion")
+            raise InvalidControl(f"motion must be one of {', '.join(MOTIONS)}", field="motion")
         self.motion_name = motion
+        self.motion_source = None
+        if motion == "learned":   # torch is imported only when learned motion is asked for
+            from ..learned_motion.source import LearnedMotion
+            self.motion_source = LearnedMotion()
 
     def analyse(self, photo_rgb: np.ndarray, audio: Audio, controls: Controls) -> Analysis:
         face = analyse_face(photo_rgb)
@@ -47,6 +49,8 @@ class WarpBackend:
                                "pose": face.pose})
 
     def motion(self, analysis: Analysis, controls: Controls) -> MotionTrackLike:
+        if self.motion_source is not None:
+            return self.motion_source.plan(analysis, controls)
         heard: VoiceAnalysis = analysis.extra.get("voice") or voice_analysis(analysis.audio, controls.fps,
                                                                              controls.lipsync)
         return plan_motion(heard.features, controls, heard.phones, controls.lipsync)

@@ -64,6 +64,8 @@ class JobCreateSerializer(serializers.Serializer):
     blink_rate = serializers.FloatField(required=False)
     seed = serializers.IntegerField(required=False)
     size = serializers.IntegerField(required=False)
+    backend = serializers.CharField(required=False, help_text="warp (default) or diffusion (GPU queue)")
+    motion = serializers.CharField(required=False, help_text="procedural or learned (the warp engine's motion)")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -23,6 +23,9 @@ log = logging.getLogger(__name__)
 
 
 def queue_for(job: Job) -> str:
+    """Diffusion jobs go to the GPU workers' queue; everything else to the CPU engine's."""
+    if (job.controls or {}).get("backend") == "diffusion":
+        return settings.VERITALK_GPU_QUEUE
     return settings.VERITALK_GENERATION_QUEUE
 
 

@@ -151,8 +151,10 @@ def run_job(job_id: str, owner: str | None = None) -> Job:
 
     try:
         marker = VideoWatermarker(entry.pk)
+        controls = Controls.from_mapping(job.controls)
+        options = {"weights": settings.VERITALK_DIFFUSION_WEIGHTS} if controls.backend == "diffusion" else None
         result = generate_video(job.photo.path, job.audio.path, rendered, marker=marker,
-                                controls=Controls.from_mapping(job.controls), progress=heartbeat,
+                                controls=controls, backend_options=options, progress=heartbeat,
                                 should_stop=should_stop, max_audio_seconds=settings.VERITALK_MAX_AUDIO_SECONDS)
         gate = decide_job(job)
         decision, consent = gate.decision, gate.consent

@@ -197,6 +197,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 VERITALK_GENERATION_QUEUE = env("VERITALK_GENERATION_QUEUE", default="generation")
+VERITALK_GPU_QUEUE = env("VERITALK_GPU_QUEUE", default="gpu")   # backend=diffusion jobs
+# Hallo's checkpoint layout (net.pth, stable-diffusion-v1-5/unet, sd-vae-ft-mse, wav2vec); never downloaded.
+VERITALK_DIFFUSION_WEIGHTS = env("VERITALK_DIFFUSION_WEIGHTS", default="")
 CELERY_TASK_DEFAULT_QUEUE = VERITALK_GENERATION_QUEUE
 VERITALK_DETECTOR_MODEL = env("VERITALK_DETECTOR_MODEL", default="")  # empty: the shipped detection/models file
 VERITALK_DETECTION_QUEUE = env("VERITALK_DETECTION_QUEUE", default="detection")

@@ -85,6 +85,6 @@ def test_the_shipped_model_loads_with_its_manifest():
     d = load(DEFAULT_MODEL)
     m = manifest_of(DEFAULT_MODEL)
     assert m["version"] == d.version and m["feature_version"] == d.feature_version
-    assert {"held_out", "laundered", "laundered_all"} <= set(m["evaluation"])
+    assert {"held_out", "laundered", "laundered_all", "by_engine"} <= set(m["evaluation"])
     assert d.thresholds["suspicious"] <= d.thresholds["synthetic"]
     assert all(len(c["sha256"]) == 64 for c in m["data"]["clips"])

@@ -96,3 +96,12 @@ def test_other_voices_get_the_acoustic_path(name):
     track = plan_motion(heard.features, Controls(lipsync="acoustic"))
     assert track.lipsync == "acoustic" and track.jaw.max() > 0.3
     assert (track.jaw[~heard.features.voiced] < 0.2).mean() > 0.8
+
+
+def test_auto_lipsync_trusts_phones_less_for_song():
+    from generation.motion import lipsync_weight, steady_pitch_share
+    sung = analyse_voice(AudioStream(corpus_file("audio/singing_song_example.mp3")).blocks(), sample_rate=16000, fps=25)
+    spoken = analyse_voice(AudioStream(corpus_file("audio/jfk_inaugural_en.flac")).blocks(), sample_rate=16000, fps=25)
+    assert steady_pitch_share(sung.features) >= 0.25 > steady_pitch_share(spoken.features)
+    assert lipsync_weight(sung.features, sung.phones, "auto")[0] < 0.5
+    assert lipsync_weight(spoken.features, spoken.phones, "auto")[0] == 1.0

@@ -10,6 +10,8 @@ def add_control_arguments(parser):
     g.add_argument("--blink-rate", type=float, help="blinks per minute; default 15")
     g.add_argument("--seed", type=int, help="same inputs and seed give the same frames")
     g.add_argument("--size", type=int, help="output width and height in pixels; default 512")
+    g.add_argument("--backend", help="warp (CPU engine, default) or diffusion (runs on the gpu queue)")
+    g.add_argument("--motion", help="procedural or learned: the warp engine's motion planner")
     parser.add_argument("--purpose", default="", help="what the video is for (checked against the consent)")
     parser.add_argument("--channel", default="", help="where the video will be shown (checked against the consent)")
     parser.add_argument("--worker", choices=("auto", "embedded", "external"), default="auto",
@@ -18,5 +20,5 @@ def add_control_arguments(parser):
 
 
 def controls_from_options(opts) -> dict:
-    keys = ("emotion", "expression_scale", "head_motion", "gaze", "blink_rate", "seed", "size")
+    keys = ("emotion", "expression_scale", "head_motion", "gaze", "blink_rate", "seed", "size", "backend", "motion")
     return {k: opts[k] for k in keys if opts.get(k) is not None}

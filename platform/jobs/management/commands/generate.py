@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from consent.models import Subject
 from consent.services import subjects_for
 from generation.errors import InputError
+from jobs.dispatch import queue_for
 from jobs.services import submit_job
 from jobs.worker import broker_is_embedded, embedded_worker, wait_for_job
 
@@ -42,7 +43,7 @@ def run_generation(*, creator, subject, photo: Path, audio: Path, out: Path | No
                          channel=channel)
     if not job.is_final:
         use_embedded = worker == "embedded" or (worker == "auto" and broker_is_embedded())
-        with embedded_worker() if use_embedded else contextlib.nullcontext():
+        with embedded_worker((queue_for(job),)) if use_embedded else contextlib.nullcontext():
             job = wait_for_job(job.pk, timeout=timeout)
     output = None
     if job.status == job.Status.SUCCEEDED and job.output:
