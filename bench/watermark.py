@@ -1,4 +1,4 @@
-"""Robustness, quality and speed of the video watermark (vtss-2).
+"""Robustness, quality and speed of the video watermark (vtss-3).
 
 Clips: talking portraits rendered by generation.pipeline.generate_video at 512x512
 from corpus photos and voice excerpts. The engine's raw frames are kept losslessly

@@ -1,14 +1,14 @@
-"""vtss-2: a spread-spectrum video watermark in the luma, pooled over frames.
+"""vtss-3: a spread-spectrum video watermark in the luma, pooled over frames.
 
-Embedding: the 120 coded payload bits are spread over a 128-pixel square tile of
-4x4-pixel soft-edged chips (32x32 chips); each bit owns 6-7 chips scattered over
+Embedding: the 120 coded payload bits are spread over a 256-pixel square tile of
+8x8-pixel soft-edged chips (32x32 chips); each bit owns 6-7 chips scattered over
 the tile and a quarter of the chips carry fixed synchronisation signs. The tile
 repeats over the frame and is added equally to R, G and B (only the luma
 changes), scaled by a perceptual mask: stronger in texture, faint on flat areas.
 Every frame carries the same pattern: re-encoders copy static areas from their
 key frames (P-skip), so a pattern that changed over time would be lost there.
-(Measured: larger 6- and 8-pixel chips lose more to the picture than they gain
-against compression and downscaling.)
+vtss-3 is vtss-2 (videomark_v2) with chips twice as large, which H.264 at CRF 35
+keeps far better, and a decoder that rejects the picture (below).
 
 The picture is the main noise for a constant pattern (a talking portrait is
 mostly static, so pooling frames does not average it away), so each bit's
@@ -18,15 +18,16 @@ already agrees, with the same margin for every bit within a PSNR budget. The
 analysis runs at half resolution on 32x32 chip sums and the pattern is built
 at tile size, so a 512x512 frame costs a few milliseconds.
 
-Decoding: sum the luma of (a subsample of) the frames at half resolution and
-high-pass once. For each candidate scale (common resizes and the tile's
-autocorrelation period) fold the sum into one tile and correlate it, in the
-Fourier domain, with every slot's chips: the offset that maximises the sync
-correlation plus the payload energy (sum of absolute bit correlations) gives
-the geometry, and the bit correlations there are the soft bits. At most
-MAX_ATTEMPTS geometries are Chase-decoded (payload.decode_soft). Resizing,
-cropping, excerpts, frame-rate changes and re-encoding change how much evidence
-there is, not where it sits.
+Decoding: sum the luma of (a subsample of) the frames at half resolution. For
+each candidate scale (common resizes and the tile's autocorrelation period)
+high-pass the sum, divide it by its local RMS (host rejection: edges and texture
+of the picture stop dominating the correlation), fold it into one tile and
+correlate it, in the Fourier domain, with every slot's chips: the offset that
+maximises the sync correlation plus the payload energy (sum of absolute bit
+correlations) gives the geometry, and the bit correlations there are the soft
+bits. At most MAX_ATTEMPTS geometries are Chase-decoded (payload.decode_soft).
+Resizing, cropping, excerpts, frame-rate changes and re-encoding change how much
+evidence there is, not where it sits.
 """
 from __future__ import annotations
 
@@ -38,23 +39,26 @@ import numpy as np
 
 from .payload import CODED_BITS, decode_soft, encode_payload, payload_hex
 
-CODEC_NAME = "vtss-2"
+CODEC_NAME = "vtss-3"
 CHIPS = 32                 # chips per tile side
-CHIP = 4                   # pixels per chip side at embedding
-TILE = CHIPS * CHIP        # 128 pixels
+CHIP = 8                   # pixels per chip side at embedding
+TILE = CHIPS * CHIP        # 256 pixels
 WORK_CHIP = CHIP // 2      # the decoder (and the embedder's analysis) work at half scale
 WORK_TILE = CHIPS * WORK_CHIP
 SYNC_FRACTION = 0.25
 SYNC = CODED_BITS          # the sync chips behave as a 121st bit that is always 1
 N_SLOTS = CODED_BITS + 1
-SMALL_FRAME = 384          # frames smaller than this get 2-pixel chips
+SMALL_FRAME = 384          # frames smaller than this get 4-pixel chips
 PATTERN_SIGMA = 1.0        # soft chip edges (embedding pixels)
 HP_SIGMA = 1.5            # high-pass at working scale: frame minus a Gaussian blur
+NORM_SIGMA = 3.0           # local energy normalisation (working pixels): host rejection
+NORM_FLOOR = 0.3           # ... relative to the median local energy, so flat areas are not blown up
 WHITEN_SYNC = 0.75         # partial spectral whitening before the sync correlation
 WHITEN_BITS = 0.5          # partial spectral whitening before reading bits
 SYNC_Z_MIN = 6.5           # detection score (sum of two z-scores) below which the peak is noise
 COMMON_SCALES = (1.0, 0.5, 0.75, 2 / 3, 0.9, 1 / 0.9, 1.5, 2.0)
-MAX_ATTEMPTS = 4           # geometries Chase-decoded per video (enters the false-positive bound)
+MAX_ATTEMPTS = 3           # geometries Chase-decoded per video (enters the false-positive bound)
+CHASE_FLIPS = (14, 11, 11)  # Chase positions per geometry, best first: 2**14 + 2 * 2**11 = 20 480 attempts
 _SEED = 0x7755_2026
 
 
@@ -86,6 +90,18 @@ _SLOT_WEIGHT = _SLOT_CHIPS / (CHIPS * CHIPS * (1 - SYNC_FRACTION) / CODED_BITS)
 def highpass(gray: np.ndarray) -> np.ndarray:
     g = gray.astype(np.float32, copy=False)
     return g - cv2.GaussianBlur(g, (0, 0), HP_SIGMA)
+
+
+def normalise(hp: np.ndarray) -> np.ndarray:
+    """Divide a high-passed image by its local RMS (plus a floor): the picture's
+    residual, not the mark, dominates textured areas and edges, so each area then
+    weighs by its mark-to-picture ratio instead of by its picture energy."""
+    return hp * _norm_weight(hp)
+
+
+def _norm_weight(hp: np.ndarray) -> np.ndarray:
+    loc = cv2.sqrt(cv2.GaussianBlur(hp * hp, (0, 0), NORM_SIGMA))
+    return 1.0 / (loc + (NORM_FLOOR * float(np.median(loc[::4, ::4])) + 1e-6))
 
 
 def _fold(img: np.ndarray) -> np.ndarray:
@@ -159,7 +175,7 @@ class VideoWatermarker:
 
     @staticmethod
     def embed_scale(h: int, w: int) -> int:
-        """Chip size in pixels: 4, or 2 on frames under SMALL_FRAME pixels, which then
+        """Chip size in pixels: 8, or 4 on frames under SMALL_FRAME pixels, which then
         look like a 50% downscale of a large frame (found by the decoder's scale
         search) and keep as many tiles, hence as much evidence per frame."""
         return CHIP if min(h, w) >= SMALL_FRAME else CHIP // 2
@@ -184,8 +200,10 @@ class VideoWatermarker:
         small, mask = self._analyse(rgb, chip)
         # Per slot: the detector's response to the picture (host, > 0 where it agrees
         # with the bit), to the mark at unit gain, and the mark's energy.
-        host = _slot_responses(_chip_sums(_fold(highpass(small)))) * self._slot_sign
-        mchips = _chip_sums(_fold(mask))
+        hp = highpass(small)
+        weight = _norm_weight(hp)
+        host = _slot_responses(_chip_sums(_fold(hp * weight))) * self._slot_sign
+        mchips = _chip_sums(_fold(mask * weight))
         mchips2 = _chip_sums(_fold(mask * mask))
         unit = np.bincount(_SLOT_FLAT, weights=mchips.ravel(), minlength=N_SLOTS) * _CHIP_GAIN + 1e-3
         energy = np.bincount(_SLOT_FLAT, weights=mchips2.ravel(), minlength=N_SLOTS) * (chip // WORK_CHIP) ** 2 * 0.55
@@ -301,14 +319,15 @@ def decode_sum(total: np.ndarray, frames: int, decode_scale: float = 1.0) -> Wat
     best (scale, offset) hypotheses whose score passes SYNC_Z_MIN, and the untouched
     geometry (scale 1, offset 0) of a file straight from us, are decoded, each by
     Chase decoding (payload.decode_soft) and accepted only when its 32-bit check
-    holds: at most MAX_ATTEMPTS * 2**CHASE_BITS attempts per video."""
+    holds. The best geometry gets the most Chase positions (CHASE_FLIPS): at most
+    sum(2**CHASE_FLIPS) attempts per video."""
     if frames == 0:
         return NOT_FOUND
     total = total.astype(np.float32, copy=False)
     ranked = []
     for scale in _candidate_scales(highpass(total), decode_scale):
         factor = WORK_TILE / (TILE * scale * decode_scale)
-        score, bits = _surfaces(_fold(highpass(_to_work(total, factor))))
+        score, bits = _surfaces(_fold(normalise(highpass(_to_work(total, factor)))))
         idx = np.unravel_index(np.argmax(score), score.shape)
         ranked.append((float(score[idx]), scale, (int(idx[0]), int(idx[1])), bits[:, idx[0], idx[1]]))
         if scale == 1.0:
@@ -318,16 +337,16 @@ def decode_sum(total: np.ndarray, frames: int, decode_scale: float = 1.0) -> Wat
     if not any(h[1] == 1.0 and h[2] == (0, 0) for h in hypotheses):
         hypotheses.append(untouched)  # a file straight from us, remuxed or re-encoded in place
     first = None
-    for z, scale, offset, soft in hypotheses:
-        reading = _reading(soft, frames, z, scale, offset, attempt=True)
+    for (z, scale, offset, soft), flips in zip(hypotheses, CHASE_FLIPS):
+        reading = _reading(soft, frames, z, scale, offset, flips=flips)
         if reading.found:
             return reading
         first = first or reading
     return first
 
 
-def _reading(soft: np.ndarray, frames: int, z: float, scale: float, offset, *, attempt: bool) -> WatermarkReading:
-    registry_id, nerr, _ = decode_soft(soft) if attempt else (None, -1, 0)
+def _reading(soft: np.ndarray, frames: int, z: float, scale: float, offset, *, flips: int) -> WatermarkReading:
+    registry_id, nerr, _ = decode_soft(soft, flips=flips)
     common = dict(frames=frames, scale=round(scale, 3), offset=offset, sync_z=round(z, 2),
                   soft_bits=tuple(np.round(soft / (np.abs(soft).mean() + 1e-12), 3).tolist()))
     if registry_id is None:

@@ -37,17 +37,17 @@ def entry(make_user, creator, faces):
 def test_resolution_api(entry, creator, tmp_path):
     anon = APIClient()
     value = base64.b64encode(bytes.fromhex(entry.watermark_payload)).decode()
-    found = anon.get("/api/c2pa/matches/byBinding", {"alg": "com.veritalk.vtss-2", "value": value})
+    found = anon.get("/api/c2pa/matches/byBinding", {"alg": "com.veritalk.vtss-3", "value": value})
     assert found.status_code == 200
     assert [m["manifestId"] for m in found.json()["matches"]] == [entry.manifest_id]
-    posted = anon.post("/api/c2pa/matches/byBinding", {"alg": "com.veritalk.vtss-2", "value": value}, format="json")
+    posted = anon.post("/api/c2pa/matches/byBinding", {"alg": "com.veritalk.vtss-3", "value": value}, format="json")
     assert posted.json() == found.json()
     other = base64.b64encode(bytes.fromhex("00000001deadbeef")).decode()
-    assert anon.get("/api/c2pa/matches/byBinding", {"alg": "com.veritalk.vtss-2", "value": other}).json() == {
+    assert anon.get("/api/c2pa/matches/byBinding", {"alg": "com.veritalk.vtss-3", "value": other}).json() == {
         "matches": []}
-    assert anon.get("/api/c2pa/matches/byBinding", {"alg": "com.veritalk.vtss-2"}).status_code == 400
+    assert anon.get("/api/c2pa/matches/byBinding", {"alg": "com.veritalk.vtss-3"}).status_code == 400
     algs = anon.get("/api/c2pa/services/supportedAlgorithms").json()
-    assert {"alg": "com.veritalk.vtss-2"} in algs["watermarks"]
+    assert {"alg": "com.veritalk.vtss-3"} in algs["watermarks"]
 
     store = anon.get(f"/api/c2pa/manifests/{entry.manifest_id}")
     assert store.status_code == 200 and store["Content-Type"] == "application/c2pa"
