@@ -307,7 +307,8 @@ class PortraitRig:
         inside = cv2.GaussianBlur(inside.astype(np.float32), (3, 3), 0)
         return {"box": (x0, y0, x1, y1), "blink": np.stack(levels), "up": up[0].astype(np.float32), "lo": lo[0].astype(np.float32),
                 "along": along[0].astype(np.float32), "lash": np.float32(lash), "thin": np.float32(max(1.2, 0.12 * eh)),
-                "feather": np.float32(max(1.0, 0.45 * eh)),
+                "feather": np.float32(max(1.0, 0.45 * eh)), "top": top[0].astype(np.float32),
+                "skin_gap": np.float32(lash + 0.15 * eh),
                 "lid_rgb": lid_rgb.astype(np.float32), "lash_rgb": lash_rgb.astype(np.float32),
                 "gx": (-0.3 * ew * inside).astype(np.float32), "gy": (0.30 * eh * inside).astype(np.float32)}
 
@@ -420,7 +421,13 @@ class PortraitRig:
         if not alpha.any():
             return
         depth = np.clip((sy - up) / np.maximum(new_up - up, 1.0), 0, 1)[..., None]
-        lid = eye["lid_rgb"][col] * (1.0 - 0.08 * depth)          # the lid's curve turns away from the light
+        # the lid's own texture: the photo's upper-lid skin stretched down over the eye (as
+        # the warp above does), half of it, over the smooth lid colour
+        top = eye["top"][col]
+        scale = (up - eye["lash"] - top) / np.maximum(new_up - eye["lash"] - top, 1e-3)
+        src_y = np.minimum(top + (sy - top) * scale, up - eye["skin_gap"])
+        tex = cv2.remap(self.image, sx, src_y.astype(np.float32), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT101)
+        lid = (0.5 * tex + 0.5 * eye["lid_rgb"][col]) * (1.0 - 0.08 * depth)   # the lid's curve turns from the light
         region = roi[sub].astype(np.float32)
         a = alpha[..., None]
         region = region * (1 - a) + lid * a
