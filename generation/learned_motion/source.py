@@ -146,4 +146,17 @@ class LearnedMotion:
         return to_track(calibrate(motion, attrs), controls)
 
     def plan(self, analysis, controls: Controls) -> MotionTrack:
-        return self.plan_from_audio(analysis.audio.mono, analysis.frames, controls)
+        """The learned jaw, smile, brow, blinks and head pose; where the engine's voice
+        analysis is at hand, the channels the model was not trained on (lip shapes, gaze,
+        head translation) come from the procedural planner, so the mouth keeps its shapes."""
+        learned = self.plan_from_audio(analysis.audio.mono, analysis.frames, controls)
+        heard = analysis.extra.get("voice") if isinstance(getattr(analysis, "extra", None), dict) else None
+        if heard is None:
+            return learned
+        from dataclasses import replace
+        from ..motion import plan_motion
+        procedural = plan_motion(heard.features, controls, heard.phones, controls.lipsync)
+        n = min(len(procedural), len(learned))
+        cut = {f: getattr(procedural, f)[:n] for f in ("spread", "round", "closure", "tuck", "gaze_x", "gaze_y",
+                                                        "tx", "ty", "scale")}
+        return replace(procedural, **cut, **{k: getattr(learned, k)[:n] for k in PARAMS})

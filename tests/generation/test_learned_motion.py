@@ -125,3 +125,19 @@ def test_committed_weights_give_their_recorded_metrics_and_the_default_follows_t
     result = check()
     assert result["ok"], result
     assert verdict(result["evaluation"])["default"] == DEFAULT_MOTION
+
+
+def test_warp_backend_with_learned_motion_keeps_the_procedural_lip_shapes(portrait, short_speech):
+    from generation.audio import decode_audio
+    from generation.backends import get_backend
+    from generation.images import load_image_file
+    from generation.motion import plan_motion
+    backend = get_backend("warp", motion="learned")
+    controls = Controls(size=256)
+    analysis = backend.analyse(load_image_file(portrait), decode_audio(short_speech), controls)
+    track = backend.motion(analysis, controls)
+    heard = analysis.extra["voice"]
+    procedural = plan_motion(heard.features, controls, heard.phones, controls.lipsync)
+    assert len(track) == analysis.frames
+    assert np.array_equal(track.spread, procedural.spread[:len(track)]) and track.spread.max() > 0
+    assert not np.array_equal(track.jaw, procedural.jaw[:len(track)])      # the mouth opening is the model's
