@@ -77,8 +77,10 @@ def _family_controls(family: str, rng: np.random.Generator) -> dict:
     return c
 
 
-def plan_generations(corpus: Path = DEFAULT_CORPUS, n: int = 80, seed: int = 7) -> list[dict]:
-    """A deterministic plan: photos x audio segments x control families x sizes."""
+def plan_generations(corpus: Path = DEFAULT_CORPUS, n: int = 80, seed: int = 7, *, motion: str = "procedural",
+                     prefix: str = "gen") -> list[dict]:
+    """A deterministic plan: photos x audio segments x control families x sizes, for one
+    motion planner of the warp engine (each planner's clips have their own name prefix)."""
     rng = np.random.default_rng(seed)
     photos = sorted([p for d in ("photos", "generated") for p in (Path(corpus) / d).iterdir()
                      if p.suffix.lower() in (".jpg", ".jpeg", ".png")])
@@ -89,7 +91,7 @@ def plan_generations(corpus: Path = DEFAULT_CORPUS, n: int = 80, seed: int = 7) 
         photo = photos[order[i % len(photos)]]
         family = FAMILIES[i % len(FAMILIES)]
         audio = audios[int(rng.integers(len(audios)))]
-        plan.append({"name": f"gen_{i:03d}", "photo": str(photo), "audio": str(audio),
+        plan.append({"name": f"{prefix}_{i:03d}", "motion": motion, "photo": str(photo), "audio": str(audio),
                      "audio_start": float(rng.uniform(0, 20)), "seconds": float(rng.uniform(4, 8)),
                      "size": int(rng.choice([512, 512, 512, 384])), "family": family,
                      "controls": _family_controls(family, rng)})
@@ -141,7 +143,9 @@ def generate_clips(plan: list[dict], cache: Path = DEFAULT_CACHE, *, log=print) 
             continue
         wav = gen_dir / f"{item['name']}.wav"
         _write_wav_segment(item["audio"], item["audio_start"], item["seconds"], wav)
-        controls = Controls(**{**item["controls"], "gaze": tuple(item["controls"]["gaze"]), "size": item["size"]})
+        motion = item.get("motion", "procedural")
+        extra = {} if motion == "procedural" else {"motion": motion}
+        controls = Controls(**{**item["controls"], "gaze": tuple(item["controls"]["gaze"]), "size": item["size"], **extra})
         tmp = out.with_suffix(".part.mp4")
         try:
             r = generate_video(item["photo"], wav, tmp, marker=marker, controls=controls)
@@ -152,7 +156,8 @@ def generate_clips(plan: list[dict], cache: Path = DEFAULT_CACHE, *, log=print) 
             wav.unlink(missing_ok=True)
         os.replace(tmp, out)
         clip = Clip(str(out), 1, identity_of(stem), Path(item["photo"]).name, item["family"],
-                    {**controls.as_dict(), "audio": Path(item["audio"]).name}, f"{r.engine} {r.engine_version}")
+                    {**controls.as_dict(), "audio": Path(item["audio"]).name},
+                    f"{r.engine} {r.engine_version}" + ("" if motion == "procedural" else f" {motion} motion"))
         meta.write_text(json.dumps(clip.as_dict()))
         log(f"made {item['name']} {item['family']} {stem} {r.frames} frames in {r.seconds:.1f}s")
         clips.append(clip)
@@ -168,7 +173,7 @@ def cached_clips(cache: Path = DEFAULT_CACHE, *, engines: str = "current") -> li
     dirs = [engine_dir(cache)] if engines == "current" else sorted(Path(cache).glob("generated*"))
     out = []
     for d in dirs:
-        for p in sorted(d.glob("gen_*.json")):
+        for p in sorted(d.glob("*_[0-9][0-9][0-9].json")):
             c = Clip(**json.loads(p.read_text()))
             out.append(c if c.engine else Clip(**{**c.as_dict(), "engine": FIRST_ENGINE}))
     return out

@@ -24,6 +24,9 @@ def corpus_clips(corpus: Path = DEFAULT_CORPUS, cache: Path = DEFAULT_CACHE, *, 
         raise FileNotFoundError(f"no corpus at {corpus} (expected videos/, photos/, audio/)")
     if generate:
         generate_clips(plan_generations(corpus, n=n_generations), cache, log=log or (lambda m: None))
+        # The learned motion planner is a different generator for the detector: its own clips.
+        generate_clips(plan_generations(corpus, n=max(8, n_generations // 4), seed=12, motion="learned", prefix="lm"),
+                       cache, log=log or (lambda m: None))
     gen = cached_clips(cache, engines="all")   # the current engine's and earlier engines' generations
     if not gen:
         raise FileNotFoundError(f"no generated clips in {cache}; run with generation enabled")

@@ -66,6 +66,7 @@ class JobCreateSerializer(serializers.Serializer):
     size = serializers.IntegerField(required=False)
     backend = serializers.CharField(required=False, help_text="warp (default) or diffusion (GPU queue)")
     motion = serializers.CharField(required=False, help_text="procedural or learned (the warp engine's motion)")
+    lipsync = serializers.CharField(required=False, help_text="auto, phonemes or acoustic (how mouth shapes are chosen)")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

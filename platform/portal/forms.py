@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from consent.models import Subject
 from consent.services import subjects_for
 from jobs.gate import current_policy
-from generation.controls import EMOTIONS, SIZES
+from generation.controls import BACKEND_NAMES, DEFAULT_MOTION, EMOTIONS, LIPSYNC, MOTIONS, SIZES
 
 
 class NewJobForm(forms.Form):
@@ -24,6 +24,14 @@ class NewJobForm(forms.Form):
     blink_rate = forms.FloatField(min_value=0, max_value=60, initial=15, label=_("Blinks per minute"))
     seed = forms.IntegerField(min_value=0, max_value=2**32 - 1, initial=0, label=_("Seed"))
     size = forms.TypedChoiceField(choices=[(s, f"{s} x {s}") for s in SIZES], coerce=int, initial=512, label=_("Size"))
+    backend = forms.ChoiceField(choices=[("warp", _("Warp (CPU)")), ("diffusion", _("Diffusion (GPU)"))],
+                                initial="warp", required=False, label=_("Engine"),
+                                help_text=_("Diffusion runs on the GPU queue."))
+    motion = forms.ChoiceField(choices=[(m, m.capitalize()) for m in MOTIONS], initial=DEFAULT_MOTION,
+                               required=False, label=_("Motion planner"))
+    lipsync = forms.ChoiceField(choices=[(m, m.capitalize()) for m in LIPSYNC], initial="auto",
+                                required=False, label=_("Lip sync"),
+                                help_text=_("Mouth shapes from English phones, from formants, or chosen automatically."))
 
     def __init__(self, *args, creator=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -40,7 +48,8 @@ class NewJobForm(forms.Form):
         self.fields["audio"].widget.attrs["accept"] = "audio/*,.wav,.mp3,.flac,.m4a,.ogg"
 
     def controls(self) -> dict:
-        keys = ("emotion", "expression_scale", "head_motion", "gaze", "blink_rate", "seed", "size")
+        keys = ("emotion", "expression_scale", "head_motion", "gaze", "blink_rate", "seed", "size", "backend",
+                "motion", "lipsync")
         return {k: self.cleaned_data[k] for k in keys}
 
 

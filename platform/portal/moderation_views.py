@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.services import can_moderate
@@ -16,20 +17,24 @@ from moderation.services import ACTIONS, ModerationError, act, open_output, open
 from registry.models import RegistryEntry
 
 PLOT_W, PLOT_H, PAD = 640, 180, 28
+ACTION_LABELS = {"clear": _("Clear"), "flag": _("Flag"), "take_down": _("Take down"), "escalate": _("Escalate")}
+# Case states and decisions as shown (the model's labels, for the translation catalogue)
+CASE_LABELS = (_("Queued"), _("Analysing"), _("Analysed"), _("Analysis failed"), _("Open"), _("Cleared"),
+               _("Flagged"), _("Taken down"), _("Escalated"))
 
 
 class UploadForm(forms.Form):
-    file = forms.FileField(help_text="A video (MP4, MOV, WebM) to score and check for provenance.")
+    file = forms.FileField(label=_("File"), help_text=_("A video (MP4, MOV, WebM) to score and check for provenance."))
 
 
 class OpenOutputForm(forms.Form):
-    entry = forms.IntegerField(min_value=1, label="Registry id", help_text="One of our outputs, by registry id.")
+    entry = forms.IntegerField(min_value=1, label=_("Registry id"), help_text=_("One of our outputs, by registry id."))
 
 
 class ActionForm(forms.Form):
-    action = forms.ChoiceField(choices=[(a, a.replace("_", " ").capitalize()) for a in ACTIONS])
+    action = forms.ChoiceField(label=_("Action"), choices=[(a, ACTION_LABELS.get(a, a)) for a in ACTIONS])
     note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False,
-                           help_text="Why. Needed to clear, take down or escalate.")
+                           label=_("Note"), help_text=_("Why. Needed to clear, take down or escalate."))
 
 
 def _moderator(request):
@@ -125,7 +130,8 @@ def case_action(request, case_id):
         except ModerationError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
-            messages.success(request, f"Case {form.cleaned_data['action'].replace('_', ' ')}: recorded.")
+            messages.success(request, _("Decision recorded: %(action)s.")
+                             % {"action": ACTION_LABELS.get(form.cleaned_data["action"], form.cleaned_data["action"])})
             return redirect("moderation_portal:case", case_id=case.pk)
     case.refresh_from_db()
     return render(request, "moderation/case.html", {

@@ -234,6 +234,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Consent-gated talking-portrait generation with provenance.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Jobs and moderation cases both have a `status` choice set: name each one.
+    "ENUM_NAME_OVERRIDES": {
+        "JobStatusEnum": "jobs.models.Job.Status",
+        "CaseStatusEnum": "moderation.models.Case.Status",
+    },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
