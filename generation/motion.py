@@ -98,25 +98,30 @@ def _smooth_noise(n: int, rng: np.random.Generator, period_frames: float) -> np.
 
 def blinks(n: int, fps: int, rate_per_min: float, rng: np.random.Generator) -> np.ndarray:
     """Eyelid closure per frame: blinks at gamma-distributed intervals (regular enough
-    to keep the rate, random enough to look natural) lasting 200-340 ms each, shut for a third of it."""
+    to keep the rate, random enough to look natural) lasting 180-320 ms each: a quick
+    close, shut for 2-3 whole frames (so the closed eye survives compression and a
+    12.5 Hz measurement), a slower opening."""
     out = np.zeros(n, np.float32)
     if rate_per_min <= 0:
         return out
     mean_gap = 60.0 * fps / rate_per_min
     t = rng.uniform(0.15, 0.7) * mean_gap
     while t < n:
-        dur = rng.uniform(0.2, 0.34) * fps
-        close, hold = 0.25 * dur, 0.3 * dur
-        for k in range(int(np.ceil(dur)) + 1):
-            i = int(t) + k
+        dur = rng.uniform(0.18, 0.32) * fps
+        close = max(1, int(round(0.25 * dur)))
+        hold = max(2, int(round(0.3 * dur)))
+        opening = max(1.0, dur - close - hold)
+        start = int(t)
+        for k in range(1, close + hold + int(np.ceil(opening)) + 1):
+            i = start + k
             if i >= n:
                 break
-            if k < close:
-                v = np.sin(0.5 * np.pi * k / close)
-            elif k < close + hold:
+            if k <= close:
+                v = np.sin(0.5 * np.pi * k / (close + 1))
+            elif k <= close + hold:
                 v = 1.0
             else:
-                v = np.cos(0.5 * np.pi * min((k - close - hold) / (dur - close - hold), 1.0))
+                v = np.cos(0.5 * np.pi * min((k - close - hold) / (opening + 1), 1.0))
             out[i] = max(out[i], v)
         t += max(dur + 0.25 * fps, rng.gamma(4.0, mean_gap / 4.0))
     return out

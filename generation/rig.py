@@ -287,12 +287,19 @@ class PortraitRig:
             scale = (up - lash - top) / np.maximum(new_up - lash - top, 1e-3)
             src = np.where(skin, top + (ys - top) * scale, src)
             levels.append(((src - ys) * side).astype(np.float32))
-        # colours for painting the lid: the skin between the crease and the lashes, smoothed
+        # colours for painting the lid: the skin between the lashes and the brow, its lighter
+        # half (a closed lid catches the light; the crease shadow and stray lashes are darker),
+        # smoothed along the eye and drawn towards the eye's mean so it reads as one lid
         img = self.image.astype(np.float32)
         cols = np.clip(xs.astype(int), 0, self.size - 1)
-        rows = [np.clip((up[0] - lash - 0.25 * eh - k).astype(int), 0, self.size - 1) for k in range(0, 6)]
-        lid_rgb = np.median(np.stack([img[r, cols] for r in rows]), axis=0)                # (w, 3)
-        lid_rgb = cv2.GaussianBlur(lid_rgb[:, None, :], (1, 15), 0)[:, 0, :]
+        span = np.linspace(0.0, 1.0, 10)[:, None]
+        rows = np.clip((up[0] - lash - 0.15 * eh - span * (0.6 * eh + 0.25 * ew)).astype(int), 0, self.size - 1)
+        skin = np.stack([img[r, cols] for r in rows])                                    # (10, w, 3)
+        luma = skin @ np.float32([0.299, 0.587, 0.114])
+        keep = luma >= np.median(luma, axis=0, keepdims=True)
+        lid_rgb = (skin * keep[..., None]).sum(0) / np.maximum(keep.sum(0), 1)[:, None]    # (w, 3)
+        lid_rgb = cv2.GaussianBlur(lid_rgb[:, None, :], (1, 21), 0)[:, 0, :]
+        lid_rgb = 0.5 * lid_rgb + 0.5 * lid_rgb[len(lid_rgb) // 4: -len(lid_rgb) // 4 or None].mean(0)
         lash_rgb = np.percentile(np.concatenate([img[np.clip((up[0] - k).astype(int), 0, self.size - 1), cols]
                                                  for k in range(0, 3)]), 5, axis=0)
         inside = np.zeros((y1 - y0, x1 - x0), np.uint8)
@@ -300,6 +307,8 @@ class PortraitRig:
         inside = cv2.GaussianBlur(inside.astype(np.float32), (3, 3), 0)
         return {"box": (x0, y0, x1, y1), "blink": np.stack(levels), "up": up[0].astype(np.float32), "lo": lo[0].astype(np.float32),
                 "along": along[0].astype(np.float32), "lash": np.float32(lash), "thin": np.float32(max(1.2, 0.12 * eh)),
+                "feather": np.float32(max(1.0, 0.45 * eh)), "top": top[0].astype(np.float32),
+                "skin_gap": np.float32(lash + 0.15 * eh),
                 "lid_rgb": lid_rgb.astype(np.float32), "lash_rgb": lash_rgb.astype(np.float32),
                 "gx": (-0.3 * ew * inside).astype(np.float32), "gy": (0.30 * eh * inside).astype(np.float32)}
 
@@ -403,16 +412,28 @@ class PortraitRig:
         shut = np.float32(c) * along
         new_up = up + shut * (lo - up) * np.float32(0.97)
         top = up - eye["lash"]
-        alpha = np.clip(sy - up + 0.5, 0, 1) * np.clip(new_up - eye["lash"] - sy + 0.5, 0, 1) * np.clip(shut, 0, 1) * 0.65
+        # opaque once the lid is well down: at the peak of a blink nothing of the eye shows
+        cover = np.clip(shut * 1.6, 0, 1)
+        # fading in from above the crease: a shut lid is smooth, its crease shadow flattens out
+        feather = eye["feather"]
+        alpha = (np.clip((sy - (up - eye["lash"] - feather)) / feather, 0, 1)
+                 * np.clip(new_up - 0.5 * eye["thin"] - sy + 0.5, 0, 1) * cover)
         if not alpha.any():
             return
         depth = np.clip((sy - up) / np.maximum(new_up - up, 1.0), 0, 1)[..., None]
-        lid = eye["lid_rgb"][col] * (1.0 - 0.1 * depth)
+        # the lid's own texture: the photo's upper-lid skin stretched down over the eye (as
+        # the warp above does), half of it, over the smooth lid colour
+        top = eye["top"][col]
+        scale = (up - eye["lash"] - top) / np.maximum(new_up - eye["lash"] - top, 1e-3)
+        src_y = np.minimum(top + (sy - top) * scale, up - eye["skin_gap"])
+        tex = cv2.remap(self.image, sx, src_y.astype(np.float32), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT101)
+        lid = (0.5 * tex + 0.5 * eye["lid_rgb"][col]) * (1.0 - 0.08 * depth)   # the lid's curve turns from the light
         region = roi[sub].astype(np.float32)
         a = alpha[..., None]
         region = region * (1 - a) + lid * a
-        line = np.clip(1.0 - np.abs(sy - (new_up - 0.5 * eye["thin"])) / eye["thin"], 0, 1) * np.clip(shut * 3 - 0.3, 0, 0.9)
-        region = region * (1 - line[..., None]) + eye["lash_rgb"] * line[..., None]
+        thin = eye["thin"] * (1.0 + 0.4 * np.clip(shut, 0, 1))
+        line = np.clip(1.0 - np.abs(sy - (new_up - 0.5 * thin)) / thin, 0, 1) * np.clip(shut * 2.0 - 0.2, 0, 0.95)
+        region = region * (1 - line[..., None]) + eye["lash_rgb"] * 0.8 * line[..., None]
         roi[sub] = np.clip(region, 0, 255).astype(np.uint8)
 
     def _apply_jaw(self, mx, my, jaw):

@@ -93,6 +93,36 @@ def test_eyelids_close(rig256):
     assert shut < 0.7 * open_
 
 
+def test_a_shut_lid_covers_the_eye(rig256):
+    """At the peak of a blink the upper part of each eye opening is lid skin: the iris
+    and sclera's light/dark spread there is gone (the lashes lie at the bottom)."""
+    import cv2
+    lm = rig256.lm
+
+    def spread(img):
+        g = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY).astype(np.float32)
+        out = []
+        for up, lo, (a, b) in (([37, 38], [41, 40], (36, 39)), ([43, 44], [47, 46], (42, 45))):
+            w = lm[b, 0] - lm[a, 0]
+            y0, y1 = lm[up, 1].mean(), lm[lo, 1].mean()
+            box = g[int(y0 + 1):int(y0 + 0.6 * (y1 - y0)) + 1, int(lm[a, 0] + 0.2 * w):int(lm[b, 0] - 0.2 * w)]
+            out.append(np.percentile(box, 95) - np.percentile(box, 5))
+        return np.array(out)
+    open_, shut = spread(rig256.render({})), spread(rig256.render({"blink": 1.0}))
+    assert (open_ > 60).all() and (shut < 0.6 * open_).all()
+
+
+def test_blinks_last_naturally_and_stay_shut_two_frames():
+    from generation.motion import blinks
+    b = blinks(25 * 120, 25, 15, np.random.default_rng(7))
+    on = np.flatnonzero(np.diff(np.r_[0, (b > 0).astype(int), 0]))
+    runs = [(s, e) for s, e in zip(on[::2], on[1::2]) if e < len(b)]   # not one cut off at the end
+    assert 20 <= len(runs) <= 40
+    for s, e in runs:
+        assert 0.12 <= (e - s) / 25 <= 0.4                              # 120-400 ms from first to last moving frame
+        assert (b[s:e] >= 0.999).sum() >= 2                             # shut for at least two whole frames
+
+
 def test_expression_scale_zero_keeps_the_mouth_still(heard):
     track = plan_motion(heard.features, Controls(size=256, expression_scale=0), heard.phones)
     assert not track.jaw.any() and not track.spread.any() and not track.round.any()
