@@ -10,6 +10,7 @@ from gevent import monkey
 monkey.patch_all()
 
 import argparse  # noqa: E402
+import itertools  # noqa: E402
 import json  # noqa: E402
 import random  # noqa: E402
 import sys  # noqa: E402
@@ -24,6 +25,7 @@ from bench import stack as stack_mod  # noqa: E402
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 SUBMITTED: list[tuple[str, dict]] = []
+STARTED = itertools.count()
 PER_CREATOR = 40
 CONFIG: dict = {}
 
@@ -34,9 +36,12 @@ class Creator(HttpUser):
 
     @task
     def submit(self):
-        if len(SUBMITTED) >= CONFIG["jobs"]:
+        # Count a submission when it starts, not when its 201 arrives: concurrent users
+        # then spread evenly over the creators (each stays under the daily limit).
+        n = next(STARTED)
+        if n >= CONFIG["jobs"] or CONFIG.get("stop"):
             return
-        seed = CONFIG["seeds"][len(SUBMITTED) % len(CONFIG["seeds"])]
+        seed = CONFIG["seeds"][n % len(CONFIG["seeds"])]
         with open(CONFIG["photo"], "rb") as p, open(CONFIG["audio"], "rb") as a:
             with self.client.post("/api/jobs/", headers=seed["auth"], name="POST /api/jobs/",
                                   data={"subject": seed["subject"], "size": CONFIG["size"], "purpose": "test"},
@@ -83,7 +88,8 @@ def main(argv=None) -> int:
     if reason:
         print(f"bench.load: {reason}", file=sys.stderr)
         return 2
-    creators = max(1, round(args.jobs * 3.0 / args.seconds))
+    # 20% more submitting users than the pace needs, so slow answers do not thin the minute.
+    creators = max(1, round(1.2 * args.jobs * 3.0 / args.seconds))
     with stack_mod.Stack(workers=args.workers, web_workers=args.web_workers, reap_seconds=5.0,
                          redispatch_seconds=600.0) as stack:
         # Several creators, as in real use (and each stays under the policy's daily limit).
@@ -105,6 +111,8 @@ def main(argv=None) -> int:
         runner.start(creators + args.watchers, spawn_rate=100)
         started = time.monotonic()
         gevent.sleep(args.seconds)
+        CONFIG["stop"] = True          # no new submission; let those in flight get their answer
+        gevent.sleep(15)
         runner.quit()
         at_end = dict(stack.sql("select status, count(*) from jobs_job group by status"))
         deadline = time.monotonic() + args.drain_timeout
