@@ -65,8 +65,8 @@ def _decode(items: list[str]) -> np.ndarray:
 
 
 def readable(reference) -> bool:
-    """Whether a stored fingerprint is of this format (the first vtss-2 outputs kept
-    64-bit hashes instead, which this matcher cannot compare)."""
+    """Whether a stored fingerprint is of this format: anything else is skipped rather
+    than read as a mismatch."""
     try:
         return bool(reference) and len(_decode(reference[:1])) == 1
     except (ValueError, TypeError):

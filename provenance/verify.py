@@ -77,19 +77,17 @@ def sha256_file(path: str | os.PathLike) -> str:
 
 
 def read_watermark(path: str | os.PathLike, *, legacy: bool = False) -> WatermarkReading:
-    """The watermark of a video (vtss-3, then vtss-2 and vtss-1 when `legacy`: the
-    registry holds outputs of those codecs) or of a still."""
+    """The watermark of a video (vtss-3, then vtss-1 when `legacy`: the registry holds
+    outputs of that codec) or of a still."""
     if Path(path).suffix.lower() in IMAGE_SUFFIXES:
         return _read_still(path)
     reading = read_video_watermark(path)
     if not reading.found and legacy:
         from .videomark_v1 import read_video_watermark as read_v1
-        from .videomark_v2 import read_video_watermark as read_v2
-        for read_old in (read_v2, read_v1):
-            old = read_old(path)
-            if old.found:
-                return WatermarkReading(True, old.registry_id, old.payload, old.confidence, old.frames,
-                                        old.scale, old.offset, old.sync_z, old.bit_errors, codec=old.codec)
+        old = read_v1(path)
+        if old.found:
+            return WatermarkReading(True, old.registry_id, old.payload, old.confidence, old.frames,
+                                    old.scale, old.offset, old.sync_z, old.bit_errors, codec=old.codec)
     return reading
 
 

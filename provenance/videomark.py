@@ -7,8 +7,8 @@ repeats over the frame and is added equally to R, G and B (only the luma
 changes), scaled by a perceptual mask: stronger in texture, faint on flat areas.
 Every frame carries the same pattern: re-encoders copy static areas from their
 key frames (P-skip), so a pattern that changed over time would be lost there.
-vtss-3 is vtss-2 (videomark_v2) with chips twice as large, which H.264 at CRF 35
-keeps far better, and a decoder that rejects the picture (below).
+vtss-3 is the development codec vtss-2 (never released) with chips twice as large,
+which H.264 at CRF 35 keeps far better, and a decoder that rejects the picture (below).
 
 The picture is the main noise for a constant pattern (a talking portrait is
 mostly static, so pooling frames does not average it away), so each bit's

@@ -1,5 +1,5 @@
-"""Legacy codec vtss-1 (outputs made before vtss-2): kept so their stripped copies stay
-readable. New outputs use provenance.videomark (vtss-3; vtss-2 is videomark_v2).
+"""Legacy codec vtss-1 (outputs of the earlier releases): kept so their stripped copies stay
+readable. New outputs use provenance.videomark (vtss-3).
 
 A spread-spectrum video watermark in the luma, pooled over frames.
 

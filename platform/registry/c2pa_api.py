@@ -71,7 +71,7 @@ class SupportedAlgorithms(APIView):
         "watermarks": serializers.ListField(child=serializers.DictField()),
         "fingerprints": serializers.ListField(child=serializers.DictField())}))
     def get(self, request):
-        return Response({"watermarks": [{"alg": soft_binding_alg(VIDEO_CODEC)}, {"alg": soft_binding_alg("vtss-2")},
+        return Response({"watermarks": [{"alg": soft_binding_alg(VIDEO_CODEC)},
                                         {"alg": soft_binding_alg("vtss-1")},
                                         {"alg": soft_binding_alg(STILL_CODEC)}],
                          "fingerprints": [{"alg": FINGERPRINT_ALG}]})

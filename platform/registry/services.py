@@ -98,7 +98,7 @@ def trust_anchor() -> bytes | None:
 
 
 def verify_path(path) -> dict:
-    legacy = RegistryEntry.objects.filter(watermark_codec__in=("vtss-1", "vtss-2")).exists()
+    legacy = RegistryEntry.objects.filter(watermark_codec="vtss-1").exists()
     result = verify_file(path, trust_anchor_pem=trust_anchor(), lookup=lookup, legacy_watermarks=legacy)
     reg = result.get("registry") or {}
     if reg.get("match") and reg.get("job"):

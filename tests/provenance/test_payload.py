@@ -53,9 +53,8 @@ def test_chase_decoding_rejects_noise_within_the_false_positive_bound():
     rng = np.random.default_rng(6)
     assert all(decode_soft(rng.normal(0, 1, CODED_BITS))[0] is None for _ in range(8))
     # The per-video bound stated in docs/watermark.md: vtss-3's Chase words per geometry,
-    # plus the legacy readers (vtss-2: 2 geometries x 2**11, vtss-1: 3 BCH attempts).
-    from provenance import videomark_v2
+    # plus the legacy reader (vtss-1: 3 BCH attempts).
     from provenance.videomark import CHASE_FLIPS, MAX_ATTEMPTS
-    assert len(CHASE_FLIPS) == MAX_ATTEMPTS and videomark_v2.MAX_ATTEMPTS == 2
-    attempts = sum(2 ** f for f in CHASE_FLIPS) + videomark_v2.MAX_ATTEMPTS * 2 ** 11 + 3
+    assert len(CHASE_FLIPS) == MAX_ATTEMPTS
+    attempts = sum(2 ** f for f in CHASE_FLIPS) + 3
     assert attempts * P_ATTEMPT < 1e-9
