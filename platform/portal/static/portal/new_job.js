@@ -53,4 +53,6 @@
       })
       .catch(function () { say(figure.dataset.failed, "bad"); });
   });
+  // A photo chosen before this script loaded (slow network, back button) is previewed too.
+  if (input.files && input.files.length) { input.dispatchEvent(new Event("change")); }
 })();
