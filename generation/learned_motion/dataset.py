@@ -20,7 +20,7 @@ from .features import frame_features
 
 FPS = 25
 PARAMS = ("jaw", "smile", "brow", "blink", "yaw", "pitch", "roll")   # MotionTrack's fields
-EXTRACT_VERSION = "2"
+EXTRACT_VERSION = "3"   # 3: frames made contiguous before dlib reads them (2 could misread padded rows)
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS_VIDEOS = ROOT.parent / "shared" / "corpus" / "videos"
 CACHE_DIR = ROOT / "var" / "learned_motion" / "tracks"
@@ -51,7 +51,8 @@ def _read_frames(path: Path):
     with av.open(str(path)) as c:
         stream = c.streams.video[0]
         for frame in c.decode(stream):
-            yield float(frame.time), frame.to_ndarray(format="rgb24")
+            # dlib reads the buffer as packed rows: a padded (strided) frame would be misread.
+            yield float(frame.time), np.ascontiguousarray(frame.to_ndarray(format="rgb24"))
 
 
 def _head_pose(lm: np.ndarray, w: int, h: int) -> tuple[float, float]:
