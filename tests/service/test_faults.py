@@ -75,15 +75,14 @@ def test_redis_restart_loses_no_job(stack):
     assert set(final.values()) == {"succeeded"}, final
     for job in jobs:
         assert_exactly_once(stack, job)
-    # A job still queued at the snapshot may have been taken by a worker just before the
-    # restart; the ones that first started after it can only have come from a re-sent message.
-    lost = [j for (j,) in stack.sql(
-        "select target_id from audit_auditevent where action = 'job.started' and target_id = any(%s) "
-        "group by target_id having min(created_at) > %s", waiting, restarted)]
-    assert lost, "no job was waiting in the queue when Redis went down"
+    assert waiting, "no job was waiting in the queue when Redis went down"
+    # A message a worker had already received survives in the worker (late acknowledgement),
+    # so up to one waiting job per worker may run without being re-sent; every other
+    # waiting job's message died with Redis and must have been sent again by the reaper.
     resent = stack.sql("select count(*) from jobs_job where id::text = any(%s) and dispatched_at > %s",
-                       lost, restarted)[0][0]
-    assert resent == len(lost)  # each lost message was sent again by the reaper
+                       waiting, restarted)[0][0]
+    assert resent >= len(waiting) - stack.n_workers, (resent, len(waiting))
+    assert resent >= 1
 
 
 def test_postgres_restart_loses_no_job(stack):
