@@ -62,11 +62,10 @@ def probe_audio(source, *, max_seconds: float | None = None, field: str = "audio
     return EXTENSIONS[audio.container], audio.duration
 
 
-def decode_audio(source, *, sample_rate: int = ANALYSIS_RATE, channels: int = 1,
-                 max_seconds: float | None = None, field: str = "audio") -> Audio:
-    """Decode the first audio stream, resampled to `sample_rate` and `channels` (1 or 2).
-
-    Raises a clear InputError for unsupported, corrupt, empty or over-long audio."""
+def _open_voice(source, *, field: str, max_seconds: float | None):
+    """Open `source` as a supported voice track: (open container, format name, declared
+    seconds or None). Raises a clear InputError for empty, damaged, unsupported or
+    (by its declared duration) over-long files; the caller closes the container."""
     head = _head(source)
     if not head:
         raise CorruptFile("the voice track is empty", field=field)
@@ -77,16 +76,28 @@ def decode_audio(source, *, sample_rate: int = ANALYSIS_RATE, channels: int = 1,
             raise CorruptFile("the voice track is damaged: its audio data could not be read", field=field) from exc
         raise UnsupportedFormat("the voice track is not an audio file in a supported format "
                                 "(wav, mp3, flac, m4a, ogg)", field=field) from exc
-    with container:
-        fmt = container.format.name
+    fmt = container.format.name
+    declared = None if container.duration is None else container.duration / av.time_base
+    try:
         if fmt not in ACCEPTED_CONTAINERS or not container.streams.audio:
             raise UnsupportedFormat(f"the voice track's format ({fmt}) is not a supported audio format "
                                     "(wav, mp3, flac, m4a, ogg)", field=field)
+        if max_seconds is not None and declared is not None and declared > max_seconds + 0.5:
+            raise AudioTooLong(f"the voice track lasts {declared:.1f} s; the limit is {max_seconds:g} s", field=field)
+    except BaseException:
+        container.close()
+        raise
+    return container, fmt, declared
+
+
+def decode_audio(source, *, sample_rate: int = ANALYSIS_RATE, channels: int = 1,
+                 max_seconds: float | None = None, field: str = "audio") -> Audio:
+    """Decode the first audio stream, resampled to `sample_rate` and `channels` (1 or 2).
+
+    Raises a clear InputError for unsupported, corrupt, empty or over-long audio."""
+    container, fmt, _ = _open_voice(source, field=field, max_seconds=max_seconds)
+    with container:
         stream = container.streams.audio[0]
-        if max_seconds is not None and container.duration is not None:
-            declared = container.duration / av.time_base
-            if declared > max_seconds + 0.5:
-                raise AudioTooLong(f"the voice track lasts {declared:.1f} s; the limit is {max_seconds:g} s", field=field)
         layout = "mono" if channels == 1 else "stereo"
         resampler = av.AudioResampler(format="fltp", layout=layout, rate=sample_rate)
         chunks, total = [], 0
@@ -156,27 +167,9 @@ class AudioStream:
         self._check_header()
 
     def _check_header(self) -> None:
-        head = _head(self.source)
-        field = self.field
-        if not head:
-            raise CorruptFile("the voice track is empty", field=field)
-        try:
-            container = _open(self.source)
-        except av.error.FFmpegError as exc:
-            if _looks_like_audio(head):
-                raise CorruptFile("the voice track is damaged: its audio data could not be read", field=field) from exc
-            raise UnsupportedFormat("the voice track is not an audio file in a supported format "
-                                    "(wav, mp3, flac, m4a, ogg)", field=field) from exc
-        with container:
-            fmt = container.format.name
-            if fmt not in ACCEPTED_CONTAINERS or not container.streams.audio:
-                raise UnsupportedFormat(f"the voice track's format ({fmt}) is not a supported audio format "
-                                        "(wav, mp3, flac, m4a, ogg)", field=field)
-            if container.duration is not None:
-                self.declared_seconds = container.duration / av.time_base
-                if self.max_seconds is not None and self.declared_seconds > self.max_seconds + 0.5:
-                    raise AudioTooLong(f"the voice track lasts {self.declared_seconds:.1f} s; "
-                                       f"the limit is {self.max_seconds:g} s", field=field)
+        container, fmt, self.declared_seconds = _open_voice(self.source, field=self.field,
+                                                            max_seconds=self.max_seconds)
+        container.close()
         self.container_name = fmt
 
     def blocks(self):
