@@ -263,6 +263,8 @@ def decode_accumulated(acc: np.ndarray, frames: int) -> WatermarkReading:
     ranked.sort(reverse=True)
     hypotheses = [(z, s, o) for z, s, o in ranked[:2] if z >= SYNC_Z_MIN]
     if not any(s == 1.0 and o == (0, 0) for _, s, o in hypotheses):
+        if 1.0 not in folded_at:        # the scale search may not have tried the untouched size
+            folded_at[1.0] = _fold(acc)
         hypotheses.append((_sync_z_at(folded_at[1.0], (0, 0)), 1.0, (0, 0)))
     best_z, best_scale, best_offset = ranked[0]
     for z, scale, offset in hypotheses[:MAX_ATTEMPTS]:
