@@ -55,7 +55,11 @@ chosen among {', '.join(str(g) for g in (meta.get('guidance_scores') or {}))} as
 *training* videos that keeps their sync). After sampling, the track's mean smile, brow and head
 direction are moved to the asked-for values and its head movement scaled to the asked-for
 intensity (`calibrate`): with no emotion labels and a dozen speakers, guidance alone moves them
-too little. Each generated clip is sampled three times (seeds 0-2) for the figures below.
+too little. The sampled jaw is then filtered with a Gaussian of {meta.get('jaw_smoothing', 0)} frames
+(each 2 s window is denoised on its own, which leaves a frame-to-frame flutter on the mouth),
+the width among {', '.join(str(k) for k in (meta.get('jaw_smoothing_scores') or {}))} whose lip-speed
+distribution is closest to the *training* videos'. Each generated clip is sampled three times
+(seeds 0-2) for the figures below.
 
 Training data: motion tracks that dlib extracts from the corpus' real talking videos
 (`../shared/corpus/videos`; 68 landmarks per frame, inner-lip gap, mouth width, brow height,
@@ -103,7 +107,9 @@ measures rendered videos and is not used here.
 ## Reproducing
 
 `python manage.py train_motion` re-extracts (cached), retrains with the same seed and settings
-and rewrites the weights and this report; `python manage.py train_motion --check` re-evaluates
+and rewrites the weights and this report; `python manage.py train_motion --reevaluate` keeps
+the weights' tensors, re-fits the jaw filter on the training videos and rewrites their metadata
+and this report; `python manage.py train_motion --check` re-evaluates
 the committed weights on the held-out videos and compares with the distances recorded in
 them; `tests/generation/test_learned_motion.py` retrains a tiny model briefly and compares its
 loss with the value recorded in `weights/tiny_run.json`.

@@ -112,6 +112,19 @@ def calibrate(motion: np.ndarray, target: np.ndarray, window: int = 50) -> np.nd
     return m
 
 
+def smooth_jaw(motion: np.ndarray, sigma: float) -> np.ndarray:
+    """The sampled jaw with a light Gaussian (sigma in frames): each 2 s window is
+    denoised on its own, which leaves frame-to-frame flutter on the mouth that real jaws
+    do not have. The width is chosen on the training videos (`training.choose_smoothing`)
+    and recorded in the weights; 0 leaves the track as sampled."""
+    if sigma <= 0:
+        return motion
+    from scipy.ndimage import gaussian_filter1d
+    m = motion.copy()
+    m[:, 0] = gaussian_filter1d(m[:, 0], float(sigma), mode="nearest")
+    return m
+
+
 def to_track(motion: np.ndarray, controls: Controls) -> MotionTrack:
     """Engine ranges and the controls the model is not conditioned on (expression scale,
     a zero blink rate)."""
@@ -135,6 +148,7 @@ class LearnedMotion:
         self.guidance = guidance if guidance is not None else float(json.loads(self.meta.get("guidance", "null"))
                                                                     or DEFAULT_GUIDANCE)
         self.version = self.meta.get("version", "unknown")
+        self.jaw_sigma = float(json.loads(self.meta.get("jaw_smoothing", "0")))
 
     def plan_from_audio(self, mono: np.ndarray, n_frames: int, controls: Controls) -> MotionTrack:
         from .attributes import from_controls
@@ -143,7 +157,7 @@ class LearnedMotion:
         with _lock, torch_threads(1):
             motion = sample_motion(self.model, feats, attrs, seed=controls.seed, steps=self.steps,
                                    guidance=self.guidance)
-        return to_track(calibrate(motion, attrs), controls)
+        return to_track(smooth_jaw(calibrate(motion, attrs), self.jaw_sigma), controls)
 
     def plan(self, analysis, controls: Controls) -> MotionTrack:
         """The learned jaw, smile, brow, blinks and head pose; where the engine's voice

@@ -94,6 +94,17 @@ def test_learned_motion_follows_the_controls(learned):
     assert _track(learned, expression_scale=0.0).jaw.max() == 0.0
 
 
+def test_jaw_filter_calms_only_the_jaw_and_the_recorded_width_is_used(learned):
+    from generation.learned_motion.source import smooth_jaw
+    rng = np.random.default_rng(0)
+    m = rng.uniform(0, 1, (200, 7)).astype(np.float32)
+    assert smooth_jaw(m, 0.0) is m
+    f = smooth_jaw(m, 0.5)
+    assert np.array_equal(f[:, 1:], m[:, 1:])
+    assert evaluate.lip_speeds([f]).mean() < 0.8 * evaluate.lip_speeds([m]).mean()
+    assert learned.jaw_sigma == float(json.loads(learned.meta["jaw_smoothing"])) > 0
+
+
 @pytest.mark.slow
 def test_generate_with_learned_motion_through_the_watermark_stage(tmp_path, portrait, short_speech):
     from generation.pipeline import generate_video

@@ -20,6 +20,9 @@ class Command(BaseCommand):
         parser.add_argument("--report", type=Path, default=Path(settings.ROOT_DIR) / "docs" / "learned_motion.md")
         parser.add_argument("--check", action="store_true",
                             help="re-evaluate the committed weights and compare with their recorded metrics")
+        parser.add_argument("--reevaluate", action="store_true",
+                            help="keep the committed weights, re-fit the jaw filter on the training videos, "
+                                 "re-evaluate and rewrite their metadata and the report")
         parser.add_argument("--json", action="store_true")
 
     def handle(self, *args, **opts):
@@ -33,6 +36,16 @@ class Command(BaseCommand):
                               f"recorded {result['recorded']}\nmeasured {result['measured']}\nok: {result['ok']}")
             if not result["ok"]:
                 raise CommandError("the committed weights no longer give their recorded metrics", returncode=1)
+            return
+        if opts["reevaluate"]:
+            result = training.reevaluate(opts["out"] or training.WEIGHTS, log=log)
+            command = "python manage.py train_motion --reevaluate"
+            opts["report"].parent.mkdir(parents=True, exist_ok=True)
+            opts["report"].write_text(render(result, command))
+            out = {"weights": result["weights"], "report": str(opts["report"]),
+                   "verdict": verdict(result["evaluation"]), "distances": result["meta"]["distances"],
+                   "jaw_smoothing": result["meta"]["jaw_smoothing"]}
+            self.stdout.write(json.dumps(out, default=float) if opts["json"] else json.dumps(out, indent=1, default=float))
             return
         try:
             result = training.run(out=opts["out"] or training.WEIGHTS, log=log,
