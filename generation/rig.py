@@ -287,9 +287,10 @@ class PortraitRig:
             scale = (up - lash - top) / np.maximum(new_up - lash - top, 1e-3)
             src = np.where(skin, top + (ys - top) * scale, src)
             levels.append(((src - ys) * side).astype(np.float32))
-        # colours for painting the lid: the skin between the lashes and the brow, its lighter
-        # half (a closed lid catches the light; the crease shadow and stray lashes are darker),
-        # smoothed along the eye and drawn towards the eye's mean so it reads as one lid
+        # colours for painting the lid: the lighter half (a closed lid catches the light; the
+        # crease shadow and stray lashes are darker) of the skin between the lashes and the
+        # brow and of the skin under the eye, half and half, smoothed along the eye and drawn
+        # towards the eye's mean so it reads as one lid
         img = self.image.astype(np.float32)
         cols = np.clip(xs.astype(int), 0, self.size - 1)
         span = np.linspace(0.0, 1.0, 10)[:, None]
@@ -298,6 +299,11 @@ class PortraitRig:
         luma = skin @ np.float32([0.299, 0.587, 0.114])
         keep = luma >= np.median(luma, axis=0, keepdims=True)
         lid_rgb = (skin * keep[..., None]).sum(0) / np.maximum(keep.sum(0), 1)[:, None]    # (w, 3)
+        rows = np.clip((lo[0] + 0.25 * eh + span * (0.25 * ew)).astype(int), 0, self.size - 1)
+        under = np.stack([img[r, cols] for r in rows])
+        luma = under @ np.float32([0.299, 0.587, 0.114])
+        keep = luma >= np.median(luma, axis=0, keepdims=True)
+        lid_rgb = 0.5 * lid_rgb + 0.5 * (under * keep[..., None]).sum(0) / np.maximum(keep.sum(0), 1)[:, None]
         lid_rgb = cv2.GaussianBlur(lid_rgb[:, None, :], (1, 21), 0)[:, 0, :]
         lid_rgb = 0.5 * lid_rgb + 0.5 * lid_rgb[len(lid_rgb) // 4: -len(lid_rgb) // 4 or None].mean(0)
         lash_rgb = np.percentile(np.concatenate([img[np.clip((up[0] - k).astype(int), 0, self.size - 1), cols]
@@ -307,7 +313,7 @@ class PortraitRig:
         inside = cv2.GaussianBlur(inside.astype(np.float32), (3, 3), 0)
         return {"box": (x0, y0, x1, y1), "blink": np.stack(levels), "up": up[0].astype(np.float32), "lo": lo[0].astype(np.float32),
                 "along": along[0].astype(np.float32), "lash": np.float32(lash), "thin": np.float32(max(1.2, 0.12 * eh)),
-                "feather": np.float32(max(1.0, 0.45 * eh)), "top": top[0].astype(np.float32),
+                "top": top[0].astype(np.float32),
                 "skin_gap": np.float32(lash + 0.15 * eh),
                 "lid_rgb": lid_rgb.astype(np.float32), "lash_rgb": lash_rgb.astype(np.float32),
                 "gx": (-0.3 * ew * inside).astype(np.float32), "gy": (0.30 * eh * inside).astype(np.float32)}
@@ -403,37 +409,39 @@ class PortraitRig:
 
     def _paint_lid(self, roi, eye, sub, sx, sy, c) -> None:
         """The upper lid coming down over the eye: lid-coloured skin from the lash line
-        to the lid's new edge, then the lashes as a thin dark line along that edge.
-        Painted where each output pixel looks up, so it follows the head."""
+        to the lid's new edge, then the lashes as a dark line along that edge. A shut
+        lid is stretched smooth: the paint fades in from the top of the lid skin, so the
+        crease and any hooding flatten out (dlib, like a person, then reads one closed
+        line instead of a crease and a lash line framing an eye). Painted where each
+        output pixel looks up, so it follows the head."""
         bx0 = eye["box"][0]
         w = len(eye["up"])
         col = np.clip(np.rint(sx - bx0).astype(np.int32), 0, w - 1)
         up, lo, along = eye["up"][col], eye["lo"][col], eye["along"][col]
         shut = np.float32(c) * along
         new_up = up + shut * (lo - up) * np.float32(0.97)
-        top = up - eye["lash"]
         # opaque once the lid is well down: at the peak of a blink nothing of the eye shows
         cover = np.clip(shut * 1.6, 0, 1)
-        # fading in from above the crease: a shut lid is smooth, its crease shadow flattens out
-        feather = eye["feather"]
-        alpha = (np.clip((sy - (up - eye["lash"] - feather)) / feather, 0, 1)
-                 * np.clip(new_up - 0.5 * eye["thin"] - sy + 0.5, 0, 1) * cover)
+        # fading in from the top of the lid skin: a shut lid is smooth, its crease flattens out
+        top = eye["top"][col]
+        fade = np.clip((sy - top) / np.maximum(up - eye["lash"] - top, 1.0), 0, 1)
+        alpha = fade * np.clip(new_up - 0.5 * eye["thin"] - sy + 0.5, 0, 1) * cover
         if not alpha.any():
             return
         depth = np.clip((sy - up) / np.maximum(new_up - up, 1.0), 0, 1)[..., None]
-        # the lid's own texture: the photo's upper-lid skin stretched down over the eye (as
-        # the warp above does), half of it, over the smooth lid colour
-        top = eye["top"][col]
         scale = (up - eye["lash"] - top) / np.maximum(new_up - eye["lash"] - top, 1e-3)
         src_y = np.minimum(top + (sy - top) * scale, up - eye["skin_gap"])
         tex = cv2.remap(self.image, sx, src_y.astype(np.float32), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT101)
-        lid = (0.5 * tex + 0.5 * eye["lid_rgb"][col]) * (1.0 - 0.08 * depth)   # the lid's curve turns from the light
+        # the lid: its smooth colour with the fine texture (pores, not the crease's shading) of
+        # the photo's upper-lid skin stretched down over the eye, as the warp above does
+        tex = tex.astype(np.float32)
+        lid = (eye["lid_rgb"][col] + 0.6 * (tex - cv2.GaussianBlur(tex, (0, 0), 2.0))) * (1.0 - 0.05 * depth)
         region = roi[sub].astype(np.float32)
         a = alpha[..., None]
         region = region * (1 - a) + lid * a
-        thin = eye["thin"] * (1.0 + 0.4 * np.clip(shut, 0, 1))
+        thin = eye["thin"] * (1.0 + 2.0 * np.clip(shut, 0, 1))      # both lids' lashes together
         line = np.clip(1.0 - np.abs(sy - (new_up - 0.5 * thin)) / thin, 0, 1) * np.clip(shut * 2.0 - 0.2, 0, 0.95)
-        region = region * (1 - line[..., None]) + eye["lash_rgb"] * 0.8 * line[..., None]
+        region = region * (1 - line[..., None]) + eye["lash_rgb"] * 0.5 * line[..., None]
         roi[sub] = np.clip(region, 0, 255).astype(np.uint8)
 
     def _apply_jaw(self, mx, my, jaw):
