@@ -11,6 +11,7 @@ import hashlib
 from datetime import datetime
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from audit.chain import atomic as audit_atomic, record
 from generation.errors import InputError
@@ -59,21 +60,21 @@ def enrol_selfies(*, account, selfies: list[bytes]) -> Subject:
     when the face is already enrolled by another account (one face, one account)."""
     subject = getattr(account, "subject_profile", None)
     if getattr(account, "role", None) != "subject" or subject is None:
-        raise ConsentError("only a subject account that accepted an invitation can enrol a face", code="not_subject")
+        raise ConsentError(_("only a subject account that accepted an invitation can enrol a face"), code="not_subject")
     if not 1 <= len(selfies) <= MAX_SELFIES:
-        raise ConsentError(f"send between 1 and {MAX_SELFIES} selfies (got {len(selfies)})", code="selfie_count",
+        raise ConsentError(_("send between 1 and %(max)d selfies (got %(got)d)") % {"max": MAX_SELFIES, "got": len(selfies)}, code="selfie_count",
                            field="selfies")
     embeddings = [embed_photo(data, field="selfies") for data in selfies]
     threshold = identity_threshold()
     if max_pairwise_distance(embeddings) >= threshold:
-        raise InputError("the selfies do not all show the same person; send selfies of yourself only",
+        raise InputError(_("the selfies do not all show the same person; send selfies of yourself only"),
                          field="selfies")
     mean = centroid(embeddings)
     for other in Subject.objects.exclude(pk=subject.pk).filter(account__isnull=False, face_embedding__isnull=False):
         if distance(other.face_embedding, mean) < threshold:
             record("subject.enrolment_refused", actor=account, target=subject,
                    data={"reason": "face already enrolled by another account", "other_subject": other.pk})
-            raise ConsentError("this face is already enrolled by another account; contact support if it is yours",
+            raise ConsentError(_("this face is already enrolled by another account; contact support if it is yours"),
                                code="face_taken", field="selfies")
     digest = hashlib.sha256(b"".join(hashlib.sha256(s).digest() for s in selfies)).hexdigest()
     with audit_atomic():
@@ -121,34 +122,34 @@ def give_consent(*, account, creator, purposes, channels=(), expires_at: datetim
     """A subject grants a scoped consent to a creator who invited them."""
     subject = getattr(account, "subject_profile", None)
     if getattr(account, "role", None) != "subject" or subject is None:
-        raise ConsentError("only a subject account can grant consent", code="not_subject")
+        raise ConsentError(_("only a subject account can grant consent"), code="not_subject")
     if creator not in creators_of(subject):
-        raise ConsentError(f"'{creator.username}' has not invited you; you can consent only to creators who did",
+        raise ConsentError(_("'%(creator)s' has not invited you; you can consent only to creators who did") % {"creator": creator.username},
                            code="not_invited", field="creator")
     if not subject.enrolled:
-        raise ConsentError("enrol your face with selfies before granting consent", code="not_enrolled")
+        raise ConsentError(_("enrol your face with selfies before granting consent"), code="not_enrolled")
     policy = _policy()
     allowed_purposes = policy.param("allowed_purpose", "purposes", [])
     known_channels = policy.param("consent_in_scope", "channels", [])
     purposes, channels = list(dict.fromkeys(purposes or [])), list(dict.fromkeys(channels or []))
     if not purposes:
-        raise ConsentError("choose at least one purpose", code="no_purpose", field="purposes")
+        raise ConsentError(_("choose at least one purpose"), code="no_purpose", field="purposes")
     bad = [p for p in purposes if p not in allowed_purposes]
     if bad:
-        raise ConsentError(f"unknown purpose(s) {', '.join(bad)}; choose from {', '.join(allowed_purposes)}",
+        raise ConsentError(_("unknown purpose(s) %(bad)s; choose from %(allowed)s") % {"bad": ", ".join(bad), "allowed": ", ".join(allowed_purposes)},
                            field="purposes")
     bad = [c for c in channels if c not in known_channels]
     if bad:
-        raise ConsentError(f"unknown channel(s) {', '.join(bad)}; choose from {', '.join(known_channels)}",
+        raise ConsentError(_("unknown channel(s) %(bad)s; choose from %(allowed)s") % {"bad": ", ".join(bad), "allowed": ", ".join(known_channels)},
                            field="channels")
     now = timezone.now()
     if expires_at is not None and expires_at <= max(now, starts_at or now):
-        raise ConsentError("the expiry must be in the future and after the start", field="expires_at")
+        raise ConsentError(_("the expiry must be in the future and after the start"), field="expires_at")
     if max_videos is not None and max_videos < 1:
-        raise ConsentError("the number of videos must be at least 1 (leave it empty for no limit)",
+        raise ConsentError(_("the number of videos must be at least 1 (leave it empty for no limit)"),
                            field="max_videos")
     if not agreed:
-        raise ConsentError("tick the box to confirm that you agree", code="not_agreed", field="agree")
+        raise ConsentError(_("tick the box to confirm that you agree"), code="not_agreed", field="agree")
     statement = statement or (f"I, {subject.display_name}, agree that {creator.username} may make videos of my face "
                               f"with Veritalk for: {', '.join(purposes)}.")
     return grant_consent(subject=subject, creator=creator, actor=account, purposes=purposes, channels=channels,
@@ -179,12 +180,12 @@ def elevate_consent(consent: Consent, *, by, note: str) -> Consent:
     example the office of a public official confirmed it): faces on the protected
     list are then allowed under it."""
     if not (getattr(by, "role", None) in ("admin", "moderator") or getattr(by, "is_superuser", False)):
-        raise ConsentError("only an admin or moderator can verify an elevated consent", code="forbidden")
+        raise ConsentError(_("only an admin or moderator can verify an elevated consent"), code="forbidden")
     if not note.strip():
-        raise ConsentError("say how the consent was verified", field="note")
+        raise ConsentError(_("say how the consent was verified"), field="note")
     consent = Consent.objects.select_for_update().get(pk=consent.pk)
     if not consent.is_active():
-        raise ConsentError(f"consent #{consent.pk} is not active", code="inactive")
+        raise ConsentError(_("consent #%(id)s is not active") % {"id": consent.pk}, code="inactive")
     consent.elevated_at, consent.elevated_by, consent.elevation_note = timezone.now(), by, note.strip()
     consent.save(update_fields=["elevated_at", "elevated_by", "elevation_note"])
     record("consent.elevated", actor=by, target=consent, data={"note": note.strip()})

@@ -79,11 +79,11 @@ def invitation(request, token: str):
 def _signup_refusal(inv: Invitation) -> ConsentError | None:
     """Refuse before an account is created for an invitation that cannot be accepted."""
     if inv.state == "accepted":
-        return ConsentError("This invitation has already been used; ask the creator for a new one.", code="used")
+        return ConsentError(_("This invitation has already been used; ask the creator for a new one."), code="used")
     if inv.state == "expired":
-        return ConsentError("This invitation has expired; ask the creator for a new one.", code="expired")
+        return ConsentError(_("This invitation has expired; ask the creator for a new one."), code="expired")
     if inv.invitee_id is not None:
-        return ConsentError("This invitation was sent to an existing account; log in as it.", code="not_for_you")
+        return ConsentError(_("This invitation was sent to an existing account; log in as it."), code="not_for_you")
     return None
 
 
@@ -258,7 +258,7 @@ def elevation(request):
         form = NoteForm(request.POST)
         try:
             if not form.is_valid():
-                raise ConsentError("say how the consent was verified")
+                raise ConsentError(_("say how the consent was verified"))
             elevate_consent(consent, by=request.user, note=form.cleaned_data["note"])
         except ConsentError as exc:
             messages.error(request, exc.message)

@@ -26,7 +26,7 @@ def test_token_by_password_then_by_session_replaces_the_old_one(creator):
     session.force_login(creator)
     second = session.post("/api/token/", {}, format="json").json()["token"]
     assert second != first and Token.objects.get(user=creator).key == second
-    assert client.get("/api/me/").status_code in (401, 403)   # the first token no longer works
+    assert client.get("/api/me/").status_code == 401          # the first token no longer works
     assert AuditEvent.objects.filter(action="token.minted", actor="ana").count() == 2
     client.credentials(HTTP_AUTHORIZATION=f"Token {second}")
     assert client.delete("/api/token/").status_code == 204
@@ -68,3 +68,15 @@ def test_docs_page_loads_its_assets_from_our_static_files(client):
     for asset in assets:
         name = asset.split("/static/", 1)[-1]
         assert finders.find(name), f"{asset} is not one of our static files"
+
+
+@pytest.mark.django_db
+def test_missing_or_invalid_token_is_a_401_with_a_token_challenge(creator):
+    for headers in ({}, {"HTTP_AUTHORIZATION": "Token not-a-token"}):
+        client = APIClient()
+        client.credentials(**headers)
+        r = client.get("/api/jobs/")
+        assert r.status_code == 401 and r["WWW-Authenticate"] == "Token", (headers, r.status_code)
+    session = APIClient()
+    session.force_login(creator)
+    assert session.get("/api/me/").status_code == 200          # the portal's session still works

@@ -45,3 +45,30 @@ def test_french_browser_gets_french_and_can_switch(client):
     assert r.status_code == 302
     page = client.get("/login/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
     assert '<html lang="en">' in page and "Log in" in page
+
+
+@pytest.mark.django_db
+def test_consent_refusals_follow_the_language(creator):
+    """The consent service's refusals reach French pages and API clients in French."""
+    from django.utils import translation
+
+    from consent.services import ConsentError, give_consent
+    for lang, words in (("fr", "seul un compte de sujet peut donner son consentement"),
+                        ("en", "only a subject account can grant consent")):
+        with translation.override(lang), pytest.raises(ConsentError) as err:
+            give_consent(account=creator, creator=creator, purposes=["test"], agreed=True)
+        assert str(err.value) == words
+
+
+@pytest.mark.django_db
+def test_a_french_subject_sees_a_french_refusal(client, make_user):
+    """Through the portal: an invitation link opened by a creator account is refused in French."""
+    from consent.invitations import create_invitation
+    alice = make_user("alice", "creator", vetted=True)
+    _, token = create_invitation(creator=alice, display_name="Bea")
+    other = make_user("carl", "creator", vetted=True)
+    client.force_login(other)
+    from django.urls import reverse
+    r = client.post(reverse("consent_portal:invitation", args=[token]), HTTP_ACCEPT_LANGUAGE="fr")
+    assert r.status_code == 403
+    assert "les invitations sont acceptées par des comptes de sujet" in r.content.decode()

@@ -4,10 +4,12 @@ import json
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from veritalk.commands import DatabaseCommand
+
 from accounts.api import mint_token
 
 
-class Command(BaseCommand):
+class Command(DatabaseCommand):
     help = "Mint an API token for USER (replaces the previous one); send it as 'Authorization: Token <key>'."
 
     def add_arguments(self, parser):

@@ -3,11 +3,13 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from veritalk.commands import DatabaseCommand
+
 from audit.chain import verify_chain
 from audit.models import AuditEvent
 
 
-class Command(BaseCommand):
+class Command(DatabaseCommand):
     help = "Verify the audit log's hash chain (finds edited, deleted and reordered rows)."
 
     def add_arguments(self, parser):

@@ -6,13 +6,15 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from veritalk.commands import DatabaseCommand
+
 from consent.models import ProtectedPerson
 from consent.protected import protect_person
 from consent.services import ConsentError
 from generation.errors import InputError
 
 
-class Command(BaseCommand):
+class Command(DatabaseCommand):
     help = "Add a face to the protected-person list (refused without an elevated, verified consent)."
 
     def add_arguments(self, parser):

@@ -10,6 +10,8 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from veritalk.commands import DatabaseCommand
+
 from consent.models import Subject
 from consent.services import subjects_for
 from generation.errors import InputError
@@ -64,7 +66,7 @@ def run_generation(*, creator, subject, photo: Path, audio: Path, out: Path | No
     }
 
 
-class Command(BaseCommand):
+class Command(DatabaseCommand):
     help = "Generate one talking-portrait video through the policy gate and wait for it."
 
     def add_arguments(self, parser):

@@ -4,10 +4,12 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from veritalk.commands import DatabaseCommand
+
 from audit.chain import record
 
 
-class Command(BaseCommand):
+class Command(DatabaseCommand):
     help = "Score a video with the detector: 0..1 (1 = generated), a label and a per-second timeline."
 
     def add_arguments(self, parser):

@@ -4,11 +4,13 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from veritalk.commands import DatabaseCommand
+
 from audit.chain import record
 from registry.services import verify_path
 
 
-class Command(BaseCommand):
+class Command(DatabaseCommand):
     help = "Verify a file's provenance: C2PA manifest, invisible watermark and registry record."
 
     def add_arguments(self, parser):
