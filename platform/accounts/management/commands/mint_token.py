@@ -2,7 +2,7 @@
 import json
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from veritalk.commands import DatabaseCommand
 

@@ -1,7 +1,7 @@
 """Check the audit log's hash chain; exit 0 when intact."""
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from veritalk.commands import DatabaseCommand
 

@@ -9,7 +9,9 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
+
+from veritalk.commands import DatabaseCommand
 from django.db import transaction
 from django.utils import timezone
 
@@ -51,7 +53,7 @@ def seed(photo: Path):
     return creator, subject
 
 
-class Command(BaseCommand):
+class Command(DatabaseCommand):
     help = "Seed a demo creator and consenting subject, generate one video through the gate, verify it."
 
     def add_arguments(self, parser):

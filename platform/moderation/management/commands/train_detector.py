@@ -3,10 +3,12 @@ import json
 import sys
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
+
+from veritalk.commands import DatabaseCommand
 
 
-class Command(BaseCommand):
+class Command(DatabaseCommand):
     help = ("Render training generations (cached), extract features from clean and laundered copies, "
             "evaluate out-of-fold, fit and save the detector (skops) with its manifest.")
 

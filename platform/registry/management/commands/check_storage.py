@@ -5,7 +5,9 @@ import time
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
+
+from veritalk.commands import DatabaseCommand
 
 from jobs.models import Job
 from provenance.verify import sha256_file
@@ -14,7 +16,7 @@ from registry.models import RegistryEntry
 PARTIAL_GRACE_SECONDS = 24 * 3600  # a partial file older than this belongs to no running job
 
 
-class Command(BaseCommand):
+class Command(DatabaseCommand):
     help = "Check stored outputs against the registry's checksums."
 
     def add_arguments(self, parser):

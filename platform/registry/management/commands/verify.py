@@ -2,7 +2,7 @@
 import json
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from veritalk.commands import DatabaseCommand
 
