@@ -124,3 +124,37 @@ def tiny_detector(tmp_path_factory):
         det = train_tiny(X, np.repeat([0, 1], 40), np.repeat(np.arange(8), 10))
     det.thresholds = {"suspicious": 0.4, "synthetic": 0.6}
     return save(det, tmp_path_factory.mktemp("model") / "tiny.skops", manifest={"version": det.version})
+
+
+def as_user(user=None):
+    """An API client authenticated as `user` (anonymous without one)."""
+    from rest_framework.test import APIClient
+    client = APIClient()
+    if user is not None:
+        client.force_authenticate(user)
+    return client
+
+
+@pytest.fixture
+def bea_account(make_user, creator, faces):
+    """Bea's subject account, invited by the creator and enrolled with obama_1's face."""
+    from consent.invitations import accept_invitation, create_invitation
+    account = make_user("bea", role="subject", vetted=False)
+    subject = accept_invitation(account=account, invitation=create_invitation(creator=creator,
+                                                                              display_name="Bea")[0])
+    subject.face_embedding = faces("obama_1")
+    subject.save()
+    return account
+
+
+def verify_json(path) -> dict:
+    """`manage.py verify --json` on `path`, checked for DESIGN.md's keys."""
+    import json
+    rc, out, err = run_command("verify", str(path), "--json")
+    assert rc == 0, err
+    result = json.loads(out)
+    assert set(result) >= {"verdict", "c2pa", "watermark", "registry"}
+    assert set(result["c2pa"]) >= {"state", "issuer", "actions", "errors"}
+    assert set(result["watermark"]) >= {"found", "payload", "confidence"}
+    assert set(result["registry"]) >= {"match", "job", "consent", "revoked"}
+    return result

@@ -10,9 +10,9 @@ from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
 from consent.invitations import accept_invitation, create_invitation
-from consent.models import Consent
 from consent.services import grant_consent
 from tests.conftest import corpus_file
+from tests.platform.conftest import as_user
 
 MUTATING = ("post", "put", "patch", "delete")
 # POSTs that change nothing: C2PA soft-binding look-ups (a POST by the C2PA specification,
@@ -30,12 +30,6 @@ def schema_operations(client) -> dict[str, tuple[str, str, dict]]:
             if method in ("get", "post", "put", "patch", "delete"):
                 ops[op["operationId"]] = (method, path, op)
     return ops
-
-
-def as_user(user) -> APIClient:
-    c = APIClient()
-    c.force_authenticate(user)
-    return c
 
 
 @pytest.fixture

@@ -1,18 +1,12 @@
 """The jobs API beyond submission: the face preview before a job, the result download
 (the creator's own, gone once the subject revokes), and who may create jobs."""
 import pytest
-from rest_framework.test import APIClient
 
 from consent.services import revoke_consent
 from jobs.models import Job
 from jobs.runner import run_job
 from tests.conftest import corpus_file
-
-
-def as_user(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
+from tests.platform.conftest import as_user
 
 
 @pytest.mark.django_db

@@ -2,21 +2,15 @@
 only verifies (every other mutating operation is refused and writes nothing), and a
 creator sees only their own subjects, jobs, invitations and consents."""
 import pytest
-from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
 from consent.invitations import create_invitation
 from consent.models import Subject
 from consent.services import grant_consent
 from tests.platform.test_api_coverage import MUTATING, READ_ONLY, schema_operations
+from tests.platform.conftest import as_user
 
 AUDITOR_MAY = {"verify_create", "token_create", "token_destroy", "c2pa_matches_byContent_create"} | READ_ONLY
-
-
-def as_user(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 @pytest.mark.django_db

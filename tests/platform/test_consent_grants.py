@@ -6,28 +6,17 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
 from consent.invitations import accept_invitation, create_invitation
 from consent.models import Consent
 from jobs.models import Job
-
-
-def api(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
+from tests.platform.conftest import as_user as api
 
 
 @pytest.fixture
-def bea(make_user, creator, faces):
-    account = make_user("bea", role="subject", vetted=False)
-    subject = accept_invitation(account=account, invitation=create_invitation(creator=creator,
-                                                                              display_name="Bea")[0])
-    subject.face_embedding = faces("obama_1")
-    subject.save()
-    return account
+def bea(bea_account):
+    return bea_account
 
 
 GOOD = {"creator": "ana", "purposes": ["education"], "channels": ["web", "social"], "max_videos": 3,

@@ -2,13 +2,13 @@
 anywhere), selfies of different people are refused, and a face enrolled by one
 account cannot be enrolled again by another."""
 import pytest
-from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
 from consent.identity import distance
 from consent.invitations import accept_invitation, create_invitation
 from consent.models import Subject
 from tests.conftest import corpus_file
+from tests.platform.conftest import as_user as api
 
 
 @pytest.fixture
@@ -16,12 +16,6 @@ def bea(make_user, creator):
     account = make_user("bea", role="subject", vetted=False)
     accept_invitation(account=account, invitation=create_invitation(creator=creator, display_name="Bea")[0])
     return account
-
-
-def api(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def files_under(root):

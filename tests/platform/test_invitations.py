@@ -6,18 +6,11 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
 from consent.models import Consent, Invitation, Subject
 from consent.services import creators_of, subjects_for
-
-
-def api(user=None) -> APIClient:
-    client = APIClient()
-    if user is not None:
-        client.force_authenticate(user)
-    return client
+from tests.platform.conftest import as_user as api
 
 
 @pytest.fixture

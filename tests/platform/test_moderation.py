@@ -5,7 +5,6 @@ down stops the portal serving the output."""
 import json
 import time
 
-import numpy as np
 import pytest
 from celery.contrib.testing.worker import start_worker
 from django.urls import reverse
@@ -21,21 +20,11 @@ from tests.platform.conftest import queued_messages, run_command
 from veritalk.celery import app as default_app
 
 
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory):
-    """A detector trained in a second on synthetic windows: these tests check the workflow,
-    not the detector's accuracy (tests/detection and bench/detector.py do)."""
-    from detection.features import FEATURE_NAMES
-    from detection.model import save
-    from detection.train import train_tiny
-    rng = np.random.default_rng(0)
-    n = len(FEATURE_NAMES)
-    X = np.concatenate([rng.normal(0, 1, (40, n)), rng.normal(0.7, 1, (40, n))]).astype(np.float32)
-    y = np.repeat([0, 1], 40)
-    groups = np.repeat(np.arange(8), 10)
-    det = train_tiny(X, y, groups)
-    det.thresholds = {"suspicious": 0.4, "synthetic": 0.6}
-    return save(det, tmp_path_factory.mktemp("model") / "tiny.skops", manifest={"version": det.version})
+@pytest.fixture(scope="session")
+def tiny_model(tiny_detector):
+    """These tests check the workflow, not the detector's accuracy (tests/detection and
+    bench/detector.py do): the shared one-thread tiny detector."""
+    return tiny_detector
 
 
 @pytest.fixture(autouse=True)

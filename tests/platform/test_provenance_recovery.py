@@ -3,30 +3,25 @@ manifest (the video and its poster); manifest stripped by a plain remux, by
 `-map_metadata -1`, by re-encoding and by a crop (recovered through the watermark, content
 confirmed by the fingerprint); tampered (changed bytes, or our watermark copied
 onto other content); not ours. A revoked consent then shows on every verdict."""
-import json
 
 import av
 import pytest
 
 from bench import attacks
 from bench.watermark import write_video
-from consent.invitations import accept_invitation, create_invitation
 from consent.services import give_consent, revoke_consent
 from jobs.runner import run_job
 from jobs.services import submit_job
 from provenance.videomark import VideoWatermarker
 from registry.models import RegistryEntry
 from tests.conftest import corpus_file
-from tests.platform.conftest import run_command
+from tests.platform.conftest import verify_json
 
 
 @pytest.fixture
-def output(make_user, creator, faces, settings):
-    account = make_user("bea", role="subject", vetted=False)
-    subject = accept_invitation(account=account, invitation=create_invitation(creator=creator,
-                                                                              display_name="Bea")[0])
-    subject.face_embedding = faces("obama_1")
-    subject.save()
+def output(bea_account, creator, settings):
+    account = bea_account
+    subject = account.subject_profile
     consent = give_consent(account=account, creator=creator, purposes=["education"], agreed=True)
     with open(corpus_file("photos/obama_2.jpg"), "rb") as p, open(corpus_file("audio/sr_english_en.wav"), "rb") as a:
         job = submit_job(creator=creator, subject=subject, photo=p, audio=a, controls={"size": 256},
@@ -36,15 +31,7 @@ def output(make_user, creator, faces, settings):
     return job, RegistryEntry.objects.get(job=job), consent
 
 
-def verify(path) -> dict:
-    rc, out, err = run_command("verify", str(path), "--json")
-    assert rc == 0, err
-    result = json.loads(out)
-    assert set(result) >= {"verdict", "c2pa", "watermark", "registry"}
-    assert set(result["c2pa"]) >= {"state", "issuer", "actions", "errors"}
-    assert set(result["watermark"]) >= {"found", "payload", "confidence"}
-    assert set(result["registry"]) >= {"match", "job", "consent", "revoked"}
-    return result
+verify = verify_json
 
 
 def copied_watermark(entry, dst):

@@ -3,31 +3,21 @@
 nobody but the subject (or a moderator) can revoke. The races with queued and
 running jobs are in tests/policies/test_revocation_races.py."""
 import pytest
-from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
-from consent.invitations import accept_invitation, create_invitation
 from consent.services import give_consent
 from jobs.runner import run_job
 from jobs.services import submit_job
 from registry.models import RegistryEntry
 from registry.services import verify_path
 from tests.conftest import corpus_file
-
-
-def api(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
+from tests.platform.conftest import as_user as api
 
 
 @pytest.fixture
-def bea(make_user, creator, faces):
-    account = make_user("bea", role="subject", vetted=False)
-    subject = accept_invitation(account=account, invitation=create_invitation(creator=creator,
-                                                                              display_name="Bea")[0])
-    subject.face_embedding = faces("obama_1")
-    subject.save()
+def bea(bea_account, creator):
+    account = bea_account
+    subject = account.subject_profile
     consent = give_consent(account=account, creator=creator, purposes=["education"], agreed=True)
     return account, subject, consent
 

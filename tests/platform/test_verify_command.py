@@ -7,6 +7,7 @@ import pytest
 
 from tests.conftest import corpus_file
 from tests.platform.conftest import run_command
+from tests.platform.conftest import verify_json
 
 
 @pytest.fixture
@@ -18,15 +19,7 @@ def output(db, tmp_path, consenting_subject, portrait):
     return json.loads(out)
 
 
-def verify(path):
-    rc, out, err = run_command("verify", str(path), "--json")
-    assert rc == 0, err
-    result = json.loads(out)
-    assert set(result) >= {"verdict", "c2pa", "watermark", "registry"}
-    assert set(result["c2pa"]) >= {"state", "issuer", "actions", "errors"}
-    assert set(result["watermark"]) >= {"found", "payload", "confidence"}
-    assert set(result["registry"]) >= {"match", "job", "consent", "revoked"}
-    return result
+verify = verify_json
 
 
 @pytest.mark.django_db(transaction=True)

@@ -3,15 +3,9 @@ vetting), always with a note, never their own account; each decision is audited
 and the gate follows it at once."""
 import pytest
 from django.contrib.auth import get_user_model
-from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
-
-
-def api(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
+from tests.platform.conftest import as_user as api
 
 
 @pytest.mark.django_db
