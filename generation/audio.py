@@ -8,7 +8,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from .errors import AudioEmpty, AudioTooLong, CorruptFile, UnsupportedFormat
+from .errors import AudioEmpty, AudioTooLong, CorruptFile, UnsupportedFormat, gettext_noop
 
 ANALYSIS_RATE = 16_000
 # ffmpeg demuxer names we accept for voice tracks: wav, mp3, flac, m4a/aac, ogg/opus, aiff, webm.
@@ -68,22 +68,23 @@ def _open_voice(source, *, field: str, max_seconds: float | None):
     (by its declared duration) over-long files; the caller closes the container."""
     head = _head(source)
     if not head:
-        raise CorruptFile("the voice track is empty", field=field)
+        raise CorruptFile(gettext_noop("the voice track is empty"), field=field)
     try:
         container = _open(source)
     except av.error.FFmpegError as exc:
         if _looks_like_audio(head):
-            raise CorruptFile("the voice track is damaged: its audio data could not be read", field=field) from exc
-        raise UnsupportedFormat("the voice track is not an audio file in a supported format "
-                                "(wav, mp3, flac, m4a, ogg)", field=field) from exc
+            raise CorruptFile(gettext_noop("the voice track is damaged: its audio data could not be read"), field=field) from exc
+        raise UnsupportedFormat(gettext_noop("the voice track is not an audio file in a supported format "
+                                             "(wav, mp3, flac, m4a, ogg)"), field=field) from exc
     fmt = container.format.name
     declared = None if container.duration is None else container.duration / av.time_base
     try:
         if fmt not in ACCEPTED_CONTAINERS or not container.streams.audio:
-            raise UnsupportedFormat(f"the voice track's format ({fmt}) is not a supported audio format "
-                                    "(wav, mp3, flac, m4a, ogg)", field=field)
+            raise UnsupportedFormat(gettext_noop("the voice track's format (%(format)s) is not a supported audio format "
+                                                 "(wav, mp3, flac, m4a, ogg)"), field=field, params={"format": fmt})
         if max_seconds is not None and declared is not None and declared > max_seconds + 0.5:
-            raise AudioTooLong(f"the voice track lasts {declared:.1f} s; the limit is {max_seconds:g} s", field=field)
+            raise AudioTooLong(gettext_noop("the voice track lasts %(seconds)s s; the limit is %(limit)s s"), field=field,
+                               params={"seconds": f"{declared:.1f}", "limit": f"{max_seconds:g}"})
     except BaseException:
         container.close()
         raise
@@ -109,19 +110,21 @@ def decode_audio(source, *, sample_rate: int = ANALYSIS_RATE, channels: int = 1,
                     chunks.append(arr)
                     total += arr.shape[1]
                 if limit is not None and total > limit:
-                    raise AudioTooLong(f"the voice track is longer than the limit of {max_seconds:g} s", field=field)
+                    raise AudioTooLong(gettext_noop("the voice track is longer than the limit of %(limit)s s"), field=field,
+                                       params={"limit": f"{max_seconds:g}"})
             for out in resampler.resample(None):
                 chunks.append(out.to_ndarray())
         except av.error.FFmpegError as exc:
-            raise CorruptFile(f"the voice track is damaged and could not be decoded ({exc.strerror or exc})",
+            raise CorruptFile(gettext_noop("the voice track is damaged and could not be decoded (%(reason)s)"),
+                              params={"reason": exc.strerror or str(exc)},
                               field=field) from exc
     samples = np.concatenate(chunks, axis=1).astype(np.float32) if chunks else np.zeros((channels, 0), np.float32)
     if samples.shape[1] == 0:
-        raise CorruptFile("the voice track holds no decodable audio: it is damaged or empty", field=field)
+        raise CorruptFile(gettext_noop("the voice track holds no decodable audio: it is damaged or empty"), field=field)
     if samples.shape[1] < sample_rate // 10:
-        raise AudioEmpty("the voice track is too short: under 0.1 s of audio", field=field)
+        raise AudioEmpty(gettext_noop("the voice track is too short: under 0.1 s of audio"), field=field)
     if not np.isfinite(samples).all():
-        raise CorruptFile("the voice track decoded to invalid samples", field=field)
+        raise CorruptFile(gettext_noop("the voice track decoded to invalid samples"), field=field)
     return Audio(samples=samples, sample_rate=sample_rate, container=fmt)
 
 
@@ -189,29 +192,30 @@ class AudioStream:
                         held += arr.shape[1]
                         total += arr.shape[1]
                     if limit is not None and total > limit:
-                        raise AudioTooLong(f"the voice track is longer than the limit of {self.max_seconds:g} s",
-                                           field=field)
+                        raise AudioTooLong(gettext_noop("the voice track is longer than the limit of %(limit)s s"),
+                                           field=field, params={"limit": f"{self.max_seconds:g}"})
                     if held >= self.block:
                         block = np.concatenate(pending, axis=1)
                         pending, held = [], 0
                         if not np.isfinite(block).all():
-                            raise CorruptFile("the voice track decoded to invalid samples", field=field)
+                            raise CorruptFile(gettext_noop("the voice track decoded to invalid samples"), field=field)
                         yield block
                 for out in resampler.resample(None):
                     pending.append(out.to_ndarray().astype(np.float32, copy=False))
                     total += pending[-1].shape[1]
             except av.error.FFmpegError as exc:
-                raise CorruptFile(f"the voice track is damaged and could not be decoded ({exc.strerror or exc})",
+                raise CorruptFile(gettext_noop("the voice track is damaged and could not be decoded (%(reason)s)"),
+                              params={"reason": exc.strerror or str(exc)},
                                   field=field) from exc
         if pending:
             block = np.concatenate(pending, axis=1)
             if not np.isfinite(block).all():
-                raise CorruptFile("the voice track decoded to invalid samples", field=field)
+                raise CorruptFile(gettext_noop("the voice track decoded to invalid samples"), field=field)
             yield block
         if total == 0:
-            raise CorruptFile("the voice track holds no decodable audio: it is damaged or empty", field=field)
+            raise CorruptFile(gettext_noop("the voice track holds no decodable audio: it is damaged or empty"), field=field)
         if total < self.sample_rate // 10:
-            raise AudioEmpty("the voice track is too short: under 0.1 s of audio", field=field)
+            raise AudioEmpty(gettext_noop("the voice track is too short: under 0.1 s of audio"), field=field)
 
     def samples_mono(self) -> np.ndarray:
         """The whole track as one array (for backends that want it; not the streaming path)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from .errors import InvalidControl
+from .errors import InvalidControl, gettext_noop
 
 EMOTIONS = ("neutral", "happy", "sad", "angry", "surprised")
 SIZES = (256, 384, 512, 640, 768)
@@ -31,25 +31,27 @@ class Controls:
 
     def __post_init__(self):
         if self.emotion not in EMOTIONS:
-            raise InvalidControl(f"emotion must be one of {', '.join(EMOTIONS)}", field="emotion")
+            raise InvalidControl(gettext_noop("emotion must be one of %(choices)s"), field="emotion", params={"choices": ", ".join(EMOTIONS)})
         for name, lo, hi in (("expression_scale", 0.0, 2.0), ("head_motion", 0.0, 2.0), ("blink_rate", 0.0, 60.0)):
             v = getattr(self, name)
             if not isinstance(v, (int, float)) or not lo <= v <= hi:
-                raise InvalidControl(f"{name.replace('_', '-')} must be a number from {lo:g} to {hi:g}", field=name)
+                raise InvalidControl(gettext_noop("%(name)s must be a number from %(lo)s to %(hi)s"), field=name,
+                                     params={"name": name.replace("_", "-"), "lo": f"{lo:g}", "hi": f"{hi:g}"})
         if len(self.gaze) != 2 or not all(isinstance(g, (int, float)) and -1.0 <= g <= 1.0 for g in self.gaze):
-            raise InvalidControl("gaze must be two numbers X,Y each from -1 to 1", field="gaze")
+            raise InvalidControl(gettext_noop("gaze must be two numbers X,Y each from -1 to 1"), field="gaze")
         if not isinstance(self.seed, int) or not 0 <= self.seed < 2**32:
-            raise InvalidControl("seed must be an integer from 0 to 4294967295", field="seed")
+            raise InvalidControl(gettext_noop("seed must be an integer from 0 to 4294967295"), field="seed")
         if self.size not in SIZES:
-            raise InvalidControl(f"size must be one of {', '.join(map(str, SIZES))}", field="size")
+            raise InvalidControl(gettext_noop("size must be one of %(choices)s"), field="size", params={"choices": ", ".join(map(str, SIZES))})
         if self.backend not in BACKEND_NAMES:
-            raise InvalidControl(f"backend must be one of {', '.join(BACKEND_NAMES)}", field="backend")
+            raise InvalidControl(gettext_noop("backend must be one of %(choices)s"), field="backend",
+                                 params={"choices": ", ".join(BACKEND_NAMES)})
         if self.motion not in MOTIONS:
-            raise InvalidControl(f"motion must be one of {', '.join(MOTIONS)}", field="motion")
+            raise InvalidControl(gettext_noop("motion must be one of %(choices)s"), field="motion", params={"choices": ", ".join(MOTIONS)})
         if self.lipsync not in LIPSYNC:
-            raise InvalidControl(f"lipsync must be one of {', '.join(LIPSYNC)}", field="lipsync")
+            raise InvalidControl(gettext_noop("lipsync must be one of %(choices)s"), field="lipsync", params={"choices": ", ".join(LIPSYNC)})
         if self.fps != 25:
-            raise InvalidControl("fps is fixed at 25", field="fps")
+            raise InvalidControl(gettext_noop("fps is fixed at 25"), field="fps")
 
     @classmethod
     def from_mapping(cls, data: dict) -> "Controls":
@@ -66,17 +68,17 @@ class Controls:
                 if data.get(key) not in (None, ""):
                     kwargs[key] = int(data[key])
         except (TypeError, ValueError) as exc:
-            raise InvalidControl(f"invalid control value: {exc}") from exc
+            raise InvalidControl(gettext_noop("invalid control value: %(reason)s"), params={"reason": str(exc)}) from exc
         gaze = data.get("gaze")
         if gaze not in (None, ""):
             try:
                 parts = gaze.split(",") if isinstance(gaze, str) else list(gaze)
                 kwargs["gaze"] = tuple(float(p) for p in parts)
             except (TypeError, ValueError) as exc:
-                raise InvalidControl("gaze must be two numbers X,Y each from -1 to 1", field="gaze") from exc
+                raise InvalidControl(gettext_noop("gaze must be two numbers X,Y each from -1 to 1"), field="gaze") from exc
         unknown = set(data) - {f for f in cls.__dataclass_fields__ if f != "fps"}
         if unknown:
-            raise InvalidControl(f"unknown control(s): {', '.join(sorted(unknown))}")
+            raise InvalidControl(gettext_noop("unknown control(s): %(names)s"), params={"names": ", ".join(sorted(unknown))})
         return cls(**kwargs)
 
     def as_dict(self) -> dict:

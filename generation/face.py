@@ -15,7 +15,7 @@ import cv2
 import dlib
 import numpy as np
 
-from .errors import MultipleFaces, NoFaceFound
+from .errors import MultipleFaces, NoFaceFound, gettext_noop
 
 DETECT_MAX_SIDE = 800      # HOG runs on a copy no larger than this
 CNN_MAX_SIDE = 400         # the CNN fallback is slow on a CPU: keep it small
@@ -161,16 +161,28 @@ def landmarks(rgb: np.ndarray, box: FaceBox) -> np.ndarray:
     return np.array([[p.x, p.y] for p in shape.parts()], dtype=np.float32)
 
 
+def face_problem(rgb: np.ndarray, boxes: list, *, field: str = "photo") -> NoFaceFound | MultipleFaces | None:
+    """Why a photo with these detected faces cannot be animated (too small, no face,
+    several faces), or None: one face."""
+    if min(rgb.shape[:2]) < MIN_SIDE:
+        return NoFaceFound(gettext_noop("the photo is only %(w)dx%(h)d pixels: too small to show a face "
+                                        "(at least %(min)dx%(min)d)"), field=field,
+                           params={"w": rgb.shape[1], "h": rgb.shape[0], "min": MIN_SIDE})
+    if not boxes:
+        return NoFaceFound(gettext_noop("no face was found in the photo; use a clear, front-facing portrait"),
+                           field=field)
+    if len(boxes) > 1:
+        return MultipleFaces(gettext_noop("the photo shows %(n)d faces; it must show exactly one person"),
+                             field=field, params={"n": len(boxes)})
+    return None
+
+
 def analyse_face(rgb: np.ndarray, *, field: str = "photo") -> FaceAnalysis:
     """The single face of a portrait, or a clear error when there is none or several."""
     boxes = detect_faces(rgb)
-    if min(rgb.shape[:2]) < MIN_SIDE:
-        raise NoFaceFound(f"the photo is only {rgb.shape[1]}x{rgb.shape[0]} pixels: too small to show a face "
-                          f"(at least {MIN_SIDE}x{MIN_SIDE})", field=field)
-    if not boxes:
-        raise NoFaceFound("no face was found in the photo; use a clear, front-facing portrait", field=field)
-    if len(boxes) > 1:
-        raise MultipleFaces(f"the photo shows {len(boxes)} faces; it must show exactly one person", field=field)
+    problem = face_problem(rgb, boxes, field=field)
+    if problem is not None:
+        raise problem
     return FaceAnalysis(box=boxes[0], landmarks=landmarks(rgb, boxes[0]))
 
 

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .errors import CorruptFile, ImageTooLarge, UnsupportedFormat
+from .errors import CorruptFile, ImageTooLarge, UnsupportedFormat, gettext_noop
 
 ACCEPTED_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 DEFAULT_MAX_PIXELS = 40_000_000
@@ -22,14 +22,17 @@ def sniff_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> str:
                 fmt, (w, h) = im.format, im.size
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         if isinstance(exc, UnidentifiedImageError):
-            raise UnsupportedFormat("the photo is not an image in a supported format (JPEG, PNG or WebP)", field="photo") from exc
-        raise ImageTooLarge(f"the photo has too many pixels (limit {max_pixels:,})", field="photo") from exc
+            raise UnsupportedFormat(gettext_noop("the photo is not an image in a supported format (JPEG, PNG or WebP)"), field="photo") from exc
+        raise ImageTooLarge(gettext_noop("the photo has too many pixels (limit %(limit)s)"), field="photo",
+                            params={"limit": f"{max_pixels:,}"}) from exc
     except Exception as exc:  # truncated headers and the like
-        raise CorruptFile(f"the photo could not be read: {exc}", field="photo") from exc
+        raise CorruptFile(gettext_noop("the photo could not be read: %(reason)s"), field="photo", params={"reason": str(exc)}) from exc
     if fmt not in ACCEPTED_FORMATS:
-        raise UnsupportedFormat(f"photo format {fmt} is not supported; use JPEG, PNG or WebP", field="photo")
+        raise UnsupportedFormat(gettext_noop("photo format %(format)s is not supported; use JPEG, PNG or WebP"), field="photo",
+                                params={"format": fmt})
     if w * h > max_pixels:
-        raise ImageTooLarge(f"the photo is {w}x{h}, over the limit of {max_pixels:,} pixels", field="photo")
+        raise ImageTooLarge(gettext_noop("the photo is %(w)dx%(h)d, over the limit of %(limit)s pixels"), field="photo",
+                            params={"w": w, "h": h, "limit": f"{max_pixels:,}"})
     return ACCEPTED_FORMATS[fmt]
 
 
@@ -42,7 +45,8 @@ def load_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarr
             im = ImageOps.exif_transpose(im)
             rgb = im.convert("RGB")
     except Exception as exc:
-        raise CorruptFile(f"the photo is damaged and could not be decoded: {exc}", field="photo") from exc
+        raise CorruptFile(gettext_noop("the photo is damaged and could not be decoded: %(reason)s"), field="photo",
+                          params={"reason": str(exc)}) from exc
     return np.asarray(rgb, dtype=np.uint8).copy()
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from importlib import import_module
 
-from ..errors import InvalidControl
+from ..errors import InvalidControl, gettext_noop
 from .base import Analysis, Backend, MotionSource
 
 BACKENDS = {
@@ -22,12 +22,14 @@ def get_backend(name: str = DEFAULT_BACKEND, **options) -> Backend:
     try:
         target = BACKENDS[name]
     except KeyError:
-        raise InvalidControl(f"backend must be one of {', '.join(BACKENDS)}", field="backend") from None
+        raise InvalidControl(gettext_noop("backend must be one of %(choices)s"), field="backend",
+                             params={"choices": ", ".join(BACKENDS)}) from None
     module, _, attr = target.partition(":")
     try:
         cls = getattr(import_module(module), attr)
     except ModuleNotFoundError as exc:
-        raise InvalidControl(f"backend {name!r} is not available here: {exc}", field="backend") from exc
+        raise InvalidControl(gettext_noop("backend %(name)s is not available here: %(reason)s"), field="backend",
+                             params={"name": repr(name), "reason": str(exc)}) from exc
     return cls(**options)
 
 

@@ -31,8 +31,9 @@ class WarpBackend:
     def __init__(self, motion: str = "procedural"):
         from . import MOTIONS
         if motion not in MOTIONS:
-            from ..errors import InvalidControl
-            raise InvalidControl(f"motion must be one of {', '.join(MOTIONS)}", field="motion")
+            from ..errors import InvalidControl, gettext_noop
+            raise InvalidControl(gettext_noop("motion must be one of %(choices)s"), field="motion",
+                                 params={"choices": ", ".join(MOTIONS)})
         self.motion_name = motion
         self.motion_source = None
         if motion == "learned":   # torch is imported only when learned motion is asked for

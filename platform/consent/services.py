@@ -11,7 +11,7 @@ import hashlib
 from datetime import datetime
 
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext as _, gettext_noop
 
 from audit.chain import atomic as audit_atomic, record
 from generation.errors import InputError
@@ -67,7 +67,7 @@ def enrol_selfies(*, account, selfies: list[bytes]) -> Subject:
     embeddings = [embed_photo(data, field="selfies") for data in selfies]
     threshold = identity_threshold()
     if max_pairwise_distance(embeddings) >= threshold:
-        raise InputError(_("the selfies do not all show the same person; send selfies of yourself only"),
+        raise InputError(gettext_noop("the selfies do not all show the same person; send selfies of yourself only"),
                          field="selfies")
     mean = centroid(embeddings)
     for other in Subject.objects.exclude(pk=subject.pk).filter(account__isnull=False, face_embedding__isnull=False):

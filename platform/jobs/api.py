@@ -20,7 +20,7 @@ from audit.chain import atomic as audit_atomic, record
 from consent.models import Subject
 from consent.services import subjects_for
 from generation.errors import InputError
-from generation.face import detect_faces
+from generation.face import detect_faces, face_problem
 from generation.images import load_image
 
 from .inputs import read_upload
@@ -165,13 +165,9 @@ class FacePreviewView(APIView):
         data = read_upload(s.validated_data["photo"], limit=settings.VERITALK_MAX_PHOTO_BYTES, field="photo")
         rgb = load_image(data, max_pixels=settings.VERITALK_MAX_PHOTO_PIXELS)  # InputError -> 400
         boxes = detect_faces(rgb)
-        problem = None
-        if not boxes:
-            problem = "no face was found in the photo; use a clear, front-facing portrait"
-        elif len(boxes) > 1:
-            problem = f"the photo shows {len(boxes)} faces; it must show exactly one person"
+        problem = face_problem(rgb, boxes)
         with audit_atomic():
             record("face.previewed", actor=request.user, data={"faces": len(boxes), "bytes": len(data)})
-        return Response({"width": int(rgb.shape[1]), "height": int(rgb.shape[0]), "ok": len(boxes) == 1,
+        return Response({"width": int(rgb.shape[1]), "height": int(rgb.shape[0]), "ok": problem is None,
                          "faces": [{"box": b.as_list(), "score": round(b.score, 3)} for b in boxes],
-                         "problem": problem})
+                         "problem": problem.message if problem else None})

@@ -10,7 +10,7 @@ from django.conf import settings
 
 from generation.audio import decode_audio, EXTENSIONS as AUDIO_EXTENSIONS
 from generation.controls import Controls
-from generation.errors import CorruptFile, FileTooLarge
+from generation.errors import CorruptFile, FileTooLarge, gettext_noop
 from generation.face import analyse_face, face_embedding
 from generation.images import load_image, sniff_image
 
@@ -36,12 +36,14 @@ def read_upload(f, *, limit: int, field: str) -> bytes:
     else:
         size = getattr(f, "size", None)
         if size is not None and size > limit:
-            raise FileTooLarge(f"the {field} file is {size:,} bytes; the limit is {limit:,}", field=field)
+            raise FileTooLarge(gettext_noop("the %(field)s file is %(size)s bytes; the limit is %(limit)s"), field=field,
+                               params={"field": field, "size": f"{size:,}", "limit": f"{limit:,}"})
         data = f.read(limit + 1)
     if len(data) > limit:
-        raise FileTooLarge(f"the {field} file is larger than the limit of {limit:,} bytes", field=field)
+        raise FileTooLarge(gettext_noop("the %(field)s file is larger than the limit of %(limit)s bytes"), field=field,
+                           params={"field": field, "limit": f"{limit:,}"})
     if not data:
-        raise CorruptFile(f"the {field} file is empty", field=field)
+        raise CorruptFile(gettext_noop("the %(field)s file is empty"), field=field, params={"field": field})
     return data
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from generation.errors import CorruptFile, FileTooLarge, UnsupportedFormat
+from generation.errors import CorruptFile, FileTooLarge, UnsupportedFormat, gettext_noop
 from provenance.manifest_report import manifest_report
 
 from .services import trust_anchor, verify_path
@@ -35,7 +35,7 @@ def media_kind(path) -> str:
                 return "video"
     except (av.error.FFmpegError, UnicodeDecodeError, ValueError, OSError):
         pass
-    raise UnsupportedFormat("the file is neither a video nor an image we can read (MP4, MOV, JPEG, PNG or WebP)",
+    raise UnsupportedFormat(gettext_noop("the file is neither a video nor an image we can read (MP4, MOV, JPEG, PNG or WebP)"),
                             field="file")
 
 
@@ -43,9 +43,10 @@ def verify_upload(upload) -> dict:
     """The verification summary of an uploaded file, with its manifest report under `manifest`."""
     size = getattr(upload, "size", None)
     if size is not None and size > MAX_VERIFY_BYTES:
-        raise FileTooLarge(f"the file is {size:,} bytes; the limit is {MAX_VERIFY_BYTES:,}", field="file")
+        raise FileTooLarge(gettext_noop("the file is %(size)s bytes; the limit is %(limit)s"), field="file",
+                           params={"size": f"{size:,}", "limit": f"{MAX_VERIFY_BYTES:,}"})
     if not size:
-        raise CorruptFile("the file is empty", field="file")
+        raise CorruptFile(gettext_noop("the file is empty"), field="file")
     name = getattr(upload, "name", "") or ""
     suffix = Path(name).suffix.lower() if Path(name).suffix.lower() in SUFFIXES else ".mp4"
     with tempfile.NamedTemporaryFile(suffix=suffix, dir=settings.VAR_DIR) as tmp:

@@ -72,3 +72,17 @@ def test_a_french_subject_sees_a_french_refusal(client, make_user):
     r = client.post(reverse("consent_portal:invitation", args=[token]), HTTP_ACCEPT_LANGUAGE="fr")
     assert r.status_code == 403
     assert "les invitations sont acceptées par des comptes de sujet" in r.content.decode()
+
+
+@pytest.mark.django_db
+def test_input_errors_of_the_libraries_follow_the_language(creator, text_file, two_faces_png):
+    """The generation library's errors (English templates) reach a French client in French."""
+    from tests.platform.conftest import as_user
+    api = as_user(creator)
+    for lang, words in (("fr", "n'est pas une image dans un format accepté"), ("en", "not an image in a supported format")):
+        with open(text_file, "rb") as f:
+            r = api.post("/api/faces/", {"photo": f}, format="multipart", HTTP_ACCEPT_LANGUAGE=lang)
+        assert r.status_code == 400 and words in r.json()["photo"][0], r.json()
+    with open(two_faces_png, "rb") as f:
+        two = api.post("/api/faces/", {"photo": f}, format="multipart", HTTP_ACCEPT_LANGUAGE="fr").json()
+    assert "la photo montre 2 visages" in two["problem"], two
