@@ -97,7 +97,13 @@ def trust_anchor() -> bytes | None:
     return b"\n".join(anchors) if anchors else None
 
 
-def verify_path(path) -> dict:
+def verify_path(path, *, similar: bool = False) -> dict:
+    """verify_file against this registry. With `similar`, a file with no provenance is
+    also searched by perceptual fingerprint (a scan of every issued output): a copy
+    laundered past the watermark (three lossy re-encodes) is still found, and listed
+    under registry.similar as a lead, not as proof; the verdict stays no_provenance,
+    since look-alike content (another take of the same photo, a real video of the same
+    scene) matches too."""
     legacy = RegistryEntry.objects.filter(watermark_codec="vtss-1").exists()
     result = verify_file(path, trust_anchor_pem=trust_anchor(), lookup=lookup, legacy_watermarks=legacy)
     reg = result.get("registry") or {}
@@ -105,6 +111,9 @@ def verify_path(path) -> dict:
         # A moderator's take-down (moderation.Takedown) is part of what the registry says.
         entry = RegistryEntry.objects.filter(job_id=reg["job"]).first()
         reg["taken_down"] = bool(entry is not None and hasattr(entry, "takedown"))
+    if similar and result["verdict"] == "no_provenance":
+        reg["similar"] = [{"job": str(e.job_id), "manifest_id": e.manifest_id or None, "distance": round(d, 3)}
+                          for e, d in by_content(path)]
     return result
 
 

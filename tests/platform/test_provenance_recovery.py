@@ -4,6 +4,8 @@ manifest (the video and its poster); manifest stripped by a plain remux, by
 confirmed by the fingerprint); tampered (changed bytes, or our watermark copied
 onto other content); not ours. A revoked consent then shows on every verdict."""
 
+import json
+
 import av
 import pytest
 
@@ -15,7 +17,7 @@ from jobs.services import submit_job
 from provenance.videomark import VideoWatermarker
 from registry.models import RegistryEntry
 from tests.conftest import corpus_file
-from tests.platform.conftest import verify_json
+from tests.platform.conftest import run_command, verify_json
 
 
 @pytest.fixture
@@ -91,3 +93,33 @@ def test_four_cases_and_revocation(output, tmp_path, settings):
         r = verify(path)
         assert r["registry"]["revoked"] is True, path
     assert verify(src)["verdict"] == "revoked" and verify(stripped["map_metadata"])["verdict"] == "revoked"
+
+
+def laundered_past_the_watermark(src, dst):
+    """A copy whose watermark is gone (blurred, then squeezed to a third and back) but
+    whose pictures are the same to a person: what three lossy re-encodes do to the mark."""
+    import cv2
+    with av.open(str(src)) as c:
+        frames = []
+        for f in c.decode(c.streams.video[0]):
+            rgb = cv2.GaussianBlur(f.to_ndarray(format="rgb24"), (0, 0), 3.0)
+            h, w = rgb.shape[:2]
+            small = cv2.resize(rgb, (w // 3, h // 3), interpolation=cv2.INTER_AREA)
+            frames.append(cv2.resize(small, (w // 3 * 2 // 2 * 2, h // 3 * 2 // 2 * 2)))
+    return write_video(frames, dst, crf=30)
+
+
+@pytest.mark.django_db
+def test_verify_similar_finds_a_copy_laundered_past_the_watermark(output, tmp_path):
+    job, entry, _ = output
+    copy = laundered_past_the_watermark(job.output.path, tmp_path / "laundered.mp4")
+    plain = verify(copy)
+    assert plain["verdict"] == "no_provenance" and not plain["watermark"]["found"]
+    assert "similar" not in plain["registry"]                      # the scan is opt-in
+    rc, out, err = run_command("verify", str(copy), "--json", "--similar")
+    found = json.loads(out)
+    assert rc == 0 and found["verdict"] == "no_provenance"         # a lead, not proof
+    assert [m["job"] for m in found["registry"]["similar"]] == [str(job.pk)]
+    assert found["registry"]["similar"][0]["manifest_id"] == entry.manifest_id
+    rc, out, err = run_command("verify", str(corpus_file("videos/voxceleb2_00015.mp4")), "--similar")
+    assert rc == 0 and "no issued output looks like this file" in out
