@@ -10,7 +10,6 @@ import pytest
 from rest_framework.test import APIClient
 
 from bench import attacks
-from consent.invitations import accept_invitation, create_invitation
 from consent.services import give_consent
 from jobs.runner import run_job
 from jobs.services import submit_job
@@ -19,12 +18,9 @@ from tests.conftest import corpus_file
 
 
 @pytest.fixture
-def entry(make_user, creator, faces):
-    account = make_user("bea", role="subject", vetted=False)
-    subject = accept_invitation(account=account, invitation=create_invitation(creator=creator,
-                                                                              display_name="Bea")[0])
-    subject.face_embedding = faces("obama_1")
-    subject.save()
+def entry(bea_account, creator):
+    account = bea_account
+    subject = account.subject_profile
     give_consent(account=account, creator=creator, purposes=["education"], agreed=True)
     with open(corpus_file("photos/obama_2.jpg"), "rb") as p, open(corpus_file("audio/sr_english_en.wav"), "rb") as a:
         job = submit_job(creator=creator, subject=subject, photo=p, audio=a, controls={"size": 256},
