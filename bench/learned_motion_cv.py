@@ -28,18 +28,15 @@ def _fold(fold: int, steps: int | None) -> dict:
     """Test tracks of one fold: real, loudness, blink reliability, procedural and learned."""
     from generation.learned_motion import training
     from generation.learned_motion.dataset import load_corpus
-    from generation.learned_motion.source import WEIGHTS, load_model
     from generation.threads import torch_threads
     started = time.perf_counter()
     tracks = load_corpus()
     seeds = training.EVAL_SEEDS
     with torch_threads(1):
         if fold == 0:
-            model, meta = load_model(WEIGHTS)
-            test = [t for t in tracks if t.name in json.loads(meta["held_out"])]
-            typical = float(meta["typical_head_intensity"])
-            guidance = json.loads(meta.get("guidance", "null"))
-            sigma = float(json.loads(meta.get("jaw_smoothing", "0")))
+            model, meta = training.committed()
+            test = [t for t in tracks if t.name in meta["held_out"]]
+            typical, guidance, sigma = float(meta["typical_head_intensity"]), meta.get("guidance"), meta["jaw_smoothing"]
         else:
             test = _sources(tracks, training.HELD_OUT)[fold - 1]
             train_set = [t for t in tracks if t not in test]

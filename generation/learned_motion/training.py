@@ -149,7 +149,9 @@ def procedural_tracks(tracks: list[VideoTrack], seed: int = 0) -> list[np.ndarra
 
 
 def learned_tracks(model, tracks: list[VideoTrack], typical: float, seed: int = 0, jaw_sigma: float = 0.0,
-                   **kw) -> list[np.ndarray]:
+                   guidance: float | None = None, **kw) -> list[np.ndarray]:
+    if guidance is not None:
+        kw["guidance"] = guidance
     controls = Controls(seed=seed)
     attrs = attributes.from_controls(controls, typical)
     out = []
@@ -167,11 +169,10 @@ def evaluation(model, tracks: list[VideoTrack], typical: float, seed: int = 0, g
                seeds: int = EVAL_SEEDS, jaw_sigma: float = 0.0) -> dict:
     """Both sources against the real tracks, each generated clip sampled `seeds` times
     (the real clips are paired with each sample for the per-clip measures)."""
-    kw = {"jaw_sigma": jaw_sigma} if guidance is None else {"guidance": guidance, "jaw_sigma": jaw_sigma}
     real = [tr.motion for tr in tracks] * seeds
     loud = [tr.loudness[:len(tr)] for tr in tracks] * seeds
     proc = [m for s in range(seed, seed + seeds) for m in procedural_tracks(tracks, s)]
-    learned = [m for s in range(seed, seed + seeds) for m in learned_tracks(model, tracks, typical, s, **kw)]
+    learned = [m for s in range(seed, seed + seeds) for m in learned_tracks(model, tracks, typical, s, jaw_sigma, guidance)]
     return evaluate.compare(real, loud, {"procedural": proc, "learned": learned},
                             blink_ok=[tr.blink_ok for tr in tracks] * seeds)
 
@@ -180,12 +181,17 @@ GUIDANCE_CHOICES = (1.0, 2.0, 3.0)
 GUIDANCE_VIDEOS = 6
 
 
+def _selection_subset(tracks: list[VideoTrack]) -> list[VideoTrack]:
+    """An evenly spaced subset of GUIDANCE_VIDEOS training videos, for choices made after training."""
+    step = max(1, len(tracks) // GUIDANCE_VIDEOS)
+    return tracks[::step][:GUIDANCE_VIDEOS]
+
+
 def choose_guidance(model, tracks: list[VideoTrack], typical: float, seed: int = 0) -> tuple[float, dict]:
     """The guidance scale whose motion is closest to the *training* videos (sum of the
     three distances) among those that keep their sync; never tuned on held-out clips.
     Uses an evenly spaced subset of GUIDANCE_VIDEOS training videos (CPU time)."""
-    step = max(1, len(tracks) // GUIDANCE_VIDEOS)
-    tracks = tracks[::step][:GUIDANCE_VIDEOS]
+    tracks = _selection_subset(tracks)
     scores = {}
     for g in GUIDANCE_CHOICES:
         ev = evaluation(model, tracks, typical, seed, guidance=g, seeds=1)
@@ -204,8 +210,7 @@ def choose_smoothing(model, tracks: list[VideoTrack], typical: float, seed: int 
     """The jaw filter width (frames) whose lip-speed distribution is closest to the
     *training* videos', on the same subset as `choose_guidance`; never tuned on held-out
     clips. The motion is sampled once and filtered at each width."""
-    step = max(1, len(tracks) // GUIDANCE_VIDEOS)
-    tracks = tracks[::step][:GUIDANCE_VIDEOS]
+    tracks = _selection_subset(tracks)
     kw = {} if guidance is None else {"guidance": guidance}
     controls = Controls(seed=seed)
     attrs = attributes.from_controls(controls, typical)
@@ -266,17 +271,23 @@ def tiny_run(seed: int = 0) -> dict:
             "windows": info["windows"]}
 
 
+def committed(path: Path = WEIGHTS):
+    """Weights and their metadata, decoded (JSON values parsed; a missing jaw filter is 0)."""
+    from .source import load_model
+    model, raw = load_model(path)
+    meta = {k: _decoded(v) for k, v in raw.items()}
+    meta.setdefault("jaw_smoothing", 0.0)
+    return model, meta
+
+
 def check(path: Path = WEIGHTS, tolerance: float = 0.02) -> dict:
     """Re-evaluate committed weights on the held-out videos and compare with the
     distances recorded in them when they were trained."""
-    from .source import load_model
-    model, meta = load_model(path)
-    held_names = json.loads(meta["held_out"])
-    held = load_corpus(names=held_names)
-    report = evaluation(model, held, float(meta["typical_head_intensity"]),
-                        seed=json.loads(meta["settings"])["seed"], guidance=json.loads(meta.get("guidance", "null")),
-                        jaw_sigma=float(json.loads(meta.get("jaw_smoothing", "0"))))
-    recorded = json.loads(meta["distances"])["learned"]
+    model, meta = committed(path)
+    held = load_corpus(names=meta["held_out"])
+    report = evaluation(model, held, float(meta["typical_head_intensity"]), seed=meta["settings"]["seed"],
+                        guidance=meta.get("guidance"), jaw_sigma=float(meta["jaw_smoothing"]))
+    recorded = meta["distances"]["learned"]
     now = report["learned"]["distances"]
     diffs = {k: abs(now[k] - recorded[k]) for k in recorded}
     return {"recorded": recorded, "measured": now, "max_diff": max(diffs.values()),
@@ -287,10 +298,7 @@ def reevaluate(path: Path = WEIGHTS, log=print) -> dict:
     """Re-fit what is chosen after training (the jaw filter, on the training videos) for
     committed weights without retraining them, evaluate on the held-out videos and
     rewrite the weights' metadata (the tensors are unchanged)."""
-    from safetensors.torch import load_file
-    from .source import load_model
-    model, raw = load_model(path)
-    meta = {k: _decoded(v) for k, v in raw.items()}
+    model, meta = committed(path)
     tracks = load_corpus()
     held = [t for t in tracks if t.name in meta["held_out"]]
     train_set = [t for t in tracks if t.name in meta["train_videos"]]
@@ -301,9 +309,7 @@ def reevaluate(path: Path = WEIGHTS, log=print) -> dict:
     meta.update({"jaw_smoothing": jaw_sigma, "jaw_smoothing_scores": jaw_scores,
                  "distances": {k: report[k]["distances"] for k in ("procedural", "learned")},
                  "sync": {k: report[k]["sync"] for k in ("real", "procedural", "learned")}})
-    from safetensors.torch import save_file
-    save_file(load_file(str(path)), str(path),
-              metadata={k: v if isinstance(v, str) else json.dumps(v, default=float) for k, v in meta.items()})
+    save(model, Path(path), meta)
     return {"windows": meta["windows"], "train_seconds": meta["train_seconds"], "final_loss": meta["final_loss"],
             "typical_head_intensity": typical, "params": model.n_params(), "weights": str(path),
             "evaluation": report, "meta": meta}
