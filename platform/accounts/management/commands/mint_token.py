@@ -4,9 +4,8 @@ import json
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
 
-from veritalk.commands import DatabaseCommand
-
 from accounts.api import mint_token
+from veritalk.commands import DatabaseCommand
 
 
 class Command(DatabaseCommand):

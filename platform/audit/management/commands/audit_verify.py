@@ -3,10 +3,9 @@ import json
 
 from django.core.management.base import CommandError
 
-from veritalk.commands import DatabaseCommand
-
 from audit.chain import verify_chain
 from audit.models import AuditEvent
+from veritalk.commands import DatabaseCommand
 
 
 class Command(DatabaseCommand):

@@ -6,12 +6,11 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
 
-from veritalk.commands import DatabaseCommand
-
 from consent.models import ProtectedPerson
 from consent.protected import protect_person
 from consent.services import ConsentError
 from generation.errors import InputError
+from veritalk.commands import DatabaseCommand
 
 
 class Command(DatabaseCommand):

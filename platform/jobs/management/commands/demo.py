@@ -10,8 +10,6 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
-
-from veritalk.commands import DatabaseCommand
 from django.db import transaction
 from django.utils import timezone
 
@@ -20,6 +18,7 @@ from consent.services import enrol_subject, grant_consent
 from generation.errors import InputError
 from registry.models import RegistryEntry
 from registry.services import verify_path
+from veritalk.commands import DatabaseCommand
 
 from ._generation_args import add_control_arguments, controls_from_options
 from .generate import run_generation

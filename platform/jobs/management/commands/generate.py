@@ -10,14 +10,13 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
 
-from veritalk.commands import DatabaseCommand
-
 from consent.models import Subject
 from consent.services import subjects_for
 from generation.errors import InputError
 from jobs.dispatch import queue_for
 from jobs.services import submit_job
 from jobs.worker import broker_is_embedded, embedded_worker, wait_for_job
+from veritalk.commands import DatabaseCommand
 
 from ._generation_args import add_control_arguments, controls_from_options
 

@@ -4,9 +4,8 @@ from pathlib import Path
 
 from django.core.management.base import CommandError
 
-from veritalk.commands import DatabaseCommand
-
 from audit.chain import record
+from veritalk.commands import DatabaseCommand
 
 
 class Command(DatabaseCommand):

@@ -7,11 +7,10 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import CommandError
 
-from veritalk.commands import DatabaseCommand
-
 from jobs.models import Job
 from provenance.verify import sha256_file
 from registry.models import RegistryEntry
+from veritalk.commands import DatabaseCommand
 
 PARTIAL_GRACE_SECONDS = 24 * 3600  # a partial file older than this belongs to no running job
 

@@ -4,10 +4,9 @@ from pathlib import Path
 
 from django.core.management.base import CommandError
 
-from veritalk.commands import DatabaseCommand
-
 from audit.chain import record
 from registry.services import verify_path
+from veritalk.commands import DatabaseCommand
 
 
 class Command(DatabaseCommand):
