@@ -23,6 +23,12 @@ L_UPPER_LID, L_LOWER_LID = (37, 38), (41, 40)
 R_UPPER_LID, R_LOWER_LID = (43, 44), (47, 46)
 GRID_STEP = 4
 BLINK_LEVELS = 9
+# A shut eye: the upper lid comes 85 % of the way down and the lower lid rises to meet it
+# (dlib, like a person, reads the meeting line near the eye's middle as a closed eye; a
+# line on the lower lid reads as a narrow open eye), where both lids' lashes make a thick
+# dark line (4.5 times the open lash line's width, 0.4 of its colour).
+LID_MEET = 0.85
+SHUT_LASH_WIDTH, SHUT_LASH_SHADE = 3.5, 0.4
 SMOOTH_FIELDS = ("smile", "brow", "spread", "round", "closure", "tuck")
 # Every parameter a frame may carry, and its neutral value.
 PARAMS = {"jaw": 0.0, "smile": 0.0, "brow": 0.0, "spread": 0.0, "round": 0.0, "closure": 0.0, "tuck": 0.0,
@@ -279,7 +285,7 @@ class PortraitRig:
         side = np.clip(np.minimum(xs - x0, x1 - 1 - xs)[None, :] / 3.0, 0, 1)
         levels = []
         for c in np.linspace(0, 1, BLINK_LEVELS):
-            new_up = up + c * along * (lo - up) * 0.97
+            new_up = up + c * along * (lo - up) * LID_MEET
             src = ys.copy()
             band = (ys >= new_up - lash) & (ys < new_up)
             src = np.where(band, ys - new_up + up, src)
@@ -409,7 +415,8 @@ class PortraitRig:
 
     def _paint_lid(self, roi, eye, sub, sx, sy, c) -> None:
         """The upper lid coming down over the eye: lid-coloured skin from the lash line
-        to the lid's new edge, then the lashes as a dark line along that edge. A shut
+        to the lid's new edge, then the lashes as a dark line along that edge; late in the
+        blink the lower lid rises to meet it (skin from the lower lid up). A shut
         lid is stretched smooth: the paint fades in from the top of the lid skin, so the
         crease and any hooding flatten out (dlib, like a person, then reads one closed
         line instead of a crease and a lash line framing an eye). Painted where each
@@ -419,13 +426,16 @@ class PortraitRig:
         col = np.clip(np.rint(sx - bx0).astype(np.int32), 0, w - 1)
         up, lo, along = eye["up"][col], eye["lo"][col], eye["along"][col]
         shut = np.float32(c) * along
-        new_up = up + shut * (lo - up) * np.float32(0.97)
+        new_up = up + shut * (lo - up) * np.float32(LID_MEET)
         # opaque once the lid is well down: at the peak of a blink nothing of the eye shows
         cover = np.clip(shut * 1.6, 0, 1)
+        # the lower lid rising late in the blink, to meet the upper one
+        rise = np.float32(1 - LID_MEET) * (lo - up) * shut ** 2
+        lower = np.clip(sy - (lo - rise) + 0.5, 0, 1) * np.clip(lo + 1.0 - sy, 0, 1) * cover * (rise > 0.3)
         # fading in from the top of the lid skin: a shut lid is smooth, its crease flattens out
         top = eye["top"][col]
         fade = np.clip((sy - top) / np.maximum(up - eye["lash"] - top, 1.0), 0, 1)
-        alpha = fade * np.clip(new_up - 0.5 * eye["thin"] - sy + 0.5, 0, 1) * cover
+        alpha = np.maximum(fade * np.clip(new_up - 0.5 * eye["thin"] - sy + 0.5, 0, 1) * cover, lower)
         if not alpha.any():
             return
         depth = np.clip((sy - up) / np.maximum(new_up - up, 1.0), 0, 1)[..., None]
@@ -439,9 +449,9 @@ class PortraitRig:
         region = roi[sub].astype(np.float32)
         a = alpha[..., None]
         region = region * (1 - a) + lid * a
-        thin = eye["thin"] * (1.0 + 2.0 * np.clip(shut, 0, 1))      # both lids' lashes together
+        thin = eye["thin"] * (1.0 + SHUT_LASH_WIDTH * np.clip(shut, 0, 1))      # both lids' lashes together
         line = np.clip(1.0 - np.abs(sy - (new_up - 0.5 * thin)) / thin, 0, 1) * np.clip(shut * 2.0 - 0.2, 0, 0.95)
-        region = region * (1 - line[..., None]) + eye["lash_rgb"] * 0.5 * line[..., None]
+        region = region * (1 - line[..., None]) + eye["lash_rgb"] * SHUT_LASH_SHADE * line[..., None]
         roi[sub] = np.clip(region, 0, 255).astype(np.uint8)
 
     def _apply_jaw(self, mx, my, jaw):
