@@ -160,7 +160,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--photo", type=Path, default=CORPUS / "photos" / "elizabeth_olsen.jpg")
     p.add_argument("--audio", type=Path, default=CORPUS / "audio" / "hdtf_radio31_en.wav")
-    p.add_argument("--out", type=Path, default=ROOT / "var" / "bench" / "generation.mp4")
+    p.add_argument("--out", type=Path, help="the video (default var/bench/generation.mp4); with --quality, the folder")
     p.add_argument("--size", type=int, default=512)
     p.add_argument("--no-watermark", action="store_true", help="only the pass-through run")
     p.add_argument("--long", action="store_true", help="peak memory for 30 s and 10 min of audio")
@@ -181,7 +181,10 @@ def main(argv=None) -> int:
         options = {"weights": args.weights} if args.weights else None
     if args.quality:
         from bench import generation_quality
-        return generation_quality.main(rest + (["--json"] if args.json else []))
+        return generation_quality.main(rest + (["--json"] if args.json else [])
+                                       + (["--motion", args.motion] if args.motion else [])
+                                       + (["--out", str(args.out)] if args.out else []))
+    args.out = args.out or ROOT / "var" / "bench" / "generation.mp4"
     for f in (args.photo, args.audio):
         if not f.is_file():
             print(f"bench.generation: {f} not found (pass --photo/--audio; defaults come from ../shared/corpus)",

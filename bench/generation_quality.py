@@ -7,7 +7,8 @@ controls; the metrics of `generation.metrics` are taken on every 2nd frame. The 
 metrics are taken on the real videos of ../shared/corpus/videos, and the landmark
 jitter limit is the real videos' 99th percentile. Prints one JSON object: per clip
 figures, the real videos' figures, and a summary against the issue's targets. Writes
-a contact sheet of the sweep (one frame per clip) next to the videos."""
+a contact sheet of the sweep (one frame per clip) and a sheet of the English clips' eyes
+at their least open measured frame (blinks.png) next to the videos."""
 from __future__ import annotations
 
 import argparse
@@ -25,7 +26,7 @@ from generation.controls import Controls
 from generation.face import analyse_face
 from generation.images import load_image_file
 from generation.metrics import identity_distance, summarise_video, track_faces
-from generation.metrics.figures import landmark_jitter, voice_per_sample
+from generation.metrics.figures import eye_openness, landmark_jitter, voice_per_sample
 from generation.pipeline import generate_video
 
 TRACKS = {"english": "hdtf_radio31_en.wav", "other_language": "speech_de_unsure.wav",
@@ -60,7 +61,7 @@ def real_videos(seconds: float) -> tuple[list[dict], np.ndarray]:
     return rows, np.concatenate(jitter) if jitter else np.zeros(0)
 
 
-def sweep(photos: list[Path], seconds: float, out_dir: Path, marker) -> list[dict]:
+def sweep(photos: list[Path], seconds: float, out_dir: Path, marker, motion: str | None = None) -> list[dict]:
     rows = []
     tracks = {k: clip(CORPUS / "audio" / v, out_dir / "tracks" / f"{k}.wav", seconds) for k, v in TRACKS.items()}
     for photo in photos:
@@ -69,15 +70,45 @@ def sweep(photos: list[Path], seconds: float, out_dir: Path, marker) -> list[dic
         for kind, audio in tracks.items():
             out = out_dir / f"{photo.stem}-{kind}.mp4"
             t = time.perf_counter()
-            result = generate_video(photo, audio, out, marker=marker, controls=Controls(size=512))
+            result = generate_video(photo, audio, out, marker=marker, controls=Controls(size=512, **({"motion": motion} if motion else {})))
             render_s = time.perf_counter() - t
             track = track_faces(out, step=2)
             voice = voice_per_sample(AudioStream(audio).blocks(), 16000, track)
+            ear = eye_openness(track)
+            peak = int(np.nanargmin(ear)) * track.step if np.isfinite(ear).any() else 0
             row = {"photo": photo.name, "track": kind, "frames": result.frames, "render_seconds": round(render_s, 2),
-                   **summarise_video(track, voice), "identity": identity_distance(rgb, face, track)}
+                   **summarise_video(track, voice), "identity": identity_distance(rgb, face, track),
+                   "eyes_least_open_frame": peak}
             rows.append(row)
             print(json.dumps(row), file=sys.stderr)
     return rows
+
+
+def blink_sheet(clips: list[tuple[Path, int]], out: Path, *, cols: int = 4) -> Path:
+    """The eyes of each clip at its least open measured frame (a blink's peak, as dlib
+    saw it) beside its first frame, so a person can see what was counted."""
+    import av
+    import cv2
+    tiles = []
+    for video, peak in clips:
+        shots = {}
+        with av.open(str(video)) as c:
+            for i, frame in enumerate(c.decode(video=0)):
+                if i in (0, peak):
+                    rgb = frame.to_ndarray(format="rgb24")
+                    h, w = rgb.shape[:2]
+                    shots[i] = cv2.resize(rgb[int(0.22 * h):int(0.52 * h), int(0.18 * w):int(0.82 * w)], (256, 120),
+                                          interpolation=cv2.INTER_AREA)
+                if i >= peak and 0 in shots:
+                    break
+        tiles.append(np.hstack([shots.get(0, np.zeros((120, 256, 3), np.uint8)),
+                                shots.get(peak, np.zeros((120, 256, 3), np.uint8))]))
+    rows = max(1, -(-len(tiles) // cols))
+    tiles += [np.zeros((120, 512, 3), np.uint8)] * (rows * cols - len(tiles))
+    grid = np.vstack([np.hstack(tiles[r * cols:(r + 1) * cols]) for r in range(rows)])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(out), cv2.cvtColor(grid, cv2.COLOR_RGB2BGR))
+    return out
 
 
 def summary(rows: list[dict], real_jitter: np.ndarray) -> dict:
@@ -121,6 +152,7 @@ def main(argv=None) -> int:
     p.add_argument("--photos", nargs="*", type=Path, default=None)
     p.add_argument("--out", type=Path, default=ROOT / "var" / "bench" / "quality")
     p.add_argument("--watermark", action="store_true", help="use the provenance watermarker (slower)")
+    p.add_argument("--motion", help="procedural or learned (default: the engine's default motion)")
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
     photos = args.photos or sorted((CORPUS / "photos").glob("*"))
@@ -133,12 +165,15 @@ def main(argv=None) -> int:
         marker = VideoWatermarker(BENCH_REGISTRY_ID)
     started = time.perf_counter()
     real_rows, real_jitter = real_videos(10.0)
-    rows = sweep(photos, args.seconds, args.out, marker)
+    rows = sweep(photos, args.seconds, args.out, marker, args.motion)
     from bench.generation import contact_sheet_of_clips
     sheet = contact_sheet_of_clips([args.out / f"{Path(r['photo']).stem}-{r['track']}.mp4" for r in rows
                                     if r["track"] == "english"], args.out / "sweep.png")
+    eyes = blink_sheet([(args.out / f"{Path(r['photo']).stem}-{r['track']}.mp4", r["eyes_least_open_frame"])
+                        for r in rows if r["track"] == "english"], args.out / "blinks.png")
     result = {"summary": summary(rows, real_jitter), "real_videos": real_rows, "clips": rows,
-              "contact_sheet": str(sheet.resolve()), "seconds": round(time.perf_counter() - started, 1)}
+              "contact_sheet": str(sheet.resolve()), "blink_sheet": str(eyes.resolve()),
+              "seconds": round(time.perf_counter() - started, 1)}
     print(json.dumps(result) if args.json else json.dumps(result, indent=1))
     return 0
 
