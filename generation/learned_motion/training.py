@@ -37,6 +37,7 @@ class TrainSettings:
     drop_attr_prob: float = 0.1   # controls dropped (guidance on the controls)
     drop_all_prob: float = 0.1    # controls and audio dropped (guidance on both, as in VASA-1)
     blink_weight: float = 3.0     # blinks are rare events: weigh their channel up
+    jaw_weight: float = 1.0       # the jaw carries the sync: weigh its channel up
 
 
 def _determinism(seed: int):
@@ -80,6 +81,7 @@ def train(tracks: list[VideoTrack], settings: TrainSettings = TrainSettings(), c
     aud_all = torch.from_numpy(audio)
     attr_all = torch.from_numpy((attrs - amean) / astd)
     chan_all = torch.ones(len(motion), 1, 7)
+    chan_all[:, 0, 0] = settings.jaw_weight
     chan_all[:, 0, 3] = settings.blink_weight
     chan_all[torch.from_numpy(~blink_ok), 0, 3] = 0.0     # unmeasured blinks carry no loss
     sched = make_scheduler(config.train_timesteps)

@@ -16,6 +16,8 @@ class Command(BaseCommand):
         parser.add_argument("--steps", type=int, default=2500)
         parser.add_argument("--batch", type=int, default=32)
         parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--jaw-weight", type=float, default=1.0,
+                            help="loss weight of the jaw channel (the one that carries the sync)")
         parser.add_argument("--out", type=Path, help="weights file (default: the committed one)")
         parser.add_argument("--report", type=Path, default=Path(settings.ROOT_DIR) / "docs" / "learned_motion.md")
         parser.add_argument("--check", action="store_true",
@@ -50,10 +52,11 @@ class Command(BaseCommand):
         try:
             result = training.run(out=opts["out"] or training.WEIGHTS, log=log,
                                   settings=training.TrainSettings(steps=opts["steps"], batch=opts["batch"],
-                                                                  seed=opts["seed"]))
+                                                                  seed=opts["seed"], jaw_weight=opts["jaw_weight"]))
         except FileNotFoundError as exc:
             raise CommandError(str(exc), returncode=2) from exc
-        command = f"python manage.py train_motion --steps {opts['steps']} --batch {opts['batch']} --seed {opts['seed']}"
+        command = (f"python manage.py train_motion --steps {opts['steps']} --batch {opts['batch']} --seed {opts['seed']}"
+                   + (f" --jaw-weight {opts['jaw_weight']}" if opts["jaw_weight"] != 1.0 else ""))
         opts["report"].parent.mkdir(parents=True, exist_ok=True)
         opts["report"].write_text(render(result, command))
         tiny = training.tiny_run(seed=opts["seed"])
