@@ -23,6 +23,7 @@ class FaceTrack:
     found: np.ndarray                           # bool per measured frame
     frames_total: int
     samples: list = field(default_factory=list)  # a few (rgb, FaceAnalysis) for identity checks
+    frames_with_face: int | None = None         # of all frames, when every frame was searched
 
     @property
     def sample_fps(self) -> float:
@@ -58,10 +59,13 @@ def _shape(rgb: np.ndarray, box: FaceBox) -> np.ndarray:
 
 
 def track_faces(path, *, step: int = 2, max_seconds: float | None = None, keep_samples: int = 6,
-                size: int | None = None) -> FaceTrack:
+                size: int | None = None, every_frame_face: bool = False) -> FaceTrack:
     """Landmarks on every `step`-th frame of the video at `path` (optionally scaled so
-    its shorter side is `size`, to compare videos of different resolutions)."""
+    its shorter side is `size`, to compare videos of different resolutions). With
+    `every_frame_face`, the frames in between are searched for a face too (counted in
+    `frames_with_face`), so that "a face in every frame" is measured, not sampled."""
     times, lms, found, samples = [], [], [], []
+    with_face = 0
     with av.open(str(path)) as c:
         stream = c.streams.video[0]
         fps = float(stream.average_rate or 25)
@@ -71,13 +75,16 @@ def track_faces(path, *, step: int = 2, max_seconds: float | None = None, keep_s
             if max_seconds is not None and t >= max_seconds:
                 break
             total += 1
-            if i % step:
+            if i % step and not every_frame_face:
                 continue
             rgb = frame.to_ndarray(format="rgb24")
             if size is not None and min(rgb.shape[:2]) != size:
                 s = size / min(rgb.shape[:2])
                 rgb = cv2.resize(rgb, (round(rgb.shape[1] * s), round(rgb.shape[0] * s)), interpolation=cv2.INTER_AREA)
             box = _detect(rgb)
+            with_face += box is not None
+            if i % step:
+                continue
             times.append(t)
             if box is None:
                 lms.append(np.full((68, 2), np.nan, np.float32))
@@ -94,7 +101,8 @@ def track_faces(path, *, step: int = 2, max_seconds: float | None = None, keep_s
     else:
         samples = []
     return FaceTrack(fps=fps, step=step, times=np.array(times), landmarks=np.array(lms).reshape(-1, 68, 2),
-                     found=np.array(found, bool), frames_total=total, samples=samples)
+                     found=np.array(found, bool), frames_total=total, samples=samples,
+                     frames_with_face=with_face if every_frame_face else None)
 
 
 def landmarks_of(rgb: np.ndarray) -> np.ndarray | None:

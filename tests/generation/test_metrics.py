@@ -53,3 +53,29 @@ def test_a_real_video_is_measured():
     s = summarise_video(track)
     assert s["face_found_share"] > 0.9 and 0 < s["jitter_p50"] < 0.2
     assert set(s["head_range_deg"]) == {"yaw", "pitch", "roll"}
+
+
+def test_every_frame_is_searched_for_a_face_when_asked(tmp_path):
+    """Landmarks on every 2nd frame, but "a face in every frame" counts all of them:
+    here a real video with three black frames spliced into its odd frames."""
+    import av
+    src = corpus_file("videos/voxceleb2_00373.mp4")
+    out = tmp_path / "gaps.mp4"
+    with av.open(str(src)) as c, av.open(str(out), "w") as o:
+        stream = o.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 256, 256, "yuv420p"
+        for i, frame in enumerate(c.decode(video=0)):
+            if i >= 40:
+                break
+            rgb = frame.to_ndarray(format="rgb24", width=256, height=256)
+            if i in (11, 21, 31):
+                rgb = np.zeros_like(rgb)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
+                o.mux(packet)
+        for packet in stream.encode():
+            o.mux(packet)
+    sampled = track_faces(out, step=2)
+    searched = track_faces(out, step=2, every_frame_face=True)
+    assert sampled.frames_with_face is None and sampled.found.all()          # the gaps fall between samples
+    assert searched.frames_total == 40 and searched.frames_with_face == 37
+    np.testing.assert_array_equal(searched.landmarks, sampled.landmarks)     # the figures are unchanged
