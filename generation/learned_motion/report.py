@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from .source import HEAD_SIGMA
+
 LABELS = {"blink": "blink statistics", "head_spectrum": "head-motion spectrum", "lip_speed": "lip-speed distribution"}
 
 
@@ -55,7 +57,9 @@ chosen among {', '.join(str(g) for g in (meta.get('guidance_scores') or {}))} as
 *training* videos that keeps their sync). After sampling, the track's mean smile, brow and head
 direction are moved to the asked-for values and its head movement scaled to the asked-for
 intensity (`calibrate`): with no emotion labels and a dozen speakers, guidance alone moves them
-too little. The sampled jaw is then filtered with a Gaussian of {meta.get('jaw_smoothing', 0)} frames
+too little. Before that the head pose is filtered with a Gaussian of {HEAD_SIGMA} frames
+(`smooth_head`, a fixed design value): the model reproduces the frame-to-frame noise of dlib's
+head poses in its training tracks, which rendered is head jitter. The sampled jaw is then filtered with a Gaussian of {meta.get('jaw_smoothing', 0)} frames
 (each 2 s window is denoised on its own, which leaves a frame-to-frame flutter on the mouth),
 the width among {', '.join(str(k) for k in (meta.get('jaw_smoothing_scores') or {}))} whose lip-speed
 distribution is closest to the *training* videos'. Each generated clip is sampled three times

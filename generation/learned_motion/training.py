@@ -17,7 +17,7 @@ from ..motion import plan_motion
 from . import attributes, evaluate
 from .dataset import PARAMS, VideoTrack, load_corpus
 from .model import DiTConfig, MotionDiT
-from .source import WEIGHTS, calibrate, make_scheduler, sample_motion, smooth_jaw, to_track
+from .source import WEIGHTS, make_scheduler, sample_motion, settle, smooth_jaw, to_track
 
 VERSION = "1"
 HELD_OUT = ("hdtf_aoc", "retalking_face_3", "thb_real_spzzdvyb5x0_6", "voxceleb2_00015")
@@ -159,7 +159,7 @@ def learned_tracks(model, tracks: list[VideoTrack], typical: float, seed: int = 
     out = []
     for tr in tracks:
         m = sample_motion(model, tr.audio, attrs, seed=seed, **kw)
-        mt = to_track(smooth_jaw(calibrate(m, attrs), jaw_sigma), controls)
+        mt = to_track(smooth_jaw(settle(m, attrs), jaw_sigma), controls)
         out.append(np.stack([getattr(mt, k) for k in PARAMS], axis=1))
     return out
 
@@ -216,7 +216,7 @@ def choose_smoothing(model, tracks: list[VideoTrack], typical: float, seed: int 
     kw = {} if guidance is None else {"guidance": guidance}
     controls = Controls(seed=seed)
     attrs = attributes.from_controls(controls, typical)
-    sampled = [calibrate(sample_motion(model, tr.audio, attrs, seed=seed, **kw), attrs) for tr in tracks]
+    sampled = [settle(sample_motion(model, tr.audio, attrs, seed=seed, **kw), attrs) for tr in tracks]
     real = [tr.motion for tr in tracks]
     scores = {}
     for sigma in JAW_SIGMA_CHOICES:

@@ -105,6 +105,21 @@ def test_jaw_filter_calms_only_the_jaw_and_the_recorded_width_is_used(learned):
     assert learned.jaw_sigma == float(json.loads(learned.meta["jaw_smoothing"])) > 0
 
 
+def test_head_filter_calms_only_the_head_and_keeps_the_asked_for_movement():
+    from generation.learned_motion.attributes import head_intensity
+    from generation.learned_motion.source import settle, smooth_head
+    rng = np.random.default_rng(0)
+    m = rng.normal(0, 3, (200, 7)).astype(np.float32)
+    f = smooth_head(m)
+    assert np.array_equal(f[:, :4], m[:, :4])
+    flutter = lambda x: np.abs(np.diff(x[:, 4:7], 2, axis=0)).mean()      # noqa: E731
+    assert flutter(f) < 0.1 * flutter(m)
+    target = np.array([0.0, 0.0, 0.0, 0.0, 2.0], np.float32)
+    settled = settle(m, target)
+    assert flutter(settled) < 0.2 * flutter(m)
+    assert head_intensity(settled[:50]) == pytest.approx(2.0, rel=0.35)    # calibrated after smoothing
+
+
 @pytest.mark.slow
 def test_generate_with_learned_motion_through_the_watermark_stage(tmp_path, portrait, short_speech):
     from generation.pipeline import generate_video
