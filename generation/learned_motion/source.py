@@ -120,8 +120,9 @@ def smooth_head(motion: np.ndarray, sigma: float = HEAD_SIGMA) -> np.ndarray:
     training tracks carry frame-to-frame measurement noise (a median change of slope of
     about 0.9 degrees per frame, against 0.013 for the procedural planner), which the
     model reproduces; rendered, it is head jitter (landmark jitter p99 0.345 over the
-    engine's quality sweep, twice the real videos' 0.175). Two frames keeps the head's
-    movement below 3 Hz and brings the rendered jitter under the real videos'
+    engine's quality sweep, twice the real videos' 0.175). Three frames (0.12 s) keeps
+    the slow sway and nods (1 Hz passes at three quarters, 2 Hz at a third) and brings
+    the rendered jitter under the real videos' p99 in 68 of 69 sweep clips
     (docs/benchmarks.md, issue 9)."""
     if sigma <= 0:
         return motion
