@@ -416,7 +416,7 @@ class PortraitRig:
     def _paint_lid(self, roi, eye, sub, sx, sy, c) -> None:
         """The upper lid coming down over the eye: lid-coloured skin from the lash line
         to the lid's new edge, then the lashes as a dark line along that edge; late in the
-        blink the lower lid rises to meet it (skin from the lower lid up). A shut
+        blink the lower lid rises to meet it (painted with the same lid skin). A shut
         lid is stretched smooth: the paint fades in from the top of the lid skin, so the
         crease and any hooding flatten out (dlib, like a person, then reads one closed
         line instead of a crease and a lash line framing an eye). Painted where each
