@@ -61,7 +61,8 @@ def real_videos(seconds: float) -> tuple[list[dict], np.ndarray]:
     return rows, np.concatenate(jitter) if jitter else np.zeros(0)
 
 
-def sweep(photos: list[Path], seconds: float, out_dir: Path, marker, motion: str | None = None) -> list[dict]:
+def sweep(photos: list[Path], seconds: float, out_dir: Path, marker, motion: str | None = None,
+          seed: int | None = None) -> list[dict]:
     rows = []
     tracks = {k: clip(CORPUS / "audio" / v, out_dir / "tracks" / f"{k}.wav", seconds) for k, v in TRACKS.items()}
     for photo in photos:
@@ -70,7 +71,8 @@ def sweep(photos: list[Path], seconds: float, out_dir: Path, marker, motion: str
         for kind, audio in tracks.items():
             out = out_dir / f"{photo.stem}-{kind}.mp4"
             t = time.perf_counter()
-            result = generate_video(photo, audio, out, marker=marker, controls=Controls(size=512, **({"motion": motion} if motion else {})))
+            result = generate_video(photo, audio, out, marker=marker, controls=Controls(size=512, **({"motion": motion} if motion else {}),
+                                                         **({"seed": seed} if seed is not None else {})))
             render_s = time.perf_counter() - t
             track = track_faces(out, step=2, every_frame_face=True)
             voice = voice_per_sample(AudioStream(audio).blocks(), 16000, track)
@@ -155,6 +157,7 @@ def main(argv=None) -> int:
     p.add_argument("--out", type=Path, default=ROOT / "var" / "bench" / "quality")
     p.add_argument("--watermark", action="store_true", help="use the provenance watermarker (slower)")
     p.add_argument("--motion", help="procedural or learned (default: the engine's default motion)")
+    p.add_argument("--seed", type=int, help="the controls' seed (default: the engine's default)")
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
     photos = args.photos or sorted((CORPUS / "photos").glob("*"))
@@ -167,7 +170,7 @@ def main(argv=None) -> int:
         marker = VideoWatermarker(BENCH_REGISTRY_ID)
     started = time.perf_counter()
     real_rows, real_jitter = real_videos(10.0)
-    rows = sweep(photos, args.seconds, args.out, marker, args.motion)
+    rows = sweep(photos, args.seconds, args.out, marker, args.motion, args.seed)
     from bench.generation import contact_sheet_of_clips
     sheet = contact_sheet_of_clips([args.out / f"{Path(r['photo']).stem}-{r['track']}.mp4" for r in rows
                                     if r["track"] == "english"], args.out / "sweep.png")
