@@ -41,6 +41,18 @@ class PassThrough:
         return rgb
 
 
+def write_grid(tiles: list[np.ndarray], cols: int, out: Path, *, rows: int | None = None) -> Path:
+    """Same-sized RGB tiles in a PNG grid of `cols` columns (black where tiles run out)."""
+    import cv2
+    rows = rows or max(1, -(-len(tiles) // cols))
+    blank = np.zeros_like(tiles[0]) if tiles else np.zeros((1, 1, 3), np.uint8)
+    tiles = list(tiles) + [blank] * (rows * cols - len(tiles))
+    grid = np.vstack([np.hstack(tiles[r * cols:(r + 1) * cols]) for r in range(rows)])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(out), cv2.cvtColor(grid, cv2.COLOR_RGB2BGR))
+    return out
+
+
 def contact_sheet(video: Path, out: Path, *, cols: int = 6, rows: int = 3, thumb: int = 192,
                   frames: list[int] | None = None) -> Path:
     """A PNG grid of frames spread evenly over the video (or the given frame numbers)."""
@@ -55,12 +67,8 @@ def contact_sheet(video: Path, out: Path, *, cols: int = 6, rows: int = 3, thumb
                 shots[i] = cv2.resize(frame.to_ndarray(format="rgb24"), (thumb, thumb), interpolation=cv2.INTER_AREA)
             if len(shots) == len(want):
                 break
-    tiles = [shots.get(i, np.zeros((thumb, thumb, 3), np.uint8)) for i in picked]
-    tiles += [np.zeros((thumb, thumb, 3), np.uint8)] * (cols * rows - len(tiles))
-    grid = np.vstack([np.hstack(tiles[r * cols:(r + 1) * cols]) for r in range(rows)])
-    out.parent.mkdir(parents=True, exist_ok=True)
-    cv2.imwrite(str(out), cv2.cvtColor(grid, cv2.COLOR_RGB2BGR))
-    return out
+    return write_grid([shots.get(i, np.zeros((thumb, thumb, 3), np.uint8)) for i in picked], cols, out,
+                      rows=rows)
 
 
 def contact_sheet_of_clips(videos: list[Path], out: Path, *, cols: int = 6, thumb: int = 192,
@@ -78,12 +86,7 @@ def contact_sheet_of_clips(videos: list[Path], out: Path, *, cols: int = 6, thum
                     tiles.append(cv2.resize(frame.to_ndarray(format="rgb24"), (thumb, thumb),
                                             interpolation=cv2.INTER_AREA))
                     break
-    rows = max(1, -(-len(tiles) // cols))
-    tiles += [np.zeros((thumb, thumb, 3), np.uint8)] * (rows * cols - len(tiles))
-    grid = np.vstack([np.hstack(tiles[r * cols:(r + 1) * cols]) for r in range(rows)])
-    out.parent.mkdir(parents=True, exist_ok=True)
-    cv2.imwrite(str(out), cv2.cvtColor(grid, cv2.COLOR_RGB2BGR))
-    return out
+    return write_grid(tiles, cols, out)
 
 
 def warm() -> float:

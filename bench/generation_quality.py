@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.generation import BENCH_REGISTRY_ID, CORPUS, ROOT, PassThrough
+from bench.generation import BENCH_REGISTRY_ID, CORPUS, ROOT, PassThrough, write_grid
 from generation.audio import AudioStream, decode_audio
 from generation.controls import Controls
 from generation.face import analyse_face
@@ -61,8 +61,7 @@ def real_videos(seconds: float) -> tuple[list[dict], np.ndarray]:
     return rows, np.concatenate(jitter) if jitter else np.zeros(0)
 
 
-def sweep(photos: list[Path], seconds: float, out_dir: Path, marker, motion: str | None = None,
-          seed: int | None = None) -> list[dict]:
+def sweep(photos: list[Path], seconds: float, out_dir: Path, marker, controls: dict | None = None) -> list[dict]:
     rows = []
     tracks = {k: clip(CORPUS / "audio" / v, out_dir / "tracks" / f"{k}.wav", seconds) for k, v in TRACKS.items()}
     for photo in photos:
@@ -71,8 +70,7 @@ def sweep(photos: list[Path], seconds: float, out_dir: Path, marker, motion: str
         for kind, audio in tracks.items():
             out = out_dir / f"{photo.stem}-{kind}.mp4"
             t = time.perf_counter()
-            result = generate_video(photo, audio, out, marker=marker, controls=Controls(size=512, **({"motion": motion} if motion else {}),
-                                                         **({"seed": seed} if seed is not None else {})))
+            result = generate_video(photo, audio, out, marker=marker, controls=Controls(size=512, **(controls or {})))
             render_s = time.perf_counter() - t
             track = track_faces(out, step=2, every_frame_face=True)
             voice = voice_per_sample(AudioStream(audio).blocks(), 16000, track)
@@ -106,12 +104,7 @@ def blink_sheet(clips: list[tuple[Path, int]], out: Path, *, cols: int = 4) -> P
                     break
         tiles.append(np.hstack([shots.get(0, np.zeros((120, 256, 3), np.uint8)),
                                 shots.get(peak, np.zeros((120, 256, 3), np.uint8))]))
-    rows = max(1, -(-len(tiles) // cols))
-    tiles += [np.zeros((120, 512, 3), np.uint8)] * (rows * cols - len(tiles))
-    grid = np.vstack([np.hstack(tiles[r * cols:(r + 1) * cols]) for r in range(rows)])
-    out.parent.mkdir(parents=True, exist_ok=True)
-    cv2.imwrite(str(out), cv2.cvtColor(grid, cv2.COLOR_RGB2BGR))
-    return out
+    return write_grid(tiles, cols, out)
 
 
 def summary(rows: list[dict], real_jitter: np.ndarray) -> dict:
@@ -170,7 +163,8 @@ def main(argv=None) -> int:
         marker = VideoWatermarker(BENCH_REGISTRY_ID)
     started = time.perf_counter()
     real_rows, real_jitter = real_videos(10.0)
-    rows = sweep(photos, args.seconds, args.out, marker, args.motion, args.seed)
+    overrides = {k: v for k, v in (("motion", args.motion), ("seed", args.seed)) if v is not None}
+    rows = sweep(photos, args.seconds, args.out, marker, overrides)
     from bench.generation import contact_sheet_of_clips
     sheet = contact_sheet_of_clips([args.out / f"{Path(r['photo']).stem}-{r['track']}.mp4" for r in rows
                                     if r["track"] == "english"], args.out / "sweep.png")

@@ -115,6 +115,17 @@ def calibrate(motion: np.ndarray, target: np.ndarray, window: int = 50) -> np.nd
 HEAD_SIGMA = 3.0     # frames
 
 
+def _smooth(motion: np.ndarray, cols: slice, sigma: float) -> np.ndarray:
+    """A copy with a Gaussian (sigma in frames) along time on the given columns; 0 leaves
+    the track as it is."""
+    if sigma <= 0:
+        return motion
+    from scipy.ndimage import gaussian_filter1d
+    m = motion.copy()
+    m[:, cols] = gaussian_filter1d(m[:, cols], float(sigma), axis=0, mode="nearest")
+    return m
+
+
 def smooth_head(motion: np.ndarray, sigma: float = HEAD_SIGMA) -> np.ndarray:
     """The sampled head pose with a Gaussian (sigma in frames). dlib's head poses in the
     training tracks carry frame-to-frame measurement noise (a median change of slope of
@@ -124,12 +135,7 @@ def smooth_head(motion: np.ndarray, sigma: float = HEAD_SIGMA) -> np.ndarray:
     the slow sway and nods (1 Hz passes at three quarters, 2 Hz at a third) and brings
     the rendered jitter under the real videos' p99 in 68 of 69 sweep clips
     (docs/benchmarks.md, issue 9)."""
-    if sigma <= 0:
-        return motion
-    from scipy.ndimage import gaussian_filter1d
-    m = motion.copy()
-    m[:, 4:7] = gaussian_filter1d(m[:, 4:7], float(sigma), axis=0, mode="nearest")
-    return m
+    return _smooth(motion, slice(4, 7), sigma)
 
 
 def settle(motion: np.ndarray, attrs: np.ndarray) -> np.ndarray:
@@ -144,12 +150,7 @@ def smooth_jaw(motion: np.ndarray, sigma: float) -> np.ndarray:
     denoised on its own, which leaves frame-to-frame flutter on the mouth that real jaws
     do not have. The width is chosen on the training videos (`training.choose_smoothing`)
     and recorded in the weights; 0 leaves the track as sampled."""
-    if sigma <= 0:
-        return motion
-    from scipy.ndimage import gaussian_filter1d
-    m = motion.copy()
-    m[:, 0] = gaussian_filter1d(m[:, 0], float(sigma), mode="nearest")
-    return m
+    return _smooth(motion, slice(0, 1), sigma)
 
 
 def to_track(motion: np.ndarray, controls: Controls) -> MotionTrack:
