@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import torch
 
 SAMPLE_RATE = 16_000
 
@@ -55,23 +59,28 @@ class Wav2Vec2Features:
             pad = (clip_frames - frames % clip_frames)
             x = np.pad(x, (0, pad * (SAMPLE_RATE // fps)))
             frames += pad
-        m = self.model
         with torch.no_grad():
             wav = torch.from_numpy(x)[None].to(self.device, self.dtype)
-            feats = m.feature_extractor(wav)                                           # (1, C, T)
-            feats = torch.nn.functional.interpolate(feats.float(), size=frames, mode="linear",
-                                                    align_corners=True).to(self.dtype).transpose(1, 2)
-            hidden, _ = m.feature_projection(feats)
-            outputs: list = []          # each transformer layer's output (hidden_states[1:] in transformers' terms)
-            hooks = [layer.register_forward_hook(lambda mod, inp, out: outputs.append(
-                out[0] if isinstance(out, tuple) else out)) for layer in m.encoder.layers]
-            try:
+            conv = self.model.feature_extractor(wav)                                  # (1, C, T)
+            conv = torch.nn.functional.interpolate(conv.float(), size=frames, mode="linear", align_corners=True)
+        return self.encode(conv.to(self.dtype))
+
+    def encode(self, conv: torch.Tensor) -> np.ndarray:
+        """(T, layers, channels): every transformer layer's output (transformers'
+        hidden_states[1:]) for convolutional features (1, C, T)."""
+        import torch
+        m = self.model
+        outputs: list = []
+        hooks = [layer.register_forward_hook(lambda mod, inp, out: outputs.append(
+            out[0] if isinstance(out, tuple) else out)) for layer in m.encoder.layers]
+        try:
+            with torch.no_grad():
+                hidden, _ = m.feature_projection(conv.transpose(1, 2))
                 m.encoder(hidden)
-            finally:
-                for h in hooks:
-                    h.remove()
-            layers = torch.stack(outputs, dim=2)[0]                                   # (frames, layers, C)
-        return layers.float().cpu().numpy()
+        finally:
+            for h in hooks:
+                h.remove()
+        return torch.stack(outputs, dim=2)[0].float().cpu().numpy()
 
 
 def windows(features: np.ndarray, width: int = 5) -> np.ndarray:

@@ -189,8 +189,8 @@ def load(paths: ModelPaths | str | Path, device: str = "cpu", dtype: torch.dtype
     install(net.reference_unet, bank)
     install(net.denoising_unet, bank)
     vae = AutoencoderKL.from_pretrained(root / VAE, local_files_only=True)
-    for m in (net, vae):
-        m.to(device=device, **({} if dtype == torch.float32 else {"dtype": dtype})).eval().requires_grad_(False)
+    net.to(device=device, dtype=dtype).eval().requires_grad_(False)      # a float16 file becomes `dtype` here
+    vae.to(device=device, **({} if dtype == torch.float32 else {"dtype": dtype})).eval().requires_grad_(False)
     return EmoModel(net, vae, bank, paths, device, dtype, settings_of(root))
 
 
