@@ -12,8 +12,7 @@ frames as motion frames, and returned to the pipeline, which watermarks every on
 from __future__ import annotations
 
 import os
-from pathlib import Path
-from typing import Sequence
+from collections.abc import Sequence
 
 import cv2
 import numpy as np
@@ -29,7 +28,8 @@ WEIGHTS_ENV = "VERITALK_DIFFUSION_WEIGHTS"
 # Hallo's configs/inference/default.yaml; a model folder may set its own in veritalk_inference.json
 # (the tiny test folder asks for 2 steps, 3-frame clips and one thread).
 DEFAULTS = {"steps": 40, "clip_frames": 16, "motion_frames": 2, "guidance": 3.5, "threads": None,
-            "face_expand_ratio": 1.1, "motion_scale": [1.1, 1.1, 1.1]}
+            "face_expand_ratio": 1.1, "motion_scale": [1.1, 1.1, 1.1],
+            "face_zoom": 1.7}   # square side / face width: Hallo wants the face at 50-70% of the frame
 
 
 class FrameTrack:
@@ -68,7 +68,7 @@ class DiffusionBackend:
         settings.update({k: v for k, v in given.items() if v is not None})
         self.steps, self.clip_frames = int(settings["steps"]), int(settings["clip_frames"])
         self.motion_frames, self.guidance = int(settings["motion_frames"]), float(settings["guidance"])
-        self.expand = float(settings["face_expand_ratio"])
+        self.expand, self.zoom = float(settings["face_expand_ratio"]), float(settings["face_zoom"])
         self.motion_scale = tuple(float(v) for v in settings["motion_scale"])
         self.threads = settings["threads"]    # CPU threads for torch (1 suits the tiny test model)
         if self.clip_frames + self.motion_frames > 32:
@@ -92,7 +92,7 @@ class DiffusionBackend:
         from .emo.audio_features import separate_vocals, to_16k, windows
         from .emo.face_inputs import face_masks
         face = analyse_face(photo_rgb)
-        framed = frame_portrait(photo_rgb, face, controls.size)
+        framed = frame_portrait(photo_rgb, face, controls.size, zoom=self.zoom)
         n = frame_count(audio.duration, controls.fps)
         res = self.model.resolution
         ref = cv2.resize(framed.image, (res, res), interpolation=cv2.INTER_AREA)

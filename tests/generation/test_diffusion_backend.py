@@ -14,14 +14,19 @@ import torch
 from generation.audio import decode_audio
 from generation.backends import get_backend
 from generation.backends.diffusion import DiffusionBackend
-from generation.backends.emo.weights import (FACE_MODEL, NET, CheckpointError, load, write_face_model,
-                                            write_tiny_checkpoint)
+from generation.backends.emo.weights import (
+    FACE_MODEL,
+    NET,
+    CheckpointError,
+    load,
+    write_face_model,
+    write_tiny_checkpoint,
+)
 from generation.controls import Controls
 from generation.pipeline import generate_video
 from provenance.manifest import build_manifest, read_manifest, sign_file
 from provenance.signing import load_signing_material, load_trust_anchor, mint_platform_chain
 from provenance.videomark import VideoWatermarker, read_video_watermark
-
 from tests.conftest import ROOT, corpus_file
 
 TINY = {"steps": 2, "clip_frames": 3, "guidance": 2.0, "threads": 1}

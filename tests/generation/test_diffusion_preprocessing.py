@@ -9,14 +9,18 @@ import pytest
 import torch
 
 from generation.audio import decode_audio
-from generation.backends.emo.audio_features import (AudioModelError, Wav2Vec2Features, separate_vocals,
-                                                    windows)
-from generation.backends.emo.face_inputs import (ARCFACE_POINTS, FaceEmbedder, FaceModelError, align_face,
-                                                 face_masks, five_points)
+from generation.backends.emo.audio_features import AudioModelError, Wav2Vec2Features, separate_vocals, windows
+from generation.backends.emo.face_inputs import (
+    ARCFACE_POINTS,
+    FaceEmbedder,
+    FaceModelError,
+    align_face,
+    face_masks,
+    five_points,
+)
 from generation.face import analyse_face
 from generation.framing import frame_portrait
 from generation.images import load_image_file
-
 from tests.conftest import corpus_file
 
 

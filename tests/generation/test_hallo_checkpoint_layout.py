@@ -11,7 +11,6 @@ import torch
 
 from generation.backends.emo.layout import HALLO_SMALL, PARTS, SD15_UNET, build
 from generation.backends.emo.weights import TINY_SMALL, TINY_UNET, CheckpointError, load_strict
-
 from tests.conftest import ROOT
 
 MANIFEST = ROOT.parent / "shared" / "checkpoints" / "hallo-net-8fd7c57.keys.json"
@@ -72,7 +71,8 @@ def test_strict_load_of_the_manifests_layout_succeeds(manifest, dtype):
 
 def test_a_missing_key_is_named(manifest):
     state = meta_state(manifest)
-    gone = "denoising_unet.mid_block.motion_modules.0.temporal_transformer.transformer_blocks.0.attention_blocks.1.pos_encoder.pe"
+    gone = ("denoising_unet.mid_block.motion_modules.0.temporal_transformer.transformer_blocks.0."
+            "attention_blocks.1.pos_encoder.pe")
     del state[gone]
     with pytest.raises(CheckpointError, match=r"1 missing \(" + re.escape(gone) + r"\)"):
         load_strict(build(SD15_UNET, "meta", **HALLO_SMALL), state)

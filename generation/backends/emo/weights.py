@@ -49,7 +49,7 @@ class ModelPaths:
 
     @classmethod
     def resolve(cls, root: str | Path, face_model: str | Path | None = None, wav2vec: str | Path | None = None,
-                vocal_separator: str | Path | None = None) -> "ModelPaths":
+                vocal_separator: str | Path | None = None) -> ModelPaths:
         root = Path(root) if root else Path("")
         return cls(root=root, face_model=Path(face_model) if face_model else root / FACE_MODEL,
                    wav2vec=Path(wav2vec) if wav2vec else root / WAV2VEC,
@@ -194,8 +194,9 @@ def load(paths: ModelPaths | str | Path, device: str = "cpu", dtype: torch.dtype
     return EmoModel(net, vae, bank, paths, device, dtype, settings_of(root))
 
 
-TINY_UNET = dict(sample_size=8, in_channels=4, out_channels=4, block_out_channels=[16, 32, 64, 64], layers_per_block=2,
-                 cross_attention_dim=32, attention_head_dim=8, down_block_types=["CrossAttnDownBlock2D"] * 3 + ["DownBlock2D"],
+TINY_UNET = dict(sample_size=8, in_channels=4, out_channels=4, block_out_channels=[16, 32, 64, 64],
+                 layers_per_block=2, cross_attention_dim=32, attention_head_dim=8,
+                 down_block_types=["CrossAttnDownBlock2D"] * 3 + ["DownBlock2D"],
                  up_block_types=["UpBlock2D"] + ["CrossAttnUpBlock2D"] * 3, act_fn="silu", norm_num_groups=8,
                  norm_eps=1e-5, flip_sin_to_cos=True, freq_shift=0, downsample_padding=1, mid_block_scale_factor=1)
 TINY_VAE = dict(in_channels=3, out_channels=3, latent_channels=4, block_out_channels=(8, 8, 16, 16),
