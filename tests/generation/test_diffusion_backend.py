@@ -196,3 +196,22 @@ def test_clips_carry_motion_frames_and_render_in_any_order(tiny_weights):
     carried = fresh._generate_clip(b, 1, None)       # clip 1 from the portrait instead of clip 0's frames
     ours = fresh._generate_clip(b, 1, fresh._generate_clip(b, 0, None))
     assert np.abs(np.stack(carried).astype(int) - np.stack(ours).astype(int)).mean() > 0.01
+
+
+def test_without_guidance_one_pass_per_step_still_renders(tiny_weights):
+    """guidance <= 1 skips the unconditional half (Hallo's do_classifier_free_guidance)."""
+    from generation.audio import Audio
+    from generation.images import load_image_file
+    photo = load_image_file(corpus_file("photos/elizabeth_olsen.jpg"))
+    voice = Audio(samples=(0.1 * np.random.default_rng(3).standard_normal((1, 2000))).astype(np.float32),
+                  sample_rate=16000, container="wav")
+    controls = Controls(size=256, backend="diffusion", seed=1)
+
+    def frames(guidance):
+        backend = DiffusionBackend(weights=tiny_weights, **{**TINY, "guidance": guidance})
+        a = backend.analyse(photo, voice, controls)
+        return np.stack(backend.render(a, backend.motion(a, controls), range(3)))
+
+    plain, guided = frames(1.0), frames(2.0)
+    assert plain.shape == guided.shape == (3, 256, 256, 3) and plain.std() > 5
+    assert np.abs(plain.astype(int) - guided.astype(int)).mean() > 0.01

@@ -53,6 +53,10 @@ def test_motion_and_audio_modules_are_counted_as_in_hallo(full_net, manifest):
     buffers = {f"denoising_unet.{n}": list(b.shape) for n, b in unet.named_buffers()}
     assert buffers == {k: shape for k, (shape, _) in manifest["buffers"].items()}
     assert all(k.endswith("pos_encoder.pe") for k in buffers) and len(buffers) == 42
+    # reference attention pairs the two UNets' spatial self-attentions by path
+    from generation.backends.emo.reference import self_attentions
+    assert list(self_attentions(full_net.reference_unet)) == list(self_attentions(unet))
+    assert len(self_attentions(unet)) == 16
     # the reference UNet has no output layers, the denoising one has
     names = set(full_net.state_dict())
     assert not any(k.startswith(("reference_unet.conv_out", "reference_unet.conv_norm_out")) for k in names)
