@@ -7,7 +7,10 @@ backend's inputs from a corpus portrait (dlib landmarks -> masks) and random aud
 features, then samples 512 x 512 clips the way the backend does (16 frames, 2 motion
 frames, guidance 3.5, DDIM). Random weights give noise, not faces: this measures
 seconds per frame and peak GPU memory, nothing about quality. `--tiny` runs the same
-path with the tiny test dimensions on the CPU, to check the bench itself."""
+path with the tiny test dimensions on the CPU, to check the bench itself;
+`--full-size-cpu` runs the full-size networks on the CPU in bfloat16 at 64 x 64
+(8 x 8 latents, one step, two frames): every full-size layer once, with no GPU
+(about 6 GB of memory and a few minutes)."""
 from __future__ import annotations
 
 import argparse
@@ -25,7 +28,7 @@ SD_VAE = dict(in_channels=3, out_channels=3, latent_channels=4, block_out_channe
               layers_per_block=2, norm_num_groups=32, sample_size=512, scaling_factor=0.18215)
 
 
-def build_model(tiny: bool, device: str, dtype):
+def build_model(tiny: bool, device: str, dtype, small_latent: bool = False):
     import torch
     from diffusers import AutoencoderKL
 
@@ -33,9 +36,15 @@ def build_model(tiny: bool, device: str, dtype):
     from generation.backends.emo.reference import ReferenceBank, install
     from generation.backends.emo.weights import TINY_SMALL, TINY_UNET, TINY_VAE, EmoModel
     torch.manual_seed(0)
-    net = build(TINY_UNET if tiny else SD15_UNET, device, **(TINY_SMALL if tiny else HALLO_SMALL))
-    with torch.device(device):
-        vae = AutoencoderKL(**(TINY_VAE if tiny else SD_VAE))
+    unet = TINY_UNET if tiny else dict(SD15_UNET, sample_size=8) if small_latent else SD15_UNET
+    default = torch.get_default_dtype()
+    torch.set_default_dtype(dtype if small_latent else default)     # bfloat16 from the start: half the memory
+    try:
+        net = build(unet, device, **(TINY_SMALL if tiny else HALLO_SMALL))
+        with torch.device(device):
+            vae = AutoencoderKL(**(TINY_VAE if tiny or small_latent else SD_VAE))
+    finally:
+        torch.set_default_dtype(default)
     bank = ReferenceBank()
     install(net.reference_unet, bank)
     install(net.denoising_unet, bank)
@@ -68,14 +77,14 @@ def inputs_for(model, photo: Path, frames: int, motion_frames: int, seed: int):
 
 
 def run(seconds: float, steps: int, clip_frames: int, motion_frames: int, guidance: float, tiny: bool,
-        device: str, photo: Path, fps: int = 25) -> dict:
+        device: str, photo: Path, fps: int = 25, small_latent: bool = False) -> dict:
     import torch
 
     from generation.backends.emo.sampling import sample_clip
     cuda = device.startswith("cuda")
-    dtype = torch.float16 if cuda else torch.float32
+    dtype = torch.float16 if cuda else torch.bfloat16 if small_latent else torch.float32
     started = time.perf_counter()
-    model = build_model(tiny, device, dtype)
+    model = build_model(tiny, device, dtype, small_latent)
     build_s = time.perf_counter() - started
     frames = int(np.ceil(seconds * fps))
     clips = -(-frames // clip_frames)
@@ -96,11 +105,12 @@ def run(seconds: float, steps: int, clip_frames: int, motion_frames: int, guidan
         times.append(time.perf_counter() - t)
         previous = video
     counted = sum(times[1:])
-    out = {"device": torch.cuda.get_device_name(0) if cuda else "cpu", "tiny": tiny,
+    out = {"device": torch.cuda.get_device_name(0) if cuda else "cpu", "tiny": tiny, "full_size_cpu": small_latent,
            "resolution": model.resolution, "dtype": str(dtype).replace("torch.", ""),
            "parameters": sum(p.numel() for p in model.net.parameters()), "audio_seconds": seconds, "fps": fps,
            "frames": clips * clip_frames, "clips": clips, "clip_frames": clip_frames, "motion_frames": motion_frames,
            "steps": steps, "guidance": guidance, "build_seconds": round(build_s, 2),
+           "finite": bool(torch.isfinite(previous).all()),
            "warmup_clip_seconds": round(times[0], 2), "seconds_per_clip": round(counted / clips, 3),
            "seconds_per_frame": round(counted / (clips * clip_frames), 4),
            "realtime_factor": round(counted / (clips * clip_frames / fps), 2)}
@@ -119,11 +129,13 @@ def main(argv=None) -> int:
     p.add_argument("--guidance", type=float, default=3.5)
     p.add_argument("--photo", type=Path, default=CORPUS / "photos" / "elizabeth_olsen.jpg")
     p.add_argument("--tiny", action="store_true", help="tiny dimensions on the CPU (checks the bench, no figures)")
-    p.add_argument("--device", help="default: cuda, or cpu with --tiny")
+    p.add_argument("--full-size-cpu", action="store_true",
+                   help="full-size networks, bfloat16, 8 x 8 latents on the CPU: shapes and a forward, no figures")
+    p.add_argument("--device", help="default: cuda, or cpu with --tiny / --full-size-cpu")
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
     import torch
-    device = args.device or ("cpu" if args.tiny else "cuda")
+    device = args.device or ("cpu" if args.tiny or args.full_size_cpu else "cuda")
     if device.startswith("cuda") and not torch.cuda.is_available():
         print("bench.diffusion_speed: the full-size run needs a CUDA GPU and none is visible here "
               "(--tiny checks the path on the CPU)", file=sys.stderr)
@@ -136,8 +148,10 @@ def main(argv=None) -> int:
         args.clip_frames, args.steps = 3, min(args.steps, 2)
     if args.tiny:
         torch.set_num_threads(1)        # the tiny nets are too small to share out; 2 shared cores thrash
+    if args.full_size_cpu:
+        args.clip_frames, args.steps, args.seconds = 2, 1, min(args.seconds, 2 / 25)
     result = run(args.seconds, args.steps, args.clip_frames, args.motion_frames, args.guidance, args.tiny, device,
-                 args.photo)
+                 args.photo, small_latent=args.full_size_cpu)
     print(json.dumps(result) if args.json else "\n".join(f"{k}: {v}" for k, v in result.items()))
     return 0
 
