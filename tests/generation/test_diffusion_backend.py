@@ -99,6 +99,19 @@ def test_model_folders_named_in_the_settings_are_used_and_checked(tiny_weights, 
     assert backend.paths.face_model == moved
 
 
+def test_a_unet_config_that_is_not_hallos_is_named(tiny_weights, tmp_path):
+    import shutil
+    bad = tmp_path / "bad"
+    shutil.copytree(tiny_weights, bad)
+    cfg_file = bad / "stable-diffusion-v1-5" / "unet" / "config.json"
+    cfg = json.loads(cfg_file.read_text())
+    cfg.update(block_out_channels=[16, 32, 64], down_block_types=cfg["down_block_types"][1:],
+               up_block_types=cfg["up_block_types"][1:])
+    cfg_file.write_text(json.dumps(cfg))
+    with pytest.raises(CheckpointError, match="config.json does not describe Hallo's UNet: .*four levels"):
+        load(bad)
+
+
 def test_net_pth_with_pickled_objects_is_refused(tiny_weights, tmp_path):
     import shutil
     bad = tmp_path / "bad"

@@ -51,7 +51,7 @@ def _spatial(channels: int, cfg: dict) -> Transformer2DModel:
 def _heads(cfg: dict) -> int:
     heads = cfg.get("attention_head_dim", 8)    # SD 1.5's config names the head count this way
     if not isinstance(heads, int):
-        raise ValueError("a UNet config with a head count per block is not Hallo's layout")
+        raise TypeError("a UNet config with a head count per block is not Hallo's layout")
     return heads
 
 

@@ -79,7 +79,7 @@ def _normalisation(model: Path) -> tuple[float, float]:
     try:
         import onnx
         nodes = onnx.load(str(model), load_external_data=False).graph.node[:8]
-    except Exception:   # no onnx package or an unreadable graph: the common ArcFace convention
+    except (ImportError, OSError, ValueError, RuntimeError):   # no onnx package or graph: ArcFace's usual input
         return 127.5, 127.5
     kinds = {n.op_type for n in nodes} | {n.name.split("_")[0].capitalize() for n in nodes}
     return (0.0, 1.0) if {"Sub", "Mul"} <= kinds else (127.5, 127.5)

@@ -179,7 +179,7 @@ def load(paths: ModelPaths | str | Path, device: str = "cpu", dtype: torch.dtype
     layers, channels = _wav2vec_config(paths.wav2vec)
     try:
         net = build(unet_cfg, "meta", **_small_sizes(state, layers, channels))
-    except (KeyError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError) as exc:
         raise CheckpointError(f"{root / UNET / 'config.json'} does not describe Hallo's UNet: {exc}") from exc
     load_strict(net, state, str(root / NET))
     stray = [n for n, t in list(net.named_parameters()) + list(net.named_buffers()) if t.is_meta]
