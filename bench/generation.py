@@ -198,8 +198,15 @@ def main(argv=None) -> int:
         result = memory_profile(args.photo, args.size, args.out.parent)
     else:
         controls = Controls(size=args.size, backend=args.backend, **({"motion": args.motion} if args.motion else {}))
-        result = run(args.photo, args.audio, args.out, controls, watermark=not args.no_watermark,
-                     backend_options=options)
+        try:
+            result = run(args.photo, args.audio, args.out, controls, watermark=not args.no_watermark,
+                         backend_options=options)
+        except ValueError as exc:
+            from generation.backends.emo.weights import CheckpointError
+            if not isinstance(exc, CheckpointError):
+                raise
+            print(f"bench.generation: {exc}", file=sys.stderr)   # a model folder or file the backend cannot use
+            return 2
     print(json.dumps(result) if args.json else "\n".join(f"{k}: {v}" for k, v in result.items()))
     return 0
 

@@ -1,32 +1,35 @@
-"""The EMO-style diffusion backend: reference net + denoising UNet with audio
-cross-attention and temporal attention (generation.backends.emo), weights from a
-local folder in Hallo's layout (VERITALK_DIFFUSION_WEIGHTS), never downloaded.
+"""The EMO/Hallo-style diffusion backend: Hallo's networks (generation.backends.emo),
+loaded key for key from Hallo's `net.pth` in a local model folder
+(VERITALK_DIFFUSION_WEIGHTS, Hallo's `pretrained_models/` layout), never downloaded,
+with Hallo's preprocessing done from local models: the 512-d face embedding from its
+ONNX face-recognition model, face and lip masks from our dlib landmarks, wav2vec2
+features from the local wav2vec2-base-960h folder, optional vocal separation.
 
 Meant for the GPU worker queue (jobs.dispatch routes backend=diffusion jobs to it);
-on a CPU it runs with the tiny random-weight checkpoint in tests and the bench.
-Frames are generated a clip at a time (`clip_frames`, with temporal attention
-inside a clip) and returned to the pipeline, which watermarks every one of them."""
+on a CPU it runs with the tiny random-weight folder in tests and the bench.
+Frames are generated a clip at a time, each clip carrying the previous clip's last
+frames as motion frames, and returned to the pipeline, which watermarks every one."""
 from __future__ import annotations
 
 import os
-from typing import Sequence
+from collections.abc import Sequence
 
 import cv2
 import numpy as np
 
 from ..audio import Audio, frame_count
 from ..controls import Controls
-from ..face import analyse_face, face_embedding
+from ..face import analyse_face
 from ..framing import frame_portrait
 from ..threads import torch_threads
 from .base import Analysis, MotionTrackLike
 
 WEIGHTS_ENV = "VERITALK_DIFFUSION_WEIGHTS"
-# Hallo's inference defaults; a weights folder may set its own in INFERENCE_FILE
-# (the tiny test checkpoint asks for 2 steps, 3-frame clips and one thread).
-DEFAULTS = {"steps": 25, "clip_frames": 16, "guidance": 3.5, "threads": None}
-INFERENCE_FILE = "veritalk_inference.json"
-FACE_EMBEDDING_DIM = 128      # dlib's identity embedding (generation.face.face_embedding)
+# Hallo's configs/inference/default.yaml; a model folder may set its own in veritalk_inference.json
+# (the tiny test folder asks for 2 steps, 3-frame clips and one thread).
+DEFAULTS = {"steps": 40, "clip_frames": 16, "motion_frames": 2, "guidance": 3.5, "threads": None,
+            "face_expand_ratio": 1.1, "motion_scale": [1.1, 1.1, 1.1],
+            "face_zoom": 1.7}   # square side / face width: Hallo wants the face at 50-70% of the frame
 
 
 class FrameTrack:
@@ -42,80 +45,71 @@ class FrameTrack:
         return {"index": float(i)}
 
 
-def _scheduler():
-    from diffusers import DDIMScheduler
-    # Hallo's inference settings for its v-prediction model
-    return DDIMScheduler(num_train_timesteps=1000, beta_start=0.00085, beta_end=0.012, beta_schedule="linear",
-                         clip_sample=False, steps_offset=1, prediction_type="v_prediction",
-                         rescale_betas_zero_snr=True, timestep_spacing="trailing")
-
-
 class DiffusionBackend:
     name = "diffusion"
-    version = "0.1.0"
+    version = "0.2.0"
 
     def __init__(self, weights: str | os.PathLike | None = None, steps: int | None = None,
                  clip_frames: int | None = None, guidance: float | None = None, device: str | None = None,
-                 threads: int | None = None, motion: str | None = None):
-        import json
-        from pathlib import Path
-
+                 threads: int | None = None, motion: str | None = None, face_model: str | os.PathLike | None = None,
+                 wav2vec: str | os.PathLike | None = None, vocal_separator: str | os.PathLike | None = None):
         import torch
-        from .emo.weights import load
-        root = weights or os.environ.get(WEIGHTS_ENV, "")
-        settings = dict(DEFAULTS)
-        if root and (Path(root) / INFERENCE_FILE).is_file():
-            settings.update(json.loads((Path(root) / INFERENCE_FILE).read_text()))
+
+        from .emo.audio_features import Wav2Vec2Features
+        from .emo.face_inputs import FaceEmbedder
+        from .emo.weights import CheckpointError, ModelPaths, load
+        paths = ModelPaths.resolve(weights or os.environ.get(WEIGHTS_ENV, ""), face_model, wav2vec,
+                                   vocal_separator)
+        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        self.dtype = torch.float16 if self.device.startswith("cuda") else torch.float32
+        self.model = load(paths, device=self.device, dtype=self.dtype)
+        settings = {**DEFAULTS, **self.model.settings}
         given = {"steps": steps, "clip_frames": clip_frames, "guidance": guidance, "threads": threads}
         settings.update({k: v for k, v in given.items() if v is not None})
-        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        dtype = torch.float16 if self.device.startswith("cuda") else torch.float32
-        self.model = load(root, device=self.device, dtype=dtype)
-        wanted = self.model.imageproj.proj.in_features
-        if wanted != FACE_EMBEDDING_DIM:
-            from .emo.weights import CheckpointError
-            raise CheckpointError(f"imageproj expects {wanted}-d face embeddings (Hallo's come from insightface, "
-                                  f"512-d); Veritalk supplies dlib's {FACE_EMBEDDING_DIM}-d identity embeddings")
-        self.dtype = dtype
         self.steps, self.clip_frames = int(settings["steps"]), int(settings["clip_frames"])
-        self.guidance = float(settings["guidance"])
+        self.motion_frames, self.guidance = int(settings["motion_frames"]), float(settings["guidance"])
+        self.expand, self.zoom = float(settings["face_expand_ratio"]), float(settings["face_zoom"])
+        self.motion_scale = tuple(float(v) for v in settings["motion_scale"])
         self.threads = settings["threads"]    # CPU threads for torch (1 suits the tiny test model)
-        self._clips: dict[int, list[np.ndarray]] = {}
+        if self.clip_frames + self.motion_frames > 32:
+            raise CheckpointError("clip_frames + motion_frames must be at most 32 (the motion modules' "
+                                  "position table)")
+        self.faces = FaceEmbedder(paths.face_model)
+        wanted = self.model.net.imageproj.proj.in_features
+        if self.faces.dim != wanted:
+            raise CheckpointError(f"{paths.face_model} gives {self.faces.dim}-d face embeddings; net.pth's "
+                                  f"imageproj takes {wanted}-d ones")
+        self.voice = Wav2Vec2Features(paths.wav2vec, self.device, self.dtype)
+        ap = self.model.net.audioproj
+        if (self.voice.layers, self.voice.channels) != (ap.blocks, ap.channels):
+            raise CheckpointError(f"{paths.wav2vec} has {self.voice.layers} layers x {self.voice.channels} channels; "
+                                  f"net.pth's audioproj takes {ap.blocks} x {ap.channels}")
+        self.paths = paths
+        self._last: tuple[int, list[np.ndarray]] | None = None
 
     # -- analyse ----------------------------------------------------------------------
     def analyse(self, photo_rgb: np.ndarray, audio: Audio, controls: Controls) -> Analysis:
+        from .emo.audio_features import separate_vocals, to_16k, windows
+        from .emo.face_inputs import face_masks
         face = analyse_face(photo_rgb)
-        framed = frame_portrait(photo_rgb, face, controls.size)
+        framed = frame_portrait(photo_rgb, face, controls.size, zoom=self.zoom)
         n = frame_count(audio.duration, controls.fps)
         res = self.model.resolution
         ref = cv2.resize(framed.image, (res, res), interpolation=cv2.INTER_AREA)
         lm = framed.landmarks * (res / controls.size)
-        mask = np.zeros((res, res, 3), np.float32)
-        x0, y0 = np.floor(lm.min(axis=0)).astype(int)
-        x1, y1 = np.ceil(lm.max(axis=0)).astype(int)
-        mask[max(0, y0):y1, max(0, x0):x1] = 1.0
-        self._clips = {}
+        region, masks = face_masks(lm, res, res // self.model.vae_scale, expand=self.expand)
+        mono = to_16k(audio.mono, audio.sample_rate)
+        if self.paths.vocal_separator is not None:
+            import tempfile
+            with tempfile.TemporaryDirectory(prefix="veritalk-vocals-") as tmp:
+                mono = separate_vocals(mono, self.paths.vocal_separator, tmp)
         with torch_threads(self.threads):
-            embeds = self._audio_embeddings(audio, n)
+            features = self.voice(mono, controls.fps, self.clip_frames)
+        self._last = None
         return Analysis(image=framed.image, landmarks=framed.landmarks, face=face, audio=audio, fps=controls.fps,
-                        frames=n, extra={"reference": ref, "mask": mask, "seed": controls.seed,
-                                         "identity": face_embedding(photo_rgb, face), "audio_embeds": embeds})
-
-    def _audio_embeddings(self, audio: Audio, n: int) -> np.ndarray:
-        """(n, seq_len, layers, channels): wav2vec2 hidden states of every layer, resampled
-        to the video frames, in a window of seq_len frames around each frame."""
-        import torch
-        m = self.model
-        x = audio.mono.astype(np.float32)
-        x = (x - x.mean()) / (x.std() + 1e-7)
-        with torch.no_grad():
-            out = m.wav2vec(torch.from_numpy(x)[None].to(self.device, self.dtype), output_hidden_states=True)
-        hidden = torch.stack(out.hidden_states[1:], dim=2)[0].float()          # (T, layers, C)
-        hidden = torch.nn.functional.interpolate(hidden.permute(1, 2, 0), size=n, mode="linear",
-                                                 align_corners=True).permute(2, 0, 1).cpu().numpy()
-        half = m.audioproj.seq_len // 2
-        idx = np.clip(np.arange(n)[:, None] + np.arange(-half, half + 1)[None, :], 0, n - 1)
-        return hidden[idx]
+                        frames=n, extra={"reference": ref, "region": region, "masks": masks, "seed": controls.seed,
+                                         "identity": self.faces.embed(ref, lm),
+                                         "audio": windows(features, self.model.net.audioproj.seq_len)})
 
     def motion(self, analysis: Analysis, controls: Controls) -> MotionTrackLike:
         return FrameTrack(analysis.frames)
@@ -125,55 +119,38 @@ class DiffusionBackend:
         out = []
         for i in indices:
             clip = i // self.clip_frames
-            if clip not in self._clips:
-                with torch_threads(self.threads):
-                    self._clips = {clip: self._generate_clip(analysis, clip, len(track))}
-            frame = self._clips[clip][i - clip * self.clip_frames]
-            out.append(cv2.resize(frame, (analysis.image.shape[1], analysis.image.shape[0]),
-                                  interpolation=cv2.INTER_CUBIC))
+            frames = self._clip(analysis, clip)
+            out.append(cv2.resize(frames[i - clip * self.clip_frames],
+                                  (analysis.image.shape[1], analysis.image.shape[0]), interpolation=cv2.INTER_CUBIC))
         return out
 
-    def _generate_clip(self, analysis: Analysis, clip: int, total: int) -> list[np.ndarray]:
+    def _clip(self, analysis: Analysis, clip: int) -> list[np.ndarray]:
+        """Clips are made in order: each needs the previous one's last frames."""
+        start = 0 if self._last is None or self._last[0] > clip else self._last[0] + 1
+        if self._last is not None and self._last[0] == clip:
+            return self._last[1]
+        with torch_threads(self.threads):
+            for k in range(start, clip + 1):
+                previous = self._last[1] if self._last is not None and k > 0 else None
+                self._last = (k, self._generate_clip(analysis, k, previous))
+        return self._last[1]
+
+    def _generate_clip(self, analysis: Analysis, clip: int, previous: list[np.ndarray] | None) -> list[np.ndarray]:
         import torch
-        m, dev, dt = self.model, self.device, self.dtype
+
+        from .emo.audio_attention import RegionMasks
+        from .emo.sampling import ClipInputs, sample_clip
+        ex = analysis.extra
+        ref = ex["reference"]
+        motion = previous[-self.motion_frames:] if previous else [ref] * self.motion_frames
+        pixels = torch.from_numpy(np.stack([ref, *motion])).permute(0, 3, 1, 2).float() / 127.5 - 1.0
+        masks = RegionMasks(*[[torch.from_numpy(m)[None] for m in ex["masks"][r]] for r in ("full", "face", "lip")])
         start = clip * self.clip_frames
-        frames = min(self.clip_frames, total - start)
-        gen = torch.Generator(device="cpu").manual_seed(int(analysis.extra["seed"]) * 1_000_003 + clip)
-        with torch.no_grad():
-            ref = torch.from_numpy(analysis.extra["reference"]).permute(2, 0, 1)[None].to(dev, dt) / 127.5 - 1.0
-            ref_latent = m.vae.encode(ref).latent_dist.mean * m.vae.config.scaling_factor
-            ident = torch.from_numpy(analysis.extra["identity"])[None].to(dev, dt)
-            tokens = m.imageproj(ident)                                              # (1, k, cross)
-            audio = torch.from_numpy(analysis.extra["audio_embeds"][start:start + frames])[None].to(dev, dt)
-            audio_tokens = m.audioproj(audio)[0]                                     # (F, tokens, dim)
-            mask = torch.from_numpy(analysis.extra["mask"]).permute(2, 0, 1)[None].to(dev, dt)
-            mask_feat = m.face_locator(mask).repeat(frames, 1, 1, 1)
-            # the reference UNet writes its self-attention inputs once per clip
-            m.bank.mode, m.bank.states = "write", {}
-            m.reference_unet(ref_latent, torch.zeros(1, device=dev, dtype=torch.long), encoder_hidden_states=tokens)
-            m.bank.mode = "read"
-            hook = m.denoising_unet.conv_in.register_forward_hook(
-                lambda mod, inp, out: out + mask_feat.repeat(out.shape[0] // mask_feat.shape[0], 1, 1, 1))
-            try:
-                sched = _scheduler()
-                sched.set_timesteps(self.steps)
-                shape = (frames, ref_latent.shape[1], *ref_latent.shape[2:])
-                latents = torch.randn(shape, generator=gen).to(dev, dt) * sched.init_noise_sigma
-                cfg = self.guidance > 1.0
-                for t in sched.timesteps:
-                    x = torch.cat([latents, latents]) if cfg else latents
-                    enc = tokens.repeat(x.shape[0], 1, 1)
-                    aud = torch.cat([torch.zeros_like(audio_tokens), audio_tokens]) if cfg else audio_tokens
-                    noise = m.denoising_unet(sched.scale_model_input(x, t), t, encoder_hidden_states=enc,
-                                             cross_attention_kwargs={"audio_tokens": aud,
-                                                                     "num_frames": frames}).sample
-                    if cfg:
-                        uncond, cond = noise.chunk(2)
-                        noise = uncond + self.guidance * (cond - uncond)
-                    latents = sched.step(noise, t, latents).prev_sample
-                images = m.vae.decode(latents / m.vae.config.scaling_factor).sample
-            finally:
-                hook.remove()
-                m.bank.mode, m.bank.states = "off", {}
-        images = ((images.float().clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).cpu().numpy()
-        return [np.ascontiguousarray(f) for f in images]
+        inputs = ClipInputs(reference=pixels, identity=torch.from_numpy(ex["identity"]),
+                            face_region=torch.from_numpy(ex["region"]).permute(2, 0, 1),
+                            masks=masks, audio=torch.from_numpy(ex["audio"][start:start + self.clip_frames]))
+        gen = torch.Generator(device="cpu").manual_seed(int(ex["seed"]) * 1_000_003 + clip)
+        video = sample_clip(self.model, inputs, steps=self.steps, guidance=self.guidance, generator=gen,
+                            motion_scale=self.motion_scale)
+        video = ((video + 1) * 127.5).round().byte().permute(0, 2, 3, 1).cpu().numpy()
+        return [np.ascontiguousarray(f) for f in video]

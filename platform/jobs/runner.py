@@ -152,7 +152,10 @@ def run_job(job_id: str, owner: str | None = None) -> Job:
     try:
         marker = VideoWatermarker(entry.pk)
         controls = Controls.from_mapping(job.controls)
-        options = {"weights": settings.VERITALK_DIFFUSION_WEIGHTS} if controls.backend == "diffusion" else None
+        options = ({"weights": settings.VERITALK_DIFFUSION_WEIGHTS, "face_model": settings.VERITALK_DIFFUSION_FACE_MODEL,
+                    "wav2vec": settings.VERITALK_DIFFUSION_WAV2VEC,
+                    "vocal_separator": settings.VERITALK_DIFFUSION_VOCAL_SEPARATOR}
+                   if controls.backend == "diffusion" else None)
         result = generate_video(job.photo.path, job.audio.path, rendered, marker=marker,
                                 controls=controls, backend_options=options, progress=heartbeat,
                                 should_stop=should_stop, max_audio_seconds=settings.VERITALK_MAX_AUDIO_SECONDS)

@@ -198,8 +198,13 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 VERITALK_GENERATION_QUEUE = env("VERITALK_GENERATION_QUEUE", default="generation")
 VERITALK_GPU_QUEUE = env("VERITALK_GPU_QUEUE", default="gpu")   # backend=diffusion jobs
-# Hallo's checkpoint layout (net.pth, stable-diffusion-v1-5/unet, sd-vae-ft-mse, wav2vec); never downloaded.
+# Hallo's pretrained_models/ layout (hallo/net.pth, stable-diffusion-v1-5/unet, sd-vae-ft-mse,
+# wav2vec/wav2vec2-base-960h, face_analysis/models); never downloaded. The next three may point elsewhere;
+# empty: the face model and wav2vec2 inside that folder, and no vocal separation.
 VERITALK_DIFFUSION_WEIGHTS = env("VERITALK_DIFFUSION_WEIGHTS", default="")
+VERITALK_DIFFUSION_FACE_MODEL = env("VERITALK_DIFFUSION_FACE_MODEL", default="")
+VERITALK_DIFFUSION_WAV2VEC = env("VERITALK_DIFFUSION_WAV2VEC", default="")
+VERITALK_DIFFUSION_VOCAL_SEPARATOR = env("VERITALK_DIFFUSION_VOCAL_SEPARATOR", default="")
 CELERY_TASK_DEFAULT_QUEUE = VERITALK_GENERATION_QUEUE
 VERITALK_DETECTOR_MODEL = env("VERITALK_DETECTOR_MODEL", default="")  # empty: the shipped detection/models file
 VERITALK_DETECTION_QUEUE = env("VERITALK_DETECTION_QUEUE", default="detection")

@@ -1,50 +1,86 @@
-"""Hallo's checkpoint layout, read from a local folder (nothing is downloaded):
+"""Hallo's model folder (its `pretrained_models/`), read locally; nothing is downloaded:
 
-    <root>/hallo/net.pth                           one state dict: reference_unet.*, denoising_unet.*,
-                                                   face_locator.*, imageproj.*, audioproj.*
-    <root>/stable-diffusion-v1-5/unet/             config.json (+ weights) of the SD 1.5 UNet
-    <root>/sd-vae-ft-mse/                          AutoencoderKL: config.json + weights
-    <root>/wav2vec/wav2vec2-base-960h/             Wav2Vec2Model: config.json + weights
+    <root>/hallo/net.pth                              the five parts, loaded strictly (layout.HalloNet)
+    <root>/stable-diffusion-v1-5/unet/config.json     the UNet config both UNets are built from
+    <root>/sd-vae-ft-mse/                             AutoencoderKL: config.json + weights
+    <root>/wav2vec/wav2vec2-base-960h/                Wav2Vec2Model: config.json + weights (+ preprocessor_config.json)
+    <root>/face_analysis/models/glintr100.onnx        face-recognition ONNX model (512-d embedding)
+    <root>/audio_separator/Kim_Vocal_2.onnx           optional vocal separation (audio-separator package)
 
+The face model, the wav2vec2 folder and the separator may live elsewhere (`ModelPaths`).
 net.pth is read with torch.load(weights_only=True): tensors only, never pickled
-objects. The small nets are sized from the tensors' shapes, so a checkpoint of
-another size (the tiny test one) loads through the same code.
+objects; float16 and float32 files load alike. The networks are built on the meta
+device and take the file's tensors (no 2.4-billion-parameter random init first).
 
-`write_tiny_checkpoint` writes a random-weight checkpoint of this layout with tiny
-dimensions: the CPU test and `bench.generation --tiny` run the whole path with it."""
+`write_tiny_checkpoint` writes a random-weight folder of this layout with tiny
+dimensions and the same net.pth key names: the CPU tests and `bench.generation
+--tiny` run the whole path with it."""
 from __future__ import annotations
 
 import json
 import pickle
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
-from .nets import AudioProjModel, FaceLocator, ImageProjModel, ReferenceBank, install_processors
+from .layout import PARTS, HalloNet, build
+from .reference import ReferenceBank, install
 
 NET = Path("hallo") / "net.pth"
 UNET = Path("stable-diffusion-v1-5") / "unet"
 VAE = Path("sd-vae-ft-mse")
 WAV2VEC = Path("wav2vec") / "wav2vec2-base-960h"
-PARTS = ("reference_unet", "denoising_unet", "face_locator", "imageproj", "audioproj")
+FACE_MODEL = Path("face_analysis") / "models" / "glintr100.onnx"
+VOCAL_SEPARATOR = Path("audio_separator") / "Kim_Vocal_2.onnx"
+INFERENCE_FILE = "veritalk_inference.json"
 
 
 class CheckpointError(ValueError):
-    """The weights folder does not hold a usable checkpoint; the message says what is wrong."""
+    """The model folder does not hold a usable checkpoint; the message says what is wrong."""
+
+
+@dataclass
+class ModelPaths:
+    root: Path
+    face_model: Path
+    wav2vec: Path
+    vocal_separator: Path | None = None      # None: no vocal separation
+
+    @classmethod
+    def resolve(cls, root: str | Path, face_model: str | Path | None = None, wav2vec: str | Path | None = None,
+                vocal_separator: str | Path | None = None) -> ModelPaths:
+        root = Path(root) if root else Path("")
+        return cls(root=root, face_model=Path(face_model) if face_model else root / FACE_MODEL,
+                   wav2vec=Path(wav2vec) if wav2vec else root / WAV2VEC,
+                   vocal_separator=Path(vocal_separator) if vocal_separator else None)
+
+    def missing(self) -> list[str]:
+        """Each required file or folder that is not there, with what it is for."""
+        need = [(self.root / NET, "Hallo's weights"), (self.root / UNET / "config.json", "the SD 1.5 UNet config"),
+                (self.root / VAE / "config.json", "the VAE"), (self.wav2vec / "config.json", "wav2vec2"),
+                (self.face_model, "the face-recognition ONNX model")]
+        if self.vocal_separator is not None:
+            need.append((self.vocal_separator, "the vocal separation model"))
+        return [f"{_shown(p, self.root)} ({what})" for p, what in need if not p.is_file()]
+
+
+def _shown(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root)) if str(root) not in ("", ".") else str(path)
+    except ValueError:
+        return str(path)
 
 
 @dataclass
 class EmoModel:
-    reference_unet: torch.nn.Module
-    denoising_unet: torch.nn.Module
-    face_locator: FaceLocator
-    imageproj: ImageProjModel
-    audioproj: AudioProjModel
+    net: HalloNet
     vae: torch.nn.Module
-    wav2vec: torch.nn.Module
     bank: ReferenceBank
-    root: Path
+    paths: ModelPaths
+    device: str = "cpu"
+    dtype: torch.dtype = torch.float32
+    settings: dict = field(default_factory=dict)
 
     @property
     def vae_scale(self) -> int:
@@ -52,147 +88,172 @@ class EmoModel:
 
     @property
     def resolution(self) -> int:
-        return int(self.denoising_unet.config.sample_size) * self.vae_scale
+        return int(self.net.denoising_unet.config["sample_size"]) * self.vae_scale
 
 
-def missing_parts(root: Path) -> list[str]:
-    need = [NET, UNET / "config.json", VAE / "config.json", WAV2VEC / "config.json"]
-    return [str(p) for p in need if not (root / p).is_file()]
-
-
-def _split(state: dict) -> dict[str, dict]:
-    parts = {p: {} for p in PARTS}
-    stray = []
-    for key, value in state.items():
-        head, _, rest = key.partition(".")
-        if head in parts:
-            parts[head][rest] = value
-        else:
-            stray.append(key)
-    empty = [p for p, d in parts.items() if not d]
-    if empty or stray:
-        raise CheckpointError(f"net.pth must hold only the parts {', '.join(PARTS)}; "
-                              f"missing: {', '.join(empty) or 'none'}; unexpected keys: {stray[:3]}")
-    return parts
-
-
-def _strict(module: torch.nn.Module, state: dict, part: str) -> None:
-    result = module.load_state_dict(state, strict=False)
-    if result.missing_keys or result.unexpected_keys:
-        hallo_temporal = [k for k in result.unexpected_keys if ".motion_modules." in k or ".audio_modules." in k]
-        hint = (f" ({len(hallo_temporal)} of them are Hallo's motion/audio modules, which this backend "
-                "does not map onto its own temporal and audio attention)") if hallo_temporal else ""
-        raise CheckpointError(f"net.pth part {part!r} does not match the model: {len(result.missing_keys)} missing "
-                              f"(e.g. {result.missing_keys[:2]}), {len(result.unexpected_keys)} unexpected "
-                              f"(e.g. {result.unexpected_keys[:2]}){hint}")
-
-
-def _face_locator_from(state: dict) -> FaceLocator:
-    chans = [state["conv_in.weight"].shape[0]]
-    i = 1
-    while f"blocks.{i}.weight" in state:
-        chans.append(state[f"blocks.{i}.weight"].shape[0])
-        i += 2
-    return FaceLocator(conditioning_embedding_channels=state["conv_out.weight"].shape[0],
-                       conditioning_channels=state["conv_in.weight"].shape[1], block_out_channels=tuple(chans))
-
-
-def _imageproj_from(state: dict) -> ImageProjModel:
-    cross = state["norm.weight"].shape[0]
-    out, emb = state["proj.weight"].shape
-    return ImageProjModel(cross_attention_dim=cross, clip_embeddings_dim=emb, clip_extra_context_tokens=out // cross)
-
-
-def _audioproj_from(state: dict, blocks: int, channels: int) -> AudioProjModel:
-    inter, inp = state["proj1.weight"].shape
-    out_dim = state["norm.weight"].shape[0]
-    if inp % (blocks * channels):
-        raise CheckpointError(f"audioproj expects {inp} inputs, not a multiple of wav2vec2's "
-                              f"{blocks} layers x {channels} channels")
-    return AudioProjModel(seq_len=inp // (blocks * channels), blocks=blocks, channels=channels,
-                          intermediate_dim=inter, output_dim=out_dim,
-                          context_tokens=state["proj3.weight"].shape[0] // out_dim)
-
-
-def load(root: str | Path, device: str = "cpu", dtype: torch.dtype = torch.float32) -> EmoModel:
-    """Build and load the model from a folder in Hallo's layout."""
-    from diffusers import AutoencoderKL, UNet2DConditionModel
-    from transformers import Wav2Vec2Model
-    root = Path(root)
-    if not str(root) or not root.is_dir():
-        raise CheckpointError(f"diffusion weights folder {str(root)!r} not found; set VERITALK_DIFFUSION_WEIGHTS "
-                              "to a folder in Hallo's layout (hallo/net.pth, stable-diffusion-v1-5/unet, "
-                              "sd-vae-ft-mse, wav2vec/wav2vec2-base-960h)")
-    missing = missing_parts(root)
-    if missing:
-        raise CheckpointError(f"diffusion weights folder {root} lacks: {', '.join(missing)}")
+def read_state(path: Path) -> dict[str, torch.Tensor]:
+    """net.pth as tensors only (memory-mapped where the file allows it)."""
     try:
-        state = torch.load(root / NET, map_location="cpu", weights_only=True)
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+        except RuntimeError:      # an old (non-zip) file cannot be memory-mapped
+            state = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        raise CheckpointError(f"{root / NET} must hold tensors only (it is read with weights_only=True): "
+        raise CheckpointError(f"{path} must hold tensors only (it is read with weights_only=True): "
                               f"{str(exc).splitlines()[0]}") from exc
-    parts = _split(state)
-    vae = AutoencoderKL.from_pretrained(root / VAE, local_files_only=True)
-    wav2vec = Wav2Vec2Model.from_pretrained(root / WAV2VEC, local_files_only=True)
-    unet_cfg = UNet2DConditionModel.load_config(root / UNET, local_files_only=True)
-    reference = UNet2DConditionModel.from_config(unet_cfg)
-    denoising = UNet2DConditionModel.from_config(unet_cfg)
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise CheckpointError(f"{path} must be one flat state dict of tensors, as Hallo saves net.pth")
+    return state
+
+
+def _names(keys: list[str], limit: int = 5) -> str:
+    shown = ", ".join(keys[:limit])
+    return shown + (f" and {len(keys) - limit} more" if len(keys) > limit else "")
+
+
+def load_strict(net: torch.nn.Module, state: dict[str, torch.Tensor], source: str = "net.pth") -> None:
+    """Load every tensor of `state` into `net`, which must have exactly these keys and
+    shapes; anything else raises CheckpointError naming the keys. The net may be on the
+    meta device: it then takes the file's tensors as they are (cast later)."""
+    expected = net.state_dict()
+    missing = [k for k in expected if k not in state]
+    unexpected = [k for k in state if k not in expected]
+    if missing or unexpected:
+        parts = [f"{len(missing)} missing ({_names(missing)})" if missing else "",
+                 f"{len(unexpected)} unexpected ({_names(unexpected)})" if unexpected else ""]
+        raise CheckpointError(f"{source} does not have Hallo's layout: " + "; ".join(p for p in parts if p))
+    wrong = [f"{k} {tuple(state[k].shape)} where the network has {tuple(v.shape)}"
+             for k, v in expected.items() if tuple(state[k].shape) != tuple(v.shape)]
+    if wrong:
+        raise CheckpointError(f"{source}: {len(wrong)} tensors of the wrong shape: {_names(wrong, 3)}")
+    on_meta = next(iter(expected.values())).is_meta
+    net.load_state_dict(state, strict=True, assign=on_meta)
+
+
+def _small_sizes(state: dict, audio_layers: int, audio_channels: int) -> dict:
+    """The small nets' sizes, read from their tensors (Hallo's are HALLO_SMALL)."""
+    cross = state["imageproj.norm.weight"].shape[0]
+    out, emb = state["imageproj.proj.weight"].shape
+    hidden, inputs = state["audioproj.proj1.weight"].shape
+    if inputs % (audio_layers * audio_channels):
+        raise CheckpointError(f"net.pth: audioproj takes {inputs} inputs, not a whole number of windows of "
+                              f"wav2vec2's {audio_layers} layers x {audio_channels} channels")
+    chans = [state["face_locator.conv_in.weight"].shape[0]]
+    i = 1
+    while f"face_locator.blocks.{i}.weight" in state:
+        chans.append(state[f"face_locator.blocks.{i}.weight"].shape[0])
+        i += 2
+    return dict(face_embedding=emb, face_tokens=out // cross, audio_window=inputs // (audio_layers * audio_channels),
+                audio_layers=audio_layers, audio_channels=audio_channels, audio_hidden=hidden,
+                audio_tokens=state["audioproj.proj3.weight"].shape[0] // state["audioproj.norm.weight"].shape[0],
+                locator_channels=tuple(chans))
+
+
+def _wav2vec_config(folder: Path) -> tuple[int, int]:
+    cfg = json.loads((folder / "config.json").read_text())
+    return int(cfg["num_hidden_layers"]), int(cfg["hidden_size"])
+
+
+def settings_of(root: Path) -> dict:
+    f = Path(root) / INFERENCE_FILE
+    return json.loads(f.read_text()) if f.is_file() else {}
+
+
+def load(paths: ModelPaths | str | Path, device: str = "cpu", dtype: torch.dtype = torch.float32) -> EmoModel:
+    """Build the networks from the folder's UNet config and load net.pth strictly."""
+    from diffusers import AutoencoderKL
+    if not isinstance(paths, ModelPaths):
+        paths = ModelPaths.resolve(paths)
+    root = paths.root
+    if not str(root) or str(root) == "." or not root.is_dir():
+        raise CheckpointError(f"diffusion model folder {str(root)!r} not found; set VERITALK_DIFFUSION_WEIGHTS to a "
+                              f"folder in Hallo's layout ({NET}, {UNET}, {VAE}, {WAV2VEC}, {FACE_MODEL})")
+    missing = paths.missing()
+    if missing:
+        raise CheckpointError(f"diffusion model folder {root} lacks: {', '.join(missing)}")
+    state = read_state(root / NET)
+    heads = sorted({k.split(".", 1)[0] for k in state})
+    if heads != sorted(PARTS):
+        raise CheckpointError(f"{root / NET} must hold the parts {', '.join(PARTS)}; it holds {', '.join(heads)}")
+    unet_cfg = json.loads((root / UNET / "config.json").read_text())
+    layers, channels = _wav2vec_config(paths.wav2vec)
+    try:
+        net = build(unet_cfg, "meta", **_small_sizes(state, layers, channels))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"{root / UNET / 'config.json'} does not describe Hallo's UNet: {exc}") from exc
+    load_strict(net, state, str(root / NET))
+    stray = [n for n, t in list(net.named_parameters()) + list(net.named_buffers()) if t.is_meta]
+    if stray:
+        raise CheckpointError(f"net.pth left {_names(stray)} without values")
     bank = ReferenceBank()
-    audioproj = _audioproj_from(parts["audioproj"], wav2vec.config.num_hidden_layers, wav2vec.config.hidden_size)
-    install_processors(reference, denoising, bank, audio_dim=audioproj.output_dim)
-    face_locator = _face_locator_from(parts["face_locator"])
-    imageproj = _imageproj_from(parts["imageproj"])
-    for module, part in ((reference, "reference_unet"), (denoising, "denoising_unet"), (face_locator, "face_locator"),
-                         (imageproj, "imageproj"), (audioproj, "audioproj")):
-        _strict(module, parts[part], part)
-    model = EmoModel(reference, denoising, face_locator, imageproj, audioproj, vae, wav2vec, bank, root)
-    for m in (reference, denoising, face_locator, imageproj, audioproj, vae, wav2vec):
-        m.to(device=device, **({} if dtype == torch.float32 else {"dtype": dtype})).eval().requires_grad_(False)
-    return model
+    install(net.reference_unet, bank)
+    install(net.denoising_unet, bank)
+    vae = AutoencoderKL.from_pretrained(root / VAE, local_files_only=True)
+    net.to(device=device, dtype=dtype).eval().requires_grad_(False)      # a float16 file becomes `dtype` here
+    vae.to(device=device, **({} if dtype == torch.float32 else {"dtype": dtype})).eval().requires_grad_(False)
+    return EmoModel(net, vae, bank, paths, device, dtype, settings_of(root))
 
 
-TINY_UNET = dict(sample_size=8, in_channels=4, out_channels=4, layers_per_block=1, block_out_channels=(32, 64),
-                 down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"),
-                 up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"), cross_attention_dim=32,
-                 attention_head_dim=8, norm_num_groups=8)
+TINY_UNET = dict(sample_size=8, in_channels=4, out_channels=4, block_out_channels=[16, 32, 64, 64],
+                 layers_per_block=2, cross_attention_dim=32, attention_head_dim=8,
+                 down_block_types=["CrossAttnDownBlock2D"] * 3 + ["DownBlock2D"],
+                 up_block_types=["UpBlock2D"] + ["CrossAttnUpBlock2D"] * 3, act_fn="silu", norm_num_groups=8,
+                 norm_eps=1e-5, flip_sin_to_cos=True, freq_shift=0, downsample_padding=1, mid_block_scale_factor=1)
 TINY_VAE = dict(in_channels=3, out_channels=3, latent_channels=4, block_out_channels=(8, 8, 16, 16),
                 down_block_types=("DownEncoderBlock2D",) * 4, up_block_types=("UpDecoderBlock2D",) * 4,
                 layers_per_block=1, norm_num_groups=4, sample_size=64)
 TINY_WAV2VEC = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
                     conv_dim=(16,) * 7, num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=2,
                     do_stable_layer_norm=False, feat_extract_norm="group")
+TINY_SMALL = dict(face_embedding=512, face_tokens=4, audio_window=5, audio_layers=2, audio_channels=32,
+                  audio_hidden=64, audio_tokens=4, locator_channels=(8, 16, 16, 16))
+TINY_SETTINGS = {"steps": 2, "clip_frames": 3, "motion_frames": 2, "guidance": 2.0, "threads": 1,
+                 "tiny_random_weights": True}
 
 
-def write_tiny_checkpoint(root: str | Path, seed: int = 0, face_dim: int = 128) -> Path:
-    """A random-weight checkpoint in Hallo's layout with tiny dimensions (64x64 frames,
-    8x8 latents). Not a model of anything: it exercises loading and the whole path."""
-    from diffusers import AutoencoderKL, UNet2DConditionModel
-    from transformers import Wav2Vec2Config, Wav2Vec2Model
+class TinyFaceNet(torch.nn.Module):
+    """A random stand-in for the recognition model: 112 x 112 RGB crop -> 512 numbers."""
+
+    def __init__(self, dim: int = 512):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(3, 8, 8, stride=8)
+        self.fc = torch.nn.Linear(8 * 14 * 14, dim)
+
+    def forward(self, x):
+        return self.fc(torch.relu(self.conv(x)).flatten(1))
+
+
+def write_face_model(path: str | Path, dim: int = 512, seed: int = 0) -> Path:
+    """Export a random face-recognition-shaped ONNX model (input 'data' N x 3 x 112 x 112)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(seed)
+    torch.onnx.export(TinyFaceNet(dim).eval(), (torch.zeros(1, 3, 112, 112),), str(path), input_names=["data"],
+                      output_names=["embedding"], dynamic_axes={"data": {0: "n"}, "embedding": {0: "n"}},
+                      dynamo=False)
+    return path
+
+
+def write_tiny_checkpoint(root: str | Path, seed: int = 0) -> Path:
+    """A random-weight folder in Hallo's layout with tiny dimensions (64 x 64 frames,
+    8 x 8 latents) and net.pth's key names. Not a model of anything: it exercises the
+    loading and the whole path."""
+    from diffusers import AutoencoderKL
+    from transformers import Wav2Vec2Config, Wav2Vec2FeatureExtractor, Wav2Vec2Model
     root = Path(root)
     torch.manual_seed(seed)
-    UNet2DConditionModel(**TINY_UNET).save_pretrained(root / UNET)
+    (root / UNET).mkdir(parents=True, exist_ok=True)
+    (root / UNET / "config.json").write_text(json.dumps({"_class_name": "UNet2DConditionModel", **TINY_UNET}))
     AutoencoderKL(**TINY_VAE).save_pretrained(root / VAE)
-    wcfg = Wav2Vec2Config(**TINY_WAV2VEC)
-    Wav2Vec2Model(wcfg).save_pretrained(root / WAV2VEC)
-    reference = UNet2DConditionModel(**TINY_UNET)
-    denoising = UNet2DConditionModel(**TINY_UNET)
-    cross = TINY_UNET["cross_attention_dim"]
-    audioproj = AudioProjModel(seq_len=5, blocks=wcfg.num_hidden_layers, channels=wcfg.hidden_size,
-                               intermediate_dim=64, output_dim=cross, context_tokens=4)
-    install_processors(reference, denoising, ReferenceBank(), audio_dim=cross)
-    for proc in denoising.attn_processors.values():   # non-zero so that audio and time matter
-        if isinstance(proc, torch.nn.Module):
-            for p in proc.parameters():
-                torch.nn.init.normal_(p, std=0.02)
-    face_locator = FaceLocator(TINY_UNET["block_out_channels"][0], 3, (8, 16, 16, 16))
-    torch.nn.init.normal_(face_locator.conv_out.weight, std=0.02)
-    imageproj = ImageProjModel(cross_attention_dim=cross, clip_embeddings_dim=face_dim, clip_extra_context_tokens=4)
-    state = {}
-    for part, module in (("reference_unet", reference), ("denoising_unet", denoising),
-                         ("face_locator", face_locator), ("imageproj", imageproj), ("audioproj", audioproj)):
-        state.update({f"{part}.{k}": v.clone() for k, v in module.state_dict().items()})
+    Wav2Vec2Model(Wav2Vec2Config(**TINY_WAV2VEC)).save_pretrained(root / WAV2VEC)
+    Wav2Vec2FeatureExtractor().save_pretrained(root / WAV2VEC)
+    write_face_model(root / FACE_MODEL, TINY_SMALL["face_embedding"], seed)
+    net = build(TINY_UNET, "cpu", **TINY_SMALL)
+    with torch.no_grad():      # Hallo zero-initialises these; non-zero here so that every input matters
+        for name, p in net.named_parameters():
+            if "zero_conv" in name or "face_locator.conv_out" in name or "temporal_transformer.proj_out" in name:
+                p.normal_(std=0.05)
     (root / NET).parent.mkdir(parents=True, exist_ok=True)
-    torch.save(state, root / NET)
-    (root / "veritalk_inference.json").write_text(json.dumps({"steps": 2, "clip_frames": 3, "guidance": 2.0,
-                                                               "threads": 1, "tiny_random_weights": True}))
+    torch.save({k: v.clone() for k, v in net.state_dict().items()}, root / NET)
+    (root / INFERENCE_FILE).write_text(json.dumps(TINY_SETTINGS))
     return root
