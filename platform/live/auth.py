@@ -28,3 +28,18 @@ class _TokenAuth(BaseMiddleware):
 def TokenOrSessionAuth(inner):
     """The session first; a valid token header replaces its (anonymous) user."""
     return AuthMiddlewareStack(_TokenAuth(inner))
+
+
+class BrowserOriginCheck:
+    """Cross-site WebSocket hijacking guard: a browser always sends an Origin header,
+    and then it must be one of ALLOWED_HOSTS (the session cookie would otherwise let
+    another site stream as the user). API clients send no Origin; they authenticate
+    with a token header, which another site cannot make a browser send."""
+
+    def __init__(self, inner):
+        from channels.security.websocket import AllowedHostsOriginValidator
+        self.inner, self.checked = inner, AllowedHostsOriginValidator(inner)
+
+    async def __call__(self, scope, receive, send):
+        has_origin = any(name == b"origin" for name, _ in scope.get("headers") or [])
+        return await (self.checked if has_origin else self.inner)(scope, receive, send)

@@ -13,12 +13,11 @@ from django.core.asgi import get_asgi_application  # noqa: E402
 django_http = get_asgi_application()   # sets Django up before the consumers are imported
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from live.auth import TokenOrSessionAuth  # noqa: E402
+from live.auth import BrowserOriginCheck, TokenOrSessionAuth  # noqa: E402
 from live.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter({
     "http": django_http,
-    "websocket": AllowedHostsOriginValidator(TokenOrSessionAuth(URLRouter(websocket_urlpatterns))),
+    "websocket": BrowserOriginCheck(TokenOrSessionAuth(URLRouter(websocket_urlpatterns))),
 })
