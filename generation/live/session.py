@@ -7,13 +7,15 @@ into a burst of frames). If the voice is late by more than `max_wait`, the gap i
 filled with silence, so the frames keep time with the clock and the voice stays on
 the same timeline as the frames (it is muxed frame by frame with them). A frame the
 engine cannot render in time repeats the previous frame (counted in `dropped`)
-rather than leaving a hole in the stream.
+rather than leaving a hole in the stream. Rendering runs on the session's thread,
+marking and encoding on a second one, so a session can use two cores.
 
 Every frame goes through the pipeline's watermark stage (generation.encode.
 WatermarkStage) before the encoder, which accepts nothing else."""
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from collections import deque
@@ -63,6 +65,7 @@ class LiveResult:
     seconds: float
     poster: np.ndarray | None
     reason: str
+    busy_ms_per_frame: float = 0.0     # CPU work per frame (render, watermark, encode), wall time
     engine: str = ENGINE_NAME
     engine_version: str = ENGINE_VERSION
     backend: str = "warp-live"
@@ -132,6 +135,8 @@ class LiveEngine:
         self.poster: np.ndarray | None = None
         self._last_marked = None
         self._mouths: deque = deque()
+        self._work: queue.Queue = queue.Queue(maxsize=4)
+        self.busy_seconds = 0.0                         # render + watermark + encode, both threads
         self._started_wall = 0.0
 
     # -- the caller's side ----------------------------------------------------------
@@ -170,6 +175,7 @@ class LiveEngine:
 
     def result(self) -> LiveResult:
         return LiveResult(path=self.encoder.recording, frames=self.frames, dropped=self.dropped, width=self.size,
+                          busy_ms_per_frame=round(1000 * self.busy_seconds / max(self.frames, 1), 2),
                           height=self.size, fps=self.fps, audio_seconds=self.frames / self.fps,
                           seconds=time.perf_counter() - self._started_wall, poster=self.poster, reason=self.reason)
 
@@ -194,16 +200,22 @@ class LiveEngine:
                                                                     np.float32)])
 
     def _run(self) -> None:
+        """The analysis and render loop; marking and encoding run on a second thread
+        (`_encode_loop`), so one session can use both cores."""
+        encoder = threading.Thread(target=self._encode_loop, name="veritalk-live-encode", daemon=True)
+        encoder.start()
         try:
             self._loop()
         except BaseException as exc:  # noqa: BLE001 - reported to the caller, which ends the session
             log.exception("live engine failed")
             self.error, self.reason = exc, "engine_error"
-            self.encoder.abort()
-            self.on_output("end", self.frames, b"")
-            return
+        self._work.put(None)
+        encoder.join()
         try:
-            self.encoder.close()
+            if self.error is None:
+                self.encoder.close()
+            else:
+                self.encoder.abort()
         except BaseException as exc:  # noqa: BLE001
             self.error, self.reason = exc, "engine_error"
         self.on_output("end", self.frames, b"")
@@ -215,6 +227,8 @@ class LiveEngine:
             if i >= self.max_frames:
                 self.reason = "max_length"
                 return
+            if self.error is not None:
+                raise self.error
             need = self.mouth.needed_samples(i)
             not_before = self.t0 + need / ANALYSIS_RATE
             deadline = not_before + self.max_wait
@@ -232,29 +246,47 @@ class LiveEngine:
             if self.mouth.samples < need:
                 self._fill_silence(need)
             self._mouths.extend(self.mouth.frames())
-            self._emit(i, self._mouths.popleft(), late=self.clock() - not_before > LAG_TO_DROP)
+            params = self.motion.frame(i, self._mouths.popleft())
+            started = time.perf_counter()
+            late = self.clock() - not_before > LAG_TO_DROP and self.frames > 0
+            rgb = None if late else self.rig.render(params)    # behind the clock: repeat the last frame
+            self.busy_seconds += time.perf_counter() - started
             a, b = i * per_frame_out - self._out_start, (i + 1) * per_frame_out - self._out_start
             chunk = self._out_audio[a:b]
             if len(chunk) < per_frame_out:
                 chunk = np.concatenate([chunk, np.zeros(per_frame_out - len(chunk), np.float32)])
             self._out_audio = self._out_audio[b:]
             self._out_start = (i + 1) * per_frame_out
-            data = self.encoder.audio(chunk)
-            if data:
-                self.on_output("audio", i, data)
+            self._work.put((i, rgb, chunk))
             i += 1
 
-    def _emit(self, i: int, mouth, late: bool) -> None:
-        params = self.motion.frame(i, mouth)
-        if late and self._last_marked is not None:
-            marked = self._last_marked          # behind the clock: repeat rather than fall further behind
-            self.dropped += 1
-        else:
-            marked = self.stage(self.rig.render(params))
-            self._last_marked = marked
-            if self.poster is None:
-                self.poster = marked.pixels.copy()
-        data = self.encoder.video(marked, i)
-        self.frames += 1
-        if data:
-            self.on_output("video", i, data)
+    def _encode_loop(self) -> None:
+        """Watermark stage, encoder, outputs: frame by frame, in order."""
+        while True:
+            item = self._work.get()
+            if item is None:
+                return
+            if self.error is not None:
+                continue
+            i, rgb, chunk = item
+            try:
+                started = time.perf_counter()
+                if rgb is None and self._last_marked is not None:
+                    marked = self._last_marked
+                    self.dropped += 1
+                else:
+                    marked = self.stage(rgb if rgb is not None else self.rig.render({}))
+                    self._last_marked = marked
+                    if self.poster is None:
+                        self.poster = marked.pixels.copy()
+                data = self.encoder.video(marked, i)
+                self.frames += 1
+                if data:
+                    self.on_output("video", i, data)
+                data = self.encoder.audio(chunk)
+                self.busy_seconds += time.perf_counter() - started
+                if data:
+                    self.on_output("audio", i, data)
+            except BaseException as exc:  # noqa: BLE001 - the render loop stops on its next frame
+                log.exception("live encoder failed")
+                self.error, self.reason = exc, "engine_error"

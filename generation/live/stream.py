@@ -2,8 +2,8 @@
 viewer (Media Source Extensions) and an MP4 recording for signing.
 
 Video is H.264 (x264 `zerolatency`: no B-frames, no look-ahead, so a frame's packet
-comes out as the frame goes in); each packet is muxed into the live video stream
-(one fragment per frame) and into the recording as is, so the recording holds exactly
+comes out as the frame goes in); each packet becomes one fragment of the live video
+stream at once (generation.live.fmp4) and is muxed into the recording as is, so the recording holds exactly
 the frames the viewer saw. The voice goes out as Opus (20 ms packets) in its own
 fragmented stream and into the recording as AAC. Only `MarkedFrame`s, which only the
 pipeline's watermark stage makes, are accepted."""
@@ -18,6 +18,7 @@ import av
 import numpy as np
 
 from ..encode import MarkedFrame
+from .fmp4 import FragmentWriter, annexb_to_length_prefixed
 
 OUTPUT_RATE = 48_000
 FRAGMENT_FLAGS = "frag_every_frame+empty_moov+default_base_moof"
@@ -82,6 +83,8 @@ class LiveEncoder:
         self._venc.time_base = Fraction(1, fps)
         self._vmux.start_encoding()
         self.video_init = self._vsink.take()
+        self._fragments = FragmentWriter(self.video_init)
+        self._ticks = self._fragments.timescale // fps      # track timescale units per frame
         self.video_codec = codec_string(bytes(self._venc.codec_context.extradata or b""))
 
         self._asink = _Sink()
@@ -108,12 +111,14 @@ class LiveEncoder:
             raise TypeError("the live encoder only accepts frames from the watermark stage")
         vf = av.VideoFrame.from_ndarray(frame.pixels, format="rgb24")
         vf.pts = index
+        out = []
         for packet in self._venc.encode(vf):
             packet.duration = 1
+            out.append(self._fragments.fragment(annexb_to_length_prefixed(bytes(packet)), packet.dts * self._ticks,
+                                                self._ticks, packet.is_keyframe))
             self._rec.mux(_copy(packet, self._rvideo))
-            self._vmux.mux(packet)
         self.frames += 1
-        return self._vsink.take()
+        return b"".join(out)
 
     def audio(self, samples: np.ndarray) -> bytes:
         block = np.ascontiguousarray(samples, np.float32)[None, :]

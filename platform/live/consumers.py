@@ -121,8 +121,16 @@ class LiveConsumer(AsyncWebsocketConsumer):
     def _stop(self, reason: str, message: str) -> None:
         if self.stopping is None:
             self.stopping = (reason, message)
+            # Said at once; `ended` follows when the recording is released or discarded.
+            asyncio.ensure_future(self._say({"type": "stopping", "reason": reason, "message": message}))
         if self.engine is not None:
             self.engine.stop(self.stopping[0])
+
+    async def _say(self, message: dict) -> None:
+        try:
+            await self.send(text_data=json.dumps(message))
+        except Exception:  # noqa: BLE001 - the client is gone
+            pass
 
     # -- to the client ----------------------------------------------------------------
     async def _send_loop(self):
@@ -175,7 +183,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
             self.finished.set()
         job = await database_sync_to_async(lambda: session.job)()
         out = {"type": "ended", "reason": session.end_reason, "message": session.end_message or message,
-               "status": session.status, "frames": result.frames, "dropped": result.dropped, "job": str(job.pk),
+               "status": session.status, "frames": result.frames, "dropped": result.dropped,
+               "busy_ms_per_frame": result.busy_ms_per_frame, "job": str(job.pk),
                "recording": f"/api/jobs/{job.pk}/output/" if job.status == "succeeded" else None,
                "verdict": (job.verification or {}).get("verdict")}
         try:

@@ -30,6 +30,7 @@ from registry.models import RegistryEntry
 
 from . import roles
 from .models import LiveSession
+from .recording import release    # imported here, not at the end of a session: its first import takes seconds
 
 PURPOSE = "live"
 LIVE_SIZES = (256, 384, 512)
@@ -342,7 +343,6 @@ def finish(session_id, result, *, reason: str, message: str = "", voice_sha256: 
            error: BaseException | None = None) -> LiveSession:
     """The stream ended. A refusal (or a take-down) releases nothing; an engine error
     fails the session; otherwise the recording is signed and registered."""
-    from .recording import release
     session = LiveSession.objects.select_related("job").get(pk=session_id)
     LiveSession.objects.filter(pk=session.pk).update(frames=result.frames, dropped_frames=result.dropped)
     path = str(result.path)

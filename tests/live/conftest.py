@@ -46,6 +46,8 @@ class Streamed:
     errors: list = field(default_factory=list)
     close_code: int | None = None
     during_at: float | None = None
+    stopping: dict | None = None
+    stopping_at: float | None = None
 
 
 @pytest.fixture
@@ -106,6 +108,8 @@ async def stream_session(server: str, session_id, user, pcm: np.ndarray, *, stop
                         out.ready = m
                     elif m["type"] == "ended":
                         out.ended, out.ended_at = m, time.monotonic()
+                    elif m["type"] == "stopping":
+                        out.stopping, out.stopping_at = m, time.monotonic()
                     elif m["type"] == "status":
                         out.statuses.append(m)
                     else:
@@ -130,7 +134,7 @@ async def stream_session(server: str, session_id, user, pcm: np.ndarray, *, stop
                 await ws.send(pcm[i:i + CHUNK].tobytes())
                 if during is not None and fired is None and time.monotonic() - t0 >= during_at:
                     fired = out.during_at = time.monotonic()
-                    await sync_to_async(during)()
+                    await asyncio.to_thread(during)
             await asyncio.sleep(extra_wait)
             if stop_after and not out.ended:
                 await ws.send(json.dumps({"type": "stop"}))

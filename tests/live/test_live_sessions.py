@@ -17,6 +17,7 @@ from live.services import start_session
 from registry.models import RegistryEntry
 from tests.conftest import corpus_file
 from tests.live.conftest import stream_session, verify_json, voice
+from tests.platform.conftest import stored_job_files
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -60,12 +61,15 @@ def test_revoking_consent_mid_session_ends_it_within_two_seconds(asgi_server, cr
     out = asyncio.run(stream_session(asgi_server, session.pk, creator, voice(6.0), stop_after=False, during_at=2.0,
                                      during=lambda: revoke_consent(live_subject.live_consent, reason="no more")))
     assert out.ended["reason"] == "consent_revoked" and "revoked" in out.ended["message"], out.ended
-    assert out.ended_at - out.during_at < 2.0
+    # the stream stops and the client is told why within 2 s of the revocation
+    assert out.stopping["reason"] == "consent_revoked" and out.stopping_at - out.during_at < 2.0
+    last_frame = max(m[0] for m in out.media if m[1] == "video")
+    assert last_frame - out.during_at < 2.0
     session.refresh_from_db()
     job = Job.objects.get(pk=session.job_id)
     assert session.status == "stopped" and job.status == "denied" and not job.output and not job.photo
     assert RegistryEntry.objects.get(job=job).state == "void"
-    assert not list((job_dir := (corpus_file("photos/elizabeth_olsen.jpg").parent)).glob("never"))  # noqa: F841
+    assert stored_job_files() == []       # the photo and the partial recording are gone
 
 
 def test_a_moderator_take_down_ends_the_session(asgi_server, creator, live_subject, make_user):
@@ -75,7 +79,9 @@ def test_a_moderator_take_down_ends_the_session(asgi_server, creator, live_subje
     out = asyncio.run(stream_session(asgi_server, session.pk, creator, voice(5.0), stop_after=False, during_at=1.5,
                                      during=lambda: take_down(LiveSession.objects.get(pk=session.pk),
                                                               by=moderator, note="impersonation report")))
-    assert out.ended["reason"] == "taken_down" and out.ended_at - out.during_at < 2.0
+    assert out.ended["reason"] == "taken_down" and out.ended["message"] == "impersonation report"
+    assert out.stopping["reason"] == "taken_down" and out.stopping_at - out.during_at < 2.0
+    assert max(m[0] for m in out.media if m[1] == "video") - out.during_at < 2.0
     session.refresh_from_db()
     assert session.status == "stopped" and Job.objects.get(pk=session.job_id).status == "denied"
 
