@@ -86,6 +86,8 @@ class LiveSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):   # the schema generator has no user
+            return LiveSession.objects.none()
         user = self.request.user
         qs = LiveSession.objects.select_related("job")
         return qs if roles.can_moderate(user) else qs.filter(creator=user)

@@ -12,6 +12,7 @@
   const stopBtn = document.getElementById("live-stop");
   const recording = document.getElementById("live-recording");
   const KINDS = {1: "video_init", 2: "video", 3: "audio_init", 4: "audio"};
+  const NORMAL_ENDS = ["stopped", "disconnected", "max_length", "voice_too_fast"];
   const live = window.veritalkLive = {ready: null, frames: 0, ended: null};
   let ws = null, ctx = null, source = null, node = null, ms = null, sendVoice = false;
   const buffers = {video: null, audio: null}, queues = {video: [], audio: []};
@@ -112,6 +113,18 @@
         stopBtn.disabled = false;
         say(text.live);
         root.dataset.status = "live";
+      } else if (msg.type === "stopping") {
+        // The stream stops now; `ended` follows once the recording is signed (or discarded).
+        sendVoice = false;
+        stopBtn.disabled = true;
+        if (NORMAL_ENDS.indexOf(msg.reason) >= 0) {
+          say(text.signing);
+        } else {
+          say("");
+          ended.textContent = (text[msg.reason] || msg.reason) + (msg.message ? " " + msg.message : "");
+          ended.hidden = false;
+          root.dataset.status = "stopping";
+        }
       } else if (msg.type === "ended") {
         finish(msg);
       } else if (msg.type === "status") {
