@@ -11,6 +11,7 @@
   const startBtn = document.getElementById("live-start");
   const stopBtn = document.getElementById("live-stop");
   const recording = document.getElementById("live-recording");
+  const voiceChoice = document.getElementById("live-voice");
   const KINDS = {1: "video_init", 2: "video", 3: "audio_init", 4: "audio"};
   const NORMAL_ENDS = ["stopped", "disconnected", "max_length", "voice_too_fast"];
   const live = window.veritalkLive = {ready: null, frames: 0, ended: null};
@@ -64,6 +65,7 @@
     if (ctx) ctx.close();
     startBtn.disabled = true;
     stopBtn.disabled = true;
+    voiceChoice.hidden = true;
     const words = text[msg.reason] || msg.reason;
     if (msg.status === "ended") {
       say(words);
@@ -109,6 +111,7 @@
         live.ready = msg;
         openMedia(msg);
         sendVoice = true;
+        voiceChoice.hidden = true;
         if (useFile) source.start();
         stopBtn.disabled = false;
         say(text.live);
