@@ -57,8 +57,8 @@ serve: migrate signing
 # Production mode: PostgreSQL, Redis or RabbitMQ, gunicorn, workers on named queues.
 # Needs VERITALK_ENV=production, DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS, DATABASE_URL and
 # CELERY_BROKER_URL in the environment or in .env (see README). FORMATION picks how many of
-# each process run, e.g. FORMATION="web=1,generation=2,detection=1,gpu=0,beat=1".
-FORMATION ?= web=1,generation=2,detection=1,gpu=0,beat=1
+# each process run, e.g. FORMATION="web=1,generation=2,detection=1,gpu=0,beat=1,live=1".
+FORMATION ?= web=1,generation=2,detection=1,gpu=0,beat=1,live=1
 prod: $(VENV)/.deps
 	$(PY) manage.py check --deploy --fail-level WARNING
 	$(PY) manage.py migrate --noinput
