@@ -39,7 +39,7 @@ chromium:
 
 test: $(VENV)/.dev chromium
 	$(PY) -m pytest
-	DATABASE_URL=postgres://postgres@127.0.0.1:5432/veritalk $(PY) -m pytest tests/platform -m "not redis" -q
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/veritalk $(PY) -m pytest tests/platform tests/live -m "not redis" -q
 
 # Re-extract and compile the French catalogue after changing translatable strings (needs gettext).
 # From the root, so the libraries' input-error templates (gettext_noop) are collected too.

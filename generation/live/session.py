@@ -1,14 +1,15 @@
 """A live session's engine: voice in, frames out, paced to the clock.
 
-One thread per session. Frame i shows the media time [i/fps, (i+1)/fps); it is made
+Two threads per session. Frame i shows the media time [i/fps, (i+1)/fps); it is made
 once the voice up to LOOKAHEAD past its centre has arrived, and never before the
 wall clock reaches that point (a voice sent faster than real time is not turned
 into a burst of frames). If the voice is late by more than `max_wait`, the gap is
 filled with silence, so the frames keep time with the clock and the voice stays on
 the same timeline as the frames (it is muxed frame by frame with them). A frame the
-engine cannot render in time repeats the previous frame (counted in `dropped`)
-rather than leaving a hole in the stream. Rendering runs on the session's thread,
-marking and encoding on a second one, so a session can use two cores.
+engine cannot render in time repeats the previous frame (counted in `dropped`, never
+two in a row) rather than leaving a hole in the stream. Rendering runs on the
+session's thread, marking and encoding on a second one, so a session can use two
+cores.
 
 Every frame goes through the pipeline's watermark stage (generation.encode.
 WatermarkStage) before the encoder, which accepts nothing else."""
@@ -135,6 +136,7 @@ class LiveEngine:
         self.poster: np.ndarray | None = None
         self._last_marked = None
         self._mouths: deque = deque()
+        self._repeated = False
         self._work: queue.Queue = queue.Queue(maxsize=4)
         self.busy_seconds = 0.0                         # render + watermark + encode, both threads
         self._started_wall = 0.0
@@ -248,8 +250,11 @@ class LiveEngine:
             self._mouths.extend(self.mouth.frames())
             params = self.motion.frame(i, self._mouths.popleft())
             started = time.perf_counter()
-            late = self.clock() - not_before > LAG_TO_DROP and self.frames > 0
-            rgb = None if late else self.rig.render(params)    # behind the clock: repeat the last frame
+            # Behind the clock: repeat the last frame instead of rendering, but never twice in a
+            # row, so an overloaded machine shows a face moving at half rate, not a frozen one.
+            late = self.clock() - not_before > LAG_TO_DROP and i > 0 and not self._repeated
+            self._repeated = late
+            rgb = None if late else self.rig.render(params)
             self.busy_seconds += time.perf_counter() - started
             a, b = i * per_frame_out - self._out_start, (i + 1) * per_frame_out - self._out_start
             chunk = self._out_audio[a:b]

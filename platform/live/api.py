@@ -6,7 +6,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
+from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
@@ -91,6 +91,13 @@ class LiveSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
         user = self.request.user
         qs = LiveSession.objects.select_related("job")
         return qs if roles.can_moderate(user) else qs.filter(creator=user)
+
+    def get_object(self):
+        from django.http import Http404
+        try:
+            return super().get_object()
+        except Http404:
+            raise NotFound("no such live session among yours")  # the same answer for others' sessions
 
     @extend_schema(request=LiveCreateSerializer, responses={201: LiveSessionSerializer})
     def create(self, request, *args, **kwargs):

@@ -104,3 +104,19 @@ def test_per_creator_cap_and_one_stream_per_session(asgi_server, creator, live_s
     other = make_user("eve")
     out = asyncio.run(stream_session(asgi_server, first.pk, other, voice(0.2)))
     assert out.ended["reason"] == "not_found" and out.close_code == 4404
+
+
+def test_a_consent_that_expires_mid_session_ends_it(asgi_server, creator, live_subject):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from consent.models import Consent
+    session = open_session(creator, live_subject)
+    expires = timezone.now() + timedelta(seconds=4)
+    Consent.objects.filter(pk=live_subject.live_consent.pk).update(expires_at=expires)
+    out = asyncio.run(stream_session(asgi_server, session.pk, creator, voice(8.0), stop_after=False))
+    assert out.stopping["reason"] == "consent_expired" and "expired" in out.ended["message"], out.ended
+    stopped_after = timezone.now() - timedelta(seconds=__import__("time").monotonic() - out.stopping_at)
+    assert (stopped_after - expires).total_seconds() < 2.0
+    assert Job.objects.get(pk=session.job_id).status == "denied"
