@@ -310,6 +310,82 @@ def run(photo: Path, audio: Path, sessions: int, seconds: float, size: int, seed
     }
 
 
+# -- what it looks like ------------------------------------------------------------------------
+def contact_sheet(photo: Path, audio: Path, out: Path, size: int = 512) -> dict:
+    """Runs the engine in this process (no server) on silence, speech, silence, speech,
+    paced in real time, and draws from its recording: `live-frames.png` (twelve frames
+    with the mouth measure) and `live-mouth.png` (the mouth measured on every frame
+    against the voice's level)."""
+    import threading
+
+    import av
+    import cv2
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from PIL import Image, ImageDraw
+
+    from generation.audio import decode_audio
+    from generation.controls import Controls
+    from generation.images import load_image_file
+    from generation.live.session import LiveEngine
+    from provenance.videomark import VideoWatermarker
+    voice = decode_audio(audio, sample_rate=RATE).mono
+    z = lambda s: np.zeros(int(s * RATE), np.float32)  # noqa: E731
+    prog = np.concatenate([z(1.5), voice[:3 * RATE], z(1.2), voice[3 * RATE:int(5.5 * RATE)], z(1.0)])
+    done = threading.Event()
+    recording = Path(tempfile.mkdtemp(prefix="veritalk-live-sheet-")) / "live.mp4"
+    engine = LiveEngine(load_image_file(photo), marker=VideoWatermarker(42), recording=recording,
+                        on_output=lambda kind, i, d: done.set() if kind == "end" else None,
+                        controls=Controls(size=size), input_rate=RATE, max_seconds=60)
+    engine.start()
+    t0 = time.monotonic()
+    for j in range(0, len(prog), CHUNK):
+        time.sleep(max(0.0, t0 + (j + CHUNK) / RATE - time.monotonic()))
+        engine.feed((np.clip(prog[j:j + CHUNK], -1, 1) * 32767).astype("<i2").tobytes())
+    time.sleep(0.3)
+    engine.stop("stopped")
+    done.wait(60)
+    x0, y0, x1, y1 = engine.mouth_box
+    with av.open(str(recording)) as c:
+        frames = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+    with av.open(str(recording)) as c:
+        sound = np.concatenate([f.to_ndarray().mean(0) for f in c.decode(audio=0)])
+    shutil.rmtree(recording.parent, ignore_errors=True)
+    mouth = np.array([(cv2.cvtColor(f[y0:y1, x0:x1], cv2.COLOR_RGB2GRAY) < 60).mean() for f in frames])
+    hop = RATE // 25
+    level = np.array([10 * np.log10(np.mean(sound[i * hop:(i + 1) * hop] ** 2) + 1e-10) for i in range(len(frames))])
+    t = np.arange(len(frames)) / 25
+    fig, ax = plt.subplots(figsize=(9, 3.2))
+    ax2 = ax.twinx()
+    ax.plot(t, level, color="#888", lw=1, label="voice level (dBFS, recording)")
+    ax.set_ylim(-80, -5)
+    ax.set_ylabel("dBFS")
+    ax.set_xlabel("media time (s)")
+    ax2.plot(t, mouth, color="#b3261e", lw=1.5, label="mouth: dark share of the mouth box (frames)")
+    ax2.set_ylabel("mouth openness")
+    fig.legend(loc="lower center", ncol=2, fontsize=8)
+    ax.set_title(f"Live session, {size}x{size}: mouth from the streamed frames against the voice")
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    out.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out / "live-mouth.png", dpi=100)
+    tiles = []
+    for s in (0.6, 1.0, 1.6, 1.8, 2.2, 2.8, 3.4, 4.2, 4.8, 5.4, 6.2, 7.0):
+        i = min(int(s * 25), len(frames) - 1)
+        im = Image.fromarray(frames[i]).resize((256, 256))
+        d = ImageDraw.Draw(im)
+        d.rectangle([0, 0, 255, 16], fill=(0, 0, 0))
+        d.text((4, 3), f"t={i / 25:.2f}s  mouth={mouth[i]:.3f}", fill=(255, 255, 255))
+        tiles.append(im)
+    sheet = Image.new("RGB", (256 * 6, 256 * 2))
+    for k, im in enumerate(tiles):
+        sheet.paste(im, ((k % 6) * 256, (k // 6) * 256))
+    sheet.save(out / "live-frames.png")
+    return {"frames": engine.frames, "dropped": engine.dropped, "mouth_level_correlation":
+            round(float(np.corrcoef(mouth, level)[0, 1]), 3), "images": [str(out / "live-frames.png"),
+                                                                         str(out / "live-mouth.png")]}
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--photo", type=Path, default=CORPUS / "photos" / "elizabeth_olsen.jpg")
@@ -319,6 +395,7 @@ def main(argv=None) -> int:
     p.add_argument("--size", type=int, default=512)
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--sheet", type=Path, help="write live-frames.png and live-mouth.png to this folder instead")
     p.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--port-file", type=Path, help=argparse.SUPPRESS)
     a = p.parse_args(argv)
@@ -329,6 +406,9 @@ def main(argv=None) -> int:
         if not f.is_file():
             print(f"{f} not found (the corpus is absent?)", file=sys.stderr)
             return 2
+    if a.sheet:
+        print(json.dumps(contact_sheet(a.photo, a.audio, a.sheet, a.size)))
+        return 0
     seed = a.seed if a.seed is not None else int.from_bytes(os.urandom(3), "big")
     print(f"bench.live: seed {seed}", file=sys.stderr)
     result = run(a.photo, a.audio, a.sessions, a.seconds, a.size, seed)

@@ -6,8 +6,8 @@ wall clock reaches that point (a voice sent faster than real time is not turned
 into a burst of frames). If the voice is late by more than `max_wait`, the gap is
 filled with silence, so the frames keep time with the clock and the voice stays on
 the same timeline as the frames (it is muxed frame by frame with them). A frame the
-engine cannot render in time repeats the previous frame (counted in `dropped`, never
-two in a row) rather than leaving a hole in the stream. Rendering runs on the
+engine cannot render in time repeats the previous frame (counted in `dropped`, at
+most two in a row) rather than leaving a hole in the stream. Rendering runs on the
 session's thread, marking and encoding on a second one, so a session can use two
 cores.
 
@@ -45,6 +45,7 @@ INPUT_RATES = (16_000, 48_000)
 MAX_WAIT = 0.25            # seconds a frame waits for late voice before silence fills in
 MAX_BACKLOG = 2.0          # seconds of voice ahead of the clock before the client is refused
 LAG_TO_DROP = 0.12         # seconds behind its time after which a frame is repeated, not rendered
+MAX_REPEATS = 2            # ... but never more than this many in a row
 
 OutputFn = Callable[[str, int, bytes], None]
 
@@ -136,7 +137,7 @@ class LiveEngine:
         self.poster: np.ndarray | None = None
         self._last_marked = None
         self._mouths: deque = deque()
-        self._repeated = False
+        self._repeated = 0                              # frames repeated in a row
         self._work: queue.Queue = queue.Queue(maxsize=4)
         self.busy_seconds = 0.0                         # render + watermark + encode, both threads
         self._started_wall = 0.0
@@ -250,10 +251,11 @@ class LiveEngine:
             self._mouths.extend(self.mouth.frames())
             params = self.motion.frame(i, self._mouths.popleft())
             started = time.perf_counter()
-            # Behind the clock: repeat the last frame instead of rendering, but never twice in a
-            # row, so an overloaded machine shows a face moving at half rate, not a frozen one.
-            late = self.clock() - not_before > LAG_TO_DROP and i > 0 and not self._repeated
-            self._repeated = late
+            # Behind the clock: repeat the last frame instead of rendering, but render at least
+            # one frame in three, so an overloaded machine shows a face moving at a lower rate,
+            # not a frozen one.
+            late = self.clock() - not_before > LAG_TO_DROP and i > 0 and self._repeated < MAX_REPEATS
+            self._repeated = self._repeated + 1 if late else 0
             rgb = None if late else self.rig.render(params)
             self.busy_seconds += time.perf_counter() - started
             a, b = i * per_frame_out - self._out_start, (i + 1) * per_frame_out - self._out_start
