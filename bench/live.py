@@ -159,13 +159,16 @@ class Client:
             while self.ready is None:
                 await asyncio.sleep(0.01)
             self.t0 = t0 = time.monotonic()
-            for i in range(0, len(pcm), CHUNK):
-                await asyncio.sleep(max(0.0, t0 + (i + CHUNK) / RATE - time.monotonic()))
-                await ws.send(pcm[i:i + CHUNK].tobytes())
-                if self.ended:
-                    break
-            await asyncio.sleep(0.5)
-            await ws.send(json.dumps({"type": "stop"}))
+            try:
+                for i in range(0, len(pcm), CHUNK):
+                    await asyncio.sleep(max(0.0, t0 + (i + CHUNK) / RATE - time.monotonic()))
+                    await ws.send(pcm[i:i + CHUNK].tobytes())
+                    if self.ended:
+                        break
+                await asyncio.sleep(0.5)
+                await ws.send(json.dumps({"type": "stop"}))
+            except websockets.ConnectionClosed:
+                pass                      # the server ended the session (its `ended` says why)
             await asyncio.wait_for(reader, timeout=300)
 
     def measure(self, onsets: list[int]) -> dict:

@@ -6,8 +6,9 @@ wall clock reaches that point (a voice sent faster than real time is not turned
 into a burst of frames). If the voice is late by more than `max_wait`, the gap is
 filled with silence, so the frames keep time with the clock and the voice stays on
 the same timeline as the frames (it is muxed frame by frame with them). A frame the
-engine cannot render in time repeats the previous frame (counted in `dropped`, at
-most two in a row) rather than leaving a hole in the stream. Rendering runs on the
+engine cannot make in time is skipped (counted in `dropped`; at most two in a row
+unless a second behind): the previous picture stays on screen for longer, so the
+stream has no hole and the voice goes on. Rendering runs on the
 session's thread, marking and encoding on a second one, so a session can use two
 cores.
 
@@ -44,8 +45,9 @@ ENGINE_VERSION = "0.1.0"
 INPUT_RATES = (16_000, 48_000)
 MAX_WAIT = 0.25            # seconds a frame waits for late voice before silence fills in
 MAX_BACKLOG = 2.0          # seconds of voice ahead of the clock before the client is refused
-LAG_TO_DROP = 0.12         # seconds behind its time after which a frame is repeated, not rendered
-MAX_REPEATS = 2            # ... but never more than this many in a row
+LAG_TO_DROP = 0.12         # seconds behind its time after which a frame's picture is skipped
+MAX_SKIPS = 2              # ... but never more than this many in a row
+MAX_LAG = 1.0              # ... unless this far behind
 
 OutputFn = Callable[[str, int, bytes], None]
 
@@ -135,9 +137,8 @@ class LiveEngine:
         self.error: BaseException | None = None
         self.reason = ""
         self.poster: np.ndarray | None = None
-        self._last_marked = None
         self._mouths: deque = deque()
-        self._repeated = 0                              # frames repeated in a row
+        self._skipped = 0                               # frames skipped in a row
         self._work: queue.Queue = queue.Queue(maxsize=4)
         self.busy_seconds = 0.0                         # render + watermark + encode, both threads
         self._started_wall = 0.0
@@ -251,11 +252,12 @@ class LiveEngine:
             self._mouths.extend(self.mouth.frames())
             params = self.motion.frame(i, self._mouths.popleft())
             started = time.perf_counter()
-            # Behind the clock: repeat the last frame instead of rendering, but render at least
-            # one frame in three, so an overloaded machine shows a face moving at a lower rate,
-            # not a frozen one.
-            late = self.clock() - not_before > LAG_TO_DROP and i > 0 and self._repeated < MAX_REPEATS
-            self._repeated = self._repeated + 1 if late else 0
+            # Behind the clock: skip this frame's picture (the previous one stays on screen
+            # for longer) to catch up, but show at least one frame in MAX_SKIPS + 1 unless
+            # hopelessly behind, so an overloaded machine shows a slower face, not a frozen one.
+            lag = self.clock() - not_before
+            late = i > 0 and (lag > MAX_LAG or (lag > LAG_TO_DROP and self._skipped < MAX_SKIPS))
+            self._skipped = self._skipped + 1 if late else 0
             rgb = None if late else self.rig.render(params)
             self.busy_seconds += time.perf_counter() - started
             a, b = i * per_frame_out - self._out_start, (i + 1) * per_frame_out - self._out_start
@@ -278,18 +280,16 @@ class LiveEngine:
             i, rgb, chunk = item
             try:
                 started = time.perf_counter()
-                if rgb is None and self._last_marked is not None:
-                    marked = self._last_marked
-                    self.dropped += 1
+                if rgb is None:
+                    self.dropped += 1              # skipped: the last frame's fragment covers this slot
                 else:
-                    marked = self.stage(rgb if rgb is not None else self.rig.render({}))
-                    self._last_marked = marked
+                    marked = self.stage(rgb)
                     if self.poster is None:
                         self.poster = marked.pixels.copy()
-                data = self.encoder.video(marked, i)
-                self.frames += 1
-                if data:
-                    self.on_output("video", i, data)
+                    data = self.encoder.video(marked, i)
+                    self.frames += 1
+                    if data:
+                        self.on_output("video", i, data)
                 data = self.encoder.audio(chunk)
                 self.busy_seconds += time.perf_counter() - started
                 if data:

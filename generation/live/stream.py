@@ -85,6 +85,7 @@ class LiveEncoder:
         self.video_init = self._vsink.take()
         self._fragments = FragmentWriter(self.video_init)
         self._ticks = self._fragments.timescale // fps      # track timescale units per frame
+        self._live_end = 0                                   # frame where the live timeline ends
         self.video_codec = codec_string(bytes(self._venc.codec_context.extradata or b""))
 
         self._asink = _Sink()
@@ -114,8 +115,11 @@ class LiveEncoder:
         out = []
         for packet in self._venc.encode(vf):
             packet.duration = 1
-            out.append(self._fragments.fragment(annexb_to_length_prefixed(bytes(packet)), packet.dts * self._ticks,
-                                                self._ticks, packet.is_keyframe))
+            # The live timeline has no holes: a fragment lasts from the end of the previous
+            # one to the end of its own frame (longer when the engine skipped frames).
+            start, self._live_end = self._live_end, packet.dts + 1
+            out.append(self._fragments.fragment(annexb_to_length_prefixed(bytes(packet)), start * self._ticks,
+                                                (packet.dts + 1 - start) * self._ticks, packet.is_keyframe))
             self._rec.mux(_copy(packet, self._rvideo))
         self.frames += 1
         return b"".join(out)

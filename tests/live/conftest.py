@@ -131,12 +131,18 @@ async def stream_session(server: str, session_id, user, pcm: np.ndarray, *, stop
                 if out.ended:
                     break
                 await asyncio.sleep(max(0.0, t0 + (i + CHUNK) / RATE - time.monotonic()))
-                await ws.send(pcm[i:i + CHUNK].tobytes())
+                try:
+                    await ws.send(pcm[i:i + CHUNK].tobytes())
+                except websockets.ConnectionClosed:
+                    break
                 if during is not None and fired is None and time.monotonic() - t0 >= during_at:
                     fired = out.during_at = time.monotonic()
                     await asyncio.to_thread(during)
             await asyncio.sleep(extra_wait)
             if stop_after and not out.ended:
-                await ws.send(json.dumps({"type": "stop"}))
+                try:
+                    await ws.send(json.dumps({"type": "stop"}))
+                except websockets.ConnectionClosed:
+                    pass
         await asyncio.wait_for(reader, timeout=timeout)
     return out
