@@ -142,7 +142,7 @@ class Client:
                         elif m["type"] == "ended":
                             self.ended = m
                         continue
-                    kind, index = msg[0], struct.unpack_from(">I", msg, 1)[0]
+                    kind = msg[0]
                     if kind == 1:
                         avcc, timescale = avcc_and_timescale(msg[5:])
                         decoder = av.CodecContext.create("h264", "r")

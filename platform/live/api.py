@@ -3,7 +3,7 @@ for moderators take it down. The stream itself is the WebSocket at `ws_url`
 (live.consumers; protocol in live.protocol and the README)."""
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError

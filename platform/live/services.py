@@ -278,6 +278,13 @@ def _discard(*paths) -> None:
             Path(p).unlink(missing_ok=True)
 
 
+def _partials(job: Job) -> list[Path]:
+    """A session's unreleased files (its recording as written, signed or not), also those
+    of a process that died mid-session."""
+    folder = _job_dir(job)
+    return [*folder.glob("live.*.partial.mp4"), *folder.glob("*.live.*partial*")] if folder.is_dir() else []
+
+
 def _void_entry(job: Job) -> None:
     RegistryEntry.objects.filter(job=job).exclude(state=RegistryEntry.State.ISSUED).update(
         state=RegistryEntry.State.VOID)
@@ -313,7 +320,7 @@ def stop_for(session: LiveSession, gate, stage: str, *, reason: str | None = Non
     storage = job.photo.storage
     for name in names:
         storage.delete(name)
-    _discard(recording)
+    _discard(recording, *_partials(job))
     session.refresh_from_db()
     return session
 
@@ -334,7 +341,7 @@ def _fail(session: LiveSession, reason: str, message: str, recording: str | None
     storage = job.photo.storage
     for name in names:
         storage.delete(name)
-    _discard(recording)
+    _discard(recording, *_partials(job))
     session.refresh_from_db()
     return session
 

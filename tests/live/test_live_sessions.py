@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 
 import av
-import numpy as np
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
