@@ -45,7 +45,7 @@ ENGINE_VERSION = "0.1.0"
 INPUT_RATES = (16_000, 48_000)
 MAX_WAIT = 0.25            # seconds a frame waits for late voice before silence fills in
 MAX_BACKLOG = 2.0          # seconds of voice ahead of the clock before the client is refused
-LAG_TO_DROP = 0.12         # seconds behind its time after which a frame's picture is skipped
+LAG_TO_DROP = 0.2          # seconds behind its time after which a frame's picture is skipped
 MAX_SKIPS = 2              # ... but never more than this many in a row
 MAX_LAG = 1.0              # ... unless this far behind
 
