@@ -39,7 +39,7 @@ chromium:
 
 test: $(VENV)/.dev chromium
 	$(PY) -m pytest
-	DATABASE_URL=postgres://postgres@127.0.0.1:5432/veritalk $(PY) -m pytest tests/platform -m "not redis" -q
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/veritalk $(PY) -m pytest tests/platform tests/live -m "not redis" -q
 
 # Re-extract and compile the French catalogue after changing translatable strings (needs gettext).
 # From the root, so the libraries' input-error templates (gettext_noop) are collected too.
@@ -57,8 +57,8 @@ serve: migrate signing
 # Production mode: PostgreSQL, Redis or RabbitMQ, gunicorn, workers on named queues.
 # Needs VERITALK_ENV=production, DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS, DATABASE_URL and
 # CELERY_BROKER_URL in the environment or in .env (see README). FORMATION picks how many of
-# each process run, e.g. FORMATION="web=1,generation=2,detection=1,gpu=0,beat=1".
-FORMATION ?= web=1,generation=2,detection=1,gpu=0,beat=1
+# each process run, e.g. FORMATION="web=1,generation=2,detection=1,gpu=0,beat=1,live=1".
+FORMATION ?= web=1,generation=2,detection=1,gpu=0,beat=1,live=1
 prod: $(VENV)/.deps
 	$(PY) manage.py check --deploy --fail-level WARNING
 	$(PY) manage.py migrate --noinput

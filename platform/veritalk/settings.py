@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "jobs",
     "moderation",
     "portal",
+    "live",
 ]
 
 MIDDLEWARE = [
@@ -269,3 +270,18 @@ VERITALK_C2PA_SIGN_CALLBACK = env("VERITALK_C2PA_SIGN_CALLBACK", default="")
 VERITALK_C2PA_ALG = env("VERITALK_C2PA_ALG", default="es256")
 VERITALK_C2PA_TSA_URL = env("VERITALK_C2PA_TSA_URL", default="") or None
 VERITALK_C2PA_TRUST_ANCHORS = env("VERITALK_C2PA_TRUST_ANCHORS", default="")  # extra CA PEM file for verify
+
+# Live sessions (issue 19): served over WebSocket by the ASGI application (`live` in the
+# Procfile, uvicorn), one engine thread per session. The channel layer carries stop and
+# take-down requests to the process streaming a session: in memory by default (one
+# process), Redis (channels-redis) where web and live processes are separate.
+ASGI_APPLICATION = "veritalk.asgi.application"
+VERITALK_CHANNEL_LAYER_URL = env("VERITALK_CHANNEL_LAYER_URL", default="")
+CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
+                              "CONFIG": {"hosts": [VERITALK_CHANNEL_LAYER_URL]}}
+                  if VERITALK_CHANNEL_LAYER_URL else {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+VERITALK_LIVE_MAX_SECONDS = env.float("VERITALK_LIVE_MAX_SECONDS", default=900.0)
+VERITALK_LIVE_MAX_PER_CREATOR = env.int("VERITALK_LIVE_MAX_PER_CREATOR", default=2)
+VERITALK_LIVE_MAX_PER_PROCESS = env.int("VERITALK_LIVE_MAX_PER_PROCESS", default=2)
+VERITALK_LIVE_RECHECK_SECONDS = env.float("VERITALK_LIVE_RECHECK_SECONDS", default=0.5)
+VERITALK_LIVE_CONNECT_SECONDS = env.float("VERITALK_LIVE_CONNECT_SECONDS", default=120.0)

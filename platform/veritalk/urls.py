@@ -9,6 +9,7 @@ from accounts.api import MeView, TokenView
 from consent.api import GrantViewSet, InvitationViewSet, RevocationViewSet, SubjectViewSet, VettingViewSet
 from moderation.api import CaseViewSet, DetectorModelView
 from jobs.api import FacePreviewView, JobViewSet
+from live.api import LiveSessionViewSet
 from registry.api import VerifyView
 
 router = DefaultRouter()
@@ -19,6 +20,7 @@ router.register("grants", GrantViewSet, basename="grant")
 router.register("revocations", RevocationViewSet, basename="revocation")
 router.register("vetting", VettingViewSet, basename="vetting")
 router.register("moderation/cases", CaseViewSet, basename="moderation-case")
+router.register("live/sessions", LiveSessionViewSet, basename="live-session")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -36,5 +38,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("portal.consent_urls")),
     path("", include("portal.moderation_urls")),
+    path("", include("live.urls")),
     path("", include("portal.urls")),
 ]

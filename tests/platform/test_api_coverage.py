@@ -140,6 +140,30 @@ def _by_content(w):
         return as_user(w["auditor"]).post("/api/c2pa/matches/byContent", {"file": f}, format="multipart")
 
 
+def _live_session(w):
+    """A live session waiting for its stream (the subject consented to `live`)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from live.services import start_session
+    grant_consent(subject=w["subject"], creator=w["creator"], purposes=["live"])
+    return start_session(creator=w["creator"], subject=w["subject"], controls={"size": 256},
+                         photo=SimpleUploadedFile("p.jpg", corpus_file("photos/elizabeth_olsen.jpg").read_bytes()))
+
+
+def _live_create(w):
+    with open(corpus_file("photos/elizabeth_olsen.jpg"), "rb") as p:
+        return as_user(w["creator"]).post("/api/live/sessions/", {"subject": w["subject"].pk, "photo": p,
+                                                                  "size": 256}, format="multipart")
+
+
+def _live_stop(w):
+    return as_user(w["creator"]).post(f"/api/live/sessions/{_live_session(w).pk}/stop/", format="json")
+
+
+def _live_take_down(w):
+    return as_user(w["moderator"]).post(f"/api/live/sessions/{_live_session(w).pk}/take_down/",
+                                        {"note": "reported"}, format="json")
+
+
 def all_rows() -> int:
     from django.apps import apps
     return sum(m.objects.count() for m in apps.get_models())
@@ -152,6 +176,8 @@ SCENARIOS = {
     "invitations_accept_create": _accept, "subjects_enrol_create": _enrol, "grants_create": _grant,
     "grants_elevate_create": _elevate, "revocations_create": _revoke, "vetting_create": _vet,
     "token_create": _token, "token_destroy": _token_delete, "verify_create": _verify,
+    "live_sessions_create": _live_create, "live_sessions_stop_create": _live_stop,
+    "live_sessions_take_down_create": _live_take_down,
 }
 
 
@@ -175,7 +201,7 @@ def test_every_mutating_operation_leaves_an_audit_row(client, world):
 # operationId of each list -> who lists it
 LISTERS = {"grants_list": "creator", "invitations_list": "creator", "jobs_list": "creator",
            "revocations_list": "bea", "subjects_list": "creator", "subjects_videos_list": "bea",
-           "vetting_list": "moderator", "moderation_cases_list": "moderator"}
+           "vetting_list": "moderator", "moderation_cases_list": "moderator", "live_sessions_list": "creator"}
 
 
 def _response_schema(op) -> dict:
@@ -202,6 +228,8 @@ def test_every_list_operation_paginates(client, world, settings):
     _open_case(world)
     _jobs(world)
     _jobs(world)
+    _live_create(world)
+    _live_create(world)
     from jobs.models import Job
     Job.objects.filter(creator=world["creator"]).update(subject=world["bea_subject"])  # videos of Bea
     for op_id, (path, op) in sorted(lists.items()):

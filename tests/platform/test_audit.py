@@ -121,6 +121,6 @@ def test_job_lifecycle_is_audited(db, consenting_subject, portrait, short_speech
     events = list(AuditEvent.objects.filter(target_id=str(job.pk)))
     assert [e.action for e in events] == ["job.created", "policy.decision"]
     decision = events[1].data
-    assert decision["allowed"] and decision["stage"] == "submission" and decision["policy_version"] == "2026.11-2"
+    assert decision["allowed"] and decision["stage"] == "submission" and decision["policy_version"] == "2026.12-1"
     assert decision["facts"]["identity"]["distance"] == 0.0  # the enrolment photo itself
     assert verify_chain() == []

@@ -36,7 +36,7 @@ def test_allowed_lists_every_rule_version_and_file():
     d = evaluate(facts())
     policy = load_policy()
     assert d.allowed and d.reasons == []
-    assert d.policy_version == policy.version == "2026.11-2"
+    assert d.policy_version == policy.version == "2026.12-1"
     assert d.policy_sha256 == policy.source_sha256 and len(d.policy_sha256) == 64
     assert d.rules == ALL_RULES
 

@@ -20,7 +20,7 @@ from tests.platform.conftest import stored_job_files
 from tests.policies.conftest import assert_nothing_written, consent_to, enrol, join, photo
 
 
-def denied(outcome, rule: str, text: str, version: str = "2026.11-2"):
+def denied(outcome, rule: str, text: str, version: str = "2026.12-1"):
     """A job row that records the refusal: status, the rule that decided, the reason shown."""
     job = outcome.job
     assert job is not None and job.status == "denied", (outcome.http, outcome.text[:500])
@@ -260,7 +260,7 @@ def test_26_voice_track_over_the_policy_limit(world, via, settings, tmp_path):
     from policies.engine import DEFAULT_POLICY
     strict = tmp_path / "strict.toml"
     strict.write_bytes(DEFAULT_POLICY.read_bytes().replace(b"max_audio_seconds = 120.0", b"max_audio_seconds = 2.0")
-                       .replace(b'version = "2026.11-2"', b'version = "test-strict"'))
+                       .replace(b'version = "2026.12-1"', b'version = "test-strict"'))
     settings.VERITALK_POLICY_FILE = str(strict)
     denied(world.attempt(via, subject=world.bea, photo_path=photo("obama_2")), "input-limits",
            "The voice track is 2.745 s long; the policy allows at most 2.0 s", version="test-strict")
