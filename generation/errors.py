@@ -81,3 +81,8 @@ class AudioEmpty(InputError):
 
 class InvalidControl(InputError):
     code = "invalid_control"
+
+    @classmethod
+    def not_one_of(cls, name: str, choices) -> "InvalidControl":
+        return cls(gettext_noop("%(name)s must be one of %(choices)s"), field=name,
+                   params={"name": name, "choices": ", ".join(map(str, choices))})

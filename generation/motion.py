@@ -17,7 +17,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from .controls import Controls
+from .controls import LIPSYNC_MODES, Controls
 from .phonemes import Phone, coverage
 from .visemes import REST, viseme_curves
 from .voice import VoiceFeatures, summarise
@@ -30,7 +30,6 @@ EMOTION_OFFSETS = {
     "angry": (-0.2, -0.8, 0.0),
     "surprised": (0.0, 1.0, 0.15),
 }
-LIPSYNC_MODES = ("auto", "phonemes", "acoustic")
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,10 @@ BACKENDS = {
     "warp": "generation.backends.warp:WarpBackend",
     "diffusion": "generation.backends.diffusion:DiffusionBackend",
 }
-MOTIONS = ("procedural", "learned")
 DEFAULT_BACKEND = "warp"
+# The warp engine's motion planners (generation.motion, generation.learned_motion).
+MOTIONS = ("procedural", "learned")
+DEFAULT_MOTION = "procedural"
 
 
 def get_backend(name: str = DEFAULT_BACKEND, **options) -> Backend:
@@ -22,8 +24,7 @@ def get_backend(name: str = DEFAULT_BACKEND, **options) -> Backend:
     try:
         target = BACKENDS[name]
     except KeyError:
-        raise InvalidControl(gettext_noop("backend must be one of %(choices)s"), field="backend",
-                             params={"choices": ", ".join(BACKENDS)}) from None
+        raise InvalidControl.not_one_of("backend", BACKENDS) from None
     module, _, attr = target.partition(":")
     try:
         cls = getattr(import_module(module), attr)
@@ -33,4 +34,4 @@ def get_backend(name: str = DEFAULT_BACKEND, **options) -> Backend:
     return cls(**options)
 
 
-__all__ = ["Analysis", "Backend", "MotionSource", "BACKENDS", "MOTIONS", "DEFAULT_BACKEND", "get_backend"]
+__all__ = ["Analysis", "Backend", "MotionSource", "BACKENDS", "MOTIONS", "DEFAULT_BACKEND", "DEFAULT_MOTION", "get_backend"]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.http import FileResponse
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import mixins, renderers, serializers, status, viewsets
@@ -19,7 +20,8 @@ from rest_framework.views import APIView
 from audit.chain import atomic as audit_atomic, record
 from consent.models import Subject
 from consent.services import subjects_for
-from generation.errors import InputError
+from generation.controls import Control, declared
+from generation.errors import InputError, InvalidControl
 from generation.face import detect_faces, face_problem
 from generation.images import load_image
 
@@ -47,6 +49,33 @@ class JobSerializer(serializers.ModelSerializer):
         return request.build_absolute_uri(url) if request else url
 
 
+class ControlField(serializers.Field):
+    """A declared generation control: checked (and named in errors) by the library,
+    described in the schema by the declaration (ControlFieldSchema)."""
+
+    def __init__(self, control: Control, **kwargs):
+        self.control = control
+        super().__init__(required=False, help_text=control.help, **kwargs)
+
+    def to_internal_value(self, data):
+        if data in ("", None):
+            return self.control.default
+        try:
+            return self.control.clean(data)
+        except InvalidControl as exc:
+            raise serializers.ValidationError(exc.message, code=exc.code) from exc
+
+    def to_representation(self, value):
+        return self.control.jsonable(value)
+
+
+class ControlFieldSchema(OpenApiSerializerFieldExtension):
+    target_class = ControlField
+
+    def map_serializer_field(self, auto_schema, direction):
+        return self.target.control.schema()
+
+
 class JobCreateSerializer(serializers.Serializer):
     subject = serializers.PrimaryKeyRelatedField(
         queryset=Subject.objects.none(),
@@ -57,22 +86,15 @@ class JobCreateSerializer(serializers.Serializer):
     purpose = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
     channel = serializers.CharField(max_length=32, required=False, allow_blank=True, default="",
                                     help_text="Where the video will be shown (checked against the consent).")
-    emotion = serializers.CharField(required=False)
-    expression_scale = serializers.FloatField(required=False)
-    head_motion = serializers.FloatField(required=False)
-    gaze = serializers.CharField(required=False, help_text="X,Y each from -1 to 1")
-    blink_rate = serializers.FloatField(required=False)
-    seed = serializers.IntegerField(required=False)
-    size = serializers.IntegerField(required=False)
-    backend = serializers.CharField(required=False, help_text="warp (default) or diffusion (GPU queue)")
-    motion = serializers.CharField(required=False, help_text="procedural or learned (the warp engine's motion)")
-    lipsync = serializers.CharField(required=False, help_text="auto, phonemes or acoustic (how mouth shapes are chosen)")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         request = self.context.get("request")
         if request is not None and request.user.is_authenticated:
             self.fields["subject"].queryset = subjects_for(request.user)
+
+    def get_fields(self):
+        return {**super().get_fields(), **{c.name: ControlField(c) for c in declared()}}
 
 
 def is_creator(user) -> bool:
@@ -135,7 +157,7 @@ class JobViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.List
         s = JobCreateSerializer(data=request.data, context={"request": request})
         s.is_valid(raise_exception=True)
         d = dict(s.validated_data)
-        controls = {k: d.pop(k) for k in list(d) if k not in ("subject", "photo", "audio", "purpose", "channel")}
+        controls = {c.name: d[c.name] for c in declared() if c.name in d}
         try:
             job = submit_job(creator=request.user, subject=d["subject"], photo=d["photo"], audio=d["audio"],
                              controls=controls, purpose=d["purpose"], channel=d["channel"])
