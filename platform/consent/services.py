@@ -11,10 +11,12 @@ import hashlib
 from datetime import datetime
 
 from django.utils import timezone
-from django.utils.translation import gettext as _, gettext_noop
+from django.utils.translation import gettext_noop
 
+from accounts.permissions import CREATOR_ROLES, can_moderate, is_subject
 from audit.chain import atomic as audit_atomic, record
 from generation.errors import InputError
+from userfacing.errors import UserError
 
 from .identity import centroid, distance, embed_photo, max_pairwise_distance
 from .models import Consent, Subject
@@ -22,15 +24,8 @@ from .models import Consent, Subject
 MAX_SELFIES = 5
 
 
-class ConsentError(ValueError):
+class ConsentError(UserError):
     """A consent operation refused for a reason the user can act on."""
-
-    def __init__(self, message: str, *, code: str = "invalid", field: str | None = None):
-        super().__init__(message)
-        self.message, self.code, self.field = message, code, field
-
-    def as_dict(self) -> dict:
-        return {"code": self.code, "field": self.field, "message": self.message}
 
 
 def _policy():
@@ -59,11 +54,12 @@ def enrol_selfies(*, account, selfies: list[bytes]) -> Subject:
     kept, the pixels never touch the disk. Refused when the selfies disagree, or
     when the face is already enrolled by another account (one face, one account)."""
     subject = getattr(account, "subject_profile", None)
-    if getattr(account, "role", None) != "subject" or subject is None:
-        raise ConsentError(_("only a subject account that accepted an invitation can enrol a face"), code="not_subject")
+    if not is_subject(account) or subject is None:
+        raise ConsentError(gettext_noop("only a subject account that accepted an invitation can enrol a face"),
+                           code="not_subject")
     if not 1 <= len(selfies) <= MAX_SELFIES:
-        raise ConsentError(_("send between 1 and %(max)d selfies (got %(got)d)") % {"max": MAX_SELFIES, "got": len(selfies)}, code="selfie_count",
-                           field="selfies")
+        raise ConsentError(gettext_noop("send between 1 and %(max)d selfies (got %(got)d)"), code="selfie_count",
+                           field="selfies", params={"max": MAX_SELFIES, "got": len(selfies)})
     embeddings = [embed_photo(data, field="selfies") for data in selfies]
     threshold = identity_threshold()
     if max_pairwise_distance(embeddings) >= threshold:
@@ -74,8 +70,8 @@ def enrol_selfies(*, account, selfies: list[bytes]) -> Subject:
         if distance(other.face_embedding, mean) < threshold:
             record("subject.enrolment_refused", actor=account, target=subject,
                    data={"reason": "face already enrolled by another account", "other_subject": other.pk})
-            raise ConsentError(_("this face is already enrolled by another account; contact support if it is yours"),
-                               code="face_taken", field="selfies")
+            raise ConsentError(gettext_noop("this face is already enrolled by another account; contact support if "
+                                            "it is yours"), code="face_taken", field="selfies")
     digest = hashlib.sha256(b"".join(hashlib.sha256(s).digest() for s in selfies)).hexdigest()
     with audit_atomic():
         subject.face_embedding, subject.enrolment_embeddings = mean, embeddings
@@ -113,7 +109,7 @@ def creators_of(subject: Subject) -> list:
     from django.contrib.auth import get_user_model
     ids = set(subject.invitations.filter(accepted_at__isnull=False).values_list("creator_id", flat=True))
     ids.add(subject.created_by_id)
-    return list(get_user_model().objects.filter(pk__in=ids, role__in=("creator", "admin")).order_by("username"))
+    return list(get_user_model().objects.filter(pk__in=ids, role__in=CREATOR_ROLES).order_by("username"))
 
 
 def give_consent(*, account, creator, purposes, channels=(), expires_at: datetime | None = None,
@@ -121,35 +117,35 @@ def give_consent(*, account, creator, purposes, channels=(), expires_at: datetim
                  agreed: bool = False) -> Consent:
     """A subject grants a scoped consent to a creator who invited them."""
     subject = getattr(account, "subject_profile", None)
-    if getattr(account, "role", None) != "subject" or subject is None:
-        raise ConsentError(_("only a subject account can grant consent"), code="not_subject")
+    if not is_subject(account) or subject is None:
+        raise ConsentError(gettext_noop("only a subject account can grant consent"), code="not_subject")
     if creator not in creators_of(subject):
-        raise ConsentError(_("'%(creator)s' has not invited you; you can consent only to creators who did") % {"creator": creator.username},
-                           code="not_invited", field="creator")
+        raise ConsentError(gettext_noop("'%(creator)s' has not invited you; you can consent only to creators who did"),
+                           code="not_invited", field="creator", params={"creator": creator.username})
     if not subject.enrolled:
-        raise ConsentError(_("enrol your face with selfies before granting consent"), code="not_enrolled")
+        raise ConsentError(gettext_noop("enrol your face with selfies before granting consent"), code="not_enrolled")
     policy = _policy()
     allowed_purposes = policy.param("allowed_purpose", "purposes", [])
     known_channels = policy.param("consent_in_scope", "channels", [])
     purposes, channels = list(dict.fromkeys(purposes or [])), list(dict.fromkeys(channels or []))
     if not purposes:
-        raise ConsentError(_("choose at least one purpose"), code="no_purpose", field="purposes")
+        raise ConsentError(gettext_noop("choose at least one purpose"), code="no_purpose", field="purposes")
     bad = [p for p in purposes if p not in allowed_purposes]
     if bad:
-        raise ConsentError(_("unknown purpose(s) %(bad)s; choose from %(allowed)s") % {"bad": ", ".join(bad), "allowed": ", ".join(allowed_purposes)},
-                           field="purposes")
+        raise ConsentError(gettext_noop("unknown purpose(s) %(bad)s; choose from %(allowed)s"), field="purposes",
+                           params={"bad": ", ".join(bad), "allowed": ", ".join(allowed_purposes)})
     bad = [c for c in channels if c not in known_channels]
     if bad:
-        raise ConsentError(_("unknown channel(s) %(bad)s; choose from %(allowed)s") % {"bad": ", ".join(bad), "allowed": ", ".join(known_channels)},
-                           field="channels")
+        raise ConsentError(gettext_noop("unknown channel(s) %(bad)s; choose from %(allowed)s"), field="channels",
+                           params={"bad": ", ".join(bad), "allowed": ", ".join(known_channels)})
     now = timezone.now()
     if expires_at is not None and expires_at <= max(now, starts_at or now):
-        raise ConsentError(_("the expiry must be in the future and after the start"), field="expires_at")
+        raise ConsentError(gettext_noop("the expiry must be in the future and after the start"), field="expires_at")
     if max_videos is not None and max_videos < 1:
-        raise ConsentError(_("the number of videos must be at least 1 (leave it empty for no limit)"),
+        raise ConsentError(gettext_noop("the number of videos must be at least 1 (leave it empty for no limit)"),
                            field="max_videos")
     if not agreed:
-        raise ConsentError(_("tick the box to confirm that you agree"), code="not_agreed", field="agree")
+        raise ConsentError(gettext_noop("tick the box to confirm that you agree"), code="not_agreed", field="agree")
     statement = statement or (f"I, {subject.display_name}, agree that {creator.username} may make videos of my face "
                               f"with Veritalk for: {', '.join(purposes)}.")
     return grant_consent(subject=subject, creator=creator, actor=account, purposes=purposes, channels=channels,
@@ -179,13 +175,13 @@ def elevate_consent(consent: Consent, *, by, note: str) -> Consent:
     """An admin or moderator marks a consent as verified outside the platform (for
     example the office of a public official confirmed it): faces on the protected
     list are then allowed under it."""
-    if not (getattr(by, "role", None) in ("admin", "moderator") or getattr(by, "is_superuser", False)):
-        raise ConsentError(_("only an admin or moderator can verify an elevated consent"), code="forbidden")
+    if not can_moderate(by):
+        raise ConsentError(gettext_noop("only an admin or moderator can verify an elevated consent"), code="forbidden")
     if not note.strip():
-        raise ConsentError(_("say how the consent was verified"), field="note")
+        raise ConsentError(gettext_noop("say how the consent was verified"), field="note")
     consent = Consent.objects.select_for_update().get(pk=consent.pk)
     if not consent.is_active():
-        raise ConsentError(_("consent #%(id)s is not active") % {"id": consent.pk}, code="inactive")
+        raise ConsentError(gettext_noop("consent #%(id)s is not active"), code="inactive", params={"id": consent.pk})
     consent.elevated_at, consent.elevated_by, consent.elevation_note = timezone.now(), by, note.strip()
     consent.save(update_fields=["elevated_at", "elevated_by", "elevation_note"])
     record("consent.elevated", actor=by, target=consent, data={"note": note.strip()})

@@ -12,16 +12,17 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import mixins, renderers, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.permissions import CreatorsOnly, is_creator
 from audit.chain import atomic as audit_atomic, record
 from consent.models import Subject
 from consent.services import subjects_for
 from generation.controls import Control, declared
-from generation.errors import InputError, InvalidControl
+from generation.errors import InvalidControl
 from generation.face import detect_faces, face_problem
 from generation.images import load_image
 
@@ -97,10 +98,6 @@ class JobCreateSerializer(serializers.Serializer):
         return {**super().get_fields(), **{c.name: ControlField(c) for c in declared()}}
 
 
-def is_creator(user) -> bool:
-    return user.is_authenticated and (user.role in ("creator", "admin") or user.is_superuser)
-
-
 class Mp4Renderer(renderers.BaseRenderer):
     """Lets a client ask for the video with `Accept: video/mp4`; the body is the file itself."""
     media_type = "video/mp4"
@@ -153,16 +150,13 @@ class JobViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.List
 
     def create(self, request, *args, **kwargs):
         if not is_creator(request.user):
-            raise PermissionDenied("This needs a creator account.")
+            raise PermissionDenied(CreatorsOnly.message)
         s = JobCreateSerializer(data=request.data, context={"request": request})
         s.is_valid(raise_exception=True)
         d = dict(s.validated_data)
         controls = {c.name: d[c.name] for c in declared() if c.name in d}
-        try:
-            job = submit_job(creator=request.user, subject=d["subject"], photo=d["photo"], audio=d["audio"],
-                             controls=controls, purpose=d["purpose"], channel=d["channel"])
-        except InputError as exc:
-            raise ValidationError({exc.field or "non_field_errors": [exc.message], "code": exc.code}) from exc
+        job = submit_job(creator=request.user, subject=d["subject"], photo=d["photo"], audio=d["audio"],
+                         controls=controls, purpose=d["purpose"], channel=d["channel"])  # InputError: a 400
         return Response(JobSerializer(job, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
@@ -181,7 +175,7 @@ class FacePreviewView(APIView):
         "ok": serializers.BooleanField(), "problem": serializers.CharField(allow_null=True)})})
     def post(self, request):
         if not is_creator(request.user):
-            raise PermissionDenied("This needs a creator account.")
+            raise PermissionDenied(CreatorsOnly.message)
         s = FacePreviewSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         data = read_upload(s.validated_data["photo"], limit=settings.VERITALK_MAX_PHOTO_BYTES, field="photo")

@@ -21,7 +21,6 @@ from kombu.exceptions import OperationalError as BrokerError
 
 from audit.chain import atomic as audit_atomic, record
 from generation.controls import Controls
-from generation.errors import InputError
 from generation.pipeline import Cancelled, generate_video
 from provenance.fingerprint import video_fingerprint
 from provenance.manifest import read_manifest, sign_file
@@ -31,6 +30,7 @@ from consent.models import Consent
 from registry.models import RegistryEntry
 from registry.outputs import describe_output, sign_poster
 from registry.services import signer_config, trust_anchor, verify_path
+from userfacing.errors import UserError
 
 from .gate import decide_job
 from .models import Job
@@ -224,7 +224,7 @@ def run_job(job_id: str, owner: str | None = None) -> Job:
         log.exception("job %s failed", job.pk)
         _discard(rendered, signed, poster, *_unreleased(job, final))
         _void(entry)
-        error = exc.as_dict() if isinstance(exc, InputError) else {"code": "internal_error", "message": str(exc)}
+        error = exc.as_dict() if isinstance(exc, UserError) else {"code": "internal_error", "message": str(exc)}
         job.status, job.error, job.finished_at = Job.Status.FAILED, error, timezone.now()
         job.lease_owner, job.lease_expires_at = "", None
         job.save(update_fields=["status", "error", "finished_at", "lease_owner", "lease_expires_at"])

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 
+from accounts.models import Role
 from jobs.gate import current_policy
 
 
@@ -17,7 +18,7 @@ class SubjectSignupForm(UserCreationForm):
 
     def save(self, commit=True):
         user = super().save(commit=False)
-        user.role, user.vetted = "subject", False
+        user.role, user.vetted = Role.SUBJECT, False
         if commit:
             user.save()
         return user

@@ -55,9 +55,10 @@ def test_consent_refusals_follow_the_language(creator):
     from consent.services import ConsentError, give_consent
     for lang, words in (("fr", "seul un compte de sujet peut donner son consentement"),
                         ("en", "only a subject account can grant consent")):
-        with translation.override(lang), pytest.raises(ConsentError) as err:
-            give_consent(account=creator, creator=creator, purposes=["test"], agreed=True)
-        assert str(err.value) == words
+        with translation.override(lang):
+            with pytest.raises(ConsentError) as err:
+                give_consent(account=creator, creator=creator, purposes=["test"], agreed=True)
+            assert str(err.value) == words   # rendered in the language active where it is read
 
 
 @pytest.mark.django_db
@@ -86,3 +87,27 @@ def test_input_errors_of_the_libraries_follow_the_language(creator, text_file, t
     with open(two_faces_png, "rb") as f:
         two = api.post("/api/faces/", {"photo": f}, format="multipart", HTTP_ACCEPT_LANGUAGE="fr").json()
     assert "la photo montre 2 visages" in two["problem"], two
+
+
+
+@pytest.mark.django_db
+def test_moderation_and_vetting_refusals_follow_the_language(make_user):
+    """Every app's refusals are the one translated error type: moderation's and vetting's too."""
+    from django.utils import translation
+
+    from moderation.models import Case
+    from moderation.services import ModerationError, act
+    from tests.platform.conftest import as_user
+    moderator = make_user("mod", role="moderator", vetted=False)
+    make_user("newbie", vetted=False)
+    for lang, words in (("fr", "une décision de validation demande une note"),
+                        ("en", "a vetting decision needs a note saying why")):
+        r = as_user(moderator).post("/api/vetting/", {"username": "newbie", "note": " "}, HTTP_ACCEPT_LANGUAGE=lang)
+        assert r.status_code == 400 and words in r.json()["note"][0], r.json()
+    case = Case.objects.create(source=Case.Source.UPLOAD, file_name="x.mp4", sha256="0" * 64, created_by=moderator)
+    for lang, words in (("fr", "l'analyse de ce dossier n'est pas encore terminée"),
+                        ("en", "the analysis of this case has not finished yet")):
+        with translation.override(lang):
+            with pytest.raises(ModerationError) as err:
+                act(case, moderator, "flag")
+            assert str(err.value) == words and err.value.code == "not_analysed"

@@ -13,6 +13,7 @@ from django.core.management.base import CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import Role
 from consent.models import Subject
 from consent.services import enrol_subject, grant_consent
 from generation.errors import InputError
@@ -32,7 +33,7 @@ DEMO_CREATOR = "demo-creator"
 @transaction.atomic
 def seed(photo: Path):
     User = get_user_model()
-    creator, created = User.objects.get_or_create(username=DEMO_CREATOR, defaults={"role": "creator"})
+    creator, created = User.objects.get_or_create(username=DEMO_CREATOR, defaults={"role": Role.CREATOR})
     if created:
         creator.set_unusable_password()
     if not creator.vetted:

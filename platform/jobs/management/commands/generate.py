@@ -9,6 +9,7 @@ from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
+from django.utils.translation import gettext_noop
 
 from consent.models import Subject
 from consent.services import subjects_for
@@ -38,7 +39,8 @@ def run_generation(*, creator, subject, photo: Path, audio: Path, out: Path | No
     started = time.monotonic()
     for p in (photo, audio):
         if not p.is_file():
-            raise InputError(f"no such file: {p}", field="photo" if p is photo else "audio")
+            raise InputError(gettext_noop("no such file: %(path)s"), field="photo" if p is photo else "audio",
+                             params={"path": str(p)})
     with open(photo, "rb") as ph, open(audio, "rb") as au:
         job = submit_job(creator=creator, subject=subject, photo=ph, audio=au, controls=controls, purpose=purpose,
                          channel=channel)
