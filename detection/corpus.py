@@ -6,7 +6,6 @@ whole source videos, and each generation a control `family` for leave-one-family
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import wave
@@ -177,14 +176,6 @@ def cached_clips(cache: Path = DEFAULT_CACHE, *, engines: str = "current") -> li
             c = Clip(**json.loads(p.read_text()))
             out.append(c if c.engine else Clip(**{**c.as_dict(), "engine": FIRST_ENGINE}))
     return out
-
-
-def file_sha256(path: str | os.PathLike) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 if __name__ == "__main__":  # python -m detection.corpus: render the planned generations

@@ -17,6 +17,8 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.model_selection import StratifiedGroupKFold
 
+from common.files import sha256_file
+
 from .features import FEATURE_NAMES, FEATURE_VERSION, feature_group
 
 MODEL_DIR = Path(__file__).resolve().parent / "models"
@@ -197,8 +199,7 @@ def save(detector: Detector, path: str | Path, manifest: dict | None = None) -> 
         raise ModelFileError(f"the model holds types outside the trusted list: {sorted(untrusted)}")
     tmp.replace(path)
     if manifest is not None:
-        from .corpus import file_sha256
-        manifest = {**manifest, "model_file": path.name, "model_sha256": file_sha256(path)}
+        manifest = {**manifest, "model_file": path.name, "model_sha256": sha256_file(path)}
         path.with_suffix(".json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return path
 

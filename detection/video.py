@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import av
 import numpy as np
 
-from userfacing.errors import UserError, gettext_noop
+from common.errors import UserError, gettext_noop
 
 ANALYSIS_FPS = 12.5      # frames sampled per second
 WORK_HEIGHT = 256        # grey frames are scaled to this height

@@ -1,10 +1,10 @@
 """Errors for inputs a user supplied. Each names the problem with a stable `code`
 so the portal, the API and the CLI can show it and clients can branch on it; their
-messages are translated templates (userfacing.errors.UserError)."""
+messages are translated templates (common.errors.UserError)."""
 from __future__ import annotations
 
-from userfacing.errors import UserError
-from userfacing.errors import gettext_noop as gettext_noop  # re-exported: the engine modules mark their messages with it
+from common.errors import UserError
+from common.errors import gettext_noop as gettext_noop  # re-exported: the engine modules mark their messages with it
 
 
 class InputError(UserError):

@@ -14,12 +14,12 @@ The four cases an auditor needs told apart:
 """
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from common.files import sha256_file
 
 from . import fingerprint as fp
 from .manifest import C2paReading, read_manifest
@@ -66,14 +66,6 @@ class RegistryMatch:
 
 
 Lookup = Callable[[int | None, str], "RegistryMatch | None"]
-
-
-def sha256_file(path: str | os.PathLike) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def read_watermark(path: str | os.PathLike, *, legacy: bool = False) -> WatermarkReading:

@@ -8,12 +8,13 @@ relative to the clip's own neutral (median) face, resampled to 25 fps. Tracks ar
 cached as .npz under a gitignored folder, keyed by the video's sha256."""
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
+
+from common.files import sha256_file
 
 from ..audio import decode_audio, loudness_per_frame
 from .features import frame_features
@@ -165,20 +166,12 @@ def _resample(times: np.ndarray, values: np.ndarray, valid: np.ndarray, n: int) 
     return out, near
 
 
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def extract(path: Path, cache_dir: Path = CACHE_DIR) -> VideoTrack:
     """The motion track and audio features of one real video. The landmark measures
     are cached (the slow part); normalisation runs at load time."""
     path = Path(path)
     cache_dir.mkdir(parents=True, exist_ok=True)
-    cached = cache_dir / f"{path.stem}.{sha256_of(path)[:16]}.v{EXTRACT_VERSION}.npz"
+    cached = cache_dir / f"{path.stem}.{sha256_file(path)[:16]}.v{EXTRACT_VERSION}.npz"
     if not cached.is_file():
         times, raw, valid, _ = landmark_series(path)
         voice = decode_audio(path)

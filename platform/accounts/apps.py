@@ -1,7 +1,7 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext
 
-from userfacing.errors import set_translator
+from common.errors import set_translator
 
 
 class AccountsConfig(AppConfig):
@@ -9,7 +9,7 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self):
-        # Every user-facing error (userfacing.errors.UserError: the libraries' input errors,
+        # Every user-facing error (common.errors.UserError: the libraries' input errors,
         # the apps' refusals) is an English template; its message is rendered in the language
         # active where it is read (a French page, an API client's Accept-Language).
         set_translator(gettext)

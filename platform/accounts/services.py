@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from audit.chain import atomic as audit_atomic, record
-from userfacing.errors import UserError
+from common.errors import UserError
 
 from .permissions import can_moderate, is_creator
 

@@ -10,16 +10,20 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
+from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from accounts.permissions import CREATOR_ROLES, can_moderate, is_subject
 from audit.chain import atomic as audit_atomic, record
 from generation.errors import InputError
-from userfacing.errors import UserError
+from common.errors import UserError
 
 from .identity import centroid, distance, embed_photo, max_pairwise_distance
 from .models import Consent, Subject
+from .policy import current_policy
+from .signals import consent_revoked
 
 MAX_SELFIES = 5
 
@@ -28,13 +32,8 @@ class ConsentError(UserError):
     """A consent operation refused for a reason the user can act on."""
 
 
-def _policy():
-    from jobs.gate import current_policy  # the one policy the gate uses
-    return current_policy()
-
-
 def identity_threshold() -> float:
-    return float(_policy().param("identity_match", "max_distance"))
+    return float(current_policy().param("identity_match", "max_distance"))
 
 
 @audit_atomic()
@@ -98,7 +97,6 @@ def grant_consent(*, subject: Subject, creator, actor=None, purposes=(), stateme
 def subjects_for(creator):
     """The subjects a creator may submit jobs for: those they registered and those
     who accepted their invitation. Anything else is refused as "not one of yours"."""
-    from django.db.models import Q
     return Subject.objects.filter(Q(created_by=creator) | Q(invitations__creator=creator,
                                                           invitations__accepted_at__isnull=False)).distinct()
 
@@ -106,7 +104,6 @@ def subjects_for(creator):
 def creators_of(subject: Subject) -> list:
     """Creators this subject may consent to: the one who registered them and every
     creator whose invitation they accepted."""
-    from django.contrib.auth import get_user_model
     ids = set(subject.invitations.filter(accepted_at__isnull=False).values_list("creator_id", flat=True))
     ids.add(subject.created_by_id)
     return list(get_user_model().objects.filter(pk__in=ids, role__in=CREATOR_ROLES).order_by("username"))
@@ -124,7 +121,7 @@ def give_consent(*, account, creator, purposes, channels=(), expires_at: datetim
                            code="not_invited", field="creator", params={"creator": creator.username})
     if not subject.enrolled:
         raise ConsentError(gettext_noop("enrol your face with selfies before granting consent"), code="not_enrolled")
-    policy = _policy()
+    policy = current_policy()
     allowed_purposes = policy.param("allowed_purpose", "purposes", [])
     known_channels = policy.param("consent_in_scope", "channels", [])
     purposes, channels = list(dict.fromkeys(purposes or [])), list(dict.fromkeys(channels or []))
@@ -155,9 +152,8 @@ def give_consent(*, account, creator, purposes, channels=(), expires_at: datetim
 def revoke_consent(consent: Consent, *, actor=None, reason: str = "") -> Consent:
     """Revocation is immediate: queued jobs under this consent are cancelled, a
     running one stops at its next policy check (and never releases), and past
-    outputs are marked revoked in the registry."""
-    from jobs.services import cancel_queued_jobs
-    from registry.services import revoke_outputs
+    outputs are marked revoked in the registry; the first and the last are done by
+    jobs and the registry, on `consent_revoked`, in this same transaction."""
     with audit_atomic():
         consent = Consent.objects.select_for_update().get(pk=consent.pk)
         if consent.revoked_at is None:
@@ -165,8 +161,7 @@ def revoke_consent(consent: Consent, *, actor=None, reason: str = "") -> Consent
             consent.revoked_reason = reason
             consent.save(update_fields=["revoked_at", "revoked_reason"])
             record("consent.revoked", actor=actor, target=consent, data={"reason": reason})
-        cancel_queued_jobs(consent, actor=actor)
-        revoke_outputs(consent, actor=actor)
+        consent_revoked.send(sender=Consent, consent=consent, actor=actor)
     return consent
 
 

@@ -3,10 +3,10 @@ Celery task on the detection queue), decide. Every mutation is audited in the sa
 transaction that makes it (audit.chain.atomic)."""
 from __future__ import annotations
 
-import hashlib
 import logging
 from pathlib import Path
 
+from celery import current_app
 from django.conf import settings
 from django.core.files.base import File
 from datetime import timedelta
@@ -19,7 +19,9 @@ from django.utils.translation import gettext_noop
 from accounts.permissions import can_moderate
 from audit.chain import atomic as audit_atomic, record
 from registry.models import RegistryEntry
-from userfacing.errors import UserError
+from registry.services import verify_path
+from common.errors import UserError
+from common.files import sha256_stream
 
 from .models import Case, CaseAction, Takedown
 
@@ -30,6 +32,7 @@ ACTIONS = {"clear": Case.Decision.CLEARED, "flag": Case.Decision.FLAGGED, "take_
 MAX_UPLOAD_BYTES = 500 * 1024 * 1024
 ANALYSIS_LEASE_SECONDS = 15 * 60   # an analysis takes seconds; one running longer lost its worker
 VIDEO_MAGIC = (b"ftyp", b"moov", b"mdat", b"free", b"wide")
+ANALYSE_TASK = "moderation.analyse"   # moderation.tasks.analyse_case, sent by name
 
 
 class ModerationError(UserError):
@@ -64,13 +67,11 @@ def open_upload(user, upload, *, name: str | None = None) -> Case:
     if head[4:8] not in VIDEO_MAGIC and head[:4] != b"\x1aE\xdf\xa3":
         raise ModerationError(gettext_noop("the file is not a video in a supported format (MP4, MOV, WebM/MKV)"),
                               code="unsupported_format", field="file")
-    h = hashlib.sha256()
-    for chunk in upload.chunks() if hasattr(upload, "chunks") else iter(lambda: upload.read(1 << 20), b""):
-        h.update(chunk)
+    sha256 = sha256_stream(upload)
     upload.seek(0)
     name = (name or getattr(upload, "name", "") or "upload.mp4")[:200]
     with audit_atomic():
-        case = Case(source=Case.Source.UPLOAD, file_name=Path(name).name, sha256=h.hexdigest(), size=size,
+        case = Case(source=Case.Source.UPLOAD, file_name=Path(name).name, sha256=sha256, size=size,
                     created_by=user)
         case.save()
         case.file.save("upload.mp4", File(upload), save=True)
@@ -99,8 +100,7 @@ def _dispatch_on_commit(case: Case) -> None:
 
 
 def dispatch(case_id) -> None:
-    from .tasks import analyse_case
-    analyse_case.apply_async((str(case_id),), queue=settings.VERITALK_DETECTION_QUEUE, retry=True)
+    current_app.send_task(ANALYSE_TASK, (str(case_id),), queue=settings.VERITALK_DETECTION_QUEUE, retry=True)
 
 
 def _progress(case_id, stage: str, fraction: float) -> None:
@@ -109,8 +109,6 @@ def _progress(case_id, stage: str, fraction: float) -> None:
 
 def run_analysis(case_id) -> Case:
     """Provenance first (quick), then the detector. A failing half does not lose the other."""
-    from registry.services import verify_path
-
     # Queued, failed, or running under a worker that died (the message comes back with
     # acks_late): take it. A case another live worker holds is left alone.
     stale = timezone.now() - timedelta(seconds=ANALYSIS_LEASE_SECONDS)
@@ -133,7 +131,7 @@ def run_analysis(case_id) -> Case:
             errors["provenance"] = f"the provenance check failed: {exc}"
         _progress(case_id, "detector", 0.1)
         try:
-            from detection.score import default_detector, score_file
+            from detection.score import default_detector, score_file  # heavy (scikit-learn): workers only
             detector = default_detector(getattr(settings, "VERITALK_DETECTOR_MODEL", None) or _default_model())
             detection = score_file(path, detector, progress=lambda stage, f: _progress(case_id, stage, 0.1 + 0.85 * f))
         except Exception as exc:
@@ -196,7 +194,7 @@ def act(case: Case, user, action: str, note: str = "") -> Case:
 
 
 def _default_model():
-    from detection.model import DEFAULT_MODEL
+    from detection.model import DEFAULT_MODEL  # heavy (scikit-learn): workers only
     return DEFAULT_MODEL
 
 

@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 
 from accounts.models import Role
-from jobs.gate import current_policy
+from consent.policy import current_policy
 
 
 class SubjectSignupForm(UserCreationForm):

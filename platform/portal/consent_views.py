@@ -23,7 +23,7 @@ from consent.models import Consent, Invitation
 from consent.services import (ConsentError, creators_of, elevate_consent, enrol_selfies, give_consent,
                               revoke_consent)
 from jobs.inputs import read_upload
-from userfacing.errors import UserError
+from common.errors import UserError
 
 from .consent_forms import GrantForm, InviteForm, NoteForm, RevokeForm, SelfieForm, SubjectSignupForm
 

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from consent.models import Subject
 from consent.services import subjects_for
 from generation.controls import Control, declared
-from jobs.gate import current_policy
+from consent.policy import current_policy
 
 
 def control_field(control: Control) -> forms.Field:

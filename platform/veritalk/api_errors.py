@@ -1,4 +1,4 @@
-"""The API's error handler: DRF's, plus every user-facing error (userfacing.errors.UserError:
+"""The API's error handler: DRF's, plus every user-facing error (common.errors.UserError:
 the libraries' input errors, the apps' refusals) as 400 naming the field, 403 for who may
 do this, 409 for a spent invitation; so that no bad input is a 500."""
 from __future__ import annotations
@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_handler
 
-from userfacing.errors import UserError
+from common.errors import UserError
 
 # Refusal codes that are not about the input: who may do this, or a state that forbids it.
 STATUS_BY_CODE = {"forbidden": status.HTTP_403_FORBIDDEN, "not_subject": status.HTTP_403_FORBIDDEN,

@@ -8,7 +8,7 @@ from django.core.management.base import CommandError
 
 from consent.models import ProtectedPerson
 from consent.protected import protect_person
-from userfacing.errors import UserError
+from common.errors import UserError
 from veritalk.commands import DatabaseCommand
 
 

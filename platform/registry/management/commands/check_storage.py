@@ -7,8 +7,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import CommandError
 
+from common.files import sha256_file
 from jobs.models import Job
-from provenance.verify import sha256_file
 from registry.models import RegistryEntry
 from veritalk.commands import DatabaseCommand
 
