@@ -24,7 +24,7 @@ def _log(msg):
 
 def scoring_time(corpus: Path, detector, repeats: int = 3) -> dict:
     """Generate a 10 s 512x512 clip through the real pipeline (watermarked), then score it."""
-    from detection.corpus import TRAINING_REGISTRY_ID, _write_wav_segment
+    from detection.corpus import TRAINING_REGISTRY_ID, write_wav_segment
     from detection.score import score_file
     from generation.controls import Controls
     from generation.pipeline import generate_video
@@ -32,7 +32,7 @@ def scoring_time(corpus: Path, detector, repeats: int = 3) -> dict:
 
     with tempfile.TemporaryDirectory() as d:
         wav = Path(d) / "voice.wav"
-        _write_wav_segment(str(corpus / "audio" / "jfk_inaugural_en.flac"), 5.0, 10.0, wav)
+        write_wav_segment(str(corpus / "audio" / "jfk_inaugural_en.flac"), 5.0, 10.0, wav)
         clip = Path(d) / "clip.mp4"
         generate_video(corpus / "photos" / "woman_white_blouse.png", wav, clip,
                        marker=VideoWatermarker(TRAINING_REGISTRY_ID), controls=Controls(size=512, seed=1))

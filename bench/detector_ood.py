@@ -16,7 +16,7 @@ import numpy as np
 
 
 def main(argv=None) -> int:
-    from detection.corpus import DEFAULT_CORPUS, TRAINING_REGISTRY_ID, _write_wav_segment, plan_generations
+    from detection.corpus import DEFAULT_CORPUS, TRAINING_REGISTRY_ID, write_wav_segment, plan_generations
     from detection.laundering import launder
     from detection.model import DEFAULT_MODEL, load
     from detection.score import score_file
@@ -35,7 +35,7 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as d:
         for item in plan_generations(DEFAULT_CORPUS, n=a.n, seed=11):
             wav = Path(d) / "v.wav"
-            _write_wav_segment(item["audio"], item["audio_start"], item["seconds"], wav)
+            write_wav_segment(item["audio"], item["audio_start"], item["seconds"], wav)
             c = {**item["controls"], "gaze": tuple(item["controls"]["gaze"]), "size": item["size"], "motion": a.motion}
             out = Path(d) / f"{item['name']}.mp4"
             try:

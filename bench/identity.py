@@ -23,13 +23,12 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.media import CORPUS
 from generation.errors import InputError
 from generation.face import analyse_face, face_embedding
 from generation.images import load_image
 from policies import load_policy
 
-ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT.parent / "shared" / "corpus"
 PHOTO_TYPES = (".jpg", ".jpeg", ".png", ".webp")
 SWEEP = [round(0.40 + 0.02 * i, 2) for i in range(11)]
 

@@ -21,7 +21,6 @@ import argparse
 import json
 import sys
 import time
-import wave
 import zlib
 from fractions import Fraction
 from pathlib import Path
@@ -30,11 +29,11 @@ import av
 import numpy as np
 
 from bench import attacks
+from bench.media import CORPUS, ROOT
+from generation.audio import decode_audio, write_wav
 from provenance.payload import encode_payload
 from provenance.videomark import CODEC_NAME, VideoWatermarker, decode_sum, read_video_watermark
 
-ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT.parent / "shared" / "corpus"
 CACHE = ROOT / "var" / "bench" / "watermark"
 PHOTOS = ["obama_1.jpg", "elizabeth_olsen.jpg", "biden_2.jpg", "angelina_jolie.jpg", "jeff_bezos.jpg"]
 VOICES = [("vctk_p240_en.mp3", 0.0), ("sr_english_en.wav", 0.0), ("librispeech_1034_en.flac", 2.0),
@@ -56,16 +55,10 @@ ATTACKS = {
 
 def _voice_excerpt(name: str, start: float, seconds: float) -> Path:
     """A mono 16 kHz WAV excerpt of a corpus voice (generation takes whole files)."""
-    from generation.audio import decode_audio
     out = CACHE / f"voice_{Path(name).stem}_{start:g}_{seconds:g}.wav"
     if not out.exists():
         audio = decode_audio(CORPUS / "audio" / name, sample_rate=16_000)
-        pcm = audio.mono[int(start * 16_000):int((start + seconds) * 16_000)]
-        with wave.open(str(out), "wb") as w:
-            w.setnchannels(1)
-            w.setsampwidth(2)
-            w.setframerate(16_000)
-            w.writeframes((np.clip(pcm, -1, 1) * 32767).astype(np.int16).tobytes())
+        write_wav(out, audio.mono[int(start * 16_000):int((start + seconds) * 16_000)], 16_000)
     return out
 
 

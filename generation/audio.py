@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import wave
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -126,6 +127,18 @@ def decode_audio(source, *, sample_rate: int = ANALYSIS_RATE, channels: int = 1,
     if not np.isfinite(samples).all():
         raise CorruptFile(gettext_noop("the voice track decoded to invalid samples"), field=field)
     return Audio(samples=samples, sample_rate=sample_rate, container=fmt)
+
+
+def write_wav(path: str | Path, samples: np.ndarray, sample_rate: int) -> Path:
+    """Mono float samples (-1..1) as a 16-bit PCM WAV file; clipped, never wrapped."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(sample_rate)
+        w.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
+    return path
 
 
 def frame_count(duration: float, fps: int) -> int:

@@ -3,13 +3,11 @@ checkpoint layout: it loads through the real loader, renders frames through the
 pipeline's watermark stage, and the signed manifest names the backend."""
 from __future__ import annotations
 
-import wave
-
 import numpy as np
 import pytest
 import torch
 
-from generation.audio import decode_audio
+from generation.audio import decode_audio, write_wav
 from generation.backends import get_backend
 from generation.backends.diffusion import DiffusionBackend
 from generation.backends.emo.weights import NET, CheckpointError, load, write_tiny_checkpoint
@@ -34,11 +32,7 @@ def one_second_speech(tmp_path_factory):
     """The first second of a real speech clip, as a WAV."""
     audio = decode_audio(corpus_file("audio/sr_english_en.wav"))
     path = tmp_path_factory.mktemp("audio") / "one_second.wav"
-    pcm = (np.clip(audio.mono[: audio.sample_rate], -1, 1) * 32767).astype(np.int16)
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1), w.setsampwidth(2), w.setframerate(audio.sample_rate)
-        w.writeframes(pcm.tobytes())
-    return path
+    return write_wav(path, audio.mono[: audio.sample_rate], audio.sample_rate)
 
 
 def test_tiny_checkpoint_has_hallos_layout_and_loads(tiny_weights):

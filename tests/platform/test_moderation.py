@@ -3,7 +3,6 @@ and the provenance check run as one task on the `detection` queue (a real Celery
 on the embedded broker), then clear / flag / take down / escalate, each audited. Take
 down stops the portal serving the output."""
 import json
-import time
 
 import pytest
 from celery.contrib.testing.worker import start_worker
@@ -11,6 +10,7 @@ from django.urls import reverse
 
 from audit.chain import verify_chain
 from audit.models import AuditEvent
+from common.polling import wait_until
 from moderation.models import Case, CaseAction, Takedown
 from moderation.services import ModerationError, act, open_output, open_upload, run_analysis
 from registry.models import RegistryEntry
@@ -43,13 +43,14 @@ def real_video():
 
 
 def wait_case(case_id, timeout=120):
-    deadline = time.monotonic() + timeout
-    while True:
+    def final():
         case = Case.objects.get(pk=case_id)
-        if case.is_final:
-            return case
-        assert time.monotonic() < deadline, f"case still {case.status} ({case.stage} {case.progress}%)"
-        time.sleep(0.3)
+        return case if case.is_final else None
+
+    def where():
+        case = Case.objects.get(pk=case_id)
+        return f"case still {case.status} ({case.stage} {case.progress}%)"
+    return wait_until(final, timeout=timeout, interval=0.3, what=where)
 
 
 def actions_logged(case):
