@@ -163,7 +163,8 @@ def test_bad_uploads_are_clear_errors_and_store_nothing(moderator, tmp_path):
 
 @pytest.mark.django_db
 def test_only_moderators_reach_the_endpoints_and_pages(client, creator, moderator):
-    assert client.get("/api/moderation/cases/").status_code in (401, 403)
+    anonymous = client.get("/api/moderation/cases/")
+    assert anonymous.status_code == 401 and anonymous["WWW-Authenticate"] == "Token"
     client.force_login(creator)
     assert client.get("/api/moderation/cases/").status_code == 403
     assert client.post("/api/moderation/cases/", {}).status_code == 403
