@@ -7,7 +7,7 @@ TORCH  := torch==2.13.0
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: demo test serve prod bench bench-load migrate signing chromium messages
+.PHONY: demo test lint serve prod bench bench-load migrate signing chromium messages
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -37,7 +37,13 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
 		|| echo "chromium could not be installed: the browser tests will be skipped"
 
-test: $(VENV)/.dev chromium
+# Lint first (ruff: style and import order; lint-imports: the layers and no import circles,
+# see docs/architecture.md), then the tests.
+lint: $(VENV)/.dev
+	$(VENV)/bin/ruff check .
+	PYTHONPATH=platform $(VENV)/bin/lint-imports
+
+test: lint chromium
 	$(PY) -m pytest
 	DATABASE_URL=postgres://postgres@127.0.0.1:5432/veritalk $(PY) -m pytest tests/platform -m "not redis" -q
 

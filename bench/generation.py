@@ -113,7 +113,7 @@ def main(argv=None) -> int:
     options = None
     if args.backend == "diffusion":
         if args.tiny:
-            from generation.backends.emo.weights import write_tiny_checkpoint  # heavy (torch, diffusers)
+            from generation.backends.emo.weights import write_tiny_checkpoint  # noqa: PLC0415 - heavy (torch, diffusers): only with --tiny
             args.weights = write_tiny_checkpoint(ROOT / "var" / "bench" / "tiny_diffusion")
             args.size = 256 if args.size == 512 else args.size
         options = {"weights": args.weights} if args.weights else None

@@ -122,7 +122,8 @@ def summary(rows: list[dict], real_jitter: np.ndarray) -> dict:
         "lag_ms_max_abs": max(lags), "lag_clips_over": sum(lag > TARGETS["lag_ms"] for lag in lags),
         "sync_correlation_median": round(float(np.median([r["sync"]["correlation"] for r in rows])), 3),
         "rest_share": round(at_rest / stretches, 3) if stretches else None, "silent_stretches": stretches,
-        "rest_clips_under": sum(1 for r in rows if r["rest"]["share"] is not None and r["rest"]["share"] < TARGETS["rest_share"]),
+        "rest_clips_under": sum(1 for r in rows
+                                if r["rest"]["share"] is not None and r["rest"]["share"] < TARGETS["rest_share"]),
         "blinks_per_min_overall": round(blinks / minutes, 1) if minutes else None,
         "blinks_per_min_clip_median": float(np.median(rates)),
         "blink_clips_outside": sum(1 for x in rates if not lo <= x <= hi),

@@ -28,6 +28,7 @@ from generation.errors import InputError
 from generation.face import analyse_face, face_embedding
 from generation.images import load_image
 from policies import load_policy
+import av
 
 PHOTO_TYPES = (".jpg", ".jpeg", ".png", ".webp")
 SWEEP = [round(0.40 + 0.02 * i, 2) for i in range(11)]
@@ -72,7 +73,6 @@ def photo_embeddings(folder: Path) -> tuple[dict[str, np.ndarray], dict[str, str
 
 
 def video_embeddings(folder: Path, every: float = 2.0, per_clip: int = 5) -> dict[str, list[np.ndarray]]:
-    import av
     out = {}
     for path in sorted(folder.glob("*.mp4")):
         embs, next_t = [], 0.0

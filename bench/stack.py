@@ -17,10 +17,12 @@ from pathlib import Path
 import requests
 
 from common.polling import wait_until
+import psycopg
 
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
-PG_BIN = next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin"))), None) if Path("/usr/lib/postgresql").exists() else None
+PG_BIN = (next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin"))), None)
+          if Path("/usr/lib/postgresql").exists() else None)
 
 
 def free_port() -> int:
@@ -209,8 +211,10 @@ class Stack:
             "from accounts.models import User\n"
             "from rest_framework.authtoken.models import Token\n"
             "from consent.services import enrol_subject, grant_consent\n"
-            f"u = User.objects.create_user(username={username!r}, password='load-pass-1', role='creator', vetted=True)\n"
-            f"s = enrol_subject(creator=u, display_name='Load subject', photo_bytes=Path({str(photo)!r}).read_bytes())\n"
+            f"u = User.objects.create_user(username={username!r}, password='load-pass-1', role='creator', "
+            "vetted=True)\n"
+            f"s = enrol_subject(creator=u, display_name='Load subject', "
+            f"photo_bytes=Path({str(photo)!r}).read_bytes())\n"
             "grant_consent(subject=s, creator=u, purposes=['test'])\n"
             "print(json.dumps({'token': Token.objects.create(user=u).key, 'subject': s.pk}))\n")
         return json.loads(self.manage("shell", "-c", script).strip().splitlines()[-1])
@@ -226,7 +230,6 @@ class Stack:
                                  timeout=120)
 
     def sql(self, query: str, *params) -> list[tuple]:
-        import psycopg
         with psycopg.connect(self.pg.url.replace("postgres://", "postgresql://"), connect_timeout=5) as conn:
             return conn.execute(query, params).fetchall()
 

@@ -33,6 +33,10 @@ from bench.media import CORPUS, ROOT
 from generation.audio import decode_audio, write_wav
 from provenance.payload import encode_payload
 from provenance.videomark import CODEC_NAME, VideoWatermarker, decode_sum, read_video_watermark
+from generation.controls import Controls
+from generation.pipeline import generate_video
+import cv2
+from PIL import Image
 
 CACHE = ROOT / "var" / "bench" / "watermark"
 PHOTOS = ["obama_1.jpg", "elizabeth_olsen.jpg", "biden_2.jpg", "angelina_jolie.jpg", "jeff_bezos.jpg"]
@@ -98,8 +102,6 @@ def read_rgb(path: Path) -> list[np.ndarray]:
 
 def source_clips(n: int, seconds: float) -> list[dict]:
     """(Cached) raw engine frames of n clips: photo i % 5, voice i // 5."""
-    from generation.controls import Controls
-    from generation.pipeline import generate_video
     CACHE.mkdir(parents=True, exist_ok=True)
     clips = []
     for i in range(n):
@@ -226,8 +228,6 @@ def _ten_second_decode(clip) -> float:
 def difference_image(path: Path) -> dict:
     """A x10 difference image of one marked frame (grey = unchanged) and the mark's
     amplitude on flat and on textured areas."""
-    import cv2
-    from PIL import Image
     frame = read_rgb(source_clips(1, 6.0)[0]["raw"])[30]
     marked = VideoWatermarker(123456).mark(frame)
     delta = marked.astype(np.int16)[..., 1] - frame[..., 1]

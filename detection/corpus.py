@@ -136,7 +136,8 @@ def generate_clips(plan: list[dict], cache: Path = DEFAULT_CACHE, *, log=print) 
         write_wav_segment(item["audio"], item["audio_start"], item["seconds"], wav)
         motion = item.get("motion", "procedural")
         extra = {} if motion == "procedural" else {"motion": motion}
-        controls = Controls(**{**item["controls"], "gaze": tuple(item["controls"]["gaze"]), "size": item["size"], **extra})
+        controls = Controls(**{**item["controls"], "gaze": tuple(item["controls"]["gaze"]), "size": item["size"],
+                               **extra})
         tmp = out.with_suffix(".part.mp4")
         try:
             r = generate_video(item["photo"], wav, tmp, marker=marker, controls=controls)

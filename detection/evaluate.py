@@ -10,6 +10,8 @@ from sklearn.model_selection import GroupKFold
 from .dataset import Table
 from .laundering import ATTACKS
 from .model import fit_calibrated, make_classifier
+from dataclasses import replace
+from .features import FEATURE_GROUPS, FEATURE_NAMES, feature_group
 
 
 def tpr_at_fpr(y, s, fpr_max=0.01) -> float:
@@ -131,9 +133,7 @@ def group_ablation(table: Table, *, k: int = 5, seed: int = 0, max_iter: int = 1
     """Trained and tested without one group of features at a time: how much each family of
     cues carries, and whether the rest still detects (e.g. without the noise residuals,
     which our watermark, a fixed pattern in every frame, could feed)."""
-    from dataclasses import replace
 
-    from .features import FEATURE_GROUPS, FEATURE_NAMES, feature_group
     out = {}
     for g in FEATURE_GROUPS:
         keep = np.array([feature_group(n) != g for n in FEATURE_NAMES])

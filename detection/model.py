@@ -20,6 +20,9 @@ from sklearn.model_selection import StratifiedGroupKFold
 from common.files import sha256_file
 
 from .features import FEATURE_NAMES, FEATURE_VERSION, feature_group
+import warnings
+import skops.io as sio
+import skops.io as sio
 
 MODEL_DIR = Path(__file__).resolve().parent / "models"
 DEFAULT_MODEL = MODEL_DIR / "detector.skops"
@@ -139,7 +142,6 @@ def fit_calibrated(clf: CalibratedClassifierCV, X: np.ndarray, y: np.ndarray) ->
     """Fit with both classes weighing the same: the booster through its class_weight, the
     calibrator through sample weights (sklearn warns that the pipeline takes none: it
     does not need them)."""
-    import warnings
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Since Pipeline does not appear to accept sample_weight")
         return clf.fit(X, y, sample_weight=balanced_weights(y))
@@ -184,7 +186,6 @@ def thresholds_from_calibration(real_scores: np.ndarray, gen_scores: np.ndarray,
 # ---------------------------------------------------------------- files
 
 def save(detector: Detector, path: str | Path, manifest: dict | None = None) -> Path:
-    import skops.io as sio
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -207,7 +208,6 @@ def save(detector: Detector, path: str | Path, manifest: dict | None = None) -> 
 def load(path: str | Path = DEFAULT_MODEL) -> Detector:
     """Load a detector saved by `save`. Refuses anything that is not a skops file, and
     skops files holding types outside TRUSTED_TYPES (nothing is ever unpickled)."""
-    import skops.io as sio
 
     path = Path(path)
     if not path.is_file():

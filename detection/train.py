@@ -16,6 +16,8 @@ from .dataset import VARIANTS, build_table, data_hashes
 from .evaluate import out_of_fold, reliability, report, report_by_engine, video_level
 from .features import FEATURE_NAMES, FEATURE_VERSION
 from .model import DEFAULT_MODEL, MODEL_REVISION, fit_detector, save, thresholds_from_calibration
+import sklearn
+import skops
 
 
 def corpus_clips(corpus: Path = DEFAULT_CORPUS, cache: Path = DEFAULT_CACHE, *, generate: bool = True,
@@ -50,8 +52,6 @@ def train(*, corpus: Path = DEFAULT_CORPUS, cache: Path = DEFAULT_CACHE, out: Pa
     version = f"vt-det-{datetime.now(timezone.utc):%Y%m%d}-{digest[:8]}"
     detector = fit_detector(table.X, table.y, table.groups("identity"), version=version, thresholds=thresholds,
                             max_iter=max_iter)
-    import sklearn
-    import skops
     manifest = {
         "version": version, "feature_version": FEATURE_VERSION, "feature_names": list(FEATURE_NAMES),
         "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),

@@ -10,12 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-from .backends import BACKENDS, DEFAULT_BACKEND, DEFAULT_MOTION, MOTIONS
 from .errors import InvalidControl, gettext_noop
 
 EMOTIONS = ("neutral", "happy", "sad", "angry", "surprised")
 SIZES = (256, 384, 512, 640, 768)
 LIPSYNC_MODES = ("auto", "phonemes", "acoustic")
+# The engines (generation.backends.<name>) and the warp engine's motion planners.
+BACKEND_NAMES = ("warp", "diffusion")
+DEFAULT_BACKEND = "warp"
+MOTIONS = ("procedural", "learned")
+DEFAULT_MOTION = "procedural"
 FPS = 25   # fixed: the engines, the watermark and the detector all assume it
 
 
@@ -152,7 +156,7 @@ CONTROLS: tuple[Control, ...] = (
     Control("size", "choice", 512, gettext_noop("Size"), gettext_noop("Width and height of the video in pixels."),
             choices=SIZES, labels={s: f"{s} x {s}" for s in SIZES}),
     Control("backend", "choice", DEFAULT_BACKEND, gettext_noop("Engine"),
-            gettext_noop("Diffusion runs on the GPU queue."), choices=tuple(BACKENDS),
+            gettext_noop("Diffusion runs on the GPU queue."), choices=BACKEND_NAMES,
             labels={"warp": gettext_noop("Warp (CPU)"), "diffusion": gettext_noop("Diffusion (GPU)")}),
     Control("motion", "choice", DEFAULT_MOTION, gettext_noop("Motion planner"),
             gettext_noop("How the warp engine plans head and face motion."), choices=MOTIONS),

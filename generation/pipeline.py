@@ -17,6 +17,7 @@ from .controls import Controls
 from .encode import ConcurrentEncoder, FrameMarker, Mp4Writer, WatermarkStage
 from .images import load_image_file
 from .voice import analyse_voice
+import av
 
 ENGINE_NAME = "veritalk-warp"
 ENGINE_VERSION = "0.2.0"
@@ -131,6 +132,5 @@ def generate_video(photo: str | os.PathLike, audio: str | os.PathLike, out: str 
 
 
 def _is_stereo(path) -> bool:
-    import av
     with av.open(str(path)) as c:
         return bool(c.streams.audio) and c.streams.audio[0].codec_context.channels >= 2

@@ -24,6 +24,9 @@ from common.files import sha256_file
 from . import fingerprint as fp
 from .manifest import C2paReading, read_manifest
 from .videomark import NOT_FOUND, WatermarkReading, read_video_watermark
+import cv2
+from .payload import payload_hex
+from .stillmark import CODEC_NAME, read_still
 
 AUTHENTIC = "authentic"                   # signed by us, watermark and registry agree
 REVOKED = "revoked"                       # ours and intact, but the subject revoked consent
@@ -75,7 +78,7 @@ def read_watermark(path: str | os.PathLike, *, legacy: bool = False) -> Watermar
         return _read_still(path)
     reading = read_video_watermark(path)
     if not reading.found and legacy:
-        from .videomark_v1 import read_video_watermark as read_v1
+        from .videomark_v1 import read_video_watermark as read_v1  # noqa: PLC0415 - the retired codec's reader: only for registries that issued it
         old = read_v1(path)
         if old.found:
             return WatermarkReading(True, old.registry_id, old.payload, old.confidence, old.frames,
@@ -84,10 +87,7 @@ def read_watermark(path: str | os.PathLike, *, legacy: bool = False) -> Watermar
 
 
 def _read_still(path) -> WatermarkReading:
-    import cv2
 
-    from .payload import payload_hex
-    from .stillmark import CODEC_NAME, read_still
     bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if bgr is None:
         return NOT_FOUND

@@ -6,17 +6,12 @@ from __future__ import annotations
 
 from importlib import import_module
 
+from ..controls import BACKEND_NAMES, DEFAULT_BACKEND
 from ..errors import InvalidControl, gettext_noop
 from .base import Analysis, Backend, MotionSource
 
-BACKENDS = {
-    "warp": "generation.backends.warp:WarpBackend",
-    "diffusion": "generation.backends.diffusion:DiffusionBackend",
-}
-DEFAULT_BACKEND = "warp"
-# The warp engine's motion planners (generation.motion, generation.learned_motion).
-MOTIONS = ("procedural", "learned")
-DEFAULT_MOTION = "procedural"
+# Each backend named in generation.controls lives in generation.backends.<name> as <Name>Backend.
+BACKENDS = {name: f"generation.backends.{name}:{name.capitalize()}Backend" for name in BACKEND_NAMES}
 
 
 def get_backend(name: str = DEFAULT_BACKEND, **options) -> Backend:
@@ -34,4 +29,4 @@ def get_backend(name: str = DEFAULT_BACKEND, **options) -> Backend:
     return cls(**options)
 
 
-__all__ = ["Analysis", "Backend", "MotionSource", "BACKENDS", "MOTIONS", "DEFAULT_BACKEND", "DEFAULT_MOTION", "get_backend"]
+__all__ = ["Analysis", "Backend", "MotionSource", "BACKENDS", "DEFAULT_BACKEND", "get_backend"]

@@ -6,15 +6,13 @@ it only returns pixels to the pipeline."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, Sequence, runtime_checkable
+from typing import Any, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
 from ..audio import Audio
+from ..controls import Controls
 from ..face import FaceAnalysis
-
-if TYPE_CHECKING:   # generation.controls reads the backends' names from this package
-    from ..controls import Controls
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,8 @@ from ..face import analyse_face, face_embedding
 from ..framing import frame_portrait
 from ..threads import torch_threads
 from .base import Analysis, MotionTrackLike
+import json
+from pathlib import Path
 
 WEIGHTS_ENV = "VERITALK_DIFFUSION_WEIGHTS"
 # Hallo's inference defaults; a weights folder may set its own in INFERENCE_FILE
@@ -43,7 +45,7 @@ class FrameTrack:
 
 
 def _scheduler():
-    from diffusers import DDIMScheduler
+    from diffusers import DDIMScheduler  # noqa: PLC0415 - heavy (diffusers): loaded when the backend runs
     # Hallo's inference settings for its v-prediction model
     return DDIMScheduler(num_train_timesteps=1000, beta_start=0.00085, beta_end=0.012, beta_schedule="linear",
                          clip_sample=False, steps_offset=1, prediction_type="v_prediction",
@@ -57,11 +59,9 @@ class DiffusionBackend:
     def __init__(self, weights: str | os.PathLike | None = None, steps: int | None = None,
                  clip_frames: int | None = None, guidance: float | None = None, device: str | None = None,
                  threads: int | None = None, motion: str | None = None):
-        import json
-        from pathlib import Path
 
-        import torch
-        from .emo.weights import load
+        import torch  # noqa: PLC0415 - heavy (torch): loaded when the backend runs
+        from .emo.weights import load  # noqa: PLC0415 - heavy (torch): loaded when the backend runs
         root = weights or os.environ.get(WEIGHTS_ENV, "")
         settings = dict(DEFAULTS)
         if root and (Path(root) / INFERENCE_FILE).is_file():
@@ -73,7 +73,7 @@ class DiffusionBackend:
         self.model = load(root, device=self.device, dtype=dtype)
         wanted = self.model.imageproj.proj.in_features
         if wanted != FACE_EMBEDDING_DIM:
-            from .emo.weights import CheckpointError
+            from .emo.weights import CheckpointError  # noqa: PLC0415 - heavy (torch): loaded when the backend runs
             raise CheckpointError(f"imageproj expects {wanted}-d face embeddings (Hallo's come from insightface, "
                                   f"512-d); Veritalk supplies dlib's {FACE_EMBEDDING_DIM}-d identity embeddings")
         self.dtype = dtype
@@ -104,7 +104,7 @@ class DiffusionBackend:
     def _audio_embeddings(self, audio: Audio, n: int) -> np.ndarray:
         """(n, seq_len, layers, channels): wav2vec2 hidden states of every layer, resampled
         to the video frames, in a window of seq_len frames around each frame."""
-        import torch
+        import torch  # noqa: PLC0415 - heavy (torch): loaded when the backend runs
         m = self.model
         x = audio.mono.astype(np.float32)
         x = (x - x.mean()) / (x.std() + 1e-7)
@@ -134,7 +134,7 @@ class DiffusionBackend:
         return out
 
     def _generate_clip(self, analysis: Analysis, clip: int, total: int) -> list[np.ndarray]:
-        import torch
+        import torch  # noqa: PLC0415 - heavy (torch): loaded when the backend runs
         m, dev, dt = self.model, self.device, self.dtype
         start = clip * self.clip_frames
         frames = min(self.clip_frames, total - start)

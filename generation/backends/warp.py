@@ -32,7 +32,7 @@ class WarpBackend:
         self.motion_name = control("motion").check(motion)
         self.motion_source = None
         if motion == "learned":   # torch is imported only when learned motion is asked for
-            from ..learned_motion.source import LearnedMotion
+            from ..learned_motion.source import LearnedMotion  # noqa: PLC0415 - heavy (torch): only when learned motion is asked for
             self.motion_source = LearnedMotion()
 
     def analyse(self, photo_rgb: np.ndarray, audio: Audio, controls: Controls) -> Analysis:

@@ -18,6 +18,10 @@ from common.files import sha256_file
 
 from ..audio import decode_audio, loudness_per_frame
 from .features import frame_features
+import av
+import dlib
+from ..face import models_dir
+from .evaluate import blink_events
 
 FPS = 25
 PARAMS = ("jaw", "smile", "brow", "blink", "yaw", "pitch", "roll")   # MotionTrack's fields
@@ -48,7 +52,6 @@ class VideoTrack:
 
 
 def _read_frames(path: Path):
-    import av
     with av.open(str(path)) as c:
         stream = c.streams.video[0]
         for frame in c.decode(stream):
@@ -92,8 +95,6 @@ def _raw_measures(lm: np.ndarray, w: int, h: int) -> np.ndarray:
 
 def landmark_series(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[int, int]]:
     """Times, raw measures per frame (NaN where no face) and the validity mask."""
-    import dlib
-    from ..face import models_dir
     detector = dlib.get_frontal_face_detector()
     shape = dlib.shape_predictor(str(models_dir() / "shape_predictor_68_face_landmarks.dat"))
     times, rows, box, size = [], [], None, (0, 0)
@@ -152,7 +153,6 @@ def normalise(raw: np.ndarray) -> np.ndarray:
 def blink_reliable(motion: np.ndarray, max_rate: float = 90.0) -> bool:
     """False where the blink detector fires at an implausible rate (landmark jitter on
     small or flickering faces): such clips' blink channel is treated as unmeasured."""
-    from .evaluate import blink_events
     return len(blink_events(motion[:, 3])) / (len(motion) / FPS / 60.0) <= max_rate
 
 

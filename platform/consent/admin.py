@@ -5,6 +5,8 @@ from django.contrib import admin, messages
 
 from .models import Consent, Invitation, ProtectedPerson, Subject
 from .services import ConsentError, elevate_consent, revoke_consent
+from audit.chain import record
+from .identity import embed_photo
 
 
 @admin.register(Subject)
@@ -59,9 +61,7 @@ class ProtectedPersonAdmin(admin.ModelAdmin):
     list_filter = ("active",)
 
     def save_model(self, request, obj, form, change):
-        from audit.chain import record
 
-        from .identity import embed_photo
         upload = form.cleaned_data.get("photos")
         if upload:
             obj.embeddings = [*obj.embeddings, embed_photo(upload.read())]

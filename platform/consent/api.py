@@ -23,6 +23,7 @@ from jobs.models import Job
 from .invitations import accept_invitation, create_invitation, find_by_token
 from .models import Consent, Invitation, Subject
 from .services import elevate_consent, enrol_selfies, give_consent, revoke_consent, subjects_for
+from django.conf import settings
 
 
 def invitation_link(request, token: str) -> str:
@@ -222,7 +223,6 @@ class SubjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             parser_classes=[MultiPartParser, FormParser])
     def enrol(self, request):
         """Upload 1-5 selfies as `selfies`; only their face embeddings are kept."""
-        from django.conf import settings
         files = request.FILES.getlist("selfies")
         if not files or len(files) > 5:
             raise ValidationError({"selfies": ["send 1 to 5 selfies as `selfies`"]})

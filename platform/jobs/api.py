@@ -29,6 +29,8 @@ from generation.images import load_image
 from .inputs import read_upload
 from .models import Job
 from .services import submit_job
+import json
+from moderation.services import is_taken_down
 
 
 class JobSerializer(serializers.ModelSerializer):
@@ -37,8 +39,8 @@ class JobSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Job
-        fields = ["id", "status", "subject", "consent", "purpose", "channel", "controls", "decision", "error", "progress",
-                  "progress_done", "progress_total", "output_sha256", "output_url", "verification",
+        fields = ["id", "status", "subject", "consent", "purpose", "channel", "controls", "decision", "error",
+                  "progress", "progress_done", "progress_total", "output_sha256", "output_url", "verification",
                   "created_at", "started_at", "finished_at"]
         read_only_fields = fields
 
@@ -106,7 +108,6 @@ class Mp4Renderer(renderers.BaseRenderer):
     render_style = "binary"
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
-        import json
         return data if isinstance(data, bytes) else json.dumps(data, default=str).encode()
 
 
@@ -137,7 +138,6 @@ class JobViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.List
         if not path.is_file():
             raise NotFound(f"the output of job {job.pk} is missing from storage")
         entry = getattr(job, "registry_entry", None)
-        from moderation.services import is_taken_down
         if is_taken_down(entry):
             return Response({"detail": "This video was taken down by moderation and is no longer available.",
                              "code": "taken_down"}, status=451)

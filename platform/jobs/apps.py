@@ -6,4 +6,4 @@ class JobsConfig(AppConfig):
     verbose_name = "Generation jobs"
 
     def ready(self):
-        from . import services  # noqa: F401 - connects its consent_revoked receiver (needs the apps loaded)
+        from . import services  # noqa: F401, PLC0415 - connects its consent_revoked receiver once the apps are loaded

@@ -24,7 +24,7 @@ def generate_job(self, job_id: str) -> None:
         for conn in connections.all():
             conn.close_if_unusable_or_obsolete()
         close_old_connections()
-        raise self.retry(exc=exc, countdown=min(60, 2 ** self.request.retries))
+        raise self.retry(exc=exc, countdown=min(60, 2 ** self.request.retries)) from exc
 
 
 @shared_task(name="jobs.reap", ignore_result=True)

@@ -121,7 +121,7 @@ class DetectorModelView(APIView):
 
     @extend_schema(responses=DetectorModelSerializer)
     def get(self, request):
-        from detection.model import DEFAULT_MODEL, manifest_of
+        from detection.model import DEFAULT_MODEL, manifest_of  # noqa: PLC0415 - heavy (scikit-learn): not in every web process
         m = manifest_of(DEFAULT_MODEL)
         if m is None:
             return Response({"detail": "no detector model is installed"}, status=status.HTTP_404_NOT_FOUND)

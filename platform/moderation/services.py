@@ -131,7 +131,7 @@ def run_analysis(case_id) -> Case:
             errors["provenance"] = f"the provenance check failed: {exc}"
         _progress(case_id, "detector", 0.1)
         try:
-            from detection.score import default_detector, score_file  # heavy (scikit-learn): workers only
+            from detection.score import default_detector, score_file  # noqa: PLC0415 - heavy (scikit-learn): workers only
             detector = default_detector(getattr(settings, "VERITALK_DETECTOR_MODEL", None) or _default_model())
             detection = score_file(path, detector, progress=lambda stage, f: _progress(case_id, stage, 0.1 + 0.85 * f))
         except Exception as exc:
@@ -194,7 +194,7 @@ def act(case: Case, user, action: str, note: str = "") -> Case:
 
 
 def _default_model():
-    from detection.model import DEFAULT_MODEL  # heavy (scikit-learn): workers only
+    from detection.model import DEFAULT_MODEL  # noqa: PLC0415 - heavy (scikit-learn): workers only
     return DEFAULT_MODEL
 
 

@@ -50,8 +50,9 @@ class MultipleFileField(forms.FileField):
 
 
 class SelfieForm(forms.Form):
-    selfies = MultipleFileField(label=_("Selfies"), help_text=_("1 to 5 recent photos of your face alone (JPEG, PNG or WebP). Only the "
-                                            "face measurements are kept; the photos are not stored."))
+    selfies = MultipleFileField(label=_("Selfies"), help_text=_(
+        "1 to 5 recent photos of your face alone (JPEG, PNG or WebP). Only the face measurements are kept; the photos "
+        "are not stored."))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -89,7 +90,8 @@ class GrantForm(forms.Form):
 
 
 class NoteForm(forms.Form):
-    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label=_("Note"), help_text=_("Why; kept in the audit log."))
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label=_("Note"),
+                           help_text=_("Why; kept in the audit log."))
 
 
 class RevokeForm(forms.Form):

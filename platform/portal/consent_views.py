@@ -232,8 +232,8 @@ def vetting(request):
             except UserError as exc:
                 messages.error(request, exc.message)
             else:
-                messages.success(request, (_("%(name)s is now vetted.") if target.vetted else _("%(name)s is now not vetted."))
-                             % {"name": target.username})
+                done = _("%(name)s is now vetted.") if target.vetted else _("%(name)s is now not vetted.")
+                messages.success(request, done % {"name": target.username})
                 return redirect("consent_portal:vetting")
         else:
             messages.error(request, _("A note is required to change %(name)s's vetting.") % {"name": target.username})

@@ -25,11 +25,13 @@ def control_field(control: Control) -> forms.Field:
 
 
 class NewJobForm(forms.Form):
-    subject = forms.ModelChoiceField(queryset=Subject.objects.none(), label=_("Subject"), help_text=_("The person shown in the photo."),
+    subject = forms.ModelChoiceField(queryset=Subject.objects.none(), label=_("Subject"),
+                                     help_text=_("The person shown in the photo."),
                                      error_messages={"invalid_choice": _("That subject is not one of your subjects.")})
     photo = forms.FileField(label=_("Photo"), help_text=_("A portrait with exactly one face (JPEG, PNG or WebP)."))
     audio = forms.FileField(label=_("Audio"), help_text=_("The voice track (wav, mp3, flac, m4a or ogg)."))
-    purpose = forms.ChoiceField(choices=(), label=_("Purpose"), help_text=_("What the video is for; the subject's consent must cover it."))
+    purpose = forms.ChoiceField(choices=(), label=_("Purpose"),
+                                help_text=_("What the video is for; the subject's consent must cover it."))
     channel = forms.ChoiceField(choices=(), required=False, label=_("Channel"),
                                 help_text=_("Where the video will be shown, if the subject's consent limits channels."))
 

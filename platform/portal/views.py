@@ -36,7 +36,8 @@ VERDICT_SUMMARIES = (
 
 
 # Where each role lands; creators and admins get the dashboard.
-HOME_PAGES = {Role.SUBJECT: "consent_portal:me", Role.AUDITOR: "portal:verify", Role.MODERATOR: "moderation_portal:queue"}
+HOME_PAGES = {Role.SUBJECT: "consent_portal:me", Role.AUDITOR: "portal:verify",
+              Role.MODERATOR: "moderation_portal:queue"}
 
 
 def _job_for(request, job_id) -> Job:

@@ -6,4 +6,4 @@ class RegistryConfig(AppConfig):
     verbose_name = "Output registry"
 
     def ready(self):
-        from . import services  # noqa: F401 - connects its consent_revoked receiver (needs the apps loaded)
+        from . import services  # noqa: F401, PLC0415 - connects its consent_revoked receiver once the apps are loaded

@@ -29,6 +29,7 @@ from provenance.videomark import CODEC_NAME as VIDEO_CODEC
 
 from .models import RegistryEntry
 from .services import by_binding, by_content, issued
+from rest_framework.exceptions import ParseError
 
 FINGERPRINT_ALG = "com.veritalk.thumbcorr-1fps"
 _MIME_SUFFIX = {"video/mp4": ".mp4", "video/quicktime": ".mov", "image/png": ".png", "image/jpeg": ".jpg",
@@ -43,7 +44,6 @@ class RawParser(BaseParser):
         limit = settings.VERITALK_MAX_REQUEST_BYTES
         data = stream.read(limit + 1) if stream else b""
         if len(data) > limit:
-            from rest_framework.exceptions import ParseError
             raise ParseError(f"the file is larger than the limit of {limit} bytes")
         return {"_raw": data, "_type": (media_type or "").split(";")[0].strip()}
 

@@ -197,7 +197,8 @@ def test_every_list_operation_paginates(client, world, settings):
     second = grant_consent(subject=world["bea_subject"], creator=world["creator"], actor=world["bea"],
                            purposes=["test"])
     for consent in (world["bea_consent"], second):
-        assert as_user(world["bea"]).post("/api/revocations/", {"consent": consent.pk}, format="json").status_code == 201
+        r = as_user(world["bea"]).post("/api/revocations/", {"consent": consent.pk}, format="json")
+        assert r.status_code == 201
     _invite(world)
     _open_case(world)
     _open_case(world)

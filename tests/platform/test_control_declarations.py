@@ -8,7 +8,7 @@ from django.urls import reverse
 from generation import controls as declarations
 from generation.controls import Control, Controls
 from generation.errors import InvalidControl
-from jobs.management.commands._generation_args import controls_from_options
+from jobs.management.control_flags import controls_from_options
 from tests.platform.conftest import as_user
 
 

@@ -67,7 +67,8 @@ def test_upload_is_analysed_by_a_worker_on_the_detection_queue(client, moderator
     case_id = r.json()["id"]
     assert r.json()["status"] == "queued"
     msgs = queued_messages()
-    assert len(msgs) == 1 and json.loads(msgs[0].read_text())["properties"]["delivery_info"]["routing_key"] == "detection"
+    assert len(msgs) == 1
+    assert json.loads(msgs[0].read_text())["properties"]["delivery_info"]["routing_key"] == "detection"
     with start_worker(default_app, pool="solo", perform_ping_check=False, queues=["detection"]):
         case = wait_case(case_id)
     assert case.status == "done" and case.error is None and case.progress == 100

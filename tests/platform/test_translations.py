@@ -97,7 +97,8 @@ def test_input_errors_of_the_libraries_follow_the_language(creator, text_file, t
     """The generation library's errors (English templates) reach a French client in French."""
     from tests.platform.conftest import as_user
     api = as_user(creator)
-    for lang, words in (("fr", "n'est pas une image dans un format accepté"), ("en", "not an image in a supported format")):
+    for lang, words in (("fr", "n'est pas une image dans un format accepté"),
+                        ("en", "not an image in a supported format")):
         with open(text_file, "rb") as f:
             r = api.post("/api/faces/", {"photo": f}, format="multipart", HTTP_ACCEPT_LANGUAGE=lang)
         assert r.status_code == 400 and words in r.json()["photo"][0], r.json()

@@ -171,7 +171,8 @@ def install_processors(reference_unet, denoising_unet, bank: ReferenceBank, audi
     """Reference attention on both UNets' attn1; audio + temporal on the denoising UNet's attn2."""
     ref_procs, den_procs = {}, {}
     for name in reference_unet.attn_processors:
-        ref_procs[name] = ReferenceAttnProcessor(bank, name) if ".attn1." in name else reference_unet.attn_processors[name]
+        ref_procs[name] = (ReferenceAttnProcessor(bank, name) if ".attn1." in name
+                           else reference_unet.attn_processors[name])
     modules = dict(denoising_unet.named_modules())
     for name in denoising_unet.attn_processors:
         if ".attn1." in name:

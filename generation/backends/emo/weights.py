@@ -116,8 +116,8 @@ def _audioproj_from(state: dict, blocks: int, channels: int) -> AudioProjModel:
 
 def load(root: str | Path, device: str = "cpu", dtype: torch.dtype = torch.float32) -> EmoModel:
     """Build and load the model from a folder in Hallo's layout."""
-    from diffusers import AutoencoderKL, UNet2DConditionModel
-    from transformers import Wav2Vec2Model
+    from diffusers import AutoencoderKL, UNet2DConditionModel  # noqa: PLC0415 - heavy (diffusers, transformers): only to build or load weights
+    from transformers import Wav2Vec2Model  # noqa: PLC0415 - heavy (diffusers, transformers): only to build or load weights
     root = Path(root)
     if not str(root) or not root.is_dir():
         raise CheckpointError(f"diffusion weights folder {str(root)!r} not found; set VERITALK_DIFFUSION_WEIGHTS "
@@ -166,8 +166,8 @@ TINY_WAV2VEC = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, 
 def write_tiny_checkpoint(root: str | Path, seed: int = 0, face_dim: int = 128) -> Path:
     """A random-weight checkpoint in Hallo's layout with tiny dimensions (64x64 frames,
     8x8 latents). Not a model of anything: it exercises loading and the whole path."""
-    from diffusers import AutoencoderKL, UNet2DConditionModel
-    from transformers import Wav2Vec2Config, Wav2Vec2Model
+    from diffusers import AutoencoderKL, UNet2DConditionModel  # noqa: PLC0415 - heavy (diffusers, transformers): only to build or load weights
+    from transformers import Wav2Vec2Config, Wav2Vec2Model  # noqa: PLC0415 - heavy (diffusers, transformers): only to build or load weights
     root = Path(root)
     torch.manual_seed(seed)
     UNet2DConditionModel(**TINY_UNET).save_pretrained(root / UNET)

@@ -21,7 +21,7 @@ from registry.models import RegistryEntry
 from registry.services import verify_path
 from veritalk.commands import DatabaseCommand
 
-from ._generation_args import add_control_arguments, controls_from_options
+from jobs.management.control_flags import add_control_arguments, controls_from_options
 from .generate import run_generation
 
 CORPUS = settings.ROOT_DIR.parent / "shared" / "corpus"

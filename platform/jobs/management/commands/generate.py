@@ -19,7 +19,7 @@ from jobs.services import submit_job
 from jobs.worker import broker_is_embedded, embedded_worker, wait_for_job
 from veritalk.commands import DatabaseCommand
 
-from ._generation_args import add_control_arguments, controls_from_options
+from jobs.management.control_flags import add_control_arguments, controls_from_options
 
 EXIT_FAILED, EXIT_REJECTED, EXIT_DENIED = 1, 2, 3
 

@@ -39,6 +39,8 @@ class Command(DatabaseCommand):
                 problems.append({"job": f.parent.name, "problem": "stale partial file", "path": str(f)})
             elif f.name == "output.mp4" and f.parent.name not in succeeded:
                 problems.append({"job": f.parent.name, "problem": "output without a succeeded job", "path": str(f)})
-        self.report(problems, as_json=opts["json"], summary={"ok": not problems, "checked": checked, "problems": problems},
+        self.report(problems, as_json=opts["json"],
+                    summary={"ok": not problems, "checked": checked, "problems": problems},
                     lines=[f"{p['problem']}: job {p['job']} ({p.get('path')})" for p in problems],
-                    ok=f"storage ok: {checked} outputs match the registry", broken=f"{len(problems)} storage problem(s)")
+                    ok=f"storage ok: {checked} outputs match the registry",
+                    broken=f"{len(problems)} storage problem(s)")
