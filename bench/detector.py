@@ -16,20 +16,31 @@ import time
 from pathlib import Path
 
 import numpy as np
-from detection.corpus import TRAINING_REGISTRY_ID, write_wav_segment
+
+from detection.corpus import (
+    DEFAULT_CACHE,
+    DEFAULT_CORPUS,
+    TRAINING_REGISTRY_ID,
+    cached_clips,
+    real_clips,
+    write_wav_segment,
+)
+from detection.dataset import build_table
+from detection.evaluate import (
+    group_ablation,
+    leave_one_family_out,
+    out_of_fold,
+    reliability,
+    report,
+    report_by_engine,
+    video_level,
+)
+from detection.laundering import ATTACKS
+from detection.model import DEFAULT_MODEL, fit_detector, load, thresholds_from_calibration
 from detection.score import score_file
 from generation.controls import Controls
-from generation.pipeline import generate_video
+from generation.pipeline import ENGINE_NAME, ENGINE_VERSION, generate_video
 from provenance.videomark import VideoWatermarker
-from detection.evaluate import video_level
-from detection.laundering import ATTACKS
-from detection.corpus import DEFAULT_CACHE, DEFAULT_CORPUS, cached_clips, real_clips
-from detection.dataset import build_table
-from detection.evaluate import (group_ablation, leave_one_family_out, out_of_fold, reliability, report,
-    report_by_engine, video_level)
-from detection.model import DEFAULT_MODEL, load, thresholds_from_calibration
-from generation.pipeline import ENGINE_NAME, ENGINE_VERSION
-from detection.model import fit_detector
 
 
 def _log(msg):

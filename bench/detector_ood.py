@@ -13,7 +13,8 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from detection.corpus import DEFAULT_CORPUS, TRAINING_REGISTRY_ID, write_wav_segment, plan_generations
+
+from detection.corpus import DEFAULT_CORPUS, TRAINING_REGISTRY_ID, plan_generations, write_wav_segment
 from detection.laundering import launder
 from detection.model import DEFAULT_MODEL, load
 from detection.score import score_file

@@ -33,6 +33,7 @@ from generation.face import warm_up
 from generation.pipeline import generate_video
 from provenance.videomark import VideoWatermarker
 
+
 def warm() -> float:
     t = time.perf_counter()
     warm_up(("hog", "shape"))   # what the warp engine uses

@@ -21,6 +21,7 @@ import sys
 import time
 from pathlib import Path
 
+import av
 import numpy as np
 
 from bench.media import CORPUS
@@ -28,7 +29,6 @@ from generation.errors import InputError
 from generation.face import analyse_face, face_embedding
 from generation.images import load_image
 from policies import load_policy
-import av
 
 PHOTO_TYPES = (".jpg", ".jpeg", ".png", ".webp")
 SWEEP = [round(0.40 + 0.02 * i, 2) for i in range(11)]

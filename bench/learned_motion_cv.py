@@ -15,12 +15,11 @@ import json
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
-from generation.learned_motion import training
-from generation.learned_motion.dataset import load_corpus
-from generation.threads import torch_threads
-from generation.learned_motion import evaluate
+
+from generation.learned_motion import evaluate, training
+from generation.learned_motion.dataset import CORPUS_VIDEOS, load_corpus
 from generation.learned_motion.report import verdict
-from generation.learned_motion.dataset import CORPUS_VIDEOS
+from generation.threads import torch_threads
 
 FOLDS = 3
 

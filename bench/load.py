@@ -23,6 +23,7 @@ from locust.env import Environment  # noqa: E402
 
 from bench import stack as stack_mod  # noqa: E402
 from bench.media import CORPUS  # noqa: E402
+
 SUBMITTED: list[tuple[str, dict]] = []
 STARTED = itertools.count()
 PER_CREATOR = 40

@@ -14,10 +14,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+import psycopg
 import requests
 
 from common.polling import wait_until
-import psycopg
 
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable

@@ -26,17 +26,17 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
+from PIL import Image
 
 from bench import attacks
 from bench.media import CORPUS, ROOT
 from generation.audio import decode_audio, write_wav
-from provenance.payload import encode_payload
-from provenance.videomark import CODEC_NAME, VideoWatermarker, decode_sum, read_video_watermark
 from generation.controls import Controls
 from generation.pipeline import generate_video
-import cv2
-from PIL import Image
+from provenance.payload import encode_payload
+from provenance.videomark import CODEC_NAME, VideoWatermarker, decode_sum, read_video_watermark
 
 CACHE = ROOT / "var" / "bench" / "watermark"
 PHOTOS = ["obama_1.jpg", "elizabeth_olsen.jpg", "biden_2.jpg", "angelina_jolie.jpg", "jeff_bezos.jpg"]

@@ -3,15 +3,16 @@ source videos and photos) held out; laundered copies of a held-out clip are held
 with it. Video-level figures first; window-level ones beside them."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from sklearn.metrics import brier_score_loss, roc_auc_score, roc_curve
 from sklearn.model_selection import GroupKFold
 
 from .dataset import Table
+from .features import FEATURE_GROUPS, FEATURE_NAMES, feature_group
 from .laundering import ATTACKS
 from .model import fit_calibrated, make_classifier
-from dataclasses import replace
-from .features import FEATURE_GROUPS, FEATURE_NAMES, feature_group
 
 
 def tpr_at_fpr(y, s, fpr_max=0.01) -> float:

@@ -6,23 +6,22 @@ thresholds come from the calibration data (out-of-fold scores), not from taste."
 from __future__ import annotations
 
 import json
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import skops.io as sio
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.impute import SimpleImputer
-from sklearn.pipeline import Pipeline
 from sklearn.model_selection import StratifiedGroupKFold
+from sklearn.pipeline import Pipeline
 
 from common.files import sha256_file
 
 from .features import FEATURE_NAMES, FEATURE_VERSION, feature_group
-import warnings
-import skops.io as sio
-import skops.io as sio
 
 MODEL_DIR = Path(__file__).resolve().parent / "models"
 DEFAULT_MODEL = MODEL_DIR / "detector.skops"

@@ -10,14 +10,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
+import sklearn
+import skops
 
 from .corpus import DEFAULT_CACHE, DEFAULT_CORPUS, Clip, cached_clips, generate_clips, plan_generations, real_clips
 from .dataset import VARIANTS, build_table, data_hashes
 from .evaluate import out_of_fold, reliability, report, report_by_engine, video_level
 from .features import FEATURE_NAMES, FEATURE_VERSION
 from .model import DEFAULT_MODEL, MODEL_REVISION, fit_detector, save, thresholds_from_calibration
-import sklearn
-import skops
 
 
 def corpus_clips(corpus: Path = DEFAULT_CORPUS, cache: Path = DEFAULT_CACHE, *, generate: bool = True,

@@ -9,15 +9,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+import av
 import numpy as np
 
-from .backends import DEFAULT_BACKEND, Backend, get_backend
 from .audio import AudioStream, LazyAudio
+from .backends import DEFAULT_BACKEND, Backend, get_backend
 from .controls import Controls
 from .encode import ConcurrentEncoder, FrameMarker, Mp4Writer, WatermarkStage
 from .images import load_image_file
 from .voice import analyse_voice
-import av
 
 ENGINE_NAME = "veritalk-warp"
 ENGINE_VERSION = "0.2.0"

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
 from .phonemes import PhoneAligner, available
 
 LPC_ORDER = 14

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import c2pa
 
-from .signing import SigningMaterial
-from .signing import SignerConfig, make_signer
+from .signing import SignerConfig, SigningMaterial, make_signer
 
 TRAINED_ALGORITHMIC_MEDIA = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
 PROVENANCE_LABEL = "com.veritalk.provenance"

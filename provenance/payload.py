@@ -8,10 +8,10 @@ random word is accepted with probability at most 2**-32 per decoding attempt.
 from __future__ import annotations
 
 import zlib
+from math import comb
 
 import bchlib
 import numpy as np
-from math import comb
 
 ID_BITS = 32
 CHECK_BITS = 32

@@ -8,17 +8,17 @@ Keys are written 0600 in a 0700 folder that lives outside the repository.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+import c2pa
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-import importlib
-import c2pa
 
 CA_CERT, CA_KEY = "ca.pem", "ca.key"
 SIGNER_CHAIN, SIGNER_KEY = "signer.pem", "signer.key"

@@ -19,14 +19,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import cv2
+
 from common.files import sha256_file
 
 from . import fingerprint as fp
 from .manifest import C2paReading, read_manifest
-from .videomark import NOT_FOUND, WatermarkReading, read_video_watermark
-import cv2
 from .payload import payload_hex
 from .stillmark import CODEC_NAME, read_still
+from .videomark import NOT_FOUND, WatermarkReading, read_video_watermark
 
 AUTHENTIC = "authentic"                   # signed by us, watermark and registry agree
 REVOKED = "revoked"                       # ours and intact, but the subject revoked consent

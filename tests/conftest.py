@@ -13,7 +13,6 @@ from bench.media import CORPUS
 from generation.audio import write_wav
 
 
-
 def corpus_file(relative: str) -> Path:
     path = CORPUS / relative
     if not path.is_file():

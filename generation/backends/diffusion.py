@@ -8,7 +8,9 @@ Frames are generated a clip at a time (`clip_frames`, with temporal attention
 inside a clip) and returned to the pipeline, which watermarks every one of them."""
 from __future__ import annotations
 
+import json
 import os
+from pathlib import Path
 from typing import Sequence
 
 import cv2
@@ -20,8 +22,6 @@ from ..face import analyse_face, face_embedding
 from ..framing import frame_portrait
 from ..threads import torch_threads
 from .base import Analysis, MotionTrackLike
-import json
-from pathlib import Path
 
 WEIGHTS_ENV = "VERITALK_DIFFUSION_WEIGHTS"
 # Hallo's inference defaults; a weights folder may set its own in INFERENCE_FILE
@@ -61,6 +61,7 @@ class DiffusionBackend:
                  threads: int | None = None, motion: str | None = None):
 
         import torch  # noqa: PLC0415 - heavy (torch): loaded when the backend runs
+
         from .emo.weights import load  # noqa: PLC0415 - heavy (torch): loaded when the backend runs
         root = weights or os.environ.get(WEIGHTS_ENV, "")
         settings = dict(DEFAULTS)

@@ -11,17 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import av
 import cv2
+import dlib
 import numpy as np
 
 from common.files import sha256_file
 
 from ..audio import decode_audio, loudness_per_frame
-from .features import frame_features
-import av
-import dlib
 from ..face import models_dir
 from .evaluate import blink_events
+from .features import frame_features
 
 FPS = 25
 PARAMS = ("jaw", "smile", "brow", "blink", "yaw", "pitch", "roll")   # MotionTrack's fields
@@ -199,7 +199,8 @@ def load_corpus(folder: Path = CORPUS_VIDEOS, cache_dir: Path = CACHE_DIR, names
 
 
 if __name__ == "__main__":   # python -m generation.learned_motion.dataset: fill the cache
-    import sys, time
+    import sys
+    import time
     for v in corpus_videos():
         t0 = time.perf_counter()
         tr = extract(v)

@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import json
 import threading
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+from scipy.ndimage import gaussian_filter1d
 
 from ..controls import Controls
-from ..motion import MotionTrack
-from .dataset import PARAMS
+from ..motion import MotionTrack, plan_motion
 from ..threads import torch_threads
+from .attributes import GAZE_PITCH_DEG, GAZE_YAW_DEG, from_controls, head_intensity
+from .dataset import PARAMS
 from .features import frame_features
-from .attributes import GAZE_PITCH_DEG, GAZE_YAW_DEG, head_intensity
-from scipy.ndimage import gaussian_filter1d
-from .attributes import from_controls
-from dataclasses import replace
-from ..motion import plan_motion
 
 WEIGHTS = Path(__file__).resolve().parent / "weights" / "motion_dit.safetensors"
 DEFAULT_STEPS = 20
@@ -37,6 +35,7 @@ def load_model(path: str | Path = WEIGHTS):
     """The model and its metadata from a safetensors file (no pickle)."""
     from safetensors import safe_open  # noqa: PLC0415 - heavy (torch): loaded with the model
     from safetensors.torch import load_file  # noqa: PLC0415 - heavy (torch): loaded with the model
+
     from .model import DiTConfig, MotionDiT  # noqa: PLC0415 - heavy (torch): loaded with the model
     path = Path(path)
     if not path.is_file():

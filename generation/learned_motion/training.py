@@ -12,14 +12,14 @@ from pathlib import Path
 
 import numpy as np
 
+from ..audio import decode_audio
 from ..controls import Controls
 from ..motion import plan_motion
+from ..voice import analyse_voice
 from . import attributes, evaluate
 from .dataset import PARAMS, VideoTrack, load_corpus
 from .model import DiTConfig, MotionDiT
 from .source import WEIGHTS, make_scheduler, sample_motion, settle, smooth_jaw, to_track
-from ..audio import decode_audio
-from ..voice import analyse_voice
 
 VERSION = "1"
 HELD_OUT = ("hdtf_aoc", "retalking_face_3", "thb_real_spzzdvyb5x0_6", "voxceleb2_00015")

@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from audit.chain import atomic as audit_atomic, record
+from audit.chain import atomic as audit_atomic
+from audit.chain import record
 from common.errors import UserError
 
 from .permissions import can_moderate, is_creator

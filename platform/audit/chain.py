@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import hashlib
-from contextlib import contextmanager
 import hmac
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings

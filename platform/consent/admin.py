@@ -3,10 +3,11 @@ consent.protected, never through a bare model save."""
 from django import forms
 from django.contrib import admin, messages
 
+from audit.chain import record
+
+from .identity import embed_photo
 from .models import Consent, Invitation, ProtectedPerson, Subject
 from .services import ConsentError, elevate_consent, revoke_consent
-from audit.chain import record
-from .identity import embed_photo
 
 
 @admin.register(Subject)

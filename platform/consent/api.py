@@ -5,6 +5,7 @@ portal, so both paths are refused the same way (their errors become a 400, 403 o
 409 in veritalk.api_errors)."""
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
@@ -23,7 +24,6 @@ from jobs.models import Job
 from .invitations import accept_invitation, create_invitation, find_by_token
 from .models import Consent, Invitation, Subject
 from .services import elevate_consent, enrol_selfies, give_consent, revoke_consent, subjects_for
-from django.conf import settings
 
 
 def invitation_link(request, token: str) -> str:

@@ -12,7 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from accounts.permissions import is_creator, is_subject
-from audit.chain import atomic as audit_atomic, record
+from audit.chain import atomic as audit_atomic
+from audit.chain import record
 
 from .models import Invitation, Subject
 from .services import ConsentError

@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.utils.translation import gettext_noop
 
 from accounts.permissions import is_admin
-from audit.chain import atomic as audit_atomic, record
+from audit.chain import atomic as audit_atomic
+from audit.chain import record
 
 from .identity import embed_photo
 from .models import ProtectedPerson

@@ -16,9 +16,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from accounts.permissions import CREATOR_ROLES, can_moderate, is_subject
-from audit.chain import atomic as audit_atomic, record
-from generation.errors import InputError
+from audit.chain import atomic as audit_atomic
+from audit.chain import record
 from common.errors import UserError
+from generation.errors import InputError
 
 from .identity import centroid, distance, embed_photo, max_pairwise_distance
 from .models import Consent, Subject

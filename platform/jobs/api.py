@@ -3,6 +3,7 @@ the portal and the CLI; the result is downloaded through a permission-checked vi
 the face preview lets the portal show the detected face before a job is submitted."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from django.conf import settings
@@ -18,19 +19,19 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import CreatorsOnly, is_creator
-from audit.chain import atomic as audit_atomic, record
+from audit.chain import atomic as audit_atomic
+from audit.chain import record
 from consent.models import Subject
 from consent.services import subjects_for
 from generation.controls import Control, declared
 from generation.errors import InvalidControl
 from generation.face import detect_faces, face_problem
 from generation.images import load_image
+from moderation.services import is_taken_down
 
 from .inputs import read_upload
 from .models import Job
 from .services import submit_job
-import json
-from moderation.services import is_taken_down
 
 
 class JobSerializer(serializers.ModelSerializer):

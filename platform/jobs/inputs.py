@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from generation.audio import decode_audio, EXTENSIONS as AUDIO_EXTENSIONS
+from generation.audio import EXTENSIONS as AUDIO_EXTENSIONS
+from generation.audio import decode_audio
 from generation.controls import Controls
 from generation.errors import CorruptFile, FileTooLarge, gettext_noop
 from generation.face import analyse_face, face_embedding

@@ -21,18 +21,19 @@ from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
+from audit.chain import atomic as audit_atomic
+from audit.chain import record
+from common.errors import UserError
 from common.files import sha256_file
-from audit.chain import atomic as audit_atomic, record
+from consent.models import Consent
 from generation.controls import Controls
 from generation.pipeline import Cancelled, generate_video
 from provenance.fingerprint import video_fingerprint
 from provenance.manifest import read_manifest, sign_file
 from provenance.videomark import VideoWatermarker
-from consent.models import Consent
 from registry.models import RegistryEntry
 from registry.outputs import describe_output, sign_poster
 from registry.services import signer_config, trust_anchor, verify_path
-from common.errors import UserError
 
 from .gate import decide_job
 from .models import Job

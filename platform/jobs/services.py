@@ -7,7 +7,8 @@ from django.db import transaction
 from django.dispatch import receiver
 from django.utils import timezone
 
-from audit.chain import atomic as audit_atomic, record
+from audit.chain import atomic as audit_atomic
+from audit.chain import record
 from consent.signals import consent_revoked
 
 from .dispatch import dispatch

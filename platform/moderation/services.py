@@ -4,24 +4,24 @@ transaction that makes it (audit.chain.atomic)."""
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from pathlib import Path
 
 from celery import current_app
 from django.conf import settings
 from django.core.files.base import File
-from datetime import timedelta
-
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from accounts.permissions import can_moderate
-from audit.chain import atomic as audit_atomic, record
-from registry.models import RegistryEntry
-from registry.services import verify_path
+from audit.chain import atomic as audit_atomic
+from audit.chain import record
 from common.errors import UserError
 from common.files import sha256_stream
+from registry.models import RegistryEntry
+from registry.services import verify_path
 
 from .models import Case, CaseAction, Takedown
 

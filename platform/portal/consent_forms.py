@@ -1,9 +1,9 @@
 """Forms of the consent pages. The checks that matter live in consent.services,
 shared with the API; these forms only shape the input."""
 from django import forms
-from django.utils.translation import gettext_lazy as _
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role
 from consent.policy import current_policy

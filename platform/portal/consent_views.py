@@ -11,19 +11,19 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.translation import gettext as _, gettext_noop
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Role
 from accounts.permissions import MODERATORS_ONLY, can_moderate, is_creator, is_subject, require
 from accounts.services import set_vetted
 from audit.chain import record
+from common.errors import UserError
 from consent.invitations import accept_invitation, create_invitation, find_by_token
 from consent.models import Consent, Invitation
-from consent.services import (ConsentError, creators_of, elevate_consent, enrol_selfies, give_consent,
-                              revoke_consent)
+from consent.services import ConsentError, creators_of, elevate_consent, enrol_selfies, give_consent, revoke_consent
 from jobs.inputs import read_upload
-from common.errors import UserError
 
 from .consent_forms import GrantForm, InviteForm, NoteForm, RevokeForm, SelfieForm, SubjectSignupForm
 

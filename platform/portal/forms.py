@@ -4,9 +4,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from consent.models import Subject
+from consent.policy import current_policy
 from consent.services import subjects_for
 from generation.controls import Control, declared
-from consent.policy import current_policy
 
 
 def control_field(control: Control) -> forms.Field:

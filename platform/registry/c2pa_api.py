@@ -16,6 +16,7 @@ from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.exceptions import ParseError
 from rest_framework.parsers import BaseParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -29,7 +30,6 @@ from provenance.videomark import CODEC_NAME as VIDEO_CODEC
 
 from .models import RegistryEntry
 from .services import by_binding, by_content, issued
-from rest_framework.exceptions import ParseError
 
 FINGERPRINT_ALG = "com.veritalk.thumbcorr-1fps"
 _MIME_SUFFIX = {"video/mp4": ".mp4", "video/quicktime": ".mov", "image/png": ".png", "image/jpeg": ".jpg",

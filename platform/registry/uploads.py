@@ -2,19 +2,18 @@
 with a clear message unless it is a video or an image, then checked like any file."""
 from __future__ import annotations
 
+import shutil
 import tempfile
 from pathlib import Path
 
+import av
 from django.conf import settings
+from PIL import Image, UnidentifiedImageError
 
 from generation.errors import CorruptFile, FileTooLarge, UnsupportedFormat, gettext_noop
 from provenance.manifest_report import manifest_report
 
 from .services import trust_anchor, verify_path
-import av
-from PIL import Image, UnidentifiedImageError
-from PIL import Image
-import shutil
 
 MAX_VERIFY_BYTES = 500 * 1024 * 1024
 VIDEO_CONTAINERS = {"mov", "mp4", "m4a", "3gp", "matroska", "webm", "avi", "mpegts", "flv"}

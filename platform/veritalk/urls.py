@@ -7,8 +7,8 @@ from rest_framework.routers import DefaultRouter
 
 from accounts.api import MeView, TokenView
 from consent.api import GrantViewSet, InvitationViewSet, RevocationViewSet, SubjectViewSet, VettingViewSet
-from moderation.api import CaseViewSet, DetectorModelView
 from jobs.api import FacePreviewView, JobViewSet
+from moderation.api import CaseViewSet, DetectorModelView
 from registry.api import VerifyView
 
 router = DefaultRouter()

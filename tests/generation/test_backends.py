@@ -1,6 +1,5 @@
 """The backend protocol: the default engine is found by name, unknown names are refused
 with a clear error, and a backend's frames still pass the watermark stage."""
-import numpy as np
 import pytest
 
 from bench.media import CountingMarker

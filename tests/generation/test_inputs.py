@@ -3,8 +3,7 @@ specific error."""
 import pytest
 
 from generation.audio import decode_audio, loudness_per_frame
-from generation.errors import (AudioTooLong, CorruptFile, ImageTooLarge, MultipleFaces, NoFaceFound,
-                               UnsupportedFormat)
+from generation.errors import AudioTooLong, CorruptFile, ImageTooLarge, MultipleFaces, NoFaceFound, UnsupportedFormat
 from generation.face import analyse_face, detect_faces
 from generation.images import load_image, load_image_file, sniff_image
 from tests.conftest import corpus_file
@@ -48,6 +47,7 @@ def test_truncated_image_is_corrupt():
 
 def test_decompression_bomb_refused_from_the_header():
     import io
+
     from PIL import Image
     buf = io.BytesIO()
     Image.new("L", (12000, 12000)).save(buf, format="PNG", optimize=True)

@@ -7,8 +7,8 @@ from audit.models import AuditEvent
 from consent.invitations import create_invitation
 from consent.models import Subject
 from consent.services import grant_consent
-from tests.platform.test_api_coverage import MUTATING, READ_ONLY, schema_operations
 from tests.platform.conftest import as_user
+from tests.platform.test_api_coverage import MUTATING, READ_ONLY, schema_operations
 
 AUDITOR_MAY = {"verify_create", "token_create", "token_destroy", "c2pa_matches_byContent_create"} | READ_ONLY
 # Operations on one object that answer for others' objects as if they did not exist.

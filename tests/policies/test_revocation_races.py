@@ -12,8 +12,8 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 
 from audit.chain import verify_chain
-from common.polling import wait_until
 from audit.models import AuditEvent
+from common.polling import wait_until
 from jobs import runner
 from jobs.worker import wait_for_job
 from registry.models import RegistryEntry

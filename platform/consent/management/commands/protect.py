@@ -6,9 +6,9 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
 
+from common.errors import UserError
 from consent.models import ProtectedPerson
 from consent.protected import protect_person
-from common.errors import UserError
 from veritalk.commands import DatabaseCommand
 
 

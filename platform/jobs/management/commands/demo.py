@@ -17,11 +17,11 @@ from accounts.models import Role
 from consent.models import Subject
 from consent.services import enrol_subject, grant_consent
 from generation.errors import InputError
+from jobs.management.control_flags import add_control_arguments, controls_from_options
 from registry.models import RegistryEntry
 from registry.services import verify_path
 from veritalk.commands import DatabaseCommand
 
-from jobs.management.control_flags import add_control_arguments, controls_from_options
 from .generate import run_generation
 
 CORPUS = settings.ROOT_DIR.parent / "shared" / "corpus"

@@ -15,11 +15,10 @@ from consent.models import Subject
 from consent.services import subjects_for
 from generation.errors import InputError
 from jobs.dispatch import queue_for
+from jobs.management.control_flags import add_control_arguments, controls_from_options
 from jobs.services import submit_job
 from jobs.worker import broker_is_embedded, embedded_worker, wait_for_job
 from veritalk.commands import DatabaseCommand
-
-from jobs.management.control_flags import add_control_arguments, controls_from_options
 
 EXIT_FAILED, EXIT_REJECTED, EXIT_DENIED = 1, 2, 3
 

@@ -5,10 +5,10 @@ from pathlib import Path
 from django.core.management.base import CommandError
 
 from audit.chain import record
-from veritalk.commands import DatabaseCommand
 from detection.model import DEFAULT_MODEL, ModelFileError, load
 from detection.score import default_detector, score_file
 from detection.video import VideoError
+from veritalk.commands import DatabaseCommand
 
 
 class Command(DatabaseCommand):

@@ -5,11 +5,11 @@ from pathlib import Path
 
 from django.core.management.base import CommandError
 
-from veritalk.commands import DatabaseCommand
+from audit.chain import record
 from detection.corpus import DEFAULT_CACHE, DEFAULT_CORPUS
 from detection.model import DEFAULT_MODEL
-from audit.chain import record
 from detection.train import train
+from veritalk.commands import DatabaseCommand
 
 
 class Command(DatabaseCommand):
