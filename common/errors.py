@@ -3,10 +3,10 @@
 
 Messages are English templates with named parameters, marked with `gettext_noop` so
 `make messages` collects them from the libraries and the platform alike; nothing here
-imports Django. `message` (and `str()`) is rendered when it is read, through the
-translator the platform installs (`set_translator`, the active language's gettext): a
-French page shows the French text, and an untranslated or broken template falls back to
-the English one."""
+imports Django. `message` is rendered when it is read, through the translator the
+platform installs (`set_translator`, the active language's gettext): a French page shows
+the French text, and an untranslated or broken template falls back to the English one.
+`str()` stays English, for logs."""
 from __future__ import annotations
 
 from typing import Callable
@@ -20,9 +20,11 @@ def gettext_noop(text: str) -> str:
 _translate: Callable[[str], str] = gettext_noop
 
 
-def set_translator(translate: Callable[[str], str]) -> None:
+def set_translator(translate: Callable[[str], str]) -> Callable[[str], str]:
+    """Install the platform's translator; returns the one it replaces."""
     global _translate
-    _translate = translate
+    previous, _translate = _translate, translate
+    return previous
 
 
 class UserError(ValueError):
@@ -46,9 +48,6 @@ class UserError(ValueError):
     @property
     def message(self) -> str:
         return self._render(_translate)
-
-    def __str__(self) -> str:
-        return self.message
 
     def as_dict(self) -> dict:
         return {"code": self.code, "field": self.field, "message": self.message}

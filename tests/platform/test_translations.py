@@ -75,7 +75,7 @@ def test_consent_refusals_follow_the_language(creator):
         with translation.override(lang):
             with pytest.raises(ConsentError) as err:
                 give_consent(account=creator, creator=creator, purposes=["test"], agreed=True)
-            assert str(err.value) == words   # rendered in the language active where it is read
+            assert err.value.message == words   # rendered in the language active where it is read
 
 
 @pytest.mark.django_db
@@ -128,4 +128,4 @@ def test_moderation_and_vetting_refusals_follow_the_language(make_user):
         with translation.override(lang):
             with pytest.raises(ModerationError) as err:
                 act(case, moderator, "flag")
-            assert str(err.value) == words and err.value.code == "not_analysed"
+            assert err.value.message == words and err.value.code == "not_analysed"
