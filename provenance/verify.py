@@ -21,6 +21,7 @@ from typing import Callable
 
 import cv2
 
+from common.errors import gettext_noop
 from common.files import sha256_file
 
 from . import fingerprint as fp
@@ -36,15 +37,16 @@ PROVENANCE_STRIPPED = "provenance_stripped"  # no manifest, but our watermark id
 UNTRUSTED_SIGNER = "untrusted_signer"     # a valid manifest from a signer we do not trust
 NO_PROVENANCE = "no_provenance"           # no manifest and no watermark: not known to be ours
 
+# English, marked for the catalogue: the portal shows them translated ({% translate result.summary %}).
 VERDICT_TEXT = {
-    AUTHENTIC: "Made by Veritalk, unaltered since signing.",
-    REVOKED: "Made by Veritalk, but the subject has revoked consent for it.",
-    TAMPERED: "Provenance data is present but does not match the file: it was altered after signing, "
-              "or a Veritalk watermark was copied onto other content.",
-    PROVENANCE_STRIPPED: "A Veritalk output whose C2PA manifest was removed; identified by its watermark, "
-                         "manifest recovered from the registry.",
-    UNTRUSTED_SIGNER: "Signed, but not by a signer this platform trusts.",
-    NO_PROVENANCE: "No Veritalk watermark and no C2PA manifest: not known to be a Veritalk output.",
+    AUTHENTIC: gettext_noop("Made by Veritalk, unaltered since signing."),
+    REVOKED: gettext_noop("Made by Veritalk, but the subject has revoked consent for it."),
+    TAMPERED: gettext_noop("Provenance data is present but does not match the file: it was altered after signing, "
+                           "or a Veritalk watermark was copied onto other content."),
+    PROVENANCE_STRIPPED: gettext_noop("A Veritalk output whose C2PA manifest was removed; identified by its "
+                                      "watermark, manifest recovered from the registry."),
+    UNTRUSTED_SIGNER: gettext_noop("Signed, but not by a signer this platform trusts."),
+    NO_PROVENANCE: gettext_noop("No Veritalk watermark and no C2PA manifest: not known to be a Veritalk output."),
 }
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp"}
 

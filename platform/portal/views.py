@@ -24,15 +24,6 @@ from .forms import NewJobForm, VerifyForm
 # The job states as shown to people (Job.Status labels, translated).
 STATUS_LABELS = {"denied": _("Denied by policy"), "queued": _("Queued"), "running": _("Running"),
                  "succeeded": _("Succeeded"), "failed": _("Failed"), "cancelled": _("Cancelled")}
-# provenance.verify's verdict summaries, for the translation catalog ({% translate result.summary %}).
-VERDICT_SUMMARIES = (
-    _("Made by Veritalk, unaltered since signing."),
-    _("Made by Veritalk, but the subject has revoked consent for it."),
-    _("Provenance data is present but does not match the file: it was altered after signing."),
-    _("A Veritalk output whose C2PA manifest was removed; identified by its watermark."),
-    _("Signed, but not by a signer this platform trusts."),
-    _("No Veritalk watermark and no C2PA manifest: not known to be a Veritalk output."),
-)
 
 
 # Where each role lands; creators and admins get the dashboard.
