@@ -7,7 +7,7 @@ TORCH  := torch==2.13.0
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: demo test serve prod bench bench-load migrate signing chromium messages
+.PHONY: demo test lint serve prod bench bench-load migrate signing chromium messages
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -37,16 +37,24 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
 		|| echo "chromium could not be installed: the browser tests will be skipped"
 
-test: $(VENV)/.dev chromium
+# Lint first (ruff: style and import order; lint-imports: the layers and no import circles,
+# see docs/architecture.md), then the tests.
+lint: $(VENV)/.dev
+	$(VENV)/bin/ruff check .
+	PYTHONPATH=platform $(VENV)/bin/lint-imports
+
+test: lint chromium
 	$(PY) -m pytest
 	DATABASE_URL=postgres://postgres@127.0.0.1:5432/veritalk $(PY) -m pytest tests/platform tests/live -m "not redis" -q
 
-# Re-extract and compile the French catalogue after changing translatable strings (needs gettext).
-# From the root, so the libraries' input-error templates (gettext_noop) are collected too.
+# After changing translatable strings (needs gettext): makemessages adds the new strings to the
+# French catalogue, platform/locale/fr/LC_MESSAGES/django.po, and keeps every existing translation;
+# translate the new (empty) ones there, then compile. From the root, so the libraries'
+# error templates (gettext_noop) are collected too.
 messages: $(VENV)/.deps
 	$(PY) manage.py makemessages -l fr --no-location --no-obsolete --ignore=var --ignore=tests \
-		--ignore=bench --ignore=docs --ignore=node_modules \
-		&& $(PY) platform/locale/fill_po.py && cd platform && ../$(PY) ../manage.py compilemessages -l fr
+		--ignore=bench --ignore=docs --ignore=node_modules --ignore=.venv
+	cd platform && ../$(PY) ../manage.py compilemessages -l fr
 
 serve: migrate signing
 	@echo "portal on http://$(HOST):$(PORT)/ ; Ctrl-C stops the portal and the worker"

@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parent
 def main():
     sys.path[:0] = [str(ROOT / "platform"), str(ROOT)]
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "veritalk.settings")
-    from django.core.management import execute_from_command_line
+    from django.core.management import execute_from_command_line  # noqa: PLC0415 - after the platform folder is on sys.path
 
     execute_from_command_line(sys.argv)
 

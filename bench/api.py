@@ -16,22 +16,21 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT.parent / "shared" / "corpus"
+from bench.media import CORPUS, ROOT
 
 
 def _setup():
     os.environ["VERITALK_VAR_DIR"] = tempfile.mkdtemp(prefix="veritalk-bench-api-")
     os.environ["DJANGO_SETTINGS_MODULE"] = "veritalk.test_settings"
     sys.path[:0] = [str(ROOT), str(ROOT / "platform")]
-    import django
+    import django  # noqa: PLC0415 - after django.setup()
     django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
+    from django.conf import settings  # noqa: PLC0415 - after django.setup()
+    from django.core.management import call_command  # noqa: PLC0415 - after django.setup()
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK,
                                "DEFAULT_THROTTLE_RATES": {"user": "1000000/minute", "anon": "1000000/minute"}}
     call_command("migrate", verbosity=0)
-    from provenance.signing import mint_platform_chain
+    from provenance.signing import mint_platform_chain  # noqa: PLC0415 - after django.setup()
     mint_platform_chain(Path(settings.VERITALK_SIGNING_DIR))
 
 
@@ -56,17 +55,17 @@ def main(argv=None) -> int:
         print(json.dumps({"error": f"corpus not found at {CORPUS}"}))
         return 2
     _setup()
-    from django.contrib.auth import get_user_model
-    from django.test import Client
-    from django.utils import timezone
-    from rest_framework.authtoken.models import Token
+    from django.contrib.auth import get_user_model  # noqa: PLC0415 - after django.setup()
+    from django.test import Client  # noqa: PLC0415 - after django.setup()
+    from django.utils import timezone  # noqa: PLC0415 - after django.setup()
+    from rest_framework.authtoken.models import Token  # noqa: PLC0415 - after django.setup()
 
-    from consent.identity import embed_photo
-    from consent.models import Subject
-    from consent.services import grant_consent
-    from jobs.models import Job
-    from jobs.runner import run_job
-    from jobs.services import submit_job
+    from consent.identity import embed_photo  # noqa: PLC0415 - after django.setup()
+    from consent.models import Subject  # noqa: PLC0415 - after django.setup()
+    from consent.services import grant_consent  # noqa: PLC0415 - after django.setup()
+    from jobs.models import Job  # noqa: PLC0415 - after django.setup()
+    from jobs.runner import run_job  # noqa: PLC0415 - after django.setup()
+    from jobs.services import submit_job  # noqa: PLC0415 - after django.setup()
 
     creator = get_user_model().objects.create_user("ana", password="pw-bench-1", role="creator", vetted=True)
     emb = embed_photo(photo.read_bytes())

@@ -1,54 +1,27 @@
 """The transformations files suffer on their way round the internet, applied
-with PyAV: re-encoding, resizing, cropping, brightness, excerpts, frame rate."""
+with PyAV: re-encoding, resizing, cropping, brightness, excerpts, frame rate (all
+through detection.laundering's re-encoder), and remuxing."""
 from __future__ import annotations
 
-from fractions import Fraction
+from functools import partial
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
 
+from detection.laundering import size_of, transcode
 
-def _transcode(src: Path, dst: Path, *, crf: int = 23, frame_fn=None, size_fn=None, start: float = 0.0,
-               duration: float | None = None, fps: int | None = None) -> Path:
-    with av.open(str(src)) as inp, av.open(str(dst), "w", format="mp4") as out:
-        vin = inp.streams.video[0]
-        rate = fps or int(round(float(vin.average_rate or 25)))
-        w, h = vin.codec_context.width, vin.codec_context.height
-        if size_fn:
-            w, h = size_fn(w, h)
-        vout = out.add_stream("libx264", rate=rate, options={"crf": str(crf), "preset": "veryfast"})
-        vout.width, vout.height, vout.pix_fmt = w - w % 2, h - h % 2, "yuv420p"
-        vout.time_base = Fraction(1, rate)
-        src_rate = float(vin.average_rate or 25)
-        n_out = 0
-        for i, frame in enumerate(inp.decode(vin)):
-            t = i / src_rate
-            if t < start or (duration is not None and t >= start + duration):
-                continue
-            if fps and int((t - start) * fps) < n_out:
-                continue  # drop frames to reach the lower rate
-            img = frame.to_ndarray(format="rgb24")
-            if frame_fn:
-                img = frame_fn(img)
-            img = np.ascontiguousarray(img[: vout.height, : vout.width])
-            vf = av.VideoFrame.from_ndarray(img, format="rgb24")
-            vf.pts = n_out
-            for p in vout.encode(vf):
-                out.mux(p)
-            n_out += 1
-        for p in vout.encode():
-            out.mux(p)
-    return dst
+# The benchmarks' attacks keep the picture only (the watermark is in the frames).
+_transcode = partial(transcode, audio=False)
 
 
 def reencode(src, dst, crf):
-    return _transcode(Path(src), Path(dst), crf=crf)
+    return _transcode(src, dst, crf=crf)
 
 
 def downscale(src, dst, factor=0.5, crf=23):
-    import cv2
-    return _transcode(Path(src), Path(dst), crf=crf,
+    return _transcode(src, dst, crf=crf,
                       size_fn=lambda w, h: (int(w * factor), int(h * factor)),
                       frame_fn=lambda im: cv2.resize(im, (int(im.shape[1] * factor) // 2 * 2,
                                                           int(im.shape[0] * factor) // 2 * 2),
@@ -58,16 +31,15 @@ def downscale(src, dst, factor=0.5, crf=23):
 def crop(src, dst, fraction=0.1, crf=23, seed=0):
     """Cut `fraction` of the width and height away (at a random offset); no rescale."""
     rng = np.random.default_rng(seed)
-    with av.open(str(src)) as c:
-        w, h = c.streams.video[0].codec_context.width, c.streams.video[0].codec_context.height
+    w, h = size_of(src)
     cw, ch = int(w * (1 - fraction)) // 2 * 2, int(h * (1 - fraction)) // 2 * 2
     x0, y0 = int(rng.integers(0, w - cw + 1)), int(rng.integers(0, h - ch + 1))
-    return _transcode(Path(src), Path(dst), crf=crf, size_fn=lambda w_, h_: (cw, ch),
+    return _transcode(src, dst, crf=crf, size_fn=lambda w_, h_: (cw, ch),
                       frame_fn=lambda im: im[y0:y0 + ch, x0:x0 + cw])
 
 
 def brightness(src, dst, factor, crf=23):
-    return _transcode(Path(src), Path(dst), crf=crf,
+    return _transcode(src, dst, crf=crf,
                       frame_fn=lambda im: np.clip(im.astype(np.float32) * factor, 0, 255).astype(np.uint8))
 
 
@@ -75,11 +47,11 @@ def excerpt(src, dst, seconds=2.0, start=None, crf=23):
     with av.open(str(src)) as c:
         dur = float(c.duration or 0) / av.time_base
     start = max(0.0, (dur - seconds) / 2) if start is None else start
-    return _transcode(Path(src), Path(dst), crf=crf, start=start, duration=seconds)
+    return _transcode(src, dst, crf=crf, start=start, duration=seconds)
 
 
 def frame_rate(src, dst, fps=15, crf=23):
-    return _transcode(Path(src), Path(dst), crf=crf, fps=fps)
+    return _transcode(src, dst, crf=crf, fps=fps)
 
 
 def chain(src, dst, tmp_dir):

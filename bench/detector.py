@@ -17,6 +17,31 @@ from pathlib import Path
 
 import numpy as np
 
+from detection.corpus import (
+    DEFAULT_CACHE,
+    DEFAULT_CORPUS,
+    TRAINING_REGISTRY_ID,
+    cached_clips,
+    real_clips,
+    write_wav_segment,
+)
+from detection.dataset import build_table
+from detection.evaluate import (
+    group_ablation,
+    leave_one_family_out,
+    out_of_fold,
+    reliability,
+    report,
+    report_by_engine,
+    video_level,
+)
+from detection.laundering import ATTACKS
+from detection.model import DEFAULT_MODEL, fit_detector, load, thresholds_from_calibration
+from detection.score import score_file
+from generation.controls import Controls
+from generation.pipeline import ENGINE_NAME, ENGINE_VERSION, generate_video
+from provenance.videomark import VideoWatermarker
+
 
 def _log(msg):
     print(msg, file=sys.stderr, flush=True)
@@ -24,15 +49,10 @@ def _log(msg):
 
 def scoring_time(corpus: Path, detector, repeats: int = 3) -> dict:
     """Generate a 10 s 512x512 clip through the real pipeline (watermarked), then score it."""
-    from detection.corpus import TRAINING_REGISTRY_ID, _write_wav_segment
-    from detection.score import score_file
-    from generation.controls import Controls
-    from generation.pipeline import generate_video
-    from provenance.videomark import VideoWatermarker
 
     with tempfile.TemporaryDirectory() as d:
         wav = Path(d) / "voice.wav"
-        _write_wav_segment(str(corpus / "audio" / "jfk_inaugural_en.flac"), 5.0, 10.0, wav)
+        write_wav_segment(str(corpus / "audio" / "jfk_inaugural_en.flac"), 5.0, 10.0, wav)
         clip = Path(d) / "clip.mp4"
         generate_video(corpus / "photos" / "woman_white_blouse.png", wav, clip,
                        marker=VideoWatermarker(TRAINING_REGISTRY_ID), controls=Controls(size=512, seed=1))
@@ -55,14 +75,12 @@ def scoring_time(corpus: Path, detector, repeats: int = 3) -> dict:
 
 
 def plots(table, probs, out_dir: Path, engine: str) -> list[str]:
-    import matplotlib
+    import matplotlib  # noqa: PLC0415 - matplotlib: only with --plots
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from sklearn.calibration import calibration_curve
-    from sklearn.metrics import roc_curve
+    import matplotlib.pyplot as plt  # noqa: PLC0415 - matplotlib: only with --plots
+    from sklearn.calibration import calibration_curve  # noqa: PLC0415 - only with --plots
+    from sklearn.metrics import roc_curve  # noqa: PLC0415 - only with --plots
 
-    from detection.evaluate import video_level
-    from detection.laundering import ATTACKS
 
     out_dir.mkdir(parents=True, exist_ok=True)
     rows = (table.y == 0) | (table.groups("engine") == engine)
@@ -103,11 +121,6 @@ def plots(table, probs, out_dir: Path, engine: str) -> list[str]:
 
 
 def main(argv=None) -> int:
-    from detection.corpus import DEFAULT_CACHE, DEFAULT_CORPUS, cached_clips, real_clips
-    from detection.dataset import build_table
-    from detection.evaluate import (group_ablation, leave_one_family_out, out_of_fold, reliability, report,
-                                    report_by_engine, video_level)
-    from detection.model import DEFAULT_MODEL, load, thresholds_from_calibration
 
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--json", action="store_true")
@@ -132,7 +145,6 @@ def main(argv=None) -> int:
     probs = out_of_fold(table, log=_log)
     rep = report(table, probs)
     by_engine = report_by_engine(table, probs)
-    from generation.pipeline import ENGINE_NAME, ENGINE_VERSION
     current = f"{ENGINE_NAME} {ENGINE_VERSION}"
     head = by_engine.get(current) or {"held_out": rep["held_out"], "laundered": rep["laundered"],
                                       "laundered_all": rep["laundered_all"]}
@@ -176,7 +188,6 @@ def main(argv=None) -> int:
     if not a.no_timing:
         det = load(DEFAULT_MODEL) if DEFAULT_MODEL.exists() else None
         if det is None:
-            from detection.model import fit_detector
             det = fit_detector(table.X, table.y, table.groups("identity"), version="bench")
         out["scoring_10s_512"] = scoring_time(corpus, det)
     print(json.dumps(out) if a.json else json.dumps(out, indent=2))

@@ -14,15 +14,16 @@ from pathlib import Path
 
 import numpy as np
 
+from detection.corpus import DEFAULT_CORPUS, TRAINING_REGISTRY_ID, plan_generations, write_wav_segment
+from detection.laundering import launder
+from detection.model import DEFAULT_MODEL, load
+from detection.score import score_file
+from generation.controls import Controls
+from generation.pipeline import generate_video
+from provenance.videomark import VideoWatermarker
+
 
 def main(argv=None) -> int:
-    from detection.corpus import DEFAULT_CORPUS, TRAINING_REGISTRY_ID, _write_wav_segment, plan_generations
-    from detection.laundering import launder
-    from detection.model import DEFAULT_MODEL, load
-    from detection.score import score_file
-    from generation.controls import Controls
-    from generation.pipeline import generate_video
-    from provenance.videomark import VideoWatermarker
 
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--motion", default="learned")
@@ -35,7 +36,7 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as d:
         for item in plan_generations(DEFAULT_CORPUS, n=a.n, seed=11):
             wav = Path(d) / "v.wav"
-            _write_wav_segment(item["audio"], item["audio_start"], item["seconds"], wav)
+            write_wav_segment(item["audio"], item["audio_start"], item["seconds"], wav)
             c = {**item["controls"], "gaze": tuple(item["controls"]["gaze"]), "size": item["size"], "motion": a.motion}
             out = Path(d) / f"{item['name']}.mp4"
             try:
@@ -46,7 +47,8 @@ def main(argv=None) -> int:
             chain = launder(out, Path(d) / f"{item['name']}_chain.mp4", "chain", seed=1)
             r0, r1 = score_file(out, det, explain=False), score_file(chain, det, explain=False)
             rows.append({"clip": item["name"], "family": item["family"], "photo": Path(item["photo"]).name,
-                         "score": r0["score"], "label": r0["label"], "score_chain": r1["score"], "label_chain": r1["label"]})
+                         "score": r0["score"], "label": r0["label"], "score_chain": r1["score"],
+                         "label_chain": r1["label"]})
     s0 = np.array([r["score"] for r in rows])
     s1 = np.array([r["score_chain"] for r in rows])
     t = det.thresholds

@@ -25,74 +25,18 @@ from pathlib import Path
 
 import numpy as np
 
-from generation.audio import decode_audio
+from bench import generation_quality
+from bench.media import BENCH_REGISTRY_ID, CORPUS, ROOT, CountingMarker, contact_sheet
+from generation.audio import decode_audio, write_wav
 from generation.controls import Controls
+from generation.face import warm_up
 from generation.pipeline import generate_video
-
-ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT.parent / "shared" / "corpus"
-BENCH_REGISTRY_ID = 2**32 - 1  # reserved: never issued by the registry
-
-
-class PassThrough:
-    """A marker that embeds nothing: isolates the engine's speed from the codec's."""
-
-    def mark(self, rgb):
-        return rgb
-
-
-def write_grid(tiles: list[np.ndarray], cols: int, out: Path, *, rows: int | None = None) -> Path:
-    """Same-sized RGB tiles in a PNG grid of `cols` columns (black where tiles run out)."""
-    import cv2
-    rows = rows or max(1, -(-len(tiles) // cols))
-    blank = np.zeros_like(tiles[0]) if tiles else np.zeros((1, 1, 3), np.uint8)
-    tiles = list(tiles) + [blank] * (rows * cols - len(tiles))
-    grid = np.vstack([np.hstack(tiles[r * cols:(r + 1) * cols]) for r in range(rows)])
-    out.parent.mkdir(parents=True, exist_ok=True)
-    cv2.imwrite(str(out), cv2.cvtColor(grid, cv2.COLOR_RGB2BGR))
-    return out
-
-
-def contact_sheet(video: Path, out: Path, *, cols: int = 6, rows: int = 3, thumb: int = 192,
-                  frames: list[int] | None = None) -> Path:
-    """A PNG grid of frames spread evenly over the video (or the given frame numbers)."""
-    import av
-    import cv2
-    with av.open(str(video)) as c:
-        total = c.streams.video[0].frames or 0
-        picked = frames or list(np.linspace(0, max(total - 1, 0), cols * rows).round().astype(int))
-        want, shots = set(picked), {}
-        for i, frame in enumerate(c.decode(video=0)):
-            if i in want:
-                shots[i] = cv2.resize(frame.to_ndarray(format="rgb24"), (thumb, thumb), interpolation=cv2.INTER_AREA)
-            if len(shots) == len(want):
-                break
-    return write_grid([shots.get(i, np.zeros((thumb, thumb, 3), np.uint8)) for i in picked], cols, out,
-                      rows=rows)
-
-
-def contact_sheet_of_clips(videos: list[Path], out: Path, *, cols: int = 6, thumb: int = 192,
-                           at: float = 0.37) -> Path:
-    """One frame (at `at` of each clip's length) per video, in a PNG grid."""
-    import av
-    import cv2
-    tiles = []
-    for video in videos:
-        with av.open(str(video)) as c:
-            total = c.streams.video[0].frames or 1
-            want = int(at * total)
-            for i, frame in enumerate(c.decode(video=0)):
-                if i == want:
-                    tiles.append(cv2.resize(frame.to_ndarray(format="rgb24"), (thumb, thumb),
-                                            interpolation=cv2.INTER_AREA))
-                    break
-    return write_grid(tiles, cols, out)
+from provenance.videomark import VideoWatermarker
 
 
 def warm() -> float:
-    from generation.face import _model
     t = time.perf_counter()
-    _model("hog"), _model("shape")
+    warm_up(("hog", "shape"))   # what the warp engine uses
     return round(time.perf_counter() - t, 2)
 
 
@@ -111,11 +55,11 @@ def run(photo: Path, audio: Path, out: Path, controls: Controls, *, watermark: b
         passthrough: bool = True, backend_options: dict | None = None) -> dict:
     result: dict = {"model_load_seconds": warm()}
     if passthrough:
-        plain = timed(photo, audio, out.with_name(out.stem + "-nomark.mp4"), controls, PassThrough(), backend_options)
+        plain = timed(photo, audio, out.with_name(out.stem + "-nomark.mp4"), controls, CountingMarker(),
+                      backend_options)
         result.update({f"{k}_no_watermark": v for k, v in plain.items() if k in ("fps", "rtf", "wall_seconds")})
         result.update({k: v for k, v in plain.items() if k not in ("fps", "rtf", "wall_seconds")})
     if watermark:
-        from provenance.videomark import VideoWatermarker
         marked = timed(photo, audio, out, controls, VideoWatermarker(BENCH_REGISTRY_ID), backend_options)
         result.update(marked)
     result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
@@ -127,22 +71,14 @@ def run(photo: Path, audio: Path, out: Path, controls: Controls, *, watermark: b
 
 def long_audio(path: Path, seconds: float) -> Path:
     """A WAV of `seconds` made by concatenating the corpus's voice tracks (16-bit, 16 kHz mono)."""
-    import wave
     tracks = sorted((CORPUS / "audio").glob("*"))
     if not tracks:
         raise FileNotFoundError(f"no corpus audio in {CORPUS / 'audio'}")
-    need = int(seconds * 16000)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1), w.setsampwidth(2), w.setframerate(16000)
-        written, i = 0, 0
-        while written < need:
-            mono = decode_audio(tracks[i % len(tracks)]).mono
-            mono = mono[: need - written]
-            w.writeframes((np.clip(mono, -1, 1) * 32767).astype("<i2").tobytes())
-            written += len(mono)
-            i += 1
-    return path
+    need, parts, i = int(seconds * 16000), [], 0
+    while sum(map(len, parts)) < need:
+        parts.append(decode_audio(tracks[i % len(tracks)]).mono)
+        i += 1
+    return write_wav(path, np.concatenate(parts)[:need], 16000)
 
 
 def memory_profile(photo: Path, size: int, out_dir: Path, lengths=(30.0, 600.0)) -> dict:
@@ -178,12 +114,11 @@ def main(argv=None) -> int:
     options = None
     if args.backend == "diffusion":
         if args.tiny:
-            from generation.backends.emo.weights import write_tiny_checkpoint
+            from generation.backends.emo.weights import write_tiny_checkpoint  # noqa: PLC0415 - heavy (torch, diffusers): only with --tiny
             args.weights = write_tiny_checkpoint(ROOT / "var" / "bench" / "tiny_diffusion")
             args.size = 256 if args.size == 512 else args.size
         options = {"weights": args.weights} if args.weights else None
     if args.quality:
-        from bench import generation_quality
         return generation_quality.main(rest + (["--json"] if args.json else [])
                                        + (["--motion", args.motion] if args.motion else [])
                                        + (["--out", str(args.out)] if args.out else []))

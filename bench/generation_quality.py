@@ -15,19 +15,21 @@ import argparse
 import json
 import sys
 import time
-import wave
 from pathlib import Path
 
+import av
+import cv2
 import numpy as np
 
-from bench.generation import BENCH_REGISTRY_ID, CORPUS, ROOT, PassThrough, write_grid
-from generation.audio import AudioStream, decode_audio
+from bench.media import BENCH_REGISTRY_ID, CORPUS, ROOT, CountingMarker, contact_sheet_of_clips, write_grid
+from generation.audio import AudioStream, decode_audio, write_wav
 from generation.controls import Controls
 from generation.face import analyse_face
 from generation.images import load_image_file
 from generation.metrics import identity_distance, summarise_video, track_faces
 from generation.metrics.figures import eye_openness, landmark_jitter, voice_per_sample
 from generation.pipeline import generate_video
+from provenance.videomark import VideoWatermarker
 
 TRACKS = {"english": "hdtf_radio31_en.wav", "other_language": "speech_de_unsure.wav",
           "singing": "singing_song_example.mp3"}
@@ -35,18 +37,12 @@ TARGETS = {"identity_max": 0.35, "lag_ms": 40.0, "rest_share": 0.9, "blinks_per_
 
 
 def clip(src: Path, dst: Path, seconds: float) -> Path:
-    mono = decode_audio(src).mono[: int(seconds * 16000)]
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    with wave.open(str(dst), "wb") as w:
-        w.setnchannels(1), w.setsampwidth(2), w.setframerate(16000)
-        w.writeframes((np.clip(mono, -1, 1) * 32767).astype("<i2").tobytes())
-    return dst
+    return write_wav(dst, decode_audio(src).mono[: int(seconds * 16000)], 16000)
 
 
 def real_videos(seconds: float) -> tuple[list[dict], np.ndarray]:
     rows, jitter = [], []
     for video in sorted((CORPUS / "videos").glob("*.mp4")):
-        import av
         with av.open(str(video)) as c:
             fps = float(c.streams.video[0].average_rate or 25)
         step = max(1, int(round(fps / 12.5)))          # the generated clips are measured at 12.5 Hz
@@ -88,8 +84,6 @@ def sweep(photos: list[Path], seconds: float, out_dir: Path, marker, controls: d
 def blink_sheet(clips: list[tuple[Path, int]], out: Path, *, cols: int = 4) -> Path:
     """The eyes of each clip at its least open measured frame (a blink's peak, as dlib
     saw it) beside its first frame, so a person can see what was counted."""
-    import av
-    import cv2
     tiles = []
     for video, peak in clips:
         shots = {}
@@ -128,7 +122,8 @@ def summary(rows: list[dict], real_jitter: np.ndarray) -> dict:
         "lag_ms_max_abs": max(lags), "lag_clips_over": sum(lag > TARGETS["lag_ms"] for lag in lags),
         "sync_correlation_median": round(float(np.median([r["sync"]["correlation"] for r in rows])), 3),
         "rest_share": round(at_rest / stretches, 3) if stretches else None, "silent_stretches": stretches,
-        "rest_clips_under": sum(1 for r in rows if r["rest"]["share"] is not None and r["rest"]["share"] < TARGETS["rest_share"]),
+        "rest_clips_under": sum(1 for r in rows
+                                if r["rest"]["share"] is not None and r["rest"]["share"] < TARGETS["rest_share"]),
         "blinks_per_min_overall": round(blinks / minutes, 1) if minutes else None,
         "blinks_per_min_clip_median": float(np.median(rates)),
         "blink_clips_outside": sum(1 for x in rates if not lo <= x <= hi),
@@ -157,15 +152,13 @@ def main(argv=None) -> int:
     if not photos:
         print(f"bench.generation_quality: no photos in {CORPUS / 'photos'}", file=sys.stderr)
         return 2
-    marker = PassThrough()
+    marker = CountingMarker()
     if args.watermark:
-        from provenance.videomark import VideoWatermarker
         marker = VideoWatermarker(BENCH_REGISTRY_ID)
     started = time.perf_counter()
     real_rows, real_jitter = real_videos(10.0)
     overrides = {k: v for k, v in (("motion", args.motion), ("seed", args.seed)) if v is not None}
     rows = sweep(photos, args.seconds, args.out, marker, overrides)
-    from bench.generation import contact_sheet_of_clips
     sheet = contact_sheet_of_clips([args.out / f"{Path(r['photo']).stem}-{r['track']}.mp4" for r in rows
                                     if r["track"] == "english"], args.out / "sweep.png")
     eyes = blink_sheet([(args.out / f"{Path(r['photo']).stem}-{r['track']}.mp4", r["eyes_least_open_frame"])

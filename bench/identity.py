@@ -21,15 +21,15 @@ import sys
 import time
 from pathlib import Path
 
+import av
 import numpy as np
 
+from bench.media import CORPUS
 from generation.errors import InputError
 from generation.face import analyse_face, face_embedding
 from generation.images import load_image
 from policies import load_policy
 
-ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT.parent / "shared" / "corpus"
 PHOTO_TYPES = (".jpg", ".jpeg", ".png", ".webp")
 SWEEP = [round(0.40 + 0.02 * i, 2) for i in range(11)]
 
@@ -73,7 +73,6 @@ def photo_embeddings(folder: Path) -> tuple[dict[str, np.ndarray], dict[str, str
 
 
 def video_embeddings(folder: Path, every: float = 2.0, per_clip: int = 5) -> dict[str, list[np.ndarray]]:
-    import av
     out = {}
     for path in sorted(folder.glob("*.mp4")):
         embs, next_t = [], 0.0

@@ -16,6 +16,11 @@ import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 
+from generation.learned_motion import evaluate, training
+from generation.learned_motion.dataset import CORPUS_VIDEOS, load_corpus
+from generation.learned_motion.report import verdict
+from generation.threads import torch_threads
+
 FOLDS = 3
 
 
@@ -26,9 +31,6 @@ def _sources(tracks, held_out):
 
 def _fold(fold: int, steps: int | None) -> dict:
     """Test tracks of one fold: real, loudness, blink reliability, procedural and learned."""
-    from generation.learned_motion import training
-    from generation.learned_motion.dataset import load_corpus
-    from generation.threads import torch_threads
     started = time.perf_counter()
     tracks = load_corpus()
     seeds = training.EVAL_SEEDS
@@ -36,7 +38,8 @@ def _fold(fold: int, steps: int | None) -> dict:
         if fold == 0:
             model, meta = training.committed()
             test = [t for t in tracks if t.name in meta["held_out"]]
-            typical, guidance, sigma = float(meta["typical_head_intensity"]), meta.get("guidance"), meta["jaw_smoothing"]
+            typical, guidance = float(meta["typical_head_intensity"]), meta.get("guidance")
+            sigma = meta["jaw_smoothing"]
         else:
             test = _sources(tracks, training.HELD_OUT)[fold - 1]
             train_set = [t for t in tracks if t not in test]
@@ -55,8 +58,6 @@ def _fold(fold: int, steps: int | None) -> dict:
 
 
 def _summary(real, loud, blink_ok, procedural, learned) -> dict:
-    from generation.learned_motion import evaluate
-    from generation.learned_motion.report import verdict
     ev = evaluate.compare(real, loud, {"procedural": procedural, "learned": learned}, blink_ok=blink_ok)
     return {"distances": {k: ev[k]["distances"] for k in ("procedural", "learned")},
             "sync": {k: round(ev[k]["sync"]["corr"], 4) for k in ("real", "procedural", "learned")},
@@ -78,7 +79,6 @@ def run(jobs: int = 1, steps: int | None = None, log=print) -> dict:
 
 
 def main(argv=None) -> int:
-    from generation.learned_motion.dataset import CORPUS_VIDEOS
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--jobs", type=int, default=1, help="folds trained side by side")
     p.add_argument("--steps", type=int, default=None, help="training steps per fold (default: the committed recipe's)")

@@ -222,16 +222,16 @@ def serve(photo: Path, sessions: int, seconds: float, port_file: Path) -> None:
     from django.core.management import call_command
     from rest_framework.authtoken.models import Token
 
-    from consent.services import enrol_subject, grant_consent
     from accounts.models import User
+    from consent.services import enrol_subject, grant_consent
     call_command("migrate", verbosity=0)
     call_command("init_signing", verbosity=0)
     creator = User.objects.create_user("bench-creator", role="creator", vetted=True)
     subject = enrol_subject(creator=creator, display_name="Bench subject", photo_bytes=photo.read_bytes())
     grant_consent(subject=subject, creator=creator, purposes=["live"], statement="bench")
     token = Token.objects.create(user=creator).key
-    from veritalk.asgi import application
     from generation.face import warm_up
+    from veritalk.asgi import application
     warm_up()
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))

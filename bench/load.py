@@ -22,8 +22,8 @@ from locust import HttpUser, constant_pacing, task  # noqa: E402
 from locust.env import Environment  # noqa: E402
 
 from bench import stack as stack_mod  # noqa: E402
+from bench.media import CORPUS  # noqa: E402
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 SUBMITTED: list[tuple[str, dict]] = []
 STARTED = itertools.count()
 PER_CREATOR = 40

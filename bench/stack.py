@@ -12,14 +12,17 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+import psycopg
 import requests
+
+from common.polling import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
-PG_BIN = next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin"))), None) if Path("/usr/lib/postgresql").exists() else None
+PG_BIN = (next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin"))), None)
+          if Path("/usr/lib/postgresql").exists() else None)
 
 
 def free_port() -> int:
@@ -110,13 +113,10 @@ class Redis:
 
 
 def _wait_port(port: int, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def listening() -> bool:
         with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise TimeoutError(f"nothing listens on port {port}")
+            return s.connect_ex(("127.0.0.1", port)) == 0
+    wait_until(listening, timeout=timeout, interval=0.1, what=lambda: f"nothing listens on port {port}")
 
 
 class Stack:
@@ -211,8 +211,10 @@ class Stack:
             "from accounts.models import User\n"
             "from rest_framework.authtoken.models import Token\n"
             "from consent.services import enrol_subject, grant_consent\n"
-            f"u = User.objects.create_user(username={username!r}, password='load-pass-1', role='creator', vetted=True)\n"
-            f"s = enrol_subject(creator=u, display_name='Load subject', photo_bytes=Path({str(photo)!r}).read_bytes())\n"
+            f"u = User.objects.create_user(username={username!r}, password='load-pass-1', role='creator', "
+            "vetted=True)\n"
+            f"s = enrol_subject(creator=u, display_name='Load subject', "
+            f"photo_bytes=Path({str(photo)!r}).read_bytes())\n"
             "grant_consent(subject=s, creator=u, purposes=['test'])\n"
             "print(json.dumps({'token': Token.objects.create(user=u).key, 'subject': s.pk}))\n")
         return json.loads(self.manage("shell", "-c", script).strip().splitlines()[-1])
@@ -228,21 +230,19 @@ class Stack:
                                  timeout=120)
 
     def sql(self, query: str, *params) -> list[tuple]:
-        import psycopg
         with psycopg.connect(self.pg.url.replace("postgres://", "postgresql://"), connect_timeout=5) as conn:
             return conn.execute(query, params).fetchall()
 
     def wait_final(self, job_ids, timeout: float = 240.0) -> dict[str, str]:
-        deadline = time.monotonic() + timeout
-        ids = [str(j) for j in job_ids]
-        while True:
+        ids, rows = [str(j) for j in job_ids], {}
+
+        def final():
+            nonlocal rows
             try:
                 rows = dict(self.sql("select id::text, status from jobs_job where id::text = any(%s)", ids))
             except Exception:
                 rows = {}
-            if rows and len(rows) == len(ids) and all(s in ("succeeded", "failed", "denied", "cancelled")
-                                                      for s in rows.values()):
-                return rows
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"jobs not final after {timeout:.0f} s: {rows}")
-            time.sleep(0.5)
+            return rows if rows and len(rows) == len(ids) and all(
+                s in ("succeeded", "failed", "denied", "cancelled") for s in rows.values()) else None
+        return wait_until(final, timeout=timeout, interval=0.5,
+                          what=lambda: f"jobs not final after {timeout:.0f} s: {rows}")

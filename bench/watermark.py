@@ -21,20 +21,23 @@ import argparse
 import json
 import sys
 import time
-import wave
 import zlib
 from fractions import Fraction
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
+from PIL import Image
 
 from bench import attacks
+from bench.media import CORPUS, ROOT
+from generation.audio import decode_audio, write_wav
+from generation.controls import Controls
+from generation.pipeline import generate_video
 from provenance.payload import encode_payload
 from provenance.videomark import CODEC_NAME, VideoWatermarker, decode_sum, read_video_watermark
 
-ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT.parent / "shared" / "corpus"
 CACHE = ROOT / "var" / "bench" / "watermark"
 PHOTOS = ["obama_1.jpg", "elizabeth_olsen.jpg", "biden_2.jpg", "angelina_jolie.jpg", "jeff_bezos.jpg"]
 VOICES = [("vctk_p240_en.mp3", 0.0), ("sr_english_en.wav", 0.0), ("librispeech_1034_en.flac", 2.0),
@@ -56,16 +59,10 @@ ATTACKS = {
 
 def _voice_excerpt(name: str, start: float, seconds: float) -> Path:
     """A mono 16 kHz WAV excerpt of a corpus voice (generation takes whole files)."""
-    from generation.audio import decode_audio
     out = CACHE / f"voice_{Path(name).stem}_{start:g}_{seconds:g}.wav"
     if not out.exists():
         audio = decode_audio(CORPUS / "audio" / name, sample_rate=16_000)
-        pcm = audio.mono[int(start * 16_000):int((start + seconds) * 16_000)]
-        with wave.open(str(out), "wb") as w:
-            w.setnchannels(1)
-            w.setsampwidth(2)
-            w.setframerate(16_000)
-            w.writeframes((np.clip(pcm, -1, 1) * 32767).astype(np.int16).tobytes())
+        write_wav(out, audio.mono[int(start * 16_000):int((start + seconds) * 16_000)], 16_000)
     return out
 
 
@@ -105,8 +102,6 @@ def read_rgb(path: Path) -> list[np.ndarray]:
 
 def source_clips(n: int, seconds: float) -> list[dict]:
     """(Cached) raw engine frames of n clips: photo i % 5, voice i // 5."""
-    from generation.controls import Controls
-    from generation.pipeline import generate_video
     CACHE.mkdir(parents=True, exist_ok=True)
     clips = []
     for i in range(n):
@@ -233,8 +228,6 @@ def _ten_second_decode(clip) -> float:
 def difference_image(path: Path) -> dict:
     """A x10 difference image of one marked frame (grey = unchanged) and the mark's
     amplitude on flat and on textured areas."""
-    import cv2
-    from PIL import Image
     frame = read_rgb(source_clips(1, 6.0)[0]["raw"])[30]
     marked = VideoWatermarker(123456).mark(frame)
     delta = marked.astype(np.int16)[..., 1] - frame[..., 1]

@@ -6,14 +6,18 @@ whole source videos, and each generation a control `family` for leave-one-family
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import wave
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+
+from generation.audio import decode_audio, write_wav
+from generation.controls import Controls
+from generation.errors import InputError
+from generation.pipeline import ENGINE_NAME, ENGINE_VERSION, generate_video
+from provenance.videomark import VideoWatermarker
 
 DEFAULT_CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
 DEFAULT_CACHE = Path(__file__).resolve().parent.parent / ".cache" / "detector"
@@ -98,38 +102,25 @@ def plan_generations(corpus: Path = DEFAULT_CORPUS, n: int = 80, seed: int = 7, 
     return plan
 
 
-def _write_wav_segment(src: str, start: float, seconds: float, dst: Path) -> None:
-    from generation.audio import decode_audio
-
+def write_wav_segment(src: str, start: float, seconds: float, dst: Path) -> Path:
+    """`seconds` of the voice `src` from `start` (or its last `seconds`) as a 44.1 kHz WAV."""
     audio = decode_audio(src, sample_rate=44_100, channels=1)
     n = audio.samples.shape[1]
     want = int(seconds * 44_100)
     s0 = int(start * 44_100)
     if s0 + want > n:
         s0 = max(0, n - want)
-    seg = audio.samples[0, s0:s0 + want]
-    pcm = (np.clip(seg, -1, 1) * 32767).astype("<i2")
-    with wave.open(str(dst), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(44_100)
-        w.writeframes(pcm.tobytes())
+    return write_wav(dst, audio.samples[0, s0:s0 + want], 44_100)
 
 
 def engine_dir(cache: Path = DEFAULT_CACHE) -> Path:
     """Generations are cached per engine version: a new engine gets new training data."""
-    from generation.pipeline import ENGINE_NAME, ENGINE_VERSION
     return Path(cache) / f"generated-{ENGINE_NAME}-{ENGINE_VERSION}"
 
 
 def generate_clips(plan: list[dict], cache: Path = DEFAULT_CACHE, *, log=print) -> list[Clip]:
     """Render each planned generation through the real pipeline (watermarked) into `cache`.
     Already rendered clips are reused; photos the face analyser refuses are skipped."""
-    from generation.controls import Controls
-    from generation.errors import InputError
-    from generation.pipeline import generate_video
-    from provenance.videomark import VideoWatermarker
-
     marker = VideoWatermarker(TRAINING_REGISTRY_ID)  # used only through FrameMarker.mark
     gen_dir = engine_dir(cache)
     gen_dir.mkdir(parents=True, exist_ok=True)
@@ -142,10 +133,11 @@ def generate_clips(plan: list[dict], cache: Path = DEFAULT_CACHE, *, log=print) 
             clips.append(Clip(**json.loads(meta.read_text())))
             continue
         wav = gen_dir / f"{item['name']}.wav"
-        _write_wav_segment(item["audio"], item["audio_start"], item["seconds"], wav)
+        write_wav_segment(item["audio"], item["audio_start"], item["seconds"], wav)
         motion = item.get("motion", "procedural")
         extra = {} if motion == "procedural" else {"motion": motion}
-        controls = Controls(**{**item["controls"], "gaze": tuple(item["controls"]["gaze"]), "size": item["size"], **extra})
+        controls = Controls(**{**item["controls"], "gaze": tuple(item["controls"]["gaze"]), "size": item["size"],
+                               **extra})
         tmp = out.with_suffix(".part.mp4")
         try:
             r = generate_video(item["photo"], wav, tmp, marker=marker, controls=controls)
@@ -177,14 +169,6 @@ def cached_clips(cache: Path = DEFAULT_CACHE, *, engines: str = "current") -> li
             c = Clip(**json.loads(p.read_text()))
             out.append(c if c.engine else Clip(**{**c.as_dict(), "engine": FIRST_ENGINE}))
     return out
-
-
-def file_sha256(path: str | os.PathLike) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 if __name__ == "__main__":  # python -m detection.corpus: render the planned generations

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from common.files import sha256_file
+
 from .corpus import Clip
 from .features import FEATURE_NAMES, FEATURE_VERSION, clip_features
 from .laundering import ATTACKS, launder
@@ -89,8 +91,7 @@ def build_table(clips: list[Clip], cache: Path, variants=VARIANTS, log=None) -> 
 
 def data_hashes(clips: list[Clip]) -> dict:
     """sha256 of every source file (the training manifest records what the model saw)."""
-    from .corpus import file_sha256
-    return {Path(c.path).name: file_sha256(c.path) for c in clips}
+    return {Path(c.path).name: sha256_file(c.path) for c in clips}
 
 
 def feature_names() -> list[str]:

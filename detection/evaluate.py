@@ -3,11 +3,14 @@ source videos and photos) held out; laundered copies of a held-out clip are held
 with it. Video-level figures first; window-level ones beside them."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from sklearn.metrics import brier_score_loss, roc_auc_score, roc_curve
 from sklearn.model_selection import GroupKFold
 
 from .dataset import Table
+from .features import FEATURE_GROUPS, FEATURE_NAMES, feature_group
 from .laundering import ATTACKS
 from .model import fit_calibrated, make_classifier
 
@@ -131,9 +134,7 @@ def group_ablation(table: Table, *, k: int = 5, seed: int = 0, max_iter: int = 1
     """Trained and tested without one group of features at a time: how much each family of
     cues carries, and whether the rest still detects (e.g. without the noise residuals,
     which our watermark, a fixed pattern in every frame, could feed)."""
-    from dataclasses import replace
 
-    from .features import FEATURE_GROUPS, FEATURE_NAMES, feature_group
     out = {}
     for g in FEATURE_GROUPS:
         keep = np.array([feature_group(n) != g for n in FEATURE_NAMES])

@@ -374,7 +374,8 @@ def _window(frames, f32, res, lms, found, boxes, flow_stats, loud, s, e) -> list
             if crop.size < 12:
                 continue
             lap = np.abs(cv2.Laplacian(crop, cv2.CV_32F)).mean()
-            vals.append((crop.mean() / face_mean, crop.std() / face_mean, lap / face_lap, (crop < 0.5 * face_mean).mean()))
+            vals.append((crop.mean() / face_mean, crop.std() / face_mean, lap / face_lap,
+                         (crop < 0.5 * face_mean).mean()))
         if vals:
             v = np.array(vals)
             row += list(v.mean(0)) + [float(v[:, 0].std())]

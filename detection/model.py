@@ -6,16 +6,20 @@ thresholds come from the calibration data (out-of-fold scores), not from taste."
 from __future__ import annotations
 
 import json
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import skops.io as sio
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.impute import SimpleImputer
-from sklearn.pipeline import Pipeline
 from sklearn.model_selection import StratifiedGroupKFold
+from sklearn.pipeline import Pipeline
+
+from common.files import sha256_file
 
 from .features import FEATURE_NAMES, FEATURE_VERSION, feature_group
 
@@ -137,7 +141,6 @@ def fit_calibrated(clf: CalibratedClassifierCV, X: np.ndarray, y: np.ndarray) ->
     """Fit with both classes weighing the same: the booster through its class_weight, the
     calibrator through sample weights (sklearn warns that the pipeline takes none: it
     does not need them)."""
-    import warnings
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Since Pipeline does not appear to accept sample_weight")
         return clf.fit(X, y, sample_weight=balanced_weights(y))
@@ -182,7 +185,6 @@ def thresholds_from_calibration(real_scores: np.ndarray, gen_scores: np.ndarray,
 # ---------------------------------------------------------------- files
 
 def save(detector: Detector, path: str | Path, manifest: dict | None = None) -> Path:
-    import skops.io as sio
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -197,8 +199,7 @@ def save(detector: Detector, path: str | Path, manifest: dict | None = None) -> 
         raise ModelFileError(f"the model holds types outside the trusted list: {sorted(untrusted)}")
     tmp.replace(path)
     if manifest is not None:
-        from .corpus import file_sha256
-        manifest = {**manifest, "model_file": path.name, "model_sha256": file_sha256(path)}
+        manifest = {**manifest, "model_file": path.name, "model_sha256": sha256_file(path)}
         path.with_suffix(".json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return path
 
@@ -206,7 +207,6 @@ def save(detector: Detector, path: str | Path, manifest: dict | None = None) -> 
 def load(path: str | Path = DEFAULT_MODEL) -> Detector:
     """Load a detector saved by `save`. Refuses anything that is not a skops file, and
     skops files holding types outside TRUSTED_TYPES (nothing is ever unpickled)."""
-    import skops.io as sio
 
     path = Path(path)
     if not path.is_file():

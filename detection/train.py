@@ -10,6 +10,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
+import sklearn
+import skops
 
 from .corpus import DEFAULT_CACHE, DEFAULT_CORPUS, Clip, cached_clips, generate_clips, plan_generations, real_clips
 from .dataset import VARIANTS, build_table, data_hashes
@@ -50,8 +52,6 @@ def train(*, corpus: Path = DEFAULT_CORPUS, cache: Path = DEFAULT_CACHE, out: Pa
     version = f"vt-det-{datetime.now(timezone.utc):%Y%m%d}-{digest[:8]}"
     detector = fit_detector(table.X, table.y, table.groups("identity"), version=version, thresholds=thresholds,
                             max_iter=max_iter)
-    import sklearn
-    import skops
     manifest = {
         "version": version, "feature_version": FEATURE_VERSION, "feature_names": list(FEATURE_NAMES),
         "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),

@@ -11,14 +11,17 @@ from dataclasses import dataclass
 import av
 import numpy as np
 
+from common.errors import UserError, gettext_noop
+
 ANALYSIS_FPS = 12.5      # frames sampled per second
 WORK_HEIGHT = 256        # grey frames are scaled to this height
 MAX_SECONDS = 120.0      # longer files are scored on their first two minutes
 AUDIO_RATE = 16_000
 
 
-class VideoError(ValueError):
+class VideoError(UserError):
     """The file is not a readable video (a clear message for the CLI, the API and the portal)."""
+    code = "unreadable_video"
 
 
 @dataclass
@@ -36,15 +39,15 @@ def read_samples(path: str | os.PathLike, *, fps: float = ANALYSIS_FPS, height: 
     try:
         container = av.open(str(path))
     except (av.error.FFmpegError, OSError) as exc:
-        raise VideoError(f"not a readable video file: {exc}") from exc
+        raise VideoError(gettext_noop("not a readable video file: %(reason)s"), params={"reason": str(exc)}) from exc
     with container:
         if not container.streams.video:
-            raise VideoError("the file has no video stream")
+            raise VideoError(gettext_noop("the file has no video stream"))
         vs = container.streams.video[0]
         vs.thread_type = "AUTO"
         src_w, src_h = vs.codec_context.width, vs.codec_context.height
         if not src_w or not src_h:
-            raise VideoError("the video stream has no frame size")
+            raise VideoError(gettext_noop("the video stream has no frame size"))
         w = max(2, int(round(src_w * height / src_h)) // 2 * 2)
         rate = float(vs.average_rate or 25.0)
         frames, times = [], []
@@ -64,9 +67,10 @@ def read_samples(path: str | os.PathLike, *, fps: float = ANALYSIS_FPS, height: 
                     next_t += step
         except av.error.FFmpegError as exc:
             if not frames:
-                raise VideoError(f"the video stream could not be decoded: {exc}") from exc
+                raise VideoError(gettext_noop("the video stream could not be decoded: %(reason)s"),
+                                 params={"reason": str(exc)}) from exc
     if len(frames) < 4:
-        raise VideoError("the video is too short to score (under half a second)")
+        raise VideoError(gettext_noop("the video is too short to score (under half a second)"))
     times = np.asarray(times, np.float64)
     times -= times[0]
     duration = float(times[-1] + step)

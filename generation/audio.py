@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import wave
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,18 +74,20 @@ def _open_voice(source, *, field: str, max_seconds: float | None):
         container = _open(source)
     except av.error.FFmpegError as exc:
         if _looks_like_audio(head):
-            raise CorruptFile(gettext_noop("the voice track is damaged: its audio data could not be read"), field=field) from exc
+            raise CorruptFile(gettext_noop("the voice track is damaged: its audio data could not be read"),
+                              field=field) from exc
         raise UnsupportedFormat(gettext_noop("the voice track is not an audio file in a supported format "
                                              "(wav, mp3, flac, m4a, ogg)"), field=field) from exc
     fmt = container.format.name
     declared = None if container.duration is None else container.duration / av.time_base
     try:
         if fmt not in ACCEPTED_CONTAINERS or not container.streams.audio:
-            raise UnsupportedFormat(gettext_noop("the voice track's format (%(format)s) is not a supported audio format "
-                                                 "(wav, mp3, flac, m4a, ogg)"), field=field, params={"format": fmt})
+            raise UnsupportedFormat(gettext_noop("the voice track's format (%(format)s) is not a supported audio "
+                                                 "format (wav, mp3, flac, m4a, ogg)"), field=field,
+                                    params={"format": fmt})
         if max_seconds is not None and declared is not None and declared > max_seconds + 0.5:
-            raise AudioTooLong(gettext_noop("the voice track lasts %(seconds)s s; the limit is %(limit)s s"), field=field,
-                               params={"seconds": f"{declared:.1f}", "limit": f"{max_seconds:g}"})
+            raise AudioTooLong(gettext_noop("the voice track lasts %(seconds)s s; the limit is %(limit)s s"),
+                               field=field, params={"seconds": f"{declared:.1f}", "limit": f"{max_seconds:g}"})
     except BaseException:
         container.close()
         raise
@@ -110,8 +113,8 @@ def decode_audio(source, *, sample_rate: int = ANALYSIS_RATE, channels: int = 1,
                     chunks.append(arr)
                     total += arr.shape[1]
                 if limit is not None and total > limit:
-                    raise AudioTooLong(gettext_noop("the voice track is longer than the limit of %(limit)s s"), field=field,
-                                       params={"limit": f"{max_seconds:g}"})
+                    raise AudioTooLong(gettext_noop("the voice track is longer than the limit of %(limit)s s"),
+                                       field=field, params={"limit": f"{max_seconds:g}"})
             for out in resampler.resample(None):
                 chunks.append(out.to_ndarray())
         except av.error.FFmpegError as exc:
@@ -126,6 +129,18 @@ def decode_audio(source, *, sample_rate: int = ANALYSIS_RATE, channels: int = 1,
     if not np.isfinite(samples).all():
         raise CorruptFile(gettext_noop("the voice track decoded to invalid samples"), field=field)
     return Audio(samples=samples, sample_rate=sample_rate, container=fmt)
+
+
+def write_wav(path: str | Path, samples: np.ndarray, sample_rate: int) -> Path:
+    """Mono float samples (-1..1) as a 16-bit PCM WAV file; clipped, never wrapped."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(sample_rate)
+        w.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
+    return path
 
 
 def frame_count(duration: float, fps: int) -> int:
@@ -213,7 +228,8 @@ class AudioStream:
                 raise CorruptFile(gettext_noop("the voice track decoded to invalid samples"), field=field)
             yield block
         if total == 0:
-            raise CorruptFile(gettext_noop("the voice track holds no decodable audio: it is damaged or empty"), field=field)
+            raise CorruptFile(gettext_noop("the voice track holds no decodable audio: it is damaged or empty"),
+                              field=field)
         if total < self.sample_rate // 10:
             raise AudioEmpty(gettext_noop("the voice track is too short: under 0.1 s of audio"), field=field)
 

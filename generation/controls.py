@@ -1,88 +1,233 @@
-"""Generation controls (VASA-1 style), validated in one place for the CLI, the
-portal and the API."""
+"""Generation controls (VASA-1 style), each declared once in CONTROLS: its name, the
+values it takes (choices or a range), default, help and translatable label.
+
+`Controls` validates values against these declarations, and the platform derives the
+portal form, the API serializer (so the OpenAPI schema) and the command-line flags
+from them: a new control is one more `Control` in CONTROLS. Labels and help are
+English marked with `gettext_noop`, translated where they are shown."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
 
 from .errors import InvalidControl, gettext_noop
 
 EMOTIONS = ("neutral", "happy", "sad", "angry", "surprised")
 SIZES = (256, 384, 512, 640, 768)
-# Which engine renders and which model plans the motion (see generation.backends).
+LIPSYNC_MODES = ("auto", "phonemes", "acoustic")
+# The engines (generation.backends.<name>) and the warp engine's motion planners.
 BACKEND_NAMES = ("warp", "diffusion")
+DEFAULT_BACKEND = "warp"
 MOTIONS = ("procedural", "learned")
 DEFAULT_MOTION = "procedural"
-LIPSYNC = ("auto", "phonemes", "acoustic")
+FPS = 25   # fixed: the engines, the watermark and the detector all assume it
+
+
+def _number(raw) -> float:
+    if isinstance(raw, bool):
+        raise ValueError(raw)
+    return float(raw)
+
+
+def _integer(raw) -> int:
+    if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
+        raise ValueError(raw)
+    return int(raw)
+
+
+def _pair(raw) -> tuple[float, float]:
+    parts = raw.split(",") if isinstance(raw, str) else list(raw)
+    return tuple(_number(p) for p in parts)
+
+
+def _num_text(v) -> str:
+    return str(int(v)) if float(v).is_integer() else f"{v:g}"
 
 
 @dataclass(frozen=True)
-class Controls:
-    emotion: str = "neutral"
-    expression_scale: float = 1.0   # 0 = no facial motion, 1 = natural, up to 2 = exaggerated
-    head_motion: float = 1.0        # 0 = still head, 1 = natural, up to 2
-    gaze: tuple[float, float] = (0.0, 0.0)  # -1..1 each, x to the subject's left, y up
-    blink_rate: float = 15.0        # blinks per minute
-    seed: int = 0
-    size: int = 512
-    backend: str = "warp"           # warp (CPU, default) or diffusion (GPU queue)
-    motion: str = DEFAULT_MOTION    # procedural or learned (the warp engine's motion planner)
-    lipsync: str = "auto"           # mouth shapes from English phones, from formants, or auto
-    fps: int = field(default=25, repr=False)
+class Control:
+    """One control. `kind` is "choice", "number", "integer" or "pair" (two numbers
+    X,Y); `parse` turns loose input (form text, JSON, a CLI string) into the value
+    and may be given for a custom syntax; `labels` name the choices in the portal."""
+    name: str
+    kind: str
+    default: Any
+    label: str
+    help: str = ""
+    choices: tuple = ()
+    low: float | None = None
+    high: float | None = None
+    labels: Mapping[Any, str] = field(default_factory=dict)
+    parse: Callable[[Any], Any] | None = None
 
-    def __post_init__(self):
-        if self.emotion not in EMOTIONS:
-            raise InvalidControl(gettext_noop("emotion must be one of %(choices)s"), field="emotion", params={"choices": ", ".join(EMOTIONS)})
-        for name, lo, hi in (("expression_scale", 0.0, 2.0), ("head_motion", 0.0, 2.0), ("blink_rate", 0.0, 60.0)):
-            v = getattr(self, name)
-            if not isinstance(v, (int, float)) or not lo <= v <= hi:
-                raise InvalidControl(gettext_noop("%(name)s must be a number from %(lo)s to %(hi)s"), field=name,
-                                     params={"name": name.replace("_", "-"), "lo": f"{lo:g}", "hi": f"{hi:g}"})
-        if len(self.gaze) != 2 or not all(isinstance(g, (int, float)) and -1.0 <= g <= 1.0 for g in self.gaze):
-            raise InvalidControl(gettext_noop("gaze must be two numbers X,Y each from -1 to 1"), field="gaze")
-        if not isinstance(self.seed, int) or not 0 <= self.seed < 2**32:
-            raise InvalidControl(gettext_noop("seed must be an integer from 0 to 4294967295"), field="seed")
-        if self.size not in SIZES:
-            raise InvalidControl(gettext_noop("size must be one of %(choices)s"), field="size", params={"choices": ", ".join(map(str, SIZES))})
-        if self.backend not in BACKEND_NAMES:
-            raise InvalidControl(gettext_noop("backend must be one of %(choices)s"), field="backend",
-                                 params={"choices": ", ".join(BACKEND_NAMES)})
-        if self.motion not in MOTIONS:
-            raise InvalidControl(gettext_noop("motion must be one of %(choices)s"), field="motion", params={"choices": ", ".join(MOTIONS)})
-        if self.lipsync not in LIPSYNC:
-            raise InvalidControl(gettext_noop("lipsync must be one of %(choices)s"), field="lipsync", params={"choices": ", ".join(LIPSYNC)})
-        if self.fps != 25:
-            raise InvalidControl(gettext_noop("fps is fixed at 25"), field="fps")
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    def clean(self, raw) -> Any:
+        """The checked value of loose input; InvalidControl names the control otherwise."""
+        parse = self.parse or {"number": _number, "integer": _integer, "pair": _pair}.get(self.kind)
+        if parse is None:   # a choice: match the type of its values
+            parse = type(self.choices[0]) if self.choices else str
+        try:
+            value = parse(raw.strip().lower() if isinstance(raw, str) and self.kind == "choice" else raw)
+        except (TypeError, ValueError):
+            raise self._invalid() from None
+        return self.check(value)
+
+    def check(self, value) -> Any:
+        """`value` as stored (a pair becomes a tuple), or InvalidControl."""
+        if self.kind == "choice":
+            ok = value in self.choices
+        elif self.kind == "pair":
+            ok = (isinstance(value, (tuple, list)) and len(value) == 2
+                  and all(self._in_range(v, (int, float)) for v in value))
+            value = tuple(value) if ok else value
+        else:
+            ok = self._in_range(value, int if self.kind == "integer" else (int, float))
+        if not ok:
+            raise self._invalid()
+        return value
+
+    def _in_range(self, v, types) -> bool:
+        return (isinstance(v, types) and not isinstance(v, bool) and (self.low is None or v >= self.low)
+                and (self.high is None or v <= self.high))
+
+    def _invalid(self) -> InvalidControl:
+        name = self.flag[2:]
+        if self.kind == "choice":
+            return InvalidControl.not_one_of(self.name, self.choices)
+        template = {"number": gettext_noop("%(name)s must be a number from %(lo)s to %(hi)s"),
+                    "integer": gettext_noop("%(name)s must be an integer from %(lo)s to %(hi)s"),
+                    "pair": gettext_noop("%(name)s must be two numbers X,Y each from %(lo)s to %(hi)s")}[self.kind]
+        return InvalidControl(template, field=self.name, params={"name": name, "lo": _num_text(self.low),
+                                                                 "hi": _num_text(self.high)})
+
+    def text(self, value) -> str:
+        """The value as typed in a form field or on the command line."""
+        if self.kind == "pair":
+            return ",".join(map(_num_text, value))
+        return _num_text(value) if self.kind in ("number", "integer") else str(value)
+
+    def jsonable(self, value):
+        return list(value) if self.kind == "pair" else value
+
+    def choice_label(self, value) -> str:
+        return self.labels.get(value) or str(value).capitalize()
+
+    def schema(self) -> dict:
+        """The control as JSON Schema (the API's OpenAPI schema shows it)."""
+        if self.kind == "choice":
+            typ = "integer" if all(isinstance(c, int) for c in self.choices) else "string"
+            out = {"type": typ, "enum": list(self.choices)}
+        elif self.kind == "pair":
+            out = {"type": "string", "pattern": r"^\s*-?[0-9.]+\s*,\s*-?[0-9.]+\s*$",
+                   "example": self.text(self.default)}
+        else:
+            out = {"type": self.kind, "minimum": self.low, "maximum": self.high}
+        return {**out, "default": self.text(self.default) if self.kind == "pair" else self.default}
+
+    def describe(self) -> str:
+        """One line for --help: what it does, what it takes, its default."""
+        if self.kind == "choice":
+            takes = ", ".join(map(str, self.choices))
+        elif self.kind == "pair":
+            takes = f"X,Y each from {_num_text(self.low)} to {_num_text(self.high)}"
+        else:
+            takes = f"{_num_text(self.low)} to {_num_text(self.high)}"
+        return f"{self.help} ({takes}; default {self.text(self.default)})".lstrip()
+
+
+CONTROLS: tuple[Control, ...] = (
+    Control("emotion", "choice", "neutral", gettext_noop("Emotion"), gettext_noop("The face's mood."),
+            choices=EMOTIONS,
+            labels={"neutral": gettext_noop("Neutral"), "happy": gettext_noop("Happy"), "sad": gettext_noop("Sad"),
+                    "angry": gettext_noop("Angry"), "surprised": gettext_noop("Surprised")}),
+    Control("expression_scale", "number", 1.0, gettext_noop("Expression scale"),
+            gettext_noop("0 keeps the face still, 1 is natural, 2 exaggerated."), low=0.0, high=2.0),
+    Control("head_motion", "number", 1.0, gettext_noop("Head motion"),
+            gettext_noop("0 keeps the head still, 1 is natural, 2 doubles it."), low=0.0, high=2.0),
+    Control("gaze", "pair", (0.0, 0.0), gettext_noop("Gaze"),
+            gettext_noop("X,Y from -1 to 1: x to the subject's left, y up."), low=-1.0, high=1.0),
+    Control("blink_rate", "number", 15.0, gettext_noop("Blinks per minute"), gettext_noop("How often the eyes blink."),
+            low=0.0, high=60.0),
+    Control("seed", "integer", 0, gettext_noop("Seed"),
+            gettext_noop("The same inputs and seed give the same frames."), low=0, high=2**32 - 1),
+    Control("size", "choice", 512, gettext_noop("Size"), gettext_noop("Width and height of the video in pixels."),
+            choices=SIZES, labels={s: f"{s} x {s}" for s in SIZES}),
+    Control("backend", "choice", DEFAULT_BACKEND, gettext_noop("Engine"),
+            gettext_noop("Diffusion runs on the GPU queue."), choices=BACKEND_NAMES,
+            labels={"warp": gettext_noop("Warp (CPU)"), "diffusion": gettext_noop("Diffusion (GPU)")}),
+    Control("motion", "choice", DEFAULT_MOTION, gettext_noop("Motion planner"),
+            gettext_noop("How the warp engine plans head and face motion."), choices=MOTIONS),
+    Control("lipsync", "choice", "auto", gettext_noop("Lip sync"),
+            gettext_noop("Mouth shapes from English phones, from formants, or chosen automatically."),
+            choices=LIPSYNC_MODES),
+)
+
+
+def declared() -> tuple[Control, ...]:
+    """The declared controls, read at call time (forms, schema and flags follow CONTROLS)."""
+    return CONTROLS
+
+
+def control(name: str) -> Control:
+    return next(c for c in CONTROLS if c.name == name)
+
+
+class Controls:
+    """A checked, immutable set of values, one per declared control (the default where
+    none is given), read as attributes: `Controls(size=256).size`."""
+    fps = FPS
+    __slots__ = ("_values",)
+
+    def __init__(self, **values):
+        unknown = set(values) - {c.name for c in CONTROLS}
+        if unknown:
+            raise InvalidControl(gettext_noop("unknown control(s): %(names)s"),
+                                 params={"names": ", ".join(sorted(unknown))})
+        object.__setattr__(self, "_values", {c.name: c.check(values.get(c.name, c.default)) for c in CONTROLS})
 
     @classmethod
-    def from_mapping(cls, data: dict) -> "Controls":
-        """Build from loosely typed input (form fields, JSON, CLI strings)."""
-        kwargs = {}
-        try:
-            for key in ("emotion", "lipsync", "backend", "motion"):
-                if data.get(key) not in (None, ""):
-                    kwargs[key] = str(data[key]).strip().lower()
-            for key in ("expression_scale", "head_motion", "blink_rate"):
-                if data.get(key) not in (None, ""):
-                    kwargs[key] = float(data[key])
-            for key in ("seed", "size"):
-                if data.get(key) not in (None, ""):
-                    kwargs[key] = int(data[key])
-        except (TypeError, ValueError) as exc:
-            raise InvalidControl(gettext_noop("invalid control value: %(reason)s"), params={"reason": str(exc)}) from exc
-        gaze = data.get("gaze")
-        if gaze not in (None, ""):
-            try:
-                parts = gaze.split(",") if isinstance(gaze, str) else list(gaze)
-                kwargs["gaze"] = tuple(float(p) for p in parts)
-            except (TypeError, ValueError) as exc:
-                raise InvalidControl(gettext_noop("gaze must be two numbers X,Y each from -1 to 1"), field="gaze") from exc
-        unknown = set(data) - {f for f in cls.__dataclass_fields__ if f != "fps"}
+    def from_mapping(cls, data: Mapping) -> "Controls":
+        """Build from loosely typed input (form fields, JSON, CLI strings); blank means the default."""
+        known = {c.name: c for c in CONTROLS}
+        unknown = set(data) - set(known)
         if unknown:
-            raise InvalidControl(gettext_noop("unknown control(s): %(names)s"), params={"names": ", ".join(sorted(unknown))})
-        return cls(**kwargs)
+            raise InvalidControl(gettext_noop("unknown control(s): %(names)s"),
+                                 params={"names": ", ".join(sorted(unknown))})
+        return cls(**{k: known[k].clean(v) for k, v in data.items() if v not in (None, "")})
+
+    def __getattr__(self, name):
+        if name == "_values":   # not set yet (while unpickling)
+            raise AttributeError(name)
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name, value):
+        raise AttributeError("Controls are immutable; build new ones with replace()")
+
+    def replace(self, **changes) -> "Controls":
+        return Controls(**{**self._values, **changes})
+
+    def __eq__(self, other):
+        return isinstance(other, Controls) and self._values == other._values
+
+    def __hash__(self):
+        return hash(tuple(sorted(self._values.items())))
+
+    def __repr__(self):
+        return "Controls(" + ", ".join(f"{k}={v!r}" for k, v in self._values.items()) + ")"
+
+    def __reduce__(self):
+        return _restore, (dict(self._values),)
 
     def as_dict(self) -> dict:
-        d = asdict(self)
-        d["gaze"] = list(self.gaze)
-        d.pop("fps")
-        return d
+        """JSON-ready values, as stored with a job."""
+        return {c.name: c.jsonable(self._values[c.name]) for c in CONTROLS}
+
+
+def _restore(values: dict) -> Controls:
+    return Controls(**values)

@@ -1,50 +1,15 @@
 """Errors for inputs a user supplied. Each names the problem with a stable `code`
-so the portal, the API and the CLI can show it and clients can branch on it.
-
-Messages are English templates with named parameters, marked with `gettext_noop`
-so `make messages` collects them; the library never imports Django. `message` is
-rendered when it is read, through the translator the platform installs
-(`set_translator`, the active language's gettext): a French page shows the French
-text, and an untranslated or broken template falls back to the English one."""
+so the portal, the API and the CLI can show it and clients can branch on it; their
+messages are translated templates (common.errors.UserError)."""
 from __future__ import annotations
 
-from typing import Callable
+from common.errors import UserError
+from common.errors import gettext_noop as gettext_noop  # re-exported: the engine modules mark their messages with it
 
 
-def gettext_noop(text: str) -> str:
-    """Marks a message template for translation; returns it unchanged."""
-    return text
-
-
-_translate: Callable[[str], str] = gettext_noop
-
-
-def set_translator(translate: Callable[[str], str]) -> None:
-    global _translate
-    _translate = translate
-
-
-class InputError(ValueError):
+class InputError(UserError):
+    """An input file or value the engine cannot use."""
     code = "invalid_input"
-
-    def __init__(self, message: str, *, field: str | None = None, params: dict | None = None):
-        self.template, self.params, self.field = message, dict(params or {}), field
-        super().__init__(self._render(gettext_noop))
-
-    def _render(self, translate: Callable[[str], str]) -> str:
-        english = self.template % self.params if self.params else self.template
-        try:
-            text = translate(self.template)
-            return text % self.params if self.params else text
-        except (KeyError, ValueError, TypeError):
-            return english
-
-    @property
-    def message(self) -> str:
-        return self._render(_translate)
-
-    def as_dict(self) -> dict:
-        return {"code": self.code, "field": self.field, "message": self.message}
 
 
 class UnsupportedFormat(InputError):
@@ -81,3 +46,8 @@ class AudioEmpty(InputError):
 
 class InvalidControl(InputError):
     code = "invalid_control"
+
+    @classmethod
+    def not_one_of(cls, name: str, choices) -> "InvalidControl":
+        return cls(gettext_noop("%(name)s must be one of %(choices)s"), field=name,
+                   params={"name": name, "choices": ", ".join(map(str, choices))})

@@ -115,9 +115,9 @@ def _models():
     return _Models()
 
 
-def warm_up() -> None:
+def warm_up(names=("hog", "cnn", "shape", "embed")) -> None:
     """Load the dlib models now (e.g. in a server before it forks its workers)."""
-    for name in ("hog", "cnn", "shape", "embed"):
+    for name in names:
         _model(name)
 
 

@@ -22,14 +22,16 @@ def sniff_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> str:
                 fmt, (w, h) = im.format, im.size
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         if isinstance(exc, UnidentifiedImageError):
-            raise UnsupportedFormat(gettext_noop("the photo is not an image in a supported format (JPEG, PNG or WebP)"), field="photo") from exc
+            raise UnsupportedFormat(gettext_noop("the photo is not an image in a supported format (JPEG, PNG or WebP)"),
+                                    field="photo") from exc
         raise ImageTooLarge(gettext_noop("the photo has too many pixels (limit %(limit)s)"), field="photo",
                             params={"limit": f"{max_pixels:,}"}) from exc
     except Exception as exc:  # truncated headers and the like
-        raise CorruptFile(gettext_noop("the photo could not be read: %(reason)s"), field="photo", params={"reason": str(exc)}) from exc
+        raise CorruptFile(gettext_noop("the photo could not be read: %(reason)s"), field="photo",
+                          params={"reason": str(exc)}) from exc
     if fmt not in ACCEPTED_FORMATS:
-        raise UnsupportedFormat(gettext_noop("photo format %(format)s is not supported; use JPEG, PNG or WebP"), field="photo",
-                                params={"format": fmt})
+        raise UnsupportedFormat(gettext_noop("photo format %(format)s is not supported; use JPEG, PNG or WebP"),
+                                field="photo", params={"format": fmt})
     if w * h > max_pixels:
         raise ImageTooLarge(gettext_noop("the photo is %(w)dx%(h)d, over the limit of %(limit)s pixels"), field="photo",
                             params={"w": w, "h": h, "limit": f"{max_pixels:,}"})

@@ -17,7 +17,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from .controls import Controls
+from .controls import LIPSYNC_MODES, Controls
 from .phonemes import Phone, coverage
 from .visemes import REST, viseme_curves
 from .voice import VoiceFeatures, summarise
@@ -30,7 +30,6 @@ EMOTION_OFFSETS = {
     "angry": (-0.2, -0.8, 0.0),
     "surprised": (0.0, 1.0, 0.15),
 }
-LIPSYNC_MODES = ("auto", "phonemes", "acoustic")
 
 
 @dataclass(frozen=True)
@@ -152,7 +151,7 @@ def stress_nods(f: VoiceFeatures, rng: np.random.Generator) -> tuple[np.ndarray,
     pz = np.where(f.pitch > 0, (f.pitch - pv.mean()) / (pv.std() + 1e-6), 0) if len(pv) > 3 else np.zeros(n)
     prom = np.where(f.voiced, loud / 6.0 + 0.5 * pz, -9)
     peaks = [i for i in range(1, n - 1) if prom[i] >= prom[i - 1] and prom[i] > prom[i + 1] and prom[i] > 0.3]
-    kept, last = [], -10**9
+    kept = []
     for i in sorted(peaks, key=lambda j: -prom[j]):
         if all(abs(i - k) >= int(0.35 * fps) for k in kept):
             kept.append(i)

@@ -23,7 +23,7 @@ class Phone:
 
 def available() -> bool:
     try:
-        import pocketsphinx  # noqa: F401
+        import pocketsphinx  # noqa: F401, PLC0415 - optional (pocketsphinx): English phones when installed
     except ImportError:
         return False
     return True
@@ -33,7 +33,7 @@ def _new_decoder():
     """A fresh decoder per voice track: pocketsphinx adapts its cepstral mean from one
     utterance to the next, so a reused decoder would make results depend on the
     previous job (and break same-inputs-same-frames)."""
-    from pocketsphinx import Decoder, get_model_path
+    from pocketsphinx import Decoder, get_model_path  # noqa: PLC0415 - optional (pocketsphinx): English phones when installed
     model = get_model_path("en-us")
     return Decoder(hmm=os.path.join(model, "en-us"), allphone=os.path.join(model, "en-us-phone.lm.bin"),
                    lw=2.0, beam=1e-10, pbeam=1e-10, loglevel="FATAL", cmninit="40,3,-1")

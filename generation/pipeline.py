@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+import av
 import numpy as np
 
-from .backends import DEFAULT_BACKEND, Backend, get_backend
 from .audio import AudioStream, LazyAudio
+from .backends import DEFAULT_BACKEND, Backend, get_backend
 from .controls import Controls
 from .encode import ConcurrentEncoder, FrameMarker, Mp4Writer, WatermarkStage
 from .images import load_image_file
@@ -131,6 +132,5 @@ def generate_video(photo: str | os.PathLike, audio: str | os.PathLike, out: str 
 
 
 def _is_stereo(path) -> bool:
-    import av
     with av.open(str(path)) as c:
         return bool(c.streams.audio) and c.streams.audio[0].codec_context.channels >= 2

@@ -245,7 +245,8 @@ class PortraitRig:
         mean = skin.mean(axis=0) if len(skin) else np.array([170, 130, 110], np.float32)
         light = float(np.clip(mean.mean() / 160.0, 0.55, 1.15))
         colours = [CAVITY_DARK, CAVITY_EDGE, TEETH * min(light, 1.0), TONGUE * light]
-        gray = float(np.abs(self.image[::7, ::7].astype(np.int16) - self.image[::7, ::7].mean(axis=2, keepdims=True)).mean()) < 2.5
+        sample = self.image[::7, ::7]
+        gray = float(np.abs(sample.astype(np.int16) - sample.mean(axis=2, keepdims=True)).mean()) < 2.5
         if gray:
             colours = [np.full(3, c.mean(), np.float32) for c in colours]
         return [np.asarray(c, np.float32) for c in colours]
@@ -317,7 +318,8 @@ class PortraitRig:
         inside = np.zeros((y1 - y0, x1 - x0), np.uint8)
         cv2.fillPoly(inside, [np.round(pts - [x0, y0]).astype(np.int32)], 1)
         inside = cv2.GaussianBlur(inside.astype(np.float32), (3, 3), 0)
-        return {"box": (x0, y0, x1, y1), "blink": np.stack(levels), "up": up[0].astype(np.float32), "lo": lo[0].astype(np.float32),
+        return {"box": (x0, y0, x1, y1), "blink": np.stack(levels), "up": up[0].astype(np.float32),
+                "lo": lo[0].astype(np.float32),
                 "along": along[0].astype(np.float32), "lash": np.float32(lash), "thin": np.float32(max(1.2, 0.12 * eh)),
                 "top": top[0].astype(np.float32),
                 "skin_gap": np.float32(lash + 0.15 * eh),
@@ -501,13 +503,16 @@ class PortraitRig:
         u = np.clip((bxs - self._corners[0]) / self._corners[1], 0.0, 1.0)
         across = (0.5 + 0.5 * np.maximum(np.sin(np.pi * u), 0.0) ** 0.7)      # teeth darker towards the corners
         across = (across * (0.88 + 0.12 * np.abs(np.sin(np.pi * u * 7.0)) ** 0.3))[..., None]  # tooth edges
-        teeth = np.clip((np.minimum(teeth_band, 0.45 * gap) - below_top) / 1.5, 0.0, 1.0) * np.clip(drop / 3.0, 0.0, 1.0)
+        teeth = (np.clip((np.minimum(teeth_band, 0.45 * gap) - below_top) / 1.5, 0.0, 1.0)
+                 * np.clip(drop / 3.0, 0.0, 1.0))
         shade = 0.78 + 0.22 * np.clip(below_top / teeth_band, 0, 1)
         tooth = self._teeth * across
         cavity = cavity * (1 - teeth[..., None]) + (tooth * shade[..., None]) * teeth[..., None]
-        low_teeth = np.clip((below_top - (gap - 0.3 * teeth_band)) / 2.0, 0.0, 1.0) * np.clip((drop - 10.0) / 10.0, 0, 0.5)
+        low_teeth = (np.clip((below_top - (gap - 0.3 * teeth_band)) / 2.0, 0.0, 1.0)
+                     * np.clip((drop - 10.0) / 10.0, 0, 0.5))
         cavity = cavity * (1 - low_teeth[..., None]) + (self._teeth * 0.7) * low_teeth[..., None]
-        tongue = np.clip((t - 0.7) / 0.2, 0.0, 1.0) * np.clip(gap / np.float32(0.4 * self.max_gap), 0.0, 0.6) * (1 - low_teeth)
+        tongue = (np.clip((t - 0.7) / 0.2, 0.0, 1.0) * np.clip(gap / np.float32(0.4 * self.max_gap), 0.0, 0.6)
+                  * (1 - low_teeth))
         cavity = cavity * (1 - tongue[..., None]) + self._tongue * tongue[..., None]
         region = roi[ry0:ry1, rx0:rx1].astype(np.float32)
         a = alpha[..., None]

@@ -13,7 +13,7 @@ def torch_threads(n: int | None):
     if not n:
         yield
         return
-    import torch
+    import torch  # noqa: PLC0415 - heavy (torch): only when torch is in use
     previous = torch.get_num_threads()
     torch.set_num_threads(n)
     try:

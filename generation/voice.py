@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .phonemes import PhoneAligner, available
+
 LPC_ORDER = 14
 ACTIVE_LEVEL_DB = -20.0     # loudness normalisation target for voiced frames
 
@@ -157,7 +159,8 @@ def summarise(rows: np.ndarray, fps: int) -> VoiceFeatures:
     active = level[voiced] if voiced.any() else level
     gain = ACTIVE_LEVEL_DB - float(np.mean(active))
     return VoiceFeatures(fps=fps, level_db=level, loudness=(level + gain - ACTIVE_LEVEL_DB).astype(np.float32),
-                         voiced=voiced, periodicity=rows[:, 1], pitch=np.where(voiced, rows[:, 2], 0).astype(np.float32),
+                         voiced=voiced, periodicity=rows[:, 1],
+                         pitch=np.where(voiced, rows[:, 2], 0).astype(np.float32),
                          f1=np.where(voiced, rows[:, 3], 0).astype(np.float32),
                          f2=np.where(voiced, rows[:, 4], 0).astype(np.float32), gain_db=gain)
 
@@ -203,7 +206,6 @@ class VoiceAnalysis:
 def analyse_voice(blocks, *, sample_rate: int, fps: int, phones: bool = True) -> VoiceAnalysis:
     """One pass over mono sample blocks: per-frame features and, when asked, English
     phones. Memory holds one block at a time."""
-    from .phonemes import PhoneAligner, available
     extractor = FeatureExtractor(sample_rate, fps)
     aligner = PhoneAligner(sample_rate) if phones and available() else None
     try:

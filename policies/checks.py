@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
 
+
 @dataclass(frozen=True)
 class Check:
     fn: Callable

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import c2pa
 
-from .signing import SigningMaterial
+from .signing import SignerConfig, SigningMaterial, make_signer
 
 TRAINED_ALGORITHMIC_MEDIA = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
 PROVENANCE_LABEL = "com.veritalk.provenance"
@@ -88,7 +88,6 @@ def sign_file(source: str | os.PathLike, dest: str | os.PathLike, manifest: dict
     """Embed a signed manifest: read `source`, write the signed asset to `dest`;
     returns the manifest store (application/c2pa bytes). `signer` is SigningMaterial
     (the platform chain) or a SignerConfig (any configured production signer)."""
-    from .signing import SignerConfig, make_signer
     if isinstance(signer, SigningMaterial):
         c2pa_signer = c2pa.Signer.from_info(c2pa.C2paSignerInfo(signer.algorithm, signer.chain_pem,
                                                                 signer.key_pem, None))

@@ -8,6 +8,7 @@ random word is accepted with probability at most 2**-32 per decoding attempt.
 from __future__ import annotations
 
 import zlib
+from math import comb
 
 import bchlib
 import numpy as np
@@ -50,7 +51,8 @@ def decode_payload(bits) -> tuple[int | None, int]:
     if bits.size != CODED_BITS:
         return None, -1
     data = bytearray(np.packbits(bits[:INFO_BITS]).tobytes())
-    ecc = bytearray(np.packbits(np.concatenate([bits[INFO_BITS:], np.zeros(_bch.ecc_bytes * 8 - ECC_BITS, np.uint8)])).tobytes())
+    padding = np.zeros(_bch.ecc_bytes * 8 - ECC_BITS, np.uint8)
+    ecc = bytearray(np.packbits(np.concatenate([bits[INFO_BITS:], padding])).tobytes())
     nerr = _bch.decode(data, ecc)
     if nerr < 0:
         return None, -1
@@ -99,7 +101,6 @@ def _p_attempt() -> float:
     """Probability that one BCH decoding of a uniformly random 120-bit word succeeds
     and its 32-bit check then holds: (2**64 codewords x Hamming ball of radius 9)
     / 2**120, times 2**-32."""
-    from math import comb
     ball = sum(comb(CODED_BITS, i) for i in range(BCH_T + 1))
     return ball * 2.0 ** (INFO_BITS - CODED_BITS) * 2.0 ** -CHECK_BITS
 

@@ -8,11 +8,13 @@ Keys are written 0600 in a 0700 folder that lives outside the repository.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+import c2pa
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -136,7 +138,6 @@ KINDS = ("platform", "certificate", "callback")
 
 
 def _import_callable(spec: str):
-    import importlib
     module, _, name = spec.partition(":")
     if not module or not name:
         raise SigningError(f"signing callback {spec!r} must read 'package.module:function'")
@@ -167,7 +168,6 @@ def signer_chain(config: SignerConfig) -> bytes:
 
 def make_signer(config: SignerConfig):
     """A fresh c2pa.Signer for one signing (c2pa consumes it)."""
-    import c2pa
     if config.kind not in KINDS:
         raise SigningError(f"unknown signer kind {config.kind!r}; use one of {', '.join(KINDS)}")
     if config.kind == "platform":

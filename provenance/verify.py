@@ -14,15 +14,20 @@ The four cases an auditor needs told apart:
 """
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import cv2
+
+from common.errors import gettext_noop
+from common.files import sha256_file
 
 from . import fingerprint as fp
 from .manifest import C2paReading, read_manifest
+from .payload import payload_hex
+from .stillmark import CODEC_NAME, read_still
 from .videomark import NOT_FOUND, WatermarkReading, read_video_watermark
 
 AUTHENTIC = "authentic"                   # signed by us, watermark and registry agree
@@ -32,15 +37,16 @@ PROVENANCE_STRIPPED = "provenance_stripped"  # no manifest, but our watermark id
 UNTRUSTED_SIGNER = "untrusted_signer"     # a valid manifest from a signer we do not trust
 NO_PROVENANCE = "no_provenance"           # no manifest and no watermark: not known to be ours
 
+# English, marked for the catalogue: the portal shows them translated ({% translate result.summary %}).
 VERDICT_TEXT = {
-    AUTHENTIC: "Made by Veritalk, unaltered since signing.",
-    REVOKED: "Made by Veritalk, but the subject has revoked consent for it.",
-    TAMPERED: "Provenance data is present but does not match the file: it was altered after signing, "
-              "or a Veritalk watermark was copied onto other content.",
-    PROVENANCE_STRIPPED: "A Veritalk output whose C2PA manifest was removed; identified by its watermark, "
-                         "manifest recovered from the registry.",
-    UNTRUSTED_SIGNER: "Signed, but not by a signer this platform trusts.",
-    NO_PROVENANCE: "No Veritalk watermark and no C2PA manifest: not known to be a Veritalk output.",
+    AUTHENTIC: gettext_noop("Made by Veritalk, unaltered since signing."),
+    REVOKED: gettext_noop("Made by Veritalk, but the subject has revoked consent for it."),
+    TAMPERED: gettext_noop("Provenance data is present but does not match the file: it was altered after signing, "
+                           "or a Veritalk watermark was copied onto other content."),
+    PROVENANCE_STRIPPED: gettext_noop("A Veritalk output whose C2PA manifest was removed; identified by its "
+                                      "watermark, manifest recovered from the registry."),
+    UNTRUSTED_SIGNER: gettext_noop("Signed, but not by a signer this platform trusts."),
+    NO_PROVENANCE: gettext_noop("No Veritalk watermark and no C2PA manifest: not known to be a Veritalk output."),
 }
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp"}
 
@@ -68,14 +74,6 @@ class RegistryMatch:
 Lookup = Callable[[int | None, str], "RegistryMatch | None"]
 
 
-def sha256_file(path: str | os.PathLike) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def read_watermark(path: str | os.PathLike, *, legacy: bool = False) -> WatermarkReading:
     """The watermark of a video (vtss-3, then vtss-1 when `legacy`: the registry holds
     outputs of that codec) or of a still."""
@@ -83,7 +81,7 @@ def read_watermark(path: str | os.PathLike, *, legacy: bool = False) -> Watermar
         return _read_still(path)
     reading = read_video_watermark(path)
     if not reading.found and legacy:
-        from .videomark_v1 import read_video_watermark as read_v1
+        from .videomark_v1 import read_video_watermark as read_v1  # noqa: PLC0415 - the retired codec's reader: only for registries that issued it
         old = read_v1(path)
         if old.found:
             return WatermarkReading(True, old.registry_id, old.payload, old.confidence, old.frames,
@@ -92,10 +90,7 @@ def read_watermark(path: str | os.PathLike, *, legacy: bool = False) -> Watermar
 
 
 def _read_still(path) -> WatermarkReading:
-    import cv2
 
-    from .payload import payload_hex
-    from .stillmark import CODEC_NAME, read_still
     bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if bgr is None:
         return NOT_FOUND

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT.parent / "shared" / "corpus"
+from bench.media import CORPUS
+from generation.audio import write_wav
 
 
 def corpus_file(relative: str) -> Path:
@@ -72,17 +72,9 @@ def corrupt_audio(tmp_path) -> Path:
 @pytest.fixture
 def long_audio(tmp_path) -> Path:
     """A real, valid WAV longer than the test limit (30 s)."""
-    import wave
-    path = tmp_path / "long.wav"
     sr = 8000
     t = np.arange(sr * 40) / sr
-    samples = (0.2 * np.sin(2 * np.pi * 220 * t) * 32767).astype(np.int16)
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(sr)
-        w.writeframes(samples.tobytes())
-    return path
+    return write_wav(tmp_path / "long.wav", 0.2 * np.sin(2 * np.pi * 220 * t), sr)
 
 
 def png_bytes(array: np.ndarray) -> bytes:

@@ -6,15 +6,12 @@ from __future__ import annotations
 
 from importlib import import_module
 
+from ..controls import BACKEND_NAMES, DEFAULT_BACKEND
 from ..errors import InvalidControl, gettext_noop
 from .base import Analysis, Backend, MotionSource
 
-BACKENDS = {
-    "warp": "generation.backends.warp:WarpBackend",
-    "diffusion": "generation.backends.diffusion:DiffusionBackend",
-}
-MOTIONS = ("procedural", "learned")
-DEFAULT_BACKEND = "warp"
+# Each backend named in generation.controls lives in generation.backends.<name> as <Name>Backend.
+BACKENDS = {name: f"generation.backends.{name}:{name.capitalize()}Backend" for name in BACKEND_NAMES}
 
 
 def get_backend(name: str = DEFAULT_BACKEND, **options) -> Backend:
@@ -22,8 +19,7 @@ def get_backend(name: str = DEFAULT_BACKEND, **options) -> Backend:
     try:
         target = BACKENDS[name]
     except KeyError:
-        raise InvalidControl(gettext_noop("backend must be one of %(choices)s"), field="backend",
-                             params={"choices": ", ".join(BACKENDS)}) from None
+        raise InvalidControl.not_one_of("backend", BACKENDS) from None
     module, _, attr = target.partition(":")
     try:
         cls = getattr(import_module(module), attr)
@@ -33,4 +29,4 @@ def get_backend(name: str = DEFAULT_BACKEND, **options) -> Backend:
     return cls(**options)
 
 
-__all__ = ["Analysis", "Backend", "MotionSource", "BACKENDS", "MOTIONS", "DEFAULT_BACKEND", "get_backend"]
+__all__ = ["Analysis", "Backend", "MotionSource", "BACKENDS", "DEFAULT_BACKEND", "get_backend"]

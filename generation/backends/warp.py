@@ -6,7 +6,7 @@ from typing import Sequence
 import numpy as np
 
 from ..audio import Audio
-from ..controls import Controls
+from ..controls import Controls, control
 from ..face import analyse_face
 from ..framing import frame_portrait
 from ..motion import plan_motion
@@ -29,15 +29,10 @@ class WarpBackend:
     version = "0.2.0"
 
     def __init__(self, motion: str = "procedural"):
-        from . import MOTIONS
-        if motion not in MOTIONS:
-            from ..errors import InvalidControl, gettext_noop
-            raise InvalidControl(gettext_noop("motion must be one of %(choices)s"), field="motion",
-                                 params={"choices": ", ".join(MOTIONS)})
-        self.motion_name = motion
+        self.motion_name = control("motion").check(motion)
         self.motion_source = None
         if motion == "learned":   # torch is imported only when learned motion is asked for
-            from ..learned_motion.source import LearnedMotion
+            from ..learned_motion.source import LearnedMotion  # noqa: PLC0415 - heavy (torch): only when learned motion is asked for
             self.motion_source = LearnedMotion()
 
     def analyse(self, photo_rgb: np.ndarray, audio: Audio, controls: Controls) -> Analysis:

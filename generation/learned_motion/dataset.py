@@ -8,14 +8,19 @@ relative to the clip's own neutral (median) face, resampled to 25 fps. Tracks ar
 cached as .npz under a gitignored folder, keyed by the video's sha256."""
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+import av
 import cv2
+import dlib
 import numpy as np
 
+from common.files import sha256_file
+
 from ..audio import decode_audio, loudness_per_frame
+from ..face import models_dir
+from .evaluate import blink_events
 from .features import frame_features
 
 FPS = 25
@@ -47,7 +52,6 @@ class VideoTrack:
 
 
 def _read_frames(path: Path):
-    import av
     with av.open(str(path)) as c:
         stream = c.streams.video[0]
         for frame in c.decode(stream):
@@ -91,8 +95,6 @@ def _raw_measures(lm: np.ndarray, w: int, h: int) -> np.ndarray:
 
 def landmark_series(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[int, int]]:
     """Times, raw measures per frame (NaN where no face) and the validity mask."""
-    import dlib
-    from ..face import models_dir
     detector = dlib.get_frontal_face_detector()
     shape = dlib.shape_predictor(str(models_dir() / "shape_predictor_68_face_landmarks.dat"))
     times, rows, box, size = [], [], None, (0, 0)
@@ -151,7 +153,6 @@ def normalise(raw: np.ndarray) -> np.ndarray:
 def blink_reliable(motion: np.ndarray, max_rate: float = 90.0) -> bool:
     """False where the blink detector fires at an implausible rate (landmark jitter on
     small or flickering faces): such clips' blink channel is treated as unmeasured."""
-    from .evaluate import blink_events
     return len(blink_events(motion[:, 3])) / (len(motion) / FPS / 60.0) <= max_rate
 
 
@@ -165,20 +166,12 @@ def _resample(times: np.ndarray, values: np.ndarray, valid: np.ndarray, n: int) 
     return out, near
 
 
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def extract(path: Path, cache_dir: Path = CACHE_DIR) -> VideoTrack:
     """The motion track and audio features of one real video. The landmark measures
     are cached (the slow part); normalisation runs at load time."""
     path = Path(path)
     cache_dir.mkdir(parents=True, exist_ok=True)
-    cached = cache_dir / f"{path.stem}.{sha256_of(path)[:16]}.v{EXTRACT_VERSION}.npz"
+    cached = cache_dir / f"{path.stem}.{sha256_file(path)[:16]}.v{EXTRACT_VERSION}.npz"
     if not cached.is_file():
         times, raw, valid, _ = landmark_series(path)
         voice = decode_audio(path)
@@ -206,7 +199,8 @@ def load_corpus(folder: Path = CORPUS_VIDEOS, cache_dir: Path = CACHE_DIR, names
 
 
 if __name__ == "__main__":   # python -m generation.learned_motion.dataset: fill the cache
-    import sys, time
+    import sys
+    import time
     for v in corpus_videos():
         t0 = time.perf_counter()
         tr = extract(v)

@@ -93,7 +93,8 @@ class MotionDiT(nn.Module):
         attrs: (B, 5) normalised; attr_keep: (B,) 1 = use attrs, 0 = unconditional."""
         a = self.audio_in(audio)
         a = a + self.audio_conv(a.transpose(1, 2)).transpose(1, 2)
-        x = self.motion_in(torch.cat([noisy, known * known_mask, known_mask], dim=-1)) + a + self.pos[:, :noisy.shape[1]]
+        x = (self.motion_in(torch.cat([noisy, known * known_mask, known_mask], dim=-1)) + a
+             + self.pos[:, :noisy.shape[1]])
         keep = attr_keep.float()[:, None]
         c = self.time_mlp(timestep_embedding(t, self.config.width))
         c = c + keep * self.attr_mlp(attrs) + (1 - keep) * self.null_attr

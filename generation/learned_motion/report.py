@@ -23,6 +23,7 @@ def verdict(evaluation: dict) -> dict:
 def render(result: dict, command: str) -> str:
     ev, meta = result["evaluation"], result["meta"]
     v = verdict(ev)
+    without_psd = {k: {kk: vv for kk, vv in val.items() if kk != "head_psd"} for k, val in ev.items()}
     rows = []
     for key, label in LABELS.items():
         p, l = ev["procedural"]["distances"][key], ev["learned"]["distances"][key]
@@ -59,7 +60,8 @@ direction are moved to the asked-for values and its head movement scaled to the 
 intensity (`calibrate`): with no emotion labels and a dozen speakers, guidance alone moves them
 too little. Before that the head pose is filtered with a Gaussian of {HEAD_SIGMA} frames
 (`smooth_head`, a fixed design value): the model reproduces the frame-to-frame noise of dlib's
-head poses in its training tracks, which rendered is head jitter. The sampled jaw is then filtered with a Gaussian of {meta.get('jaw_smoothing', 0)} frames
+head poses in its training tracks, which rendered is head jitter. The sampled jaw is then filtered with a
+Gaussian of {meta.get('jaw_smoothing', 0)} frames
 (each 2 s window is denoised on its own, which leaves a frame-to-frame flutter on the mouth),
 the width among {', '.join(str(k) for k in (meta.get('jaw_smoothing_scores') or {}))} whose lip-speed
 distribution is closest to the *training* videos'. Each generated clip is sampled three times
@@ -121,7 +123,7 @@ loss with the value recorded in `weights/tiny_run.json`.
 <details><summary>Evaluation JSON</summary>
 
 ```json
-{json.dumps({k: {kk: vv for kk, vv in val.items() if kk != 'head_psd'} for k, val in ev.items()}, indent=1, default=float)}
+{json.dumps(without_psd, indent=1, default=float)}
 ```
 </details>
 """

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import json
 import threading
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+from scipy.ndimage import gaussian_filter1d
 
 from ..controls import Controls
-from ..motion import MotionTrack
-from .dataset import PARAMS
+from ..motion import MotionTrack, plan_motion
 from ..threads import torch_threads
+from .attributes import GAZE_PITCH_DEG, GAZE_YAW_DEG, from_controls, head_intensity
+from .dataset import PARAMS
 from .features import frame_features
 
 WEIGHTS = Path(__file__).resolve().parent / "weights" / "motion_dit.safetensors"
@@ -22,7 +25,7 @@ _lock = threading.Lock()
 
 
 def make_scheduler(train_timesteps: int = 1000):
-    from diffusers import DDIMScheduler
+    from diffusers import DDIMScheduler  # noqa: PLC0415 - heavy (diffusers): loaded with the model
     return DDIMScheduler(num_train_timesteps=train_timesteps, beta_schedule="squaredcos_cap_v2",
                          prediction_type="sample", clip_sample=False, set_alpha_to_one=True,
                          timestep_spacing="trailing")
@@ -30,10 +33,10 @@ def make_scheduler(train_timesteps: int = 1000):
 
 def load_model(path: str | Path = WEIGHTS):
     """The model and its metadata from a safetensors file (no pickle)."""
-    import torch
-    from safetensors import safe_open
-    from safetensors.torch import load_file
-    from .model import DiTConfig, MotionDiT
+    from safetensors import safe_open  # noqa: PLC0415 - heavy (torch): loaded with the model
+    from safetensors.torch import load_file  # noqa: PLC0415 - heavy (torch): loaded with the model
+
+    from .model import DiTConfig, MotionDiT  # noqa: PLC0415 - heavy (torch): loaded with the model
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"learned motion weights not found at {path}; run `manage.py train_motion`")
@@ -54,7 +57,7 @@ def _cached(path: str):
 def sample_motion(model, audio: np.ndarray, attrs: np.ndarray, *, seed: int = 0, steps: int = DEFAULT_STEPS,
                   guidance: float = DEFAULT_GUIDANCE) -> np.ndarray:
     """(n, 7) motion in engine units for (n, A) audio features."""
-    import torch
+    import torch  # noqa: PLC0415 - heavy (torch): loaded with the model
     cfg = model.config
     n, W, O = len(audio), cfg.window, cfg.overlap
     mean, std = model.motion_mean.numpy(), model.motion_std.numpy()
@@ -98,7 +101,6 @@ def calibrate(motion: np.ndarray, target: np.ndarray, window: int = 50) -> np.nd
     about its mean is scaled to the target intensity (at most 4x either way). The
     corpus has no emotion labels and only a dozen speakers, so guidance alone moves
     these means too little; the dynamics stay the model's."""
-    from .attributes import GAZE_PITCH_DEG, GAZE_YAW_DEG, head_intensity
     m = motion.copy()
     m[:, 1] += target[0] - m[:, 1].mean()
     m[:, 2] += target[1] - m[:, 2].mean()
@@ -120,7 +122,6 @@ def _smooth(motion: np.ndarray, cols: slice, sigma: float) -> np.ndarray:
     the track as it is."""
     if sigma <= 0:
         return motion
-    from scipy.ndimage import gaussian_filter1d
     m = motion.copy()
     m[:, cols] = gaussian_filter1d(m[:, cols], float(sigma), axis=0, mode="nearest")
     return m
@@ -179,7 +180,6 @@ class LearnedMotion:
         self.jaw_sigma = float(json.loads(self.meta.get("jaw_smoothing", "0")))
 
     def plan_from_audio(self, mono: np.ndarray, n_frames: int, controls: Controls) -> MotionTrack:
-        from .attributes import from_controls
         feats = frame_features(mono, n_frames, controls.fps)
         attrs = from_controls(controls, float(self.meta.get("typical_head_intensity", 1.0)))
         with _lock, torch_threads(1):
@@ -195,8 +195,6 @@ class LearnedMotion:
         heard = analysis.extra.get("voice") if isinstance(getattr(analysis, "extra", None), dict) else None
         if heard is None:
             return learned
-        from dataclasses import replace
-        from ..motion import plan_motion
         procedural = plan_motion(heard.features, controls, heard.phones, controls.lipsync)
         n = min(len(procedural), len(learned))
         cut = {f: getattr(procedural, f)[:n] for f in ("spread", "round", "closure", "tuck", "gaze_x", "gaze_y",

@@ -12,8 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ..audio import decode_audio
 from ..controls import Controls
 from ..motion import plan_motion
+from ..voice import analyse_voice
 from . import attributes, evaluate
 from .dataset import PARAMS, VideoTrack, load_corpus
 from .model import DiTConfig, MotionDiT
@@ -41,7 +43,7 @@ class TrainSettings:
 
 
 def _determinism(seed: int):
-    import torch
+    import torch  # noqa: PLC0415 - heavy (torch): only when training
     torch.manual_seed(seed)
     torch.use_deterministic_algorithms(True)
     torch.set_num_threads(1)
@@ -62,7 +64,7 @@ def windows(tracks: list[VideoTrack], window: int, stride: int) -> tuple[np.ndar
 
 def train(tracks: list[VideoTrack], settings: TrainSettings = TrainSettings(), config: DiTConfig = DiTConfig(),
           log=None) -> tuple[MotionDiT, dict]:
-    import torch
+    import torch  # noqa: PLC0415 - heavy (torch): only when training
     _determinism(settings.seed)
     motion, audio, blink_ok = windows(tracks, config.window, settings.stride)
     mirrored = motion.copy()
@@ -129,8 +131,6 @@ _voices: dict[str, object] = {}
 def _voice(tr: VideoTrack):
     """The engine's own voice analysis (features and English phones) of a clip's audio."""
     if tr.source not in _voices:
-        from ..audio import decode_audio
-        from ..voice import analyse_voice
         audio = decode_audio(tr.source)
         _voices[tr.source] = analyse_voice([audio.mono], sample_rate=audio.sample_rate, fps=25, phones=True)
     return _voices[tr.source]
@@ -174,7 +174,8 @@ def evaluation(model, tracks: list[VideoTrack], typical: float, seed: int = 0, g
     real = [tr.motion for tr in tracks] * seeds
     loud = [tr.loudness[:len(tr)] for tr in tracks] * seeds
     proc = [m for s in range(seed, seed + seeds) for m in procedural_tracks(tracks, s)]
-    learned = [m for s in range(seed, seed + seeds) for m in learned_tracks(model, tracks, typical, s, jaw_sigma, guidance)]
+    learned = [m for s in range(seed, seed + seeds)
+               for m in learned_tracks(model, tracks, typical, s, jaw_sigma, guidance)]
     return evaluate.compare(real, loud, {"procedural": proc, "learned": learned},
                             blink_ok=[tr.blink_ok for tr in tracks] * seeds)
 
@@ -229,10 +230,11 @@ def choose_smoothing(model, tracks: list[VideoTrack], typical: float, seed: int 
 
 
 def save(model, path: Path, meta: dict) -> None:
-    from safetensors.torch import save_file
+    from safetensors.torch import save_file  # noqa: PLC0415 - heavy (torch): only when training
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
-    save_file(state, str(path), metadata={k: v if isinstance(v, str) else json.dumps(v, default=float) for k, v in meta.items()})
+    save_file(state, str(path),
+              metadata={k: v if isinstance(v, str) else json.dumps(v, default=float) for k, v in meta.items()})
 
 
 def run(*, out: Path = WEIGHTS, settings: TrainSettings = TrainSettings(), log=print,
@@ -252,7 +254,8 @@ def run(*, out: Path = WEIGHTS, settings: TrainSettings = TrainSettings(), log=p
     log(f"jaw smoothing {jaw_sigma} frames (training-set lip-speed distances {jaw_scores})")
     report = evaluation(model, held, info["typical_head_intensity"], seed=settings.seed, guidance=guidance,
                         jaw_sigma=jaw_sigma)
-    meta = {"version": VERSION, "windows": info["windows"], "train_seconds": info["train_seconds"], "config": model.config.as_dict(), "settings": settings.__dict__,
+    meta = {"version": VERSION, "windows": info["windows"], "train_seconds": info["train_seconds"],
+            "config": model.config.as_dict(), "settings": settings.__dict__,
             "train_videos": [t.name for t in train_set], "held_out": [t.name for t in held],
             "typical_head_intensity": info["typical_head_intensity"], "final_loss": info["final_loss"],
             "guidance": guidance, "guidance_scores": scores, "jaw_smoothing": jaw_sigma,
@@ -275,7 +278,7 @@ def tiny_run(seed: int = 0) -> dict:
 
 def committed(path: Path = WEIGHTS):
     """Weights and their metadata, decoded (JSON values parsed; a missing jaw filter is 0)."""
-    from .source import load_model
+    from .source import load_model  # noqa: PLC0415 - heavy (torch): only when training
     model, raw = load_model(path)
     meta = {k: _decoded(v) for k, v in raw.items()}
     meta.setdefault("jaw_smoothing", 0.0)

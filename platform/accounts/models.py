@@ -1,14 +1,16 @@
 """Users and their roles. Creators must be vetted before they can generate."""
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
-    CREATOR = "creator", "Creator"
-    SUBJECT = "subject", "Subject"
-    AUDITOR = "auditor", "Auditor"
-    MODERATOR = "moderator", "Moderator"
-    ADMIN = "admin", "Admin"
+    """Who an account is; what each role may do is in accounts.permissions."""
+    CREATOR = "creator", _("Creator")
+    SUBJECT = "subject", _("Subject")
+    AUDITOR = "auditor", _("Auditor")
+    MODERATOR = "moderator", _("Moderator")
+    ADMIN = "admin", _("Admin")
 
 
 class User(AbstractUser):

@@ -3,32 +3,32 @@ account with a note; vetting and unvetting are audited."""
 from __future__ import annotations
 
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
-from audit.chain import atomic as audit_atomic, record
+from audit.chain import atomic as audit_atomic
+from audit.chain import record
+from common.errors import UserError
+
+from .permissions import can_moderate, is_creator
 
 
-class VettingError(ValueError):
-    def __init__(self, message: str, *, code: str = "invalid"):
-        super().__init__(message)
-        self.message, self.code = message, code
-
-
-def can_moderate(user) -> bool:
-    return bool(user and user.is_authenticated
-                and (getattr(user, "role", None) in ("admin", "moderator") or user.is_superuser))
+class VettingError(UserError):
+    """A vetting decision refused (who may vet whom, and with a note)."""
 
 
 @audit_atomic()
 def set_vetted(user, *, by, vetted: bool, note: str):
     if not can_moderate(by):
-        raise VettingError("only an admin or moderator can vet creators", code="forbidden")
-    if user.role not in ("creator", "admin"):
-        raise VettingError(f"'{user.username}' is not a creator account", code="not_creator")
+        raise VettingError(gettext_noop("only an admin or moderator can vet creators"), code="forbidden")
+    if not is_creator(user):
+        raise VettingError(gettext_noop("'%(name)s' is not a creator account"), code="not_creator",
+                           params={"name": user.username})
     note = (note or "").strip()
     if not note:
-        raise VettingError("a vetting decision needs a note saying why", code="note_required")
+        raise VettingError(gettext_noop("a vetting decision needs a note saying why"), code="note_required",
+                           field="note")
     if user.pk == by.pk:
-        raise VettingError("nobody vets their own account", code="self_vetting")
+        raise VettingError(gettext_noop("nobody vets their own account"), code="self_vetting")
     user.vetted, user.vetting_note = vetted, note
     user.vetted_at, user.vetted_by = (timezone.now(), by) if vetted else (None, by)
     user.save(update_fields=["vetted", "vetted_at", "vetted_by", "vetting_note"])

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import hashlib
-from contextlib import contextmanager
 import hmac
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -16,8 +16,9 @@ from .models import AuditAnchor, AuditEvent
 GENESIS = "0" * 64
 
 
-def _digest(prev_hash: str, seq: int, created_at: str, actor: str, action: str, target_type: str,
-            target_id: str, data: dict) -> str:
+def row_digest(prev_hash: str, seq: int, created_at: str, actor: str, action: str, target_type: str,
+               target_id: str, data: dict) -> str:
+    """A row's hash: the previous row's hash and this row's content, canonical JSON."""
     body = json.dumps({"seq": seq, "created_at": created_at, "actor": actor, "action": action,
                        "target_type": target_type, "target_id": target_id, "data": data},
                       sort_keys=True, separators=(",", ":"), default=str)
@@ -72,7 +73,7 @@ def record(action: str, *, actor=None, target=None, data: dict | None = None) ->
                 seq = last.seq + 1 if last else 1
                 prev = last.hash if last else GENESIS
                 created = timezone.now()
-                h = _digest(prev, seq, created.isoformat(), _actor_name(actor), action, target_type, target_id, data)
+                h = row_digest(prev, seq, created.isoformat(), _actor_name(actor), action, target_type, target_id, data)
                 event = AuditEvent.objects.create(seq=seq, created_at=created, actor=_actor_name(actor),
                                                   action=action, target_type=target_type, target_id=target_id,
                                                   data=data, prev_hash=prev, hash=h)
@@ -88,7 +89,7 @@ def record(action: str, *, actor=None, target=None, data: dict | None = None) ->
 def _edited_or_moved(ev: AuditEvent, written_as: dict[str, int]) -> str:
     """A row whose hash fits its content under another position was moved, not edited."""
     original = 1 if ev.prev_hash == GENESIS else written_as.get(ev.prev_hash, -1) + 1
-    if original > 0 and original != ev.seq and _digest(ev.prev_hash, original, ev.created_at.isoformat(), ev.actor,
+    if original > 0 and original != ev.seq and row_digest(ev.prev_hash, original, ev.created_at.isoformat(), ev.actor,
                                                         ev.action, ev.target_type, ev.target_id, ev.data) == ev.hash:
         return f"moved: it was written as row {original} (rows reordered)"
     return "its content was edited after it was written"
@@ -111,7 +112,7 @@ def verify_chain() -> list[ChainProblem]:
             gone = f"row {expected_seq} is" if ev.seq == expected_seq + 1 else f"rows {expected_seq}-{ev.seq - 1} are"
             problems.append(ChainProblem(expected_seq, f"missing (deleted): row {ev.seq} follows row "
                                                        f"{expected_seq - 1}; {gone} gone"))
-        recomputed = _digest(ev.prev_hash, ev.seq, ev.created_at.isoformat(), ev.actor, ev.action, ev.target_type,
+        recomputed = row_digest(ev.prev_hash, ev.seq, ev.created_at.isoformat(), ev.actor, ev.action, ev.target_type,
                              ev.target_id, ev.data)
         if recomputed != ev.hash:
             problems.append(ChainProblem(ev.seq, _edited_or_moved(ev, written_as)))

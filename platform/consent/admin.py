@@ -3,6 +3,9 @@ consent.protected, never through a bare model save."""
 from django import forms
 from django.contrib import admin, messages
 
+from audit.chain import record
+
+from .identity import embed_photo
 from .models import Consent, Invitation, ProtectedPerson, Subject
 from .services import ConsentError, elevate_consent, revoke_consent
 
@@ -59,9 +62,7 @@ class ProtectedPersonAdmin(admin.ModelAdmin):
     list_filter = ("active",)
 
     def save_model(self, request, obj, form, change):
-        from audit.chain import record
 
-        from .identity import embed_photo
         upload = form.cleaned_data.get("photos")
         if upload:
             obj.embeddings = [*obj.embeddings, embed_photo(upload.read())]

@@ -1,9 +1,11 @@
 """REST API for the consent lifecycle (DRF): creators invite, subjects accept,
 enrol, grant and revoke, moderators vet and verify elevated consents. Every
 view goes through consent.services / consent.invitations, the same code as the
-portal, so both paths are refused the same way."""
+portal, so both paths are refused the same way (their errors become a 400, 403 or
+409 in veritalk.api_errors)."""
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
@@ -11,55 +13,17 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
-from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
-from accounts.services import VettingError, can_moderate, set_vetted
-from generation.errors import InputError
+from accounts.models import Role
+from accounts.permissions import CreatorsOnly, ModeratorsOnly, SubjectsOnly, can_moderate, is_creator, is_subject
+from accounts.services import set_vetted
 from jobs.inputs import read_upload
 from jobs.models import Job
 
 from .invitations import accept_invitation, create_invitation, find_by_token
 from .models import Consent, Invitation, Subject
-from .services import (ConsentError, elevate_consent, enrol_selfies, give_consent, revoke_consent,
-                       subjects_for)
-
-
-def is_creator(user) -> bool:
-    return user.is_authenticated and user.role in ("creator", "admin")
-
-
-def is_subject(user) -> bool:
-    return user.is_authenticated and user.role == "subject"
-
-
-class CreatorsOnly(BasePermission):
-    message = "This needs a creator account."
-
-    def has_permission(self, request, view):
-        return is_creator(request.user)
-
-
-class SubjectsOnly(BasePermission):
-    message = "This needs a subject account (the person shown in the videos)."
-
-    def has_permission(self, request, view):
-        return is_subject(request.user)
-
-
-class ModeratorsOnly(BasePermission):
-    message = "This needs an admin or moderator account."
-
-    def has_permission(self, request, view):
-        return can_moderate(request.user)
-
-
-def refused(exc: ConsentError | InputError | VettingError):
-    """A refusal as an API error: 403 for who-may-do-this, 400 naming the field otherwise."""
-    code = getattr(exc, "code", "invalid")
-    if code in ("forbidden", "not_subject"):
-        raise PermissionDenied({"detail": exc.message, "code": code})
-    raise ValidationError({getattr(exc, "field", None) or "non_field_errors": [exc.message], "code": code})
+from .services import elevate_consent, enrol_selfies, give_consent, revoke_consent, subjects_for
 
 
 def invitation_link(request, token: str) -> str:
@@ -215,14 +179,11 @@ class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
         s.is_valid(raise_exception=True)
         invitee = None
         if s.validated_data["invitee"]:
-            invitee = get_user_model().objects.filter(username=s.validated_data["invitee"], role="subject").first()
+            invitee = get_user_model().objects.filter(username=s.validated_data["invitee"], role=Role.SUBJECT).first()
             if invitee is None:
                 raise ValidationError({"invitee": [f"no subject account '{s.validated_data['invitee']}'"]})
-        try:
-            inv, token = create_invitation(creator=request.user, display_name=s.validated_data["display_name"],
-                                           invitee=invitee, message=s.validated_data["message"])
-        except ConsentError as exc:
-            refused(exc)
+        inv, token = create_invitation(creator=request.user, display_name=s.validated_data["display_name"],
+                                       invitee=invitee, message=s.validated_data["message"])
         data = InvitationSerializer(inv).data
         data.update(token=token, link=invitation_link(request, token))  # shown once: only its hash is kept
         return Response(data, status=status.HTTP_201_CREATED)
@@ -240,12 +201,7 @@ class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
             raise ValidationError({"token": ["give the invitation's token or its id"]})
         if inv is None:
             raise NotFound("no such invitation (check the link)")
-        try:
-            subject = accept_invitation(account=request.user, invitation=inv)
-        except ConsentError as exc:
-            if exc.code == "used":
-                return Response({"detail": exc.message, "code": exc.code}, status=status.HTTP_409_CONFLICT)
-            refused(exc)
+        subject = accept_invitation(account=request.user, invitation=inv)  # a spent invitation: 409
         return Response({"subject": SubjectSerializer(subject, context={"request": request}).data,
                          "creator": inv.creator.username}, status=status.HTTP_200_OK)
 
@@ -267,15 +223,12 @@ class SubjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             parser_classes=[MultiPartParser, FormParser])
     def enrol(self, request):
         """Upload 1-5 selfies as `selfies`; only their face embeddings are kept."""
-        from django.conf import settings
         files = request.FILES.getlist("selfies")
         if not files or len(files) > 5:
             raise ValidationError({"selfies": ["send 1 to 5 selfies as `selfies`"]})
         try:
             data = [read_upload(f, limit=settings.VERITALK_MAX_PHOTO_BYTES, field="selfies") for f in files]
             subject = enrol_selfies(account=request.user, selfies=data)
-        except (ConsentError, InputError) as exc:
-            refused(exc)
         finally:
             for f in files:
                 f.close()  # a temporary upload file is deleted here
@@ -320,22 +273,16 @@ class GrantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
         creator = get_user_model().objects.filter(username=d["creator"]).first()
         if creator is None:
             raise ValidationError({"creator": [f"no creator '{d['creator']}'"]})
-        try:
-            consent = give_consent(account=request.user, creator=creator, purposes=d["purposes"],
-                                   channels=d["channels"], starts_at=d["starts_at"], expires_at=d["expires_at"],
-                                   max_videos=d["max_videos"], statement=d["statement"], agreed=d["agree"])
-        except ConsentError as exc:
-            refused(exc)
+        consent = give_consent(account=request.user, creator=creator, purposes=d["purposes"],
+                               channels=d["channels"], starts_at=d["starts_at"], expires_at=d["expires_at"],
+                               max_videos=d["max_videos"], statement=d["statement"], agreed=d["agree"])
         return Response(ConsentSerializer(consent).data, status=status.HTTP_201_CREATED)
 
     @action(detail=True, methods=["post"], permission_classes=[ModeratorsOnly])
     def elevate(self, request, pk=None):
         s = NoteSerializer(data=request.data)
         s.is_valid(raise_exception=True)
-        try:
-            consent = elevate_consent(self.get_object(), by=request.user, note=s.validated_data["note"])
-        except ConsentError as exc:
-            refused(exc)
+        consent = elevate_consent(self.get_object(), by=request.user, note=s.validated_data["note"])
         return Response(ConsentSerializer(consent).data)
 
 
@@ -382,7 +329,7 @@ class VettingViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.Ge
         return VettingEntrySerializer if self.action == "list" else VettingSerializer
 
     def get_queryset(self):
-        return get_user_model().objects.filter(role="creator").order_by("vetted", "username")
+        return get_user_model().objects.filter(role=Role.CREATOR).order_by("vetted", "username")
 
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.get_queryset())
@@ -396,10 +343,7 @@ class VettingViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.Ge
         user = get_user_model().objects.filter(username=s.validated_data["username"]).first()
         if user is None:
             raise NotFound(f"no account '{s.validated_data['username']}'")
-        try:
-            set_vetted(user, by=request.user, vetted=s.validated_data["vetted"], note=s.validated_data["note"])
-        except VettingError as exc:
-            refused(exc)
+        set_vetted(user, by=request.user, vetted=s.validated_data["vetted"], note=s.validated_data["note"])
         return Response({"username": user.username, "vetted": user.vetted, "vetted_at": user.vetted_at,
                          "vetted_by": request.user.username, "vetting_note": user.vetting_note,
                          "at": timezone.now()}, status=status.HTTP_201_CREATED)

@@ -9,9 +9,11 @@ import secrets
 from datetime import timedelta
 
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
-from audit.chain import atomic as audit_atomic, record
+from accounts.permissions import is_creator, is_subject
+from audit.chain import atomic as audit_atomic
+from audit.chain import record
 
 from .models import Invitation, Subject
 from .services import ConsentError
@@ -26,13 +28,14 @@ def token_digest(token: str) -> str:
 def create_invitation(*, creator, display_name: str, invitee=None, message: str = "",
                       days: int = LINK_DAYS) -> tuple[Invitation, str]:
     """Returns the invitation and its token (shown to the creator once, never stored)."""
-    if creator.role not in ("creator", "admin"):
-        raise ConsentError(_("only creators can invite subjects"), code="forbidden")
+    if not is_creator(creator):
+        raise ConsentError(gettext_noop("only creators can invite subjects"), code="forbidden")
     display_name = display_name.strip()
     if not display_name:
-        raise ConsentError(_("give the person's name"), field="display_name")
-    if invitee is not None and invitee.role != "subject":
-        raise ConsentError(_("'%(name)s' is not a subject account") % {"name": invitee.username}, field="invitee")
+        raise ConsentError(gettext_noop("give the person's name"), field="display_name")
+    if invitee is not None and not is_subject(invitee):
+        raise ConsentError(gettext_noop("'%(name)s' is not a subject account"), field="invitee",
+                           params={"name": invitee.username})
     token = secrets.token_urlsafe(32)
     with audit_atomic():
         inv = Invitation.objects.create(creator=creator, display_name=display_name[:120], invitee=invitee,
@@ -49,14 +52,14 @@ def find_by_token(token: str) -> Invitation | None:
 
 
 def _refusal(account, inv: Invitation) -> tuple[str, str] | None:
-    if account.role != "subject":
-        return "not_subject", _("invitations are accepted by subject accounts; log in as the person invited")
+    if not is_subject(account):
+        return "not_subject", gettext_noop("invitations are accepted by subject accounts; log in as the person invited")
     if inv.accepted_at is not None:
-        return "used", _("this invitation has already been used; ask the creator for a new one")
+        return "used", gettext_noop("this invitation has already been used; ask the creator for a new one")
     if inv.expires_at <= timezone.now():
-        return "expired", _("this invitation has expired; ask the creator for a new one")
+        return "expired", gettext_noop("this invitation has expired; ask the creator for a new one")
     if inv.invitee_id is not None and inv.invitee_id != account.pk:
-        return "not_for_you", _("this invitation was sent to another account")
+        return "not_for_you", gettext_noop("this invitation was sent to another account")
     return None
 
 

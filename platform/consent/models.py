@@ -20,7 +20,8 @@ class Subject(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["created_by", "display_name"], name="unique_subject_name_per_creator")]
+        constraints = [models.UniqueConstraint(fields=["created_by", "display_name"],
+                                               name="unique_subject_name_per_creator")]
 
     def __str__(self):
         return self.display_name

@@ -2,10 +2,11 @@
 elevated, verified consent covers the job. Photos are reduced to embeddings."""
 from __future__ import annotations
 
+from django.utils.translation import gettext_noop
 
-from django.utils.translation import gettext as _
-
-from audit.chain import atomic as audit_atomic, record
+from accounts.permissions import is_admin
+from audit.chain import atomic as audit_atomic
+from audit.chain import record
 
 from .identity import embed_photo
 from .models import ProtectedPerson
@@ -13,15 +14,15 @@ from .services import ConsentError
 
 
 def _require_admin(user):
-    if not (getattr(user, "role", None) == "admin" or getattr(user, "is_superuser", False)):
-        raise ConsentError(_("only an admin can change the protected-person list"), code="forbidden")
+    if not is_admin(user):
+        raise ConsentError(gettext_noop("only an admin can change the protected-person list"), code="forbidden")
 
 
 @audit_atomic()
 def protect_person(*, name: str, photos: list[bytes], by, note: str = "") -> ProtectedPerson:
     _require_admin(by)
     if not name.strip() or not photos:
-        raise ConsentError(_("a protected person needs a name and at least one photo"))
+        raise ConsentError(gettext_noop("a protected person needs a name and at least one photo"))
     embeddings = [embed_photo(p) for p in photos]
     person = ProtectedPerson.objects.create(name=name.strip(), embeddings=embeddings, note=note, added_by=by)
     record("protected.added", actor=by, target=person, data={"name": person.name, "photos": len(photos),
@@ -33,7 +34,7 @@ def protect_person(*, name: str, photos: list[bytes], by, note: str = "") -> Pro
 def unprotect_person(person: ProtectedPerson, *, by, note: str) -> ProtectedPerson:
     _require_admin(by)
     if not note.strip():
-        raise ConsentError(_("say why the person is removed from the list"), field="note")
+        raise ConsentError(gettext_noop("say why the person is removed from the list"), field="note")
     person.active = False
     person.save(update_fields=["active"])
     record("protected.removed", actor=by, target=person, data={"name": person.name, "note": note})

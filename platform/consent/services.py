@@ -10,36 +10,31 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
+from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext as _, gettext_noop
+from django.utils.translation import gettext_noop
 
-from audit.chain import atomic as audit_atomic, record
+from accounts.permissions import CREATOR_ROLES, can_moderate, is_subject
+from audit.chain import atomic as audit_atomic
+from audit.chain import record
+from common.errors import UserError
 from generation.errors import InputError
 
 from .identity import centroid, distance, embed_photo, max_pairwise_distance
 from .models import Consent, Subject
+from .policy import current_policy
+from .signals import consent_revoked
 
 MAX_SELFIES = 5
 
 
-class ConsentError(ValueError):
+class ConsentError(UserError):
     """A consent operation refused for a reason the user can act on."""
-
-    def __init__(self, message: str, *, code: str = "invalid", field: str | None = None):
-        super().__init__(message)
-        self.message, self.code, self.field = message, code, field
-
-    def as_dict(self) -> dict:
-        return {"code": self.code, "field": self.field, "message": self.message}
-
-
-def _policy():
-    from jobs.gate import current_policy  # the one policy the gate uses
-    return current_policy()
 
 
 def identity_threshold() -> float:
-    return float(_policy().param("identity_match", "max_distance"))
+    return float(current_policy().param("identity_match", "max_distance"))
 
 
 @audit_atomic()
@@ -59,11 +54,12 @@ def enrol_selfies(*, account, selfies: list[bytes]) -> Subject:
     kept, the pixels never touch the disk. Refused when the selfies disagree, or
     when the face is already enrolled by another account (one face, one account)."""
     subject = getattr(account, "subject_profile", None)
-    if getattr(account, "role", None) != "subject" or subject is None:
-        raise ConsentError(_("only a subject account that accepted an invitation can enrol a face"), code="not_subject")
+    if not is_subject(account) or subject is None:
+        raise ConsentError(gettext_noop("only a subject account that accepted an invitation can enrol a face"),
+                           code="not_subject")
     if not 1 <= len(selfies) <= MAX_SELFIES:
-        raise ConsentError(_("send between 1 and %(max)d selfies (got %(got)d)") % {"max": MAX_SELFIES, "got": len(selfies)}, code="selfie_count",
-                           field="selfies")
+        raise ConsentError(gettext_noop("send between 1 and %(max)d selfies (got %(got)d)"), code="selfie_count",
+                           field="selfies", params={"max": MAX_SELFIES, "got": len(selfies)})
     embeddings = [embed_photo(data, field="selfies") for data in selfies]
     threshold = identity_threshold()
     if max_pairwise_distance(embeddings) >= threshold:
@@ -74,8 +70,8 @@ def enrol_selfies(*, account, selfies: list[bytes]) -> Subject:
         if distance(other.face_embedding, mean) < threshold:
             record("subject.enrolment_refused", actor=account, target=subject,
                    data={"reason": "face already enrolled by another account", "other_subject": other.pk})
-            raise ConsentError(_("this face is already enrolled by another account; contact support if it is yours"),
-                               code="face_taken", field="selfies")
+            raise ConsentError(gettext_noop("this face is already enrolled by another account; contact support if "
+                                            "it is yours"), code="face_taken", field="selfies")
     digest = hashlib.sha256(b"".join(hashlib.sha256(s).digest() for s in selfies)).hexdigest()
     with audit_atomic():
         subject.face_embedding, subject.enrolment_embeddings = mean, embeddings
@@ -102,7 +98,6 @@ def grant_consent(*, subject: Subject, creator, actor=None, purposes=(), stateme
 def subjects_for(creator):
     """The subjects a creator may submit jobs for: those they registered and those
     who accepted their invitation. Anything else is refused as "not one of yours"."""
-    from django.db.models import Q
     return Subject.objects.filter(Q(created_by=creator) | Q(invitations__creator=creator,
                                                           invitations__accepted_at__isnull=False)).distinct()
 
@@ -110,10 +105,9 @@ def subjects_for(creator):
 def creators_of(subject: Subject) -> list:
     """Creators this subject may consent to: the one who registered them and every
     creator whose invitation they accepted."""
-    from django.contrib.auth import get_user_model
     ids = set(subject.invitations.filter(accepted_at__isnull=False).values_list("creator_id", flat=True))
     ids.add(subject.created_by_id)
-    return list(get_user_model().objects.filter(pk__in=ids, role__in=("creator", "admin")).order_by("username"))
+    return list(get_user_model().objects.filter(pk__in=ids, role__in=CREATOR_ROLES).order_by("username"))
 
 
 def give_consent(*, account, creator, purposes, channels=(), expires_at: datetime | None = None,
@@ -121,35 +115,35 @@ def give_consent(*, account, creator, purposes, channels=(), expires_at: datetim
                  agreed: bool = False) -> Consent:
     """A subject grants a scoped consent to a creator who invited them."""
     subject = getattr(account, "subject_profile", None)
-    if getattr(account, "role", None) != "subject" or subject is None:
-        raise ConsentError(_("only a subject account can grant consent"), code="not_subject")
+    if not is_subject(account) or subject is None:
+        raise ConsentError(gettext_noop("only a subject account can grant consent"), code="not_subject")
     if creator not in creators_of(subject):
-        raise ConsentError(_("'%(creator)s' has not invited you; you can consent only to creators who did") % {"creator": creator.username},
-                           code="not_invited", field="creator")
+        raise ConsentError(gettext_noop("'%(creator)s' has not invited you; you can consent only to creators who did"),
+                           code="not_invited", field="creator", params={"creator": creator.username})
     if not subject.enrolled:
-        raise ConsentError(_("enrol your face with selfies before granting consent"), code="not_enrolled")
-    policy = _policy()
+        raise ConsentError(gettext_noop("enrol your face with selfies before granting consent"), code="not_enrolled")
+    policy = current_policy()
     allowed_purposes = policy.param("allowed_purpose", "purposes", [])
     known_channels = policy.param("consent_in_scope", "channels", [])
     purposes, channels = list(dict.fromkeys(purposes or [])), list(dict.fromkeys(channels or []))
     if not purposes:
-        raise ConsentError(_("choose at least one purpose"), code="no_purpose", field="purposes")
+        raise ConsentError(gettext_noop("choose at least one purpose"), code="no_purpose", field="purposes")
     bad = [p for p in purposes if p not in allowed_purposes]
     if bad:
-        raise ConsentError(_("unknown purpose(s) %(bad)s; choose from %(allowed)s") % {"bad": ", ".join(bad), "allowed": ", ".join(allowed_purposes)},
-                           field="purposes")
+        raise ConsentError(gettext_noop("unknown purpose(s) %(bad)s; choose from %(allowed)s"), field="purposes",
+                           params={"bad": ", ".join(bad), "allowed": ", ".join(allowed_purposes)})
     bad = [c for c in channels if c not in known_channels]
     if bad:
-        raise ConsentError(_("unknown channel(s) %(bad)s; choose from %(allowed)s") % {"bad": ", ".join(bad), "allowed": ", ".join(known_channels)},
-                           field="channels")
+        raise ConsentError(gettext_noop("unknown channel(s) %(bad)s; choose from %(allowed)s"), field="channels",
+                           params={"bad": ", ".join(bad), "allowed": ", ".join(known_channels)})
     now = timezone.now()
     if expires_at is not None and expires_at <= max(now, starts_at or now):
-        raise ConsentError(_("the expiry must be in the future and after the start"), field="expires_at")
+        raise ConsentError(gettext_noop("the expiry must be in the future and after the start"), field="expires_at")
     if max_videos is not None and max_videos < 1:
-        raise ConsentError(_("the number of videos must be at least 1 (leave it empty for no limit)"),
+        raise ConsentError(gettext_noop("the number of videos must be at least 1 (leave it empty for no limit)"),
                            field="max_videos")
     if not agreed:
-        raise ConsentError(_("tick the box to confirm that you agree"), code="not_agreed", field="agree")
+        raise ConsentError(gettext_noop("tick the box to confirm that you agree"), code="not_agreed", field="agree")
     statement = statement or (f"I, {subject.display_name}, agree that {creator.username} may make videos of my face "
                               f"with Veritalk for: {', '.join(purposes)}.")
     return grant_consent(subject=subject, creator=creator, actor=account, purposes=purposes, channels=channels,
@@ -159,9 +153,8 @@ def give_consent(*, account, creator, purposes, channels=(), expires_at: datetim
 def revoke_consent(consent: Consent, *, actor=None, reason: str = "") -> Consent:
     """Revocation is immediate: queued jobs under this consent are cancelled, a
     running one stops at its next policy check (and never releases), and past
-    outputs are marked revoked in the registry."""
-    from jobs.services import cancel_queued_jobs
-    from registry.services import revoke_outputs
+    outputs are marked revoked in the registry; the first and the last are done by
+    jobs and the registry, on `consent_revoked`, in this same transaction."""
     with audit_atomic():
         consent = Consent.objects.select_for_update().get(pk=consent.pk)
         if consent.revoked_at is None:
@@ -169,8 +162,7 @@ def revoke_consent(consent: Consent, *, actor=None, reason: str = "") -> Consent
             consent.revoked_reason = reason
             consent.save(update_fields=["revoked_at", "revoked_reason"])
             record("consent.revoked", actor=actor, target=consent, data={"reason": reason})
-        cancel_queued_jobs(consent, actor=actor)
-        revoke_outputs(consent, actor=actor)
+        consent_revoked.send(sender=Consent, consent=consent, actor=actor)
     return consent
 
 
@@ -179,13 +171,13 @@ def elevate_consent(consent: Consent, *, by, note: str) -> Consent:
     """An admin or moderator marks a consent as verified outside the platform (for
     example the office of a public official confirmed it): faces on the protected
     list are then allowed under it."""
-    if not (getattr(by, "role", None) in ("admin", "moderator") or getattr(by, "is_superuser", False)):
-        raise ConsentError(_("only an admin or moderator can verify an elevated consent"), code="forbidden")
+    if not can_moderate(by):
+        raise ConsentError(gettext_noop("only an admin or moderator can verify an elevated consent"), code="forbidden")
     if not note.strip():
-        raise ConsentError(_("say how the consent was verified"), field="note")
+        raise ConsentError(gettext_noop("say how the consent was verified"), field="note")
     consent = Consent.objects.select_for_update().get(pk=consent.pk)
     if not consent.is_active():
-        raise ConsentError(_("consent #%(id)s is not active") % {"id": consent.pk}, code="inactive")
+        raise ConsentError(gettext_noop("consent #%(id)s is not active"), code="inactive", params={"id": consent.pk})
     consent.elevated_at, consent.elevated_by, consent.elevation_note = timezone.now(), by, note.strip()
     consent.save(update_fields=["elevated_at", "elevated_by", "elevation_note"])
     record("consent.elevated", actor=by, target=consent, data={"note": note.strip()})

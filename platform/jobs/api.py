@@ -3,25 +3,31 @@ the portal and the CLI; the result is downloaded through a permission-checked vi
 the face preview lets the portal show the detected face before a job is submitted."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from django.conf import settings
 from django.http import FileResponse
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import mixins, renderers, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from audit.chain import atomic as audit_atomic, record
+from accounts.permissions import CreatorsOnly, is_creator
+from audit.chain import atomic as audit_atomic
+from audit.chain import record
 from consent.models import Subject
 from consent.services import subjects_for
-from generation.errors import InputError
+from generation.controls import Control, declared
+from generation.errors import InvalidControl
 from generation.face import detect_faces, face_problem
 from generation.images import load_image
+from moderation.services import is_taken_down
 
 from .inputs import read_upload
 from .models import Job
@@ -34,8 +40,8 @@ class JobSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Job
-        fields = ["id", "status", "subject", "consent", "purpose", "channel", "controls", "decision", "error", "progress",
-                  "progress_done", "progress_total", "output_sha256", "output_url", "verification",
+        fields = ["id", "status", "subject", "consent", "purpose", "channel", "controls", "decision", "error",
+                  "progress", "progress_done", "progress_total", "output_sha256", "output_url", "verification",
                   "created_at", "started_at", "finished_at"]
         read_only_fields = fields
 
@@ -45,6 +51,33 @@ class JobSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         url = f"/api/jobs/{job.pk}/output/"
         return request.build_absolute_uri(url) if request else url
+
+
+class ControlField(serializers.Field):
+    """A declared generation control: checked (and named in errors) by the library,
+    described in the schema by the declaration (ControlFieldSchema)."""
+
+    def __init__(self, control: Control, **kwargs):
+        self.control = control
+        super().__init__(required=False, help_text=control.help, **kwargs)
+
+    def to_internal_value(self, data):
+        if data in ("", None):
+            return self.control.default
+        try:
+            return self.control.clean(data)
+        except InvalidControl as exc:
+            raise serializers.ValidationError(exc.message, code=exc.code) from exc
+
+    def to_representation(self, value):
+        return self.control.jsonable(value)
+
+
+class ControlFieldSchema(OpenApiSerializerFieldExtension):
+    target_class = ControlField
+
+    def map_serializer_field(self, auto_schema, direction):
+        return self.target.control.schema()
 
 
 class JobCreateSerializer(serializers.Serializer):
@@ -57,16 +90,6 @@ class JobCreateSerializer(serializers.Serializer):
     purpose = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
     channel = serializers.CharField(max_length=32, required=False, allow_blank=True, default="",
                                     help_text="Where the video will be shown (checked against the consent).")
-    emotion = serializers.CharField(required=False)
-    expression_scale = serializers.FloatField(required=False)
-    head_motion = serializers.FloatField(required=False)
-    gaze = serializers.CharField(required=False, help_text="X,Y each from -1 to 1")
-    blink_rate = serializers.FloatField(required=False)
-    seed = serializers.IntegerField(required=False)
-    size = serializers.IntegerField(required=False)
-    backend = serializers.CharField(required=False, help_text="warp (default) or diffusion (GPU queue)")
-    motion = serializers.CharField(required=False, help_text="procedural or learned (the warp engine's motion)")
-    lipsync = serializers.CharField(required=False, help_text="auto, phonemes or acoustic (how mouth shapes are chosen)")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -74,9 +97,8 @@ class JobCreateSerializer(serializers.Serializer):
         if request is not None and request.user.is_authenticated:
             self.fields["subject"].queryset = subjects_for(request.user)
 
-
-def is_creator(user) -> bool:
-    return user.is_authenticated and (user.role in ("creator", "admin") or user.is_superuser)
+    def get_fields(self):
+        return {**super().get_fields(), **{c.name: ControlField(c) for c in declared()}}
 
 
 class Mp4Renderer(renderers.BaseRenderer):
@@ -87,7 +109,6 @@ class Mp4Renderer(renderers.BaseRenderer):
     render_style = "binary"
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
-        import json
         return data if isinstance(data, bytes) else json.dumps(data, default=str).encode()
 
 
@@ -118,7 +139,6 @@ class JobViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.List
         if not path.is_file():
             raise NotFound(f"the output of job {job.pk} is missing from storage")
         entry = getattr(job, "registry_entry", None)
-        from moderation.services import is_taken_down
         if is_taken_down(entry):
             return Response({"detail": "This video was taken down by moderation and is no longer available.",
                              "code": "taken_down"}, status=451)
@@ -131,16 +151,13 @@ class JobViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.List
 
     def create(self, request, *args, **kwargs):
         if not is_creator(request.user):
-            raise PermissionDenied("This needs a creator account.")
+            raise PermissionDenied(CreatorsOnly.message)
         s = JobCreateSerializer(data=request.data, context={"request": request})
         s.is_valid(raise_exception=True)
         d = dict(s.validated_data)
-        controls = {k: d.pop(k) for k in list(d) if k not in ("subject", "photo", "audio", "purpose", "channel")}
-        try:
-            job = submit_job(creator=request.user, subject=d["subject"], photo=d["photo"], audio=d["audio"],
-                             controls=controls, purpose=d["purpose"], channel=d["channel"])
-        except InputError as exc:
-            raise ValidationError({exc.field or "non_field_errors": [exc.message], "code": exc.code}) from exc
+        controls = {c.name: d[c.name] for c in declared() if c.name in d}
+        job = submit_job(creator=request.user, subject=d["subject"], photo=d["photo"], audio=d["audio"],
+                         controls=controls, purpose=d["purpose"], channel=d["channel"])  # InputError: a 400
         return Response(JobSerializer(job, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
@@ -159,7 +176,7 @@ class FacePreviewView(APIView):
         "ok": serializers.BooleanField(), "problem": serializers.CharField(allow_null=True)})})
     def post(self, request):
         if not is_creator(request.user):
-            raise PermissionDenied("This needs a creator account.")
+            raise PermissionDenied(CreatorsOnly.message)
         s = FacePreviewSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         data = read_upload(s.validated_data["photo"], limit=settings.VERITALK_MAX_PHOTO_BYTES, field="photo")

@@ -6,10 +6,4 @@ class JobsConfig(AppConfig):
     verbose_name = "Generation jobs"
 
     def ready(self):
-        # The generation library's input errors are English templates; their message is
-        # rendered in the language active where it is read (a French page, an API client's
-        # Accept-Language).
-        from django.utils.translation import gettext
-
-        from generation import errors
-        errors.set_translator(gettext)
+        from . import services  # noqa: F401, PLC0415 - connects its consent_revoked receiver once the apps are loaded

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from celery import current_app
 from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
@@ -20,6 +21,7 @@ from audit.chain import record
 from .models import Job
 
 log = logging.getLogger(__name__)
+GENERATE_TASK = "jobs.generate"   # jobs.tasks.generate_job; sent by name, so this module needs no task object
 
 
 def queue_for(job: Job) -> str:
@@ -32,10 +34,9 @@ def queue_for(job: Job) -> str:
 def dispatch(job: Job) -> bool:
     """Publish the job's task; False (and the job stays QUEUED for the reaper) when
     the broker cannot be reached: the creator's request still succeeds."""
-    from .tasks import generate_job
     try:
-        generate_job.apply_async((str(job.pk),), queue=queue_for(job), retry=True,
-                                 retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5})
+        current_app.send_task(GENERATE_TASK, (str(job.pk),), queue=queue_for(job), retry=True,
+                              retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5})
     except (BrokerError, OSError) as exc:
         log.warning("broker unavailable, job %s left for the reaper: %s", job.pk, exc)
         return False

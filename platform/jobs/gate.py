@@ -6,18 +6,18 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import NamedTuple
 
-from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from consent.identity import nearest_protected, subject_distance
-from policies import Decision, evaluate, load_policy
+from consent.models import Consent, Subject
+from consent.policy import current_policy
+from policies import Decision, evaluate
+
+from .models import Job
 
 # Jobs that count against a consent's number of videos and a creator's rate limit.
 COUNTED = ("queued", "running", "succeeded")
-
-
-def current_policy():
-    return load_policy(settings.VERITALK_POLICY_FILE) if settings.VERITALK_POLICY_FILE else load_policy()
 
 
 class GateResult(NamedTuple):
@@ -32,7 +32,6 @@ class GateResult(NamedTuple):
 
 def _recent(creator, policy, before, exclude_job) -> dict:
     """Per rate-limit window: the creator's accepted jobs and denied attempts before `before`."""
-    from .models import Job
     out = {}
     for params in policy.params_of("rate_limit"):
         hours = params["window_hours"]
@@ -95,9 +94,6 @@ def decide_job(job) -> GateResult:
     """Decide an existing job again, on its stored facts and the current state of
     its creator, its consent, its subject's enrolment and the protected list (read
     afresh: the job's cached relations would hide a revocation)."""
-    from django.contrib.auth import get_user_model
-
-    from consent.models import Consent, Subject
     consent = Consent.objects.filter(pk=job.consent_id).first() if job.consent_id else None
     return decide_request(creator=get_user_model().objects.get(pk=job.creator_id),
                           subject=Subject.objects.get(pk=job.subject_id), face_count=job.face_count,

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from generation.audio import decode_audio, EXTENSIONS as AUDIO_EXTENSIONS
+from generation.audio import EXTENSIONS as AUDIO_EXTENSIONS
+from generation.audio import decode_audio
 from generation.controls import Controls
 from generation.errors import CorruptFile, FileTooLarge, gettext_noop
 from generation.face import analyse_face, face_embedding
@@ -36,8 +37,8 @@ def read_upload(f, *, limit: int, field: str) -> bytes:
     else:
         size = getattr(f, "size", None)
         if size is not None and size > limit:
-            raise FileTooLarge(gettext_noop("the %(field)s file is %(size)s bytes; the limit is %(limit)s"), field=field,
-                               params={"field": field, "size": f"{size:,}", "limit": f"{limit:,}"})
+            raise FileTooLarge(gettext_noop("the %(field)s file is %(size)s bytes; the limit is %(limit)s"),
+                               field=field, params={"field": field, "size": f"{size:,}", "limit": f"{limit:,}"})
         data = f.read(limit + 1)
     if len(data) > limit:
         raise FileTooLarge(gettext_noop("the %(field)s file is larger than the limit of %(limit)s bytes"), field=field,

@@ -1,5 +1,6 @@
-"""Running one job in a worker: gate again, generate through the watermark stage,
-sign, release under the final name, record in the registry.
+"""Running one job in a worker, in named steps: take the lease (the gate again),
+`render` through the watermark stage, the gate again, `sign`, and `release` under
+the final name, which `register`s the output in the registry.
 
 Exactly once: a worker takes a time-limited lease on the job and renews it as
 frames are made; only the lease holder may release an output, inside the same
@@ -11,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,15 +21,16 @@ from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
-from audit.chain import atomic as audit_atomic, record
+from audit.chain import atomic as audit_atomic
+from audit.chain import record
+from common.errors import UserError
+from common.files import sha256_file
+from consent.models import Consent
 from generation.controls import Controls
-from generation.errors import InputError
 from generation.pipeline import Cancelled, generate_video
 from provenance.fingerprint import video_fingerprint
 from provenance.manifest import read_manifest, sign_file
-from provenance.verify import sha256_file
 from provenance.videomark import VideoWatermarker
-from consent.models import Consent
 from registry.models import RegistryEntry
 from registry.outputs import describe_output, sign_poster
 from registry.services import signer_config, trust_anchor, verify_path
@@ -44,10 +47,6 @@ TRANSIENT_ERRORS = (OperationalError, InterfaceError, BrokerError, ConnectionErr
 
 class LeaseLost(Exception):
     """Another worker took the job over (this one stalled past its lease)."""
-
-
-def _job_dir(job: Job) -> Path:
-    return Path(settings.MEDIA_ROOT) / "jobs" / str(job.pk)
 
 
 def _lease_until():
@@ -107,10 +106,7 @@ def _start(job_id: str, owner: str) -> tuple[Job | None, RegistryEntry | None]:
         job.progress_done = 0
         job.save(update_fields=["status", "consent", "decision", "started_at", "attempts", "lease_owner",
                                 "lease_expires_at", "progress_done"])
-        entry, _ = RegistryEntry.objects.get_or_create(job=job)
-        if entry.state != RegistryEntry.State.RESERVED:
-            entry.state = RegistryEntry.State.RESERVED
-            entry.save(update_fields=["state"])
+        entry = RegistryEntry.reserve(job)
         if job.attempts == 1:
             record("job.started", target=job, data={"registry_id": entry.pk, "worker": owner})
         else:
@@ -133,106 +129,156 @@ class _Heartbeat:
             raise LeaseLost(f"job {self.job.pk} was taken over by another worker")
 
 
+@dataclass(frozen=True)
+class _Attempt:
+    """The files one attempt writes, under names no other worker's attempt uses; only
+    `release` moves them to the job's final names."""
+    folder: Path
+    rendered: Path
+    signed: Path
+    poster: Path
+
+    @classmethod
+    def of(cls, job: Job, owner: str) -> "_Attempt":
+        folder = Path(settings.MEDIA_ROOT) / "jobs" / str(job.pk)
+        token = owner.rsplit(":", 1)[-1]
+        return cls(folder, folder / f"output.{token}.partial.mp4", folder / f"output.{token}.signed.partial.mp4",
+                   folder / f"poster.{token}.partial.png")
+
+    @property
+    def final(self) -> Path:
+        return self.folder / OUTPUT_NAME
+
+    def discard(self, *more: Path) -> None:
+        _discard(self.rendered, self.signed, self.poster, *more)
+
+
+@dataclass(frozen=True)
+class _Signed:
+    """A signed output before release: the video, its poster and what the registry keeps of them."""
+    sha256: str
+    manifest: dict
+    manifest_id: str
+    store: bytes
+    poster_sha256: str
+    fingerprint: list
+
+
 def run_job(job_id: str, owner: str | None = None) -> Job:
+    """One job, start to end: take the lease (gate), render, gate again, sign, release.
+    Whatever happens, the job ends in a final, explained state or is left for a retry."""
     owner = owner or f"inline:{os.getpid()}:{time.monotonic_ns()}"
     job, entry = _start(job_id, owner)
     if job is None:
         return Job.objects.get(pk=job_id)
-    folder = _job_dir(job)
-    token = owner.rsplit(":", 1)[-1]
-    rendered = folder / f"output.{token}.partial.mp4"
-    signed = folder / f"output.{token}.signed.partial.mp4"
-    poster = folder / f"poster.{token}.partial.png"
-    final = folder / OUTPUT_NAME
-    heartbeat = _Heartbeat(job, owner)
-
-    def should_stop() -> bool:
-        return not decide_job(job).decision.allowed
-
+    attempt = _Attempt.of(job, owner)
     try:
-        marker = VideoWatermarker(entry.pk)
-        controls = Controls.from_mapping(job.controls)
-        options = ({"weights": settings.VERITALK_DIFFUSION_WEIGHTS, "face_model": settings.VERITALK_DIFFUSION_FACE_MODEL,
-                    "wav2vec": settings.VERITALK_DIFFUSION_WAV2VEC,
-                    "vocal_separator": settings.VERITALK_DIFFUSION_VOCAL_SEPARATOR}
-                   if controls.backend == "diffusion" else None)
-        result = generate_video(job.photo.path, job.audio.path, rendered, marker=marker,
-                                controls=controls, backend_options=options, progress=heartbeat,
-                                should_stop=should_stop, max_audio_seconds=settings.VERITALK_MAX_AUDIO_SECONDS)
+        result, marker = render(job, entry, attempt, _Heartbeat(job, owner))
         gate = decide_job(job)
-        decision, consent = gate.decision, gate.consent
-        if not decision.allowed:  # consent changed while we rendered: nothing is released
-            _discard(rendered, signed, poster)
-            _void(entry)
+        if not gate.decision.allowed:  # consent changed while we rendered: nothing is released
+            attempt.discard()
+            entry.void()
             return _deny(job, gate, "before release")
         _allowed(job, gate, "before release")
-        manifest = describe_output(job, entry, result, marker, consent, decision)
-        store = sign_file(rendered, signed, manifest, signer_config())
-        rendered.unlink(missing_ok=True)
-        sha = sha256_file(signed)
-        reading = read_manifest(signed, trust_anchor_pem=trust_anchor())
-        poster_sha = sign_poster(result.poster, poster, job, entry, result, marker, consent, decision)
-        fingerprint = video_fingerprint(signed)
-        with audit_atomic():
-            current = Job.objects.select_for_update().get(pk=job.pk)
-            if current.status != Job.Status.RUNNING or current.lease_owner != owner:
-                raise LeaseLost(f"job {job.pk} was taken over before release")
-            # With the consent row locked, a revocation commits either before this check
-            # (nothing is released) or after the release (and marks the entry revoked).
-            Consent.objects.select_for_update(no_key=True).filter(pk=job.consent_id).first()
-            last = decide_job(job)
-            if not last.decision.allowed:
-                raise _Refused(last)
-            # The complete, signed file appears under its final name at once, by the lease holder only.
-            os.replace(signed, final)
-            os.replace(poster, folder / POSTER_NAME)
-            _discard(*folder.glob("*.partial.mp4"), *folder.glob("*.partial.png"))  # attempts by workers that died
-            entry.state, entry.issued_at = RegistryEntry.State.ISSUED, timezone.now()
-            entry.watermark_payload, entry.watermark_codec = marker.payload, marker.codec
-            entry.output_sha256, entry.manifest = sha, reading.manifest
-            entry.manifest_id, entry.manifest_store, entry.fingerprint = reading.label or "", store, fingerprint
-            entry.poster, entry.poster_sha256 = f"jobs/{job.pk}/{POSTER_NAME}", poster_sha
-            entry.save(update_fields=["state", "issued_at", "watermark_payload", "watermark_codec",
-                                      "output_sha256", "manifest", "manifest_id", "manifest_store", "fingerprint",
-                                      "poster", "poster_sha256"])
-            job.output.name = f"jobs/{job.pk}/{OUTPUT_NAME}"
-            job.output_sha256, job.engine = sha, f"{result.engine} {result.engine_version}"
-            job.verification = verify_path(final)  # sees the entry above: same transaction
-            job.status, job.finished_at = Job.Status.SUCCEEDED, timezone.now()
-            job.progress_done = job.progress_total = result.frames
-            job.lease_owner, job.lease_expires_at = "", None
-            job.save()
-            record("registry.issued", target=entry, data={"job": str(job.pk), "sha256": sha,
-                                                          "watermark": marker.payload})
-            record("job.succeeded", target=job, data={"frames": result.frames, "seconds": round(result.seconds, 2),
-                                                      "verdict": job.verification["verdict"],
-                                                      "attempt": job.attempts})
-        return job
+        signed = sign(job, entry, result, marker, gate, attempt)
+        return release(job, entry, owner, result, marker, signed, attempt)
     except _Refused as refused:
-        _discard(rendered, signed, poster)
-        _void(entry)
+        attempt.discard()
+        entry.void()
         return _deny(job, refused.gate, "at release")
     except LeaseLost:
-        _discard(rendered, signed, poster)
+        attempt.discard()
         log.warning("job %s: lease lost, leaving it to its new owner", job.pk)
         return Job.objects.get(pk=job.pk)
     except TRANSIENT_ERRORS:
-        _discard(rendered, signed, poster, *_unreleased(job, final))
+        attempt.discard(*_unreleased(job, attempt.final))
         raise  # the task retries; the lease lapses meanwhile
     except Cancelled:
-        _discard(rendered, signed, poster)
-        _void(entry)
+        attempt.discard()
+        entry.void()
         return _deny(job, decide_job(job), "during generation")
     except Exception as exc:  # noqa: BLE001 - every other failure ends the job in a final, explained state
         log.exception("job %s failed", job.pk)
-        _discard(rendered, signed, poster, *_unreleased(job, final))
-        _void(entry)
-        error = exc.as_dict() if isinstance(exc, InputError) else {"code": "internal_error", "message": str(exc)}
-        job.status, job.error, job.finished_at = Job.Status.FAILED, error, timezone.now()
+        attempt.discard(*_unreleased(job, attempt.final))
+        entry.void()
+        return _fail(job, exc)
+
+
+def render(job: Job, entry: RegistryEntry, attempt: _Attempt, heartbeat: _Heartbeat):
+    """Frames through the watermark stage (the registry id is the payload) into the
+    attempt's partial MP4; the gate is asked again every few frames (Cancelled)."""
+    marker = VideoWatermarker(entry.pk)
+    controls = Controls.from_mapping(job.controls)
+    options = ({"weights": settings.VERITALK_DIFFUSION_WEIGHTS, "face_model": settings.VERITALK_DIFFUSION_FACE_MODEL,
+                "wav2vec": settings.VERITALK_DIFFUSION_WAV2VEC,
+                "vocal_separator": settings.VERITALK_DIFFUSION_VOCAL_SEPARATOR}
+               if controls.backend == "diffusion" else None)
+    result = generate_video(job.photo.path, job.audio.path, attempt.rendered, marker=marker, controls=controls,
+                            backend_options=options, progress=heartbeat,
+                            should_stop=lambda: not decide_job(job).decision.allowed,
+                            max_audio_seconds=settings.VERITALK_MAX_AUDIO_SECONDS)
+    return result, marker
+
+
+def sign(job: Job, entry: RegistryEntry, result, marker, gate, attempt: _Attempt) -> _Signed:
+    """The C2PA manifest (inputs by hash, consent, decision, soft binding) signed into the
+    video and into its watermarked poster; the video's fingerprint for content look-ups."""
+    manifest = describe_output(job, entry, result, marker, gate.consent, gate.decision)
+    store = sign_file(attempt.rendered, attempt.signed, manifest, signer_config())
+    attempt.rendered.unlink(missing_ok=True)
+    reading = read_manifest(attempt.signed, trust_anchor_pem=trust_anchor())
+    poster_sha = sign_poster(result.poster, attempt.poster, job, entry, result, marker, gate.consent, gate.decision)
+    return _Signed(sha256=sha256_file(attempt.signed), manifest=reading.manifest, manifest_id=reading.label or "",
+                   store=store, poster_sha256=poster_sha, fingerprint=video_fingerprint(attempt.signed))
+
+
+def register(entry: RegistryEntry, job: Job, marker, signed: _Signed) -> None:
+    """The registry entry issued for this output (inside release's transaction)."""
+    entry.issue(watermark_payload=marker.payload, watermark_codec=marker.codec, output_sha256=signed.sha256,
+                manifest=signed.manifest, manifest_id=signed.manifest_id, manifest_store=signed.store,
+                fingerprint=signed.fingerprint, poster=f"jobs/{job.pk}/{POSTER_NAME}",
+                poster_sha256=signed.poster_sha256)
+    record("registry.issued", target=entry, data={"job": str(job.pk), "sha256": signed.sha256,
+                                                  "watermark": marker.payload})
+
+
+def release(job: Job, entry: RegistryEntry, owner: str, result, marker, signed: _Signed, attempt: _Attempt) -> Job:
+    """With the lease checked and the consent row locked, a last gate check; then the
+    complete, signed file appears under its final name at once, the registry entry is
+    issued and the job succeeds, in one transaction, by the lease holder only."""
+    with audit_atomic():
+        current = Job.objects.select_for_update().get(pk=job.pk)
+        if current.status != Job.Status.RUNNING or current.lease_owner != owner:
+            raise LeaseLost(f"job {job.pk} was taken over before release")
+        # With the consent row locked, a revocation commits either before this check
+        # (nothing is released) or after the release (and marks the entry revoked).
+        Consent.objects.select_for_update(no_key=True).filter(pk=job.consent_id).first()
+        last = decide_job(job)
+        if not last.decision.allowed:
+            raise _Refused(last)
+        os.replace(attempt.signed, attempt.final)
+        os.replace(attempt.poster, attempt.folder / POSTER_NAME)
+        _discard(*attempt.folder.glob("*.partial.mp4"), *attempt.folder.glob("*.partial.png"))  # dead workers' tries
+        register(entry, job, marker, signed)
+        job.output.name = f"jobs/{job.pk}/{OUTPUT_NAME}"
+        job.output_sha256, job.engine = signed.sha256, f"{result.engine} {result.engine_version}"
+        job.verification = verify_path(attempt.final)  # sees the entry above: same transaction
+        job.status, job.finished_at = Job.Status.SUCCEEDED, timezone.now()
+        job.progress_done = job.progress_total = result.frames
         job.lease_owner, job.lease_expires_at = "", None
-        job.save(update_fields=["status", "error", "finished_at", "lease_owner", "lease_expires_at"])
-        record("job.failed", target=job, data=error)
-        return job
+        job.save()
+        record("job.succeeded", target=job, data={"frames": result.frames, "seconds": round(result.seconds, 2),
+                                                  "verdict": job.verification["verdict"], "attempt": job.attempts})
+    return job
+
+
+def _fail(job: Job, exc: Exception) -> Job:
+    error = exc.as_dict() if isinstance(exc, UserError) else {"code": "internal_error", "message": str(exc)}
+    job.status, job.error, job.finished_at = Job.Status.FAILED, error, timezone.now()
+    job.lease_owner, job.lease_expires_at = "", None
+    job.save(update_fields=["status", "error", "finished_at", "lease_owner", "lease_expires_at"])
+    record("job.failed", target=job, data=error)
+    return job
 
 
 def _unreleased(job: Job, final: Path) -> list[Path]:
@@ -247,8 +293,3 @@ def _unreleased(job: Job, final: Path) -> list[Path]:
 def _discard(*paths: Path) -> None:
     for p in paths:
         p.unlink(missing_ok=True)
-
-
-def _void(entry: RegistryEntry) -> None:
-    entry.state = RegistryEntry.State.VOID
-    entry.save(update_fields=["state"])

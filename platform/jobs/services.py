@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.dispatch import receiver
 from django.utils import timezone
 
-from audit.chain import atomic as audit_atomic, record
+from audit.chain import atomic as audit_atomic
+from audit.chain import record
+from consent.signals import consent_revoked
 
 from .dispatch import dispatch
 from .gate import decide_job, decide_request
@@ -73,3 +76,9 @@ def cancel_queued_jobs(consent, *, actor=None) -> list[Job]:
         transaction.on_commit(lambda names=files, st=storage: [st.delete(n) for n in names])
         cancelled.append(job)
     return cancelled
+
+
+@receiver(consent_revoked, dispatch_uid="jobs.cancel_queued_jobs")
+def _cancel_on_revocation(sender, *, consent, actor=None, **kwargs):
+    cancel_queued_jobs(consent, actor=actor)
+

@@ -7,10 +7,11 @@ import uuid
 from celery import shared_task
 from django.db import close_old_connections, connections
 
+from .dispatch import GENERATE_TASK, reap
 from .runner import TRANSIENT_ERRORS, run_job
 
 
-@shared_task(bind=True, name="jobs.generate", acks_late=True, reject_on_worker_lost=True, ignore_result=True,
+@shared_task(bind=True, name=GENERATE_TASK, acks_late=True, reject_on_worker_lost=True, ignore_result=True,
              max_retries=10)
 def generate_job(self, job_id: str) -> None:
     # A token per execution: a duplicate delivery of the same message is a different owner.
@@ -23,10 +24,9 @@ def generate_job(self, job_id: str) -> None:
         for conn in connections.all():
             conn.close_if_unusable_or_obsolete()
         close_old_connections()
-        raise self.retry(exc=exc, countdown=min(60, 2 ** self.request.retries))
+        raise self.retry(exc=exc, countdown=min(60, 2 ** self.request.retries)) from exc
 
 
 @shared_task(name="jobs.reap", ignore_result=True)
 def reap_jobs() -> dict:
-    from .dispatch import reap
     return reap()

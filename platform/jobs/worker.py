@@ -2,16 +2,16 @@
 and waiting for a job to reach a final state."""
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
-import time
 import uuid
-from contextlib import contextmanager
 
 from celery.worker import WorkController
 from celery.worker import state as worker_state
 from django.conf import settings
 
+from common.polling import wait_until
 from veritalk.celery import app as celery_app
 
 from .models import Job
@@ -30,7 +30,7 @@ class _ReadyWorker(WorkController):
         self.ready.set()
 
 
-@contextmanager
+@contextlib.contextmanager
 def embedded_worker(queues: tuple[str, ...] = ("generation",)):
     """Run a solo-pool worker in a thread for the duration of the block."""
     worker = _ReadyWorker(app=celery_app, pool="solo", concurrency=1, loglevel="WARNING",
@@ -44,19 +44,15 @@ def embedded_worker(queues: tuple[str, ...] = ("generation",)):
     try:
         yield worker
     finally:
-        deadline = time.monotonic() + 60
-        while worker_state.active_requests and time.monotonic() < deadline:
-            time.sleep(0.1)  # let a task finish and acknowledge its message
+        with contextlib.suppress(TimeoutError):  # let a task finish and acknowledge its message
+            wait_until(lambda: not worker_state.active_requests, timeout=60, interval=0.1)
         worker.stop(in_sighandler=False)
         thread.join(30)
 
 
 def wait_for_job(job_id, *, timeout: float = 1800.0, poll: float = 0.5) -> Job:
-    deadline = time.monotonic() + timeout
-    while True:
+    def final():
         job = Job.objects.get(pk=job_id)
-        if job.is_final:
-            return job
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"job {job_id} is still {job.status} after {timeout:.0f} s")
-        time.sleep(poll)
+        return job if job.is_final else None
+    return wait_until(final, timeout=timeout, interval=poll,
+                      what=lambda: f"job {job_id} is still {Job.objects.get(pk=job_id).status} after {timeout:.0f} s")

@@ -170,8 +170,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
             await asyncio.to_thread(engine.join)
             result = engine.result()
         else:
-            from generation.live.session import LiveResult
             from pathlib import Path
+
+            from generation.live.session import LiveResult
             result = LiveResult(path=Path(self.claimed.recording_path), frames=0, dropped=0, width=0, height=0,
                                 fps=25, audio_seconds=0, seconds=0, poster=None, reason=reason)
         try:

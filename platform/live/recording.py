@@ -10,7 +10,8 @@ from pathlib import Path
 
 from django.utils import timezone
 
-from audit.chain import atomic as audit_atomic, record
+from audit.chain import atomic as audit_atomic
+from audit.chain import record
 from consent.models import Consent
 from jobs.gate import decide_job
 from jobs.models import Job

@@ -17,7 +17,8 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from audit.chain import atomic as audit_atomic, record
+from audit.chain import atomic as audit_atomic
+from audit.chain import record
 from consent.services import subjects_for
 from generation.controls import Controls
 from generation.errors import InvalidControl, gettext_noop
@@ -30,7 +31,7 @@ from registry.models import RegistryEntry
 
 from . import roles
 from .models import LiveSession
-from .recording import release    # imported here, not at the end of a session: its first import takes seconds
+from .recording import release  # imported here, not at the end of a session: its first import takes seconds
 
 PURPOSE = "live"
 LIVE_SIZES = (256, 384, 512)

@@ -3,21 +3,25 @@ Celery task on the detection queue), decide. Every mutation is audited in the sa
 transaction that makes it (audit.chain.atomic)."""
 from __future__ import annotations
 
-import hashlib
 import logging
+from datetime import timedelta
 from pathlib import Path
 
+from celery import current_app
 from django.conf import settings
 from django.core.files.base import File
-from datetime import timedelta
-
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
-from accounts.services import can_moderate
-from audit.chain import atomic as audit_atomic, record
+from accounts.permissions import can_moderate
+from audit.chain import atomic as audit_atomic
+from audit.chain import record
+from common.errors import UserError
+from common.files import sha256_stream
 from registry.models import RegistryEntry
+from registry.services import verify_path
 
 from .models import Case, CaseAction, Takedown
 
@@ -28,20 +32,16 @@ ACTIONS = {"clear": Case.Decision.CLEARED, "flag": Case.Decision.FLAGGED, "take_
 MAX_UPLOAD_BYTES = 500 * 1024 * 1024
 ANALYSIS_LEASE_SECONDS = 15 * 60   # an analysis takes seconds; one running longer lost its worker
 VIDEO_MAGIC = (b"ftyp", b"moov", b"mdat", b"free", b"wide")
+ANALYSE_TASK = "moderation.analyse"   # moderation.tasks.analyse_case, sent by name
 
 
-class ModerationError(ValueError):
-    def __init__(self, message: str, *, code: str = "invalid", field: str | None = None):
-        super().__init__(message)
-        self.message, self.code, self.field = message, code, field
-
-    def as_dict(self) -> dict:
-        return {"code": self.code, "field": self.field, "message": self.message}
+class ModerationError(UserError):
+    """A moderation step refused (who may moderate, what a case allows)."""
 
 
 def _require_moderator(user) -> None:
     if not can_moderate(user):
-        raise ModerationError("only a moderator or an admin can do this", code="forbidden")
+        raise ModerationError(gettext_noop("only a moderator or an admin can do this"), code="forbidden")
 
 
 def case_path(case: Case) -> Path | None:
@@ -57,23 +57,21 @@ def open_upload(user, upload, *, name: str | None = None) -> Case:
     _require_moderator(user)
     size = getattr(upload, "size", None) or 0
     if size <= 0:
-        raise ModerationError("the file is empty", code="empty_file", field="file")
+        raise ModerationError(gettext_noop("the file is empty"), code="empty_file", field="file")
     if size > MAX_UPLOAD_BYTES:
-        raise ModerationError(f"the file is larger than the limit of {MAX_UPLOAD_BYTES:,} bytes", code="file_too_large",
-                              field="file")
+        raise ModerationError(gettext_noop("the file is larger than the limit of %(limit)s bytes"),
+                              code="file_too_large", field="file", params={"limit": f"{MAX_UPLOAD_BYTES:,}"})
     upload.seek(0)
     head = upload.read(12)
     upload.seek(0)
     if head[4:8] not in VIDEO_MAGIC and head[:4] != b"\x1aE\xdf\xa3":
-        raise ModerationError("the file is not a video in a supported format (MP4, MOV, WebM/MKV)",
+        raise ModerationError(gettext_noop("the file is not a video in a supported format (MP4, MOV, WebM/MKV)"),
                               code="unsupported_format", field="file")
-    h = hashlib.sha256()
-    for chunk in upload.chunks() if hasattr(upload, "chunks") else iter(lambda: upload.read(1 << 20), b""):
-        h.update(chunk)
+    sha256 = sha256_stream(upload)
     upload.seek(0)
     name = (name or getattr(upload, "name", "") or "upload.mp4")[:200]
     with audit_atomic():
-        case = Case(source=Case.Source.UPLOAD, file_name=Path(name).name, sha256=h.hexdigest(), size=size,
+        case = Case(source=Case.Source.UPLOAD, file_name=Path(name).name, sha256=sha256, size=size,
                     created_by=user)
         case.save()
         case.file.save("upload.mp4", File(upload), save=True)
@@ -87,8 +85,8 @@ def open_output(user, entry: RegistryEntry) -> Case:
     """A case for one of our own outputs (a flagged one, or one a moderator picked)."""
     _require_moderator(user)
     if entry.state != RegistryEntry.State.ISSUED or not entry.job.output:
-        raise ModerationError(f"registry entry {entry.pk} has no issued output to analyse", code="no_output",
-                              field="entry")
+        raise ModerationError(gettext_noop("registry entry %(id)s has no issued output to analyse"), code="no_output",
+                              field="entry", params={"id": entry.pk})
     with audit_atomic():
         case = Case.objects.create(source=Case.Source.OUTPUT, entry=entry, file_name=f"registry-{entry.pk}.mp4",
                                    sha256=entry.output_sha256, created_by=user)
@@ -102,8 +100,7 @@ def _dispatch_on_commit(case: Case) -> None:
 
 
 def dispatch(case_id) -> None:
-    from .tasks import analyse_case
-    analyse_case.apply_async((str(case_id),), queue=settings.VERITALK_DETECTION_QUEUE, retry=True)
+    current_app.send_task(ANALYSE_TASK, (str(case_id),), queue=settings.VERITALK_DETECTION_QUEUE, retry=True)
 
 
 def _progress(case_id, stage: str, fraction: float) -> None:
@@ -112,8 +109,6 @@ def _progress(case_id, stage: str, fraction: float) -> None:
 
 def run_analysis(case_id) -> Case:
     """Provenance first (quick), then the detector. A failing half does not lose the other."""
-    from registry.services import verify_path
-
     # Queued, failed, or running under a worker that died (the message comes back with
     # acks_late): take it. A case another live worker holds is left alone.
     stale = timezone.now() - timedelta(seconds=ANALYSIS_LEASE_SECONDS)
@@ -136,7 +131,7 @@ def run_analysis(case_id) -> Case:
             errors["provenance"] = f"the provenance check failed: {exc}"
         _progress(case_id, "detector", 0.1)
         try:
-            from detection.score import default_detector, score_file
+            from detection.score import default_detector, score_file  # noqa: PLC0415 - heavy (scikit-learn): workers only
             detector = default_detector(getattr(settings, "VERITALK_DETECTOR_MODEL", None) or _default_model())
             detection = score_file(path, detector, progress=lambda stage, f: _progress(case_id, stage, 0.1 + 0.85 * f))
         except Exception as exc:
@@ -167,24 +162,25 @@ def act(case: Case, user, action: str, note: str = "") -> Case:
     platform serving the output the case concerns."""
     _require_moderator(user)
     if action not in ACTIONS:
-        raise ModerationError(f"unknown action {action!r}; one of {', '.join(ACTIONS)}", code="unknown_action",
-                              field="action")
+        raise ModerationError(gettext_noop("unknown action '%(action)s'; one of %(actions)s"), code="unknown_action",
+                              field="action", params={"action": action, "actions": ", ".join(ACTIONS)})
     note = (note or "").strip()
     if action in ("take_down", "escalate", "clear") and not note:
-        raise ModerationError(f"'{action.replace('_', ' ')}' needs a note saying why", code="note_required",
-                              field="note")
+        raise ModerationError(gettext_noop("'%(action)s' needs a note saying why"), code="note_required",
+                              field="note", params={"action": action.replace("_", " ")})
     with audit_atomic():
         case = Case.objects.select_for_update(of=("self",)).select_related("entry").get(pk=case.pk)
         if not case.is_final:
-            raise ModerationError("the analysis of this case has not finished yet", code="not_analysed")
+            raise ModerationError(gettext_noop("the analysis of this case has not finished yet"), code="not_analysed")
         data = {"action": action, "note": note, "from": case.decision,
                 "score": (case.detection or {}).get("score"), "label": (case.detection or {}).get("label")}
         if action == "take_down":
             if case.entry is None:
-                raise ModerationError("this file matches none of our outputs, so there is nothing to take down; "
-                                      "flag or escalate it instead", code="no_output")
+                raise ModerationError(gettext_noop("this file matches none of our outputs, so there is nothing to take "
+                                                   "down; flag or escalate it instead"), code="no_output")
             if hasattr(case.entry, "takedown"):
-                raise ModerationError(f"registry entry {case.entry.pk} is already taken down", code="already_taken_down")
+                raise ModerationError(gettext_noop("registry entry %(id)s is already taken down"),
+                                      code="already_taken_down", params={"id": case.entry.pk})
             Takedown.objects.create(entry=case.entry, case=case, by=user, note=note)
             data["entry"] = case.entry.pk
             data["job"] = str(case.entry.job_id)
@@ -198,7 +194,7 @@ def act(case: Case, user, action: str, note: str = "") -> Case:
 
 
 def _default_model():
-    from detection.model import DEFAULT_MODEL
+    from detection.model import DEFAULT_MODEL  # noqa: PLC0415 - heavy (scikit-learn): workers only
     return DEFAULT_MODEL
 
 

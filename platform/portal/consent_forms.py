@@ -1,11 +1,12 @@
 """Forms of the consent pages. The checks that matter live in consent.services,
 shared with the API; these forms only shape the input."""
 from django import forms
-from django.utils.translation import gettext_lazy as _
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
+from django.utils.translation import gettext_lazy as _
 
-from jobs.gate import current_policy
+from accounts.models import Role
+from consent.policy import current_policy
 
 
 class SubjectSignupForm(UserCreationForm):
@@ -17,7 +18,7 @@ class SubjectSignupForm(UserCreationForm):
 
     def save(self, commit=True):
         user = super().save(commit=False)
-        user.role, user.vetted = "subject", False
+        user.role, user.vetted = Role.SUBJECT, False
         if commit:
             user.save()
         return user
@@ -49,8 +50,9 @@ class MultipleFileField(forms.FileField):
 
 
 class SelfieForm(forms.Form):
-    selfies = MultipleFileField(label=_("Selfies"), help_text=_("1 to 5 recent photos of your face alone (JPEG, PNG or WebP). Only the "
-                                            "face measurements are kept; the photos are not stored."))
+    selfies = MultipleFileField(label=_("Selfies"), help_text=_(
+        "1 to 5 recent photos of your face alone (JPEG, PNG or WebP). Only the face measurements are kept; the photos "
+        "are not stored."))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -88,7 +90,8 @@ class GrantForm(forms.Form):
 
 
 class NoteForm(forms.Form):
-    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label=_("Note"), help_text=_("Why; kept in the audit log."))
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label=_("Note"),
+                           help_text=_("Why; kept in the audit log."))
 
 
 class RevokeForm(forms.Form):

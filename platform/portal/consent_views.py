@@ -12,34 +12,25 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.services import VettingError, can_moderate, set_vetted
+from accounts.models import Role
+from accounts.permissions import MODERATORS_ONLY, can_moderate, is_creator, is_subject, require
+from accounts.services import set_vetted
 from audit.chain import record
+from common.errors import UserError
 from consent.invitations import accept_invitation, create_invitation, find_by_token
 from consent.models import Consent, Invitation
-from consent.services import (ConsentError, creators_of, elevate_consent, enrol_selfies, give_consent,
-                              revoke_consent)
-from generation.errors import InputError
+from consent.services import ConsentError, creators_of, elevate_consent, enrol_selfies, give_consent, revoke_consent
 from jobs.inputs import read_upload
 
 from .consent_forms import GrantForm, InviteForm, NoteForm, RevokeForm, SelfieForm, SubjectSignupForm
 
 
 def _subject_only(request):
-    if request.user.role != "subject":
-        raise PermissionDenied("this page is for subject accounts")
+    require(request.user, is_subject, "this page is for subject accounts")
     return getattr(request.user, "subject_profile", None)
-
-
-def _creator_only(request):
-    if request.user.role not in ("creator", "admin"):
-        raise PermissionDenied("this page is for creator accounts")
-
-
-def _moderator_only(request):
-    if not can_moderate(request.user):
-        raise PermissionDenied("this page is for admins and moderators")
 
 
 # --- the invitation link -----------------------------------------------------------------------
@@ -79,11 +70,13 @@ def invitation(request, token: str):
 def _signup_refusal(inv: Invitation) -> ConsentError | None:
     """Refuse before an account is created for an invitation that cannot be accepted."""
     if inv.state == "accepted":
-        return ConsentError(_("This invitation has already been used; ask the creator for a new one."), code="used")
+        return ConsentError(gettext_noop("This invitation has already been used; ask the creator for a new one."),
+                            code="used")
     if inv.state == "expired":
-        return ConsentError(_("This invitation has expired; ask the creator for a new one."), code="expired")
+        return ConsentError(gettext_noop("This invitation has expired; ask the creator for a new one."), code="expired")
     if inv.invitee_id is not None:
-        return ConsentError(_("This invitation was sent to an existing account; log in as it."), code="not_for_you")
+        return ConsentError(gettext_noop("This invitation was sent to an existing account; log in as it."),
+                            code="not_for_you")
     return None
 
 
@@ -131,7 +124,7 @@ def enrol(request):
         try:
             data = [read_upload(f, limit=settings.VERITALK_MAX_PHOTO_BYTES, field="selfies") for f in files]
             enrol_selfies(account=request.user, selfies=data)
-        except (ConsentError, InputError) as exc:
+        except UserError as exc:
             form.add_error("selfies", exc.message)
         else:
             messages.success(request, _("Your face is enrolled from %(n)d selfie(s); the photos were not kept.")
@@ -198,14 +191,14 @@ def videos(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def invite(request):
-    _creator_only(request)
+    require(request.user, is_creator, "this page is for creator accounts")
     form = InviteForm(request.POST or None)
     link = None
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         invitee = None
         if d["invitee"]:
-            invitee = get_user_model().objects.filter(username=d["invitee"], role="subject").first()
+            invitee = get_user_model().objects.filter(username=d["invitee"], role=Role.SUBJECT).first()
             if invitee is None:
                 form.add_error("invitee", f"no subject account '{d['invitee']}'")
         if not form.errors:
@@ -227,7 +220,7 @@ def invite(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def vetting(request):
-    _moderator_only(request)
+    require(request.user, can_moderate, MODERATORS_ONLY)
     User = get_user_model()
     form = NoteForm(request.POST or None)
     if request.method == "POST":
@@ -236,15 +229,15 @@ def vetting(request):
             try:
                 set_vetted(target, by=request.user, vetted=request.POST.get("vetted") == "1",
                            note=form.cleaned_data["note"])
-            except VettingError as exc:
+            except UserError as exc:
                 messages.error(request, exc.message)
             else:
-                messages.success(request, (_("%(name)s is now vetted.") if target.vetted else _("%(name)s is now not vetted."))
-                             % {"name": target.username})
+                done = _("%(name)s is now vetted.") if target.vetted else _("%(name)s is now not vetted.")
+                messages.success(request, done % {"name": target.username})
                 return redirect("consent_portal:vetting")
         else:
             messages.error(request, _("A note is required to change %(name)s's vetting.") % {"name": target.username})
-    creators = User.objects.filter(role="creator").order_by("vetted", "username")
+    creators = User.objects.filter(role=Role.CREATOR).order_by("vetted", "username")
     return render(request, "consent/vetting.html", {"creators": creators, "form": NoteForm()},
                   status=400 if form.errors else 200)
 
@@ -252,13 +245,13 @@ def vetting(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def elevation(request):
-    _moderator_only(request)
+    require(request.user, can_moderate, MODERATORS_ONLY)
     if request.method == "POST":
         consent = get_object_or_404(Consent, pk=request.POST.get("consent") or 0)
         form = NoteForm(request.POST)
         try:
             if not form.is_valid():
-                raise ConsentError(_("say how the consent was verified"))
+                raise ConsentError(gettext_noop("say how the consent was verified"), field="note")
             elevate_consent(consent, by=request.user, note=form.cleaned_data["note"])
         except ConsentError as exc:
             messages.error(request, exc.message)

@@ -5,13 +5,12 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.services import can_moderate
+from accounts.permissions import MODERATORS_ONLY, can_moderate, require
 from moderation.models import Case
 from moderation.services import ACTIONS, ModerationError, act, open_output, open_upload
 from registry.models import RegistryEntry
@@ -37,15 +36,10 @@ class ActionForm(forms.Form):
                            label=_("Note"), help_text=_("Why. Needed to clear, take down or escalate."))
 
 
-def _moderator(request):
-    if not can_moderate(request.user):
-        raise PermissionDenied("moderators only")
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def queue(request):
-    _moderator(request)
+    require(request.user, can_moderate, MODERATORS_ONLY)
     upload = UploadForm(request.POST if "upload" in request.POST else None,
                         request.FILES if "upload" in request.POST else None)
     opener = OpenOutputForm(request.POST if "open" in request.POST else None)
@@ -99,7 +93,7 @@ def score_plot(detection: dict | None) -> dict | None:
 
 
 def _case_for(request, case_id) -> Case:
-    _moderator(request)
+    require(request.user, can_moderate, MODERATORS_ONLY)
     return get_object_or_404(Case.objects.select_related("entry__job", "created_by", "decided_by"), pk=case_id)
 
 

@@ -9,6 +9,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
+from accounts.models import Role
+from accounts.permissions import can_see_every_job, role_of
 from audit.chain import record
 from consent.services import subjects_for
 from generation.errors import InputError
@@ -22,16 +24,11 @@ from .forms import NewJobForm, VerifyForm
 # The job states as shown to people (Job.Status labels, translated).
 STATUS_LABELS = {"denied": _("Denied by policy"), "queued": _("Queued"), "running": _("Running"),
                  "succeeded": _("Succeeded"), "failed": _("Failed"), "cancelled": _("Cancelled")}
-# provenance.verify's verdict summaries, for the translation catalog ({% translate result.summary %}).
-VERDICT_SUMMARIES = (
-    _("Made by Veritalk, unaltered since signing."),
-    _("Made by Veritalk, but the subject has revoked consent for it."),
-    _("Provenance data is present but does not match the file: it was altered after signing."),
-    _("A Veritalk output whose C2PA manifest was removed; identified by its watermark."),
-    _("Signed, but not by a signer this platform trusts."),
-    _("No Veritalk watermark and no C2PA manifest: not known to be a Veritalk output."),
-)
-ROLE_LABELS = (_("Creator"), _("Subject"), _("Auditor"), _("Moderator"), _("Admin"))  # for the translation catalog
+
+
+# Where each role lands; creators and admins get the dashboard.
+HOME_PAGES = {Role.SUBJECT: "consent_portal:me", Role.AUDITOR: "portal:verify",
+              Role.MODERATOR: "moderation_portal:queue"}
 
 
 def _job_for(request, job_id) -> Job:
@@ -39,20 +36,16 @@ def _job_for(request, job_id) -> Job:
     job = get_object_or_404(Job.objects.select_related("subject", "creator"), pk=job_id)
     user = request.user
     depicted = job.subject.account_id is not None and job.subject.account_id == user.pk
-    if job.creator_id != user.pk and not depicted and not (
-            user.is_staff or user.role in ("auditor", "moderator", "admin")):
+    if job.creator_id != user.pk and not depicted and not can_see_every_job(user):
         raise Http404
     return job
 
 
 @login_required
 def dashboard(request):
-    if request.user.role == "subject":
-        return redirect("consent_portal:me")
-    if request.user.role == "auditor":
-        return redirect("portal:verify")
-    if request.user.role == "moderator":
-        return redirect("moderation_portal:queue")
+    home = HOME_PAGES.get(role_of(request.user))
+    if home:
+        return redirect(home)
     jobs = Job.objects.filter(creator=request.user).select_related("subject")[:50]
     subjects = []
     for s in subjects_for(request.user).order_by("display_name"):

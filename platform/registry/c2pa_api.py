@@ -16,6 +16,7 @@ from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.exceptions import ParseError
 from rest_framework.parsers import BaseParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -43,7 +44,6 @@ class RawParser(BaseParser):
         limit = settings.VERITALK_MAX_REQUEST_BYTES
         data = stream.read(limit + 1) if stream else b""
         if len(data) > limit:
-            from rest_framework.exceptions import ParseError
             raise ParseError(f"the file is larger than the limit of {limit} bytes")
         return {"_raw": data, "_type": (media_type or "").split(";")[0].strip()}
 

@@ -1,6 +1,9 @@
 """One registry entry per output: its id is the watermark payload, so a file
-found anywhere can be traced back to its job and consent."""
+found anywhere can be traced back to its job and consent. An entry is reserved
+when a job starts (the id is needed for the watermark), issued when its output is
+released, void when it never is, and marked revoked with its consent."""
 from django.db import models
+from django.utils import timezone
 
 
 class RegistryEntry(models.Model):
@@ -32,3 +35,34 @@ class RegistryEntry(models.Model):
 
     def __str__(self):
         return f"registry #{self.pk} ({self.state})"
+
+    @classmethod
+    def reserve(cls, job) -> "RegistryEntry":
+        """The job's entry, (again) reserved for an attempt that is starting."""
+        entry, _ = cls.objects.get_or_create(job=job)
+        if entry.state != cls.State.RESERVED:
+            entry.state = cls.State.RESERVED
+            entry.save(update_fields=["state"])
+        return entry
+
+    def issue(self, *, watermark_payload: str, watermark_codec: str, output_sha256: str, manifest: dict,
+              manifest_id: str, manifest_store: bytes, fingerprint, poster: str, poster_sha256: str) -> None:
+        """The output is released: record what identifies it (watermark, hashes, manifest, fingerprint)."""
+        self.state, self.issued_at = self.State.ISSUED, timezone.now()
+        self.watermark_payload, self.watermark_codec = watermark_payload, watermark_codec
+        self.output_sha256, self.manifest, self.manifest_id = output_sha256, manifest, manifest_id
+        self.manifest_store, self.fingerprint = manifest_store, fingerprint
+        self.poster, self.poster_sha256 = poster, poster_sha256
+        self.save(update_fields=["state", "issued_at", "watermark_payload", "watermark_codec", "output_sha256",
+                                 "manifest", "manifest_id", "manifest_store", "fingerprint", "poster",
+                                 "poster_sha256"])
+
+    def void(self) -> None:
+        """The attempt ended without an output."""
+        self.state = self.State.VOID
+        self.save(update_fields=["state"])
+
+    def revoke(self, at=None) -> None:
+        """The subject revoked the consent this output was made under."""
+        self.revoked, self.revoked_at = True, at or timezone.now()
+        self.save(update_fields=["revoked", "revoked_at"])

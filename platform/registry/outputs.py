@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from common.files import sha256_file
 from provenance.manifest import Ingredient, build_manifest, sign_file
-from provenance.stillmark import CODEC_NAME as STILL_CODEC, mark_still
-from provenance.verify import sha256_file
+from provenance.stillmark import CODEC_NAME as STILL_CODEC
+from provenance.stillmark import mark_still
 
 from .services import signer_config
 

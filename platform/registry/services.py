@@ -1,10 +1,16 @@
 """Registry look-ups, signing configuration and file verification for auditors."""
 from __future__ import annotations
 
+import base64
+import binascii
 from pathlib import Path
 
 from django.conf import settings
+from django.dispatch import receiver
+from django.utils import timezone
 
+from audit.chain import record
+from consent.signals import consent_revoked
 from provenance import fingerprint as fp
 from provenance.manifest import SOFT_BINDING_PREFIX
 from provenance.payload import payload_hex
@@ -39,8 +45,6 @@ def lookup(registry_id: int | None, sha256: str) -> RegistryMatch | None:
 
 def by_binding(alg: str, value: str) -> list[RegistryEntry]:
     """Entries whose soft binding (algorithm + base64 payload) is `value`."""
-    import base64
-    import binascii
     if not alg.startswith(SOFT_BINDING_PREFIX):
         return []
     try:
@@ -121,15 +125,17 @@ def revoke_outputs(consent, *, actor=None) -> list[RegistryEntry]:
     """Mark every output made under `consent` as revoked (verify then says so).
     Reserved entries are marked too: a job between its last check and its release
     is then registered as revoked, never as authentic."""
-    from django.utils import timezone
-
-    from audit.chain import record
     entries = list(RegistryEntry.objects.select_for_update().filter(
         job__consent=consent, revoked=False, state__in=(RegistryEntry.State.ISSUED, RegistryEntry.State.RESERVED)))
     now = timezone.now()
     for entry in entries:
-        entry.revoked, entry.revoked_at = True, now
-        entry.save(update_fields=["revoked", "revoked_at"])
+        entry.revoke(now)
         record("registry.revoked", actor=actor, target=entry, data={"job": str(entry.job_id), "consent": consent.pk,
                                                                     "state": entry.state})
     return entries
+
+
+@receiver(consent_revoked, dispatch_uid="registry.revoke_outputs")
+def _revoke_on_revocation(sender, *, consent, actor=None, **kwargs):
+    revoke_outputs(consent, actor=actor)
+

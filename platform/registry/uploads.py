@@ -2,10 +2,13 @@
 with a clear message unless it is a video or an image, then checked like any file."""
 from __future__ import annotations
 
+import shutil
 import tempfile
 from pathlib import Path
 
+import av
 from django.conf import settings
+from PIL import Image, UnidentifiedImageError
 
 from generation.errors import CorruptFile, FileTooLarge, UnsupportedFormat, gettext_noop
 from provenance.manifest_report import manifest_report
@@ -19,8 +22,6 @@ SUFFIXES = (".mp4", ".mov", ".m4v", ".png", ".jpg", ".jpeg", ".webp")
 
 def media_kind(path) -> str:
     """'video' or 'image', or UnsupportedFormat naming the problem."""
-    import av
-    from PIL import Image, UnidentifiedImageError
     try:  # images first: FFmpeg would also open a JPEG, as a one-frame "video"
         with Image.open(path) as im:
             im.verify()
@@ -35,8 +36,8 @@ def media_kind(path) -> str:
                 return "video"
     except (av.error.FFmpegError, UnicodeDecodeError, ValueError, OSError):
         pass
-    raise UnsupportedFormat(gettext_noop("the file is neither a video nor an image we can read (MP4, MOV, JPEG, PNG or WebP)"),
-                            field="file")
+    raise UnsupportedFormat(gettext_noop("the file is neither a video nor an image we can read "
+                                         "(MP4, MOV, JPEG, PNG or WebP)"), field="file")
 
 
 def verify_upload(upload) -> dict:
@@ -56,7 +57,6 @@ def verify_upload(upload) -> dict:
         kind = media_kind(tmp.name)
         if kind == "image" and suffix in (".mp4", ".mov", ".m4v"):
             # c2pa reads by the name's type: give an image its image suffix
-            from PIL import Image
             with Image.open(tmp.name) as im:
                 fmt = (im.format or "png").lower()
             return _verify_as(tmp.name, f".{'jpg' if fmt == 'jpeg' else fmt}", kind)
@@ -67,7 +67,6 @@ def verify_upload(upload) -> dict:
 
 
 def _verify_as(path: str, suffix: str, kind: str) -> dict:
-    import shutil
     with tempfile.NamedTemporaryFile(suffix=suffix, dir=settings.VAR_DIR) as tmp:
         shutil.copyfile(path, tmp.name)
         result = verify_path(tmp.name)

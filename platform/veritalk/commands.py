@@ -1,6 +1,9 @@
 """A base for management commands that read or write the database: an unmigrated
-database gets a clear error naming the fix instead of a traceback from deep inside."""
+database gets a clear error naming the fix instead of a traceback from deep inside;
+and the one way a check reports what it found."""
 from __future__ import annotations
+
+import json
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -21,3 +24,16 @@ class DatabaseCommand(BaseCommand):
                                f"({len(pending)} migrations pending): run `python manage.py migrate` first",
                                returncode=2)
         return super().execute(*args, **options)
+
+    def report(self, problems: list, *, as_json: bool, summary: dict, lines: list[str], ok: str, broken: str):
+        """A check's outcome: the JSON object `summary` (with --json), or one line per
+        problem on stderr and `ok` on stdout; exit 1 with `broken` when there are problems."""
+        if as_json:
+            self.stdout.write(json.dumps(summary))
+        else:
+            for line in lines:
+                self.stderr.write(line)
+            if not problems:
+                self.stdout.write(ok)
+        if problems:
+            raise CommandError(broken, returncode=1)

@@ -7,9 +7,9 @@ from rest_framework.routers import DefaultRouter
 
 from accounts.api import MeView, TokenView
 from consent.api import GrantViewSet, InvitationViewSet, RevocationViewSet, SubjectViewSet, VettingViewSet
-from moderation.api import CaseViewSet, DetectorModelView
 from jobs.api import FacePreviewView, JobViewSet
 from live.api import LiveSessionViewSet
+from moderation.api import CaseViewSet, DetectorModelView
 from registry.api import VerifyView
 
 router = DefaultRouter()
@@ -27,7 +27,8 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema", permission_classes=[AllowAny]), name="api-docs"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema", permission_classes=[AllowAny]),
+         name="api-docs"),
     path("api/c2pa/", include("registry.c2pa_api")),
     path("api/detection/model/", DetectorModelView.as_view(), name="detection-model"),
     path("api/token/", TokenView.as_view(), name="api-token"),

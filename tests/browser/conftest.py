@@ -23,7 +23,8 @@ TIMEOUT_MS = 20_000
 def _chromium() -> str:
     path = CHROMIUM if os.path.isfile(CHROMIUM) else shutil.which("chromium")
     if not path:
-        pytest.skip(f"chromium not found at {CHROMIUM} (make test installs Debian's chromium: apt-get install chromium)")
+        pytest.skip(f"chromium not found at {CHROMIUM} "
+                    "(make test installs Debian's chromium: apt-get install chromium)")
     return path
 
 

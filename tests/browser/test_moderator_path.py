@@ -11,8 +11,7 @@ from jobs.services import submit_job
 from moderation.models import Case, Takedown
 from tests.browser.conftest import log_in
 from tests.conftest import corpus_file
-from tests.platform.conftest import (consenting_subject, creator, queued_messages, subject,  # noqa: F401
-                                     tiny_detector)
+from tests.platform.conftest import consenting_subject, creator, queued_messages, subject, tiny_detector  # noqa: F401
 from veritalk.celery import app as celery_app
 
 

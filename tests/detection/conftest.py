@@ -12,13 +12,13 @@ from tests.conftest import corpus_file
 
 
 def _generate(tmp_dir, photo: str, audio: str, start: float, seconds: float, seed: int):
-    from detection.corpus import TRAINING_REGISTRY_ID, _write_wav_segment
+    from detection.corpus import TRAINING_REGISTRY_ID, write_wav_segment
     from generation.controls import Controls
     from generation.pipeline import generate_video
     from provenance.videomark import VideoWatermarker
 
     wav = tmp_dir / f"{seed}.wav"
-    _write_wav_segment(str(corpus_file(audio)), start, seconds, wav)
+    write_wav_segment(str(corpus_file(audio)), start, seconds, wav)
     out = tmp_dir / f"gen_{seed}.mp4"
     generate_video(corpus_file(photo), wav, out, marker=VideoWatermarker(TRAINING_REGISTRY_ID),
                    controls=Controls(size=256, seed=seed))

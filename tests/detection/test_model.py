@@ -9,8 +9,15 @@ import zipfile
 import numpy as np
 import pytest
 
-from detection.model import (DEFAULT_MODEL, Detector, ModelFileError, load, manifest_of, save,
-                             thresholds_from_calibration)
+from detection.model import (
+    DEFAULT_MODEL,
+    Detector,
+    ModelFileError,
+    load,
+    manifest_of,
+    save,
+    thresholds_from_calibration,
+)
 from detection.score import score_file
 from detection.train import train_tiny
 

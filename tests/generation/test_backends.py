@@ -1,22 +1,13 @@
 """The backend protocol: the default engine is found by name, unknown names are refused
 with a clear error, and a backend's frames still pass the watermark stage."""
-import numpy as np
 import pytest
 
+from bench.media import CountingMarker
 from generation.backends import Backend, get_backend
 from generation.backends.warp import WarpBackend
 from generation.controls import Controls
 from generation.errors import InvalidControl
 from generation.pipeline import generate_video
-
-
-class CountingMarker:
-    def __init__(self):
-        self.frames = 0
-
-    def mark(self, rgb):
-        self.frames += 1
-        return rgb
 
 
 def test_default_backend_is_the_warp_engine():

@@ -3,8 +3,7 @@ specific error."""
 import pytest
 
 from generation.audio import decode_audio, loudness_per_frame
-from generation.errors import (AudioTooLong, CorruptFile, ImageTooLarge, MultipleFaces, NoFaceFound,
-                               UnsupportedFormat)
+from generation.errors import AudioTooLong, CorruptFile, ImageTooLarge, MultipleFaces, NoFaceFound, UnsupportedFormat
 from generation.face import analyse_face, detect_faces
 from generation.images import load_image, load_image_file, sniff_image
 from tests.conftest import corpus_file
@@ -48,6 +47,7 @@ def test_truncated_image_is_corrupt():
 
 def test_decompression_bomb_refused_from_the_header():
     import io
+
     from PIL import Image
     buf = io.BytesIO()
     Image.new("L", (12000, 12000)).save(buf, format="PNG", optimize=True)
@@ -89,18 +89,18 @@ def test_audio_over_the_limit(long_audio):
 def test_input_error_messages_render_through_the_installed_translator():
     """Messages are templates rendered when read, in the translator's language; a broken
     translation falls back to English, and str() stays English (logs)."""
+    from common.errors import set_translator
     from generation import errors
     english = "the photo shows 2 faces; it must show exactly one person"
     e = errors.MultipleFaces(errors.gettext_noop("the photo shows %(n)d faces; it must show exactly one person"),
                              params={"n": 2}, field="photo")
-    old = errors._translate
+    old = set_translator(errors.gettext_noop)
     try:
-        errors.set_translator(errors.gettext_noop)
         assert e.message == english == str(e) and e.as_dict() == {"code": "multiple_faces", "field": "photo",
                                                                     "message": english}
-        errors.set_translator(lambda t: "la photo montre %(n)d visages" if t.startswith("the photo shows") else t)
+        set_translator(lambda t: "la photo montre %(n)d visages" if t.startswith("the photo shows") else t)
         assert e.message == "la photo montre 2 visages" and str(e) == english
-        errors.set_translator(lambda t: "cassé %(missing)s")
+        set_translator(lambda t: "cassé %(missing)s")
         assert e.message == english
     finally:
-        errors.set_translator(old)
+        set_translator(old)

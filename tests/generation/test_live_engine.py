@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 
 from generation.audio import decode_audio
+from generation.controls import Controls
 from generation.encode import MarkedFrame
 from generation.images import load_image_file
 from generation.live.fmp4 import annexb_to_length_prefixed, samples
 from generation.live.mouth import ANALYSIS_RATE, StreamingMouth, lookahead_seconds
 from generation.live.session import LiveEngine
-from generation.controls import Controls
 
 
 class Counting:

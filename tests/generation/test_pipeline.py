@@ -4,25 +4,13 @@ import av
 import numpy as np
 import pytest
 
+from bench.media import CountingMarker
 from generation.audio import decode_audio, loudness_per_frame
 from generation.controls import Controls
 from generation.encode import MarkedFrame, Mp4Writer, WatermarkStage
 from generation.errors import InvalidControl
 from generation.face import analyse_face
 from generation.pipeline import generate_video
-
-
-class CountingMarker:
-    """A real marker would embed a payload; this one records that every frame passed."""
-
-    def __init__(self):
-        self.frames = 0
-
-    def mark(self, rgb):
-        self.frames += 1
-        out = rgb.copy()
-        out[0, 0] = (self.frames % 256, 0, 0)
-        return out
 
 
 def _mouth_gaps(path):

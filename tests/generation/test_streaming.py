@@ -4,14 +4,10 @@ import av
 import numpy as np
 import pytest
 
+from bench.media import CountingMarker
 from generation.audio import AudioStream, decode_audio
 from generation.encode import ConcurrentEncoder, Mp4Writer, WatermarkStage
 from generation.errors import AudioTooLong, CorruptFile
-
-
-class Passing:
-    def mark(self, rgb):
-        return rgb
 
 
 def test_blocks_add_up_to_the_decoded_track(short_speech):
@@ -34,7 +30,7 @@ def test_concurrent_encoder_writes_every_marked_frame_with_streamed_audio(tmp_pa
     seconds = decode_audio(short_speech).duration
     frames = int(np.ceil(seconds * 25))
     writer = Mp4Writer(tmp_path / "s.mp4", width=64, height=64, fps=25, audio=audio, threads=1)
-    stage = WatermarkStage(Passing())
+    stage = WatermarkStage(CountingMarker())
     sink = ConcurrentEncoder(stage, writer, depth=3)
     for i in range(frames):
         sink.put(np.full((64, 64, 3), i % 255, np.uint8))

@@ -13,8 +13,7 @@ import pytest
 from consent.services import grant_consent
 from generation.audio import decode_audio
 from tests.conftest import corpus_file
-from tests.platform.conftest import (creator, faces, isolated_media, make_user, signing_material,  # noqa: F401
-                                     subject, verify_json)
+from tests.platform.conftest import creator, faces, isolated_media, make_user, signing_material, subject, verify_json  # noqa: F401
 
 RATE = 48_000
 CHUNK = 960       # 20 ms

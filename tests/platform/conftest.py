@@ -95,6 +95,7 @@ def empty_broker():
 def run_command(*args) -> tuple[int, str, str]:
     """Run a management command as the CLI would: (exit code, stdout, stderr)."""
     import io
+
     from django.core.management.base import CommandError
     out, err = io.StringIO(), io.StringIO()
     try:

@@ -54,4 +54,5 @@ def test_a_file_that_is_no_media_is_refused_clearly(make_user, text_file):
 @pytest.mark.django_db
 def test_anonymous_cannot_verify(portrait):
     with open(portrait, "rb") as f:
-        assert APIClient().post("/api/verify/", {"file": f}, format="multipart").status_code in (401, 403)
+        r = APIClient().post("/api/verify/", {"file": f}, format="multipart")
+    assert r.status_code == 401 and r["WWW-Authenticate"] == "Token"

@@ -45,9 +45,9 @@ def test_edited_row(chain, field, value):
 
 def test_edited_newest_row_with_its_hash_recomputed(chain):
     """Rewriting the newest row and its hash keeps the chain valid, but not its keyed anchor."""
-    from audit.chain import _digest
+    from audit.chain import row_digest
     ev = AuditEvent.objects.get(seq=6)
-    new_hash = _digest(ev.prev_hash, 6, ev.created_at.isoformat(), "mallory", ev.action, ev.target_type,
+    new_hash = row_digest(ev.prev_hash, 6, ev.created_at.isoformat(), "mallory", ev.action, ev.target_type,
                        ev.target_id, ev.data)
     AuditEvent.objects.filter(seq=6).update(actor="mallory", hash=new_hash)
     assert [p.seq for p in verify_chain()] == [6]
@@ -100,12 +100,12 @@ def test_reordered_rows(chain):
 
 def test_inserted_row(chain):
     """A forged row with a valid hash slipped in after row 3: the row after it no longer fits its place."""
-    from audit.chain import _digest
+    from audit.chain import row_digest
     for ev in AuditEvent.objects.filter(seq__gte=4).order_by("-seq"):
         AuditEvent.objects.filter(pk=ev.pk).update(seq=ev.seq + 1)
     prev = AuditEvent.objects.get(seq=3)
     created = timezone.now()
-    h = _digest(prev.hash, 4, created.isoformat(), "mallory", "consent.granted", "", "", {})
+    h = row_digest(prev.hash, 4, created.isoformat(), "mallory", "consent.granted", "", "", {})
     AuditEvent.objects.create(seq=4, created_at=created, actor="mallory", action="consent.granted", data={},
                               prev_hash=prev.hash, hash=h)
     problems = {p.seq: p.problem for p in verify_chain()}

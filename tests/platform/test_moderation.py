@@ -3,7 +3,6 @@ and the provenance check run as one task on the `detection` queue (a real Celery
 on the embedded broker), then clear / flag / take down / escalate, each audited. Take
 down stops the portal serving the output."""
 import json
-import time
 
 import pytest
 from celery.contrib.testing.worker import start_worker
@@ -11,6 +10,7 @@ from django.urls import reverse
 
 from audit.chain import verify_chain
 from audit.models import AuditEvent
+from common.polling import wait_until
 from moderation.models import Case, CaseAction, Takedown
 from moderation.services import ModerationError, act, open_output, open_upload, run_analysis
 from registry.models import RegistryEntry
@@ -43,13 +43,14 @@ def real_video():
 
 
 def wait_case(case_id, timeout=120):
-    deadline = time.monotonic() + timeout
-    while True:
+    def final():
         case = Case.objects.get(pk=case_id)
-        if case.is_final:
-            return case
-        assert time.monotonic() < deadline, f"case still {case.status} ({case.stage} {case.progress}%)"
-        time.sleep(0.3)
+        return case if case.is_final else None
+
+    def where():
+        case = Case.objects.get(pk=case_id)
+        return f"case still {case.status} ({case.stage} {case.progress}%)"
+    return wait_until(final, timeout=timeout, interval=0.3, what=where)
 
 
 def actions_logged(case):
@@ -66,7 +67,8 @@ def test_upload_is_analysed_by_a_worker_on_the_detection_queue(client, moderator
     case_id = r.json()["id"]
     assert r.json()["status"] == "queued"
     msgs = queued_messages()
-    assert len(msgs) == 1 and json.loads(msgs[0].read_text())["properties"]["delivery_info"]["routing_key"] == "detection"
+    assert len(msgs) == 1
+    assert json.loads(msgs[0].read_text())["properties"]["delivery_info"]["routing_key"] == "detection"
     with start_worker(default_app, pool="solo", perform_ping_check=False, queues=["detection"]):
         case = wait_case(case_id)
     assert case.status == "done" and case.error is None and case.progress == 100
@@ -162,7 +164,8 @@ def test_bad_uploads_are_clear_errors_and_store_nothing(moderator, tmp_path):
 
 @pytest.mark.django_db
 def test_only_moderators_reach_the_endpoints_and_pages(client, creator, moderator):
-    assert client.get("/api/moderation/cases/").status_code in (401, 403)
+    anonymous = client.get("/api/moderation/cases/")
+    assert anonymous.status_code == 401 and anonymous["WWW-Authenticate"] == "Token"
     client.force_login(creator)
     assert client.get("/api/moderation/cases/").status_code == 403
     assert client.post("/api/moderation/cases/", {}).status_code == 403

@@ -50,7 +50,8 @@ def test_four_cases_and_revocation(output, tmp_path, settings):
     src = job.output.path
     assert entry.manifest_id.startswith("urn:c2pa:") and entry.manifest_store and len(entry.fingerprint) >= 2
     assert entry.watermark_codec == "vtss-3" and entry.poster_sha256
-    created = next(a for a in entry.manifest["assertions"] if a["label"].startswith("c2pa.actions"))["data"]["actions"][0]
+    actions = next(a for a in entry.manifest["assertions"] if a["label"].startswith("c2pa.actions"))
+    created = actions["data"]["actions"][0]
     assert created["softwareAgent"]["name"] == job.engine.split()[0] and created["softwareAgent"]["backend"]
 
     ours = verify(src)

@@ -6,8 +6,7 @@ import shutil
 import pytest
 
 from tests.conftest import corpus_file
-from tests.platform.conftest import run_command
-from tests.platform.conftest import verify_json
+from tests.platform.conftest import run_command, verify_json
 
 
 @pytest.fixture

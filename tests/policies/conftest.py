@@ -15,12 +15,18 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from consent.invitations import create_invitation, accept_invitation
+from consent.invitations import accept_invitation, create_invitation
 from consent.services import give_consent
 from jobs.models import Job
 from tests.conftest import corpus_file
-from tests.platform.conftest import (faces, isolated_media, make_user, queued_messages,  # noqa: F401
-                                     signing_material, stored_job_files)
+from tests.platform.conftest import (  # noqa: F401
+    faces,
+    isolated_media,
+    make_user,
+    queued_messages,
+    signing_material,
+    stored_job_files,
+)
 
 AUDIO = "audio/sr_english_en.wav"
 

@@ -7,13 +7,13 @@ released and the registry entry is void. The worker is held at a chosen frame
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 from celery.contrib.testing.worker import start_worker
 
 from audit.chain import verify_chain
 from audit.models import AuditEvent
+from common.polling import wait_until
 from jobs import runner
 from jobs.worker import wait_for_job
 from registry.models import RegistryEntry
@@ -38,14 +38,6 @@ def worker():
     return start_worker(celery_app, pool="solo", perform_ping_check=False, queues=["generation"])
 
 
-def wait_until(condition, what: str, timeout: float = 120.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} did not happen within {timeout:.0f} s")
-        time.sleep(0.2)
-
-
 @pytest.mark.django_db(transaction=True)
 def test_30_revoked_while_queued(world, via, empty_broker):
     outcome = world.attempt(via, subject=world.bea, photo_path=photo("obama_2"))
@@ -60,7 +52,7 @@ def test_30_revoked_while_queued(world, via, empty_broker):
         assert answer["cancelled_jobs"] == [str(job.pk)]
     assert stored_job_files() == []                      # the uploads went with the cancellation
     with worker():                                       # the message is still delivered ...
-        wait_until(lambda: not queued_messages(), "the worker taking the message")
+        wait_until(lambda: not queued_messages(), timeout=120, what="the worker taking the message")
     job.refresh_from_db()
     assert job.status == "cancelled" and not job.output  # ... and does nothing
     assert not RegistryEntry.objects.filter(job=job).exists() and stored_job_files() == []

@@ -121,5 +121,5 @@ def test_deployment_certificate_and_callback_signers(tmp_path, monkeypatch):
     assert reading.state == "Trusted" and reading.issuer == "Prod Signer"
 
     with pytest.raises(SigningError, match="cannot be imported"):
-        sign_file(src, tmp_path / "x.mp4", _manifest(), SignerConfig(kind="callback", chain_path=str(prod / "signer.pem"),
-                                                                    callback="no.such.module:sign"))
+        sign_file(src, tmp_path / "x.mp4", _manifest(),
+                  SignerConfig(kind="callback", chain_path=str(prod / "signer.pem"), callback="no.such.module:sign"))

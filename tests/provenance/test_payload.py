@@ -3,8 +3,15 @@ words are rejected."""
 import numpy as np
 import pytest
 
-from provenance.payload import (BCH_T, CHASE_BITS, CODED_BITS, P_ATTEMPT, decode_payload, decode_soft, encode_payload,
-                                payload_hex)
+from provenance.payload import (
+    BCH_T,
+    CODED_BITS,
+    P_ATTEMPT,
+    decode_payload,
+    decode_soft,
+    encode_payload,
+    payload_hex,
+)
 
 
 @pytest.mark.parametrize("registry_id", [1, 2, 77, 123456, 2**32 - 1])

@@ -7,6 +7,7 @@ import time
 import pytest
 
 from bench import stack as stack_mod
+from common.polling import wait_until
 from tests.conftest import corpus_file
 
 pytestmark = pytest.mark.service
@@ -45,15 +46,11 @@ def assert_exactly_once(stack, job_id):
 
 def test_worker_killed_mid_generation_completes_once_on_the_other(stack):
     job = submit(stack, audio="audio/librispeech_1069_en.flac", size=512)   # ~16 s of audio
-    deadline = time.monotonic() + 120
-    owner = ""
-    while time.monotonic() < deadline:
+    def running_owner():
         rows = stack.sql("select status, lease_owner, progress_done from jobs_job where id = %s", job)
-        if rows and rows[0][0] == "running" and rows[0][2] > 0:
-            owner = rows[0][1]
-            break
-        time.sleep(0.2)
-    assert owner.startswith("worker"), f"job never started: {rows}"
+        return rows[0][1] if rows and rows[0][0] == "running" and rows[0][2] > 0 else None
+    owner = wait_until(running_owner, timeout=120, what="the job starting on a worker")
+    assert owner.startswith("worker"), owner
     victim = owner.split("@")[0]
     stack.kill(victim)                                 # SIGKILL: no shutdown, no acknowledgement
     assert stack.wait_final([job], timeout=240)[job] == "succeeded", stack.log("worker1") + stack.log("worker2")

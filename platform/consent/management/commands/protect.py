@@ -6,10 +6,9 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
 
+from common.errors import UserError
 from consent.models import ProtectedPerson
 from consent.protected import protect_person
-from consent.services import ConsentError
-from generation.errors import InputError
 from veritalk.commands import DatabaseCommand
 
 
@@ -43,7 +42,7 @@ class Command(DatabaseCommand):
         try:
             person = protect_person(name=opts["name"], photos=[p.read_bytes() for p in opts["photo"]], by=admin,
                                     note=opts["note"])
-        except (ConsentError, InputError) as exc:
+        except UserError as exc:
             raise CommandError(exc.message) from exc
         out = {"id": person.pk, "name": person.name, "photos": len(person.embeddings)}
         self.stdout.write(json.dumps(out) if opts["json"] else f"protected #{person.pk}: {person.name}")

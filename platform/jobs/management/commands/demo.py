@@ -13,14 +13,15 @@ from django.core.management.base import CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import Role
 from consent.models import Subject
 from consent.services import enrol_subject, grant_consent
 from generation.errors import InputError
+from jobs.management.control_flags import add_control_arguments, controls_from_options
 from registry.models import RegistryEntry
 from registry.services import verify_path
 from veritalk.commands import DatabaseCommand
 
-from ._generation_args import add_control_arguments, controls_from_options
 from .generate import run_generation
 
 CORPUS = settings.ROOT_DIR.parent / "shared" / "corpus"
@@ -32,7 +33,7 @@ DEMO_CREATOR = "demo-creator"
 @transaction.atomic
 def seed(photo: Path):
     User = get_user_model()
-    creator, created = User.objects.get_or_create(username=DEMO_CREATOR, defaults={"role": "creator"})
+    creator, created = User.objects.get_or_create(username=DEMO_CREATOR, defaults={"role": Role.CREATOR})
     if created:
         creator.set_unusable_password()
     if not creator.vetted:

@@ -9,16 +9,16 @@ from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
+from django.utils.translation import gettext_noop
 
 from consent.models import Subject
 from consent.services import subjects_for
 from generation.errors import InputError
 from jobs.dispatch import queue_for
+from jobs.management.control_flags import add_control_arguments, controls_from_options
 from jobs.services import submit_job
 from jobs.worker import broker_is_embedded, embedded_worker, wait_for_job
 from veritalk.commands import DatabaseCommand
-
-from ._generation_args import add_control_arguments, controls_from_options
 
 EXIT_FAILED, EXIT_REJECTED, EXIT_DENIED = 1, 2, 3
 
@@ -38,7 +38,8 @@ def run_generation(*, creator, subject, photo: Path, audio: Path, out: Path | No
     started = time.monotonic()
     for p in (photo, audio):
         if not p.is_file():
-            raise InputError(f"no such file: {p}", field="photo" if p is photo else "audio")
+            raise InputError(gettext_noop("no such file: %(path)s"), field="photo" if p is photo else "audio",
+                             params={"path": str(p)})
     with open(photo, "rb") as ph, open(audio, "rb") as au:
         job = submit_job(creator=creator, subject=subject, photo=ph, audio=au, controls=controls, purpose=purpose,
                          channel=channel)

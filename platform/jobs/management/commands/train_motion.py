@@ -28,8 +28,8 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true")
 
     def handle(self, *args, **opts):
-        from generation.learned_motion import training
-        from generation.learned_motion.report import render, verdict
+        from generation.learned_motion import training  # noqa: PLC0415 - heavy (torch): only when training
+        from generation.learned_motion.report import render, verdict  # noqa: PLC0415 - heavy (torch): only when training
         log = (lambda m: None) if opts["json"] else (lambda m: self.stderr.write(m))
         if opts["check"]:
             result = training.check(opts["out"] or training.WEIGHTS)
@@ -47,7 +47,7 @@ class Command(BaseCommand):
             out = {"weights": result["weights"], "report": str(opts["report"]),
                    "verdict": verdict(result["evaluation"]), "distances": result["meta"]["distances"],
                    "jaw_smoothing": result["meta"]["jaw_smoothing"]}
-            self.stdout.write(json.dumps(out, default=float) if opts["json"] else json.dumps(out, indent=1, default=float))
+            self.stdout.write(json.dumps(out, default=float, indent=None if opts["json"] else 1))
             return
         try:
             result = training.run(out=opts["out"] or training.WEIGHTS, log=log,
@@ -55,7 +55,8 @@ class Command(BaseCommand):
                                                                   seed=opts["seed"], jaw_weight=opts["jaw_weight"]))
         except FileNotFoundError as exc:
             raise CommandError(str(exc), returncode=2) from exc
-        command = (f"python manage.py train_motion --steps {opts['steps']} --batch {opts['batch']} --seed {opts['seed']}"
+        command = (f"python manage.py train_motion --steps {opts['steps']} --batch {opts['batch']} "
+                   f"--seed {opts['seed']}"
                    + (f" --jaw-weight {opts['jaw_weight']}" if opts["jaw_weight"] != 1.0 else ""))
         opts["report"].parent.mkdir(parents=True, exist_ok=True)
         opts["report"].write_text(render(result, command))

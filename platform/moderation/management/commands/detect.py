@@ -5,6 +5,9 @@ from pathlib import Path
 from django.core.management.base import CommandError
 
 from audit.chain import record
+from detection.model import DEFAULT_MODEL, ModelFileError, load
+from detection.score import default_detector, score_file
+from detection.video import VideoError
 from veritalk.commands import DatabaseCommand
 
 
@@ -17,9 +20,6 @@ class Command(DatabaseCommand):
         parser.add_argument("--model", default=None, help="a detector .skops file (default: the shipped model)")
 
     def handle(self, *args, **opts):
-        from detection.model import DEFAULT_MODEL, ModelFileError, load
-        from detection.score import default_detector, score_file
-        from detection.video import VideoError
 
         path = Path(opts["file"])
         if not path.is_file():

@@ -5,6 +5,10 @@ from pathlib import Path
 
 from django.core.management.base import CommandError
 
+from audit.chain import record
+from detection.corpus import DEFAULT_CACHE, DEFAULT_CORPUS
+from detection.model import DEFAULT_MODEL
+from detection.train import train
 from veritalk.commands import DatabaseCommand
 
 
@@ -13,8 +17,6 @@ class Command(DatabaseCommand):
             "evaluate out-of-fold, fit and save the detector (skops) with its manifest.")
 
     def add_arguments(self, parser):
-        from detection.corpus import DEFAULT_CACHE, DEFAULT_CORPUS
-        from detection.model import DEFAULT_MODEL
         parser.add_argument("--corpus", default=str(DEFAULT_CORPUS))
         parser.add_argument("--cache", default=str(DEFAULT_CACHE), help="generations and feature cache")
         parser.add_argument("--out", default=str(DEFAULT_MODEL))
@@ -23,8 +25,6 @@ class Command(DatabaseCommand):
         parser.add_argument("--json", action="store_true", help="print the manifest's summary as one JSON object")
 
     def handle(self, *args, **opts):
-        from audit.chain import record
-        from detection.train import train
 
         def log(msg):
             if not opts["json"]:

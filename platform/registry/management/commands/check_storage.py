@@ -1,14 +1,12 @@
 """Find missing or corrupt outputs: every issued registry entry's file must exist and
 hash to the registered checksum; partial files and stray outputs are reported."""
-import json
 import time
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management.base import CommandError
 
+from common.files import sha256_file
 from jobs.models import Job
-from provenance.verify import sha256_file
 from registry.models import RegistryEntry
 from veritalk.commands import DatabaseCommand
 
@@ -41,12 +39,8 @@ class Command(DatabaseCommand):
                 problems.append({"job": f.parent.name, "problem": "stale partial file", "path": str(f)})
             elif f.name == "output.mp4" and f.parent.name not in succeeded:
                 problems.append({"job": f.parent.name, "problem": "output without a succeeded job", "path": str(f)})
-        if opts["json"]:
-            self.stdout.write(json.dumps({"ok": not problems, "checked": checked, "problems": problems}))
-        else:
-            for p in problems:
-                self.stderr.write(f"{p['problem']}: job {p['job']} ({p.get('path')})")
-            if not problems:
-                self.stdout.write(f"storage ok: {checked} outputs match the registry")
-        if problems:
-            raise CommandError(f"{len(problems)} storage problem(s)", returncode=1)
+        self.report(problems, as_json=opts["json"],
+                    summary={"ok": not problems, "checked": checked, "problems": problems},
+                    lines=[f"{p['problem']}: job {p['job']} ({p.get('path')})" for p in problems],
+                    ok=f"storage ok: {checked} outputs match the registry",
+                    broken=f"{len(problems)} storage problem(s)")
