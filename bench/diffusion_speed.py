@@ -20,6 +20,18 @@ import time
 from pathlib import Path
 
 import numpy as np
+import torch
+from diffusers import AutoencoderKL
+
+from generation.backends.emo.audio_attention import RegionMasks
+from generation.backends.emo.face_inputs import face_masks
+from generation.backends.emo.layout import HALLO_SMALL, SD15_UNET, build
+from generation.backends.emo.reference import ReferenceBank, install
+from generation.backends.emo.sampling import ClipInputs, sample_clip
+from generation.backends.emo.weights import TINY_SMALL, TINY_UNET, TINY_VAE, EmoModel
+from generation.face import analyse_face
+from generation.framing import frame_portrait
+from generation.images import load_image_file
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus"
@@ -29,12 +41,6 @@ SD_VAE = dict(in_channels=3, out_channels=3, latent_channels=4, block_out_channe
 
 
 def build_model(tiny: bool, device: str, dtype, small_latent: bool = False):
-    import torch
-    from diffusers import AutoencoderKL
-
-    from generation.backends.emo.layout import HALLO_SMALL, SD15_UNET, build
-    from generation.backends.emo.reference import ReferenceBank, install
-    from generation.backends.emo.weights import TINY_SMALL, TINY_UNET, TINY_VAE, EmoModel
     torch.manual_seed(0)
     unet = TINY_UNET if tiny else dict(SD15_UNET, sample_size=8) if small_latent else SD15_UNET
     default = torch.get_default_dtype()
@@ -54,14 +60,6 @@ def build_model(tiny: bool, device: str, dtype, small_latent: bool = False):
 
 
 def inputs_for(model, photo: Path, frames: int, motion_frames: int, seed: int):
-    import torch
-
-    from generation.backends.emo.audio_attention import RegionMasks
-    from generation.backends.emo.face_inputs import face_masks
-    from generation.backends.emo.sampling import ClipInputs
-    from generation.face import analyse_face
-    from generation.framing import frame_portrait
-    from generation.images import load_image_file
     res = model.resolution
     rgb = load_image_file(photo)
     framed = frame_portrait(rgb, analyse_face(rgb), res)
@@ -78,9 +76,6 @@ def inputs_for(model, photo: Path, frames: int, motion_frames: int, seed: int):
 
 def run(seconds: float, steps: int, clip_frames: int, motion_frames: int, guidance: float, tiny: bool,
         device: str, photo: Path, fps: int = 25, small_latent: bool = False) -> dict:
-    import torch
-
-    from generation.backends.emo.sampling import sample_clip
     cuda = device.startswith("cuda")
     dtype = torch.float16 if cuda else torch.bfloat16 if small_latent else torch.float32
     started = time.perf_counter()
@@ -134,7 +129,6 @@ def main(argv=None) -> int:
     p.add_argument("--device", help="default: cuda, or cpu with --tiny / --full-size-cpu")
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
-    import torch
     device = args.device or ("cpu" if args.tiny or args.full_size_cpu else "cuda")
     if device.startswith("cuda") and not torch.cuda.is_available():
         print("bench.diffusion_speed: the full-size run needs a CUDA GPU and none is visible here "

@@ -137,7 +137,7 @@ def main(argv=None) -> int:
             result = run(args.photo, args.audio, args.out, controls, watermark=not args.no_watermark,
                          backend_options=options)
         except ValueError as exc:
-            from generation.backends.emo.weights import CheckpointError
+            from generation.backends.emo.weights import CheckpointError  # noqa: PLC0415 - heavy (torch, diffusers): only to name the diffusion backend's error
             if not isinstance(exc, CheckpointError):
                 raise
             print(f"bench.generation: {exc}", file=sys.stderr)   # a model folder or file the backend cannot use

@@ -28,14 +28,34 @@ import io
 import json
 import os
 import shutil
+import socket
 import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.request
+import uuid
 from pathlib import Path
 
+import av
+import cv2
+import django
 import numpy as np
+import uvicorn
+import websockets
+from django.core.management import call_command
+from PIL import Image, ImageDraw
+
+from generation.audio import decode_audio
+from generation.controls import Controls
+from generation.face import warm_up
+from generation.images import load_image_file
+from generation.live.fmp4 import media_timescale
+from generation.live.fmp4 import samples as fragment_samples
+from generation.live.session import LiveEngine
+from provenance.videomark import VideoWatermarker
 
 RATE = 48_000
 CHUNK = 960
@@ -46,7 +66,6 @@ CORPUS = ROOT.parent / "shared" / "corpus"
 # -- the voice programme -----------------------------------------------------------------------
 def programme(audio: Path, seconds: float, seed: int) -> tuple[np.ndarray, list[int]]:
     """(int16 samples at 48 kHz, onset sample indices): utterances separated by silences."""
-    from generation.audio import decode_audio
     voice = decode_audio(audio, sample_rate=RATE).mono
     rng = np.random.default_rng(seed)
     hop = RATE // 100
@@ -78,7 +97,6 @@ def programme(audio: Path, seconds: float, seed: int) -> tuple[np.ndarray, list[
 
 # -- reading fragmented MP4 ------------------------------------------------------------------
 def avcc_and_timescale(init: bytes) -> tuple[bytes, int]:
-    from generation.live.fmp4 import media_timescale
     i = init.find(b"avcC")
     size = struct.unpack_from(">I", init, i - 4)[0]
     return init[i + 4: i - 4 + size], media_timescale(init)
@@ -93,8 +111,6 @@ class Client:
         self.t0 = None
 
     def open(self) -> str:
-        import urllib.request
-        import uuid
         boundary = uuid.uuid4().hex
         body = io.BytesIO()
         for name, value in (("subject", str(self.subject)), ("size", str(self.size))):
@@ -112,11 +128,6 @@ class Client:
         return session["id"]
 
     async def run(self, pcm: np.ndarray) -> None:
-        import av
-        import cv2
-        import websockets
-
-        from generation.live.fmp4 import samples as fragment_samples
         session = await asyncio.to_thread(self.open)
         decoder = None
         timescale = 1
@@ -214,24 +225,18 @@ def serve(photo: Path, sessions: int, seconds: float, port_file: Path) -> None:
                        "VERITALK_LIVE_MAX_SECONDS": str(seconds + 120)})
     os.environ.pop("DATABASE_URL", None)
     sys.path[:0] = [str(ROOT / "platform"), str(ROOT)]
-    import django
     django.setup()
-    import socket
+    from rest_framework.authtoken.models import Token  # noqa: PLC0415 - after django.setup()
 
-    import uvicorn
-    from django.core.management import call_command
-    from rest_framework.authtoken.models import Token
-
-    from accounts.models import User
-    from consent.services import enrol_subject, grant_consent
+    from accounts.models import User  # noqa: PLC0415 - after django.setup()
+    from consent.services import enrol_subject, grant_consent  # noqa: PLC0415 - after django.setup()
     call_command("migrate", verbosity=0)
     call_command("init_signing", verbosity=0)
     creator = User.objects.create_user("bench-creator", role="creator", vetted=True)
     subject = enrol_subject(creator=creator, display_name="Bench subject", photo_bytes=photo.read_bytes())
     grant_consent(subject=subject, creator=creator, purposes=["live"], statement="bench")
     token = Token.objects.create(user=creator).key
-    from generation.face import warm_up
-    from veritalk.asgi import application
+    from veritalk.asgi import application  # noqa: PLC0415 - after django.setup()
     warm_up()
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
@@ -321,20 +326,9 @@ def contact_sheet(photo: Path, audio: Path, out: Path, size: int = 512) -> dict:
     paced in real time, and draws from its recording: `live-frames.png` (twelve frames
     with the mouth measure) and `live-mouth.png` (the mouth measured on every frame
     against the voice's level)."""
-    import threading
-
-    import av
-    import cv2
-    import matplotlib
+    import matplotlib  # noqa: PLC0415 - matplotlib: only with --sheet
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from PIL import Image, ImageDraw
-
-    from generation.audio import decode_audio
-    from generation.controls import Controls
-    from generation.images import load_image_file
-    from generation.live.session import LiveEngine
-    from provenance.videomark import VideoWatermarker
+    import matplotlib.pyplot as plt  # noqa: PLC0415 - matplotlib: only with --sheet
     voice = decode_audio(audio, sample_rate=RATE).mono
     z = lambda s: np.zeros(int(s * RATE), np.float32)  # noqa: E731
     prog = np.concatenate([z(1.5), voice[:3 * RATE], z(1.2), voice[3 * RATE:int(5.5 * RATE)], z(1.0)])

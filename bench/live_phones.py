@@ -17,16 +17,17 @@ from pathlib import Path
 
 import numpy as np
 
+from generation.audio import decode_audio
+from generation.phonemes import FILLERS, new_decoder
+
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "audio"
 DEFAULT = ["hdtf_radio31_en.wav", "sr_english_en.wav", "librispeech_1034_en.flac", "vctk_p240_en.mp3"]
 
 
 def settle_times(path: Path, seconds: float = 12.0) -> tuple[list[float], float]:
-    from generation.audio import decode_audio
-    from generation.phonemes import FILLERS, _new_decoder
     x = decode_audio(path).mono[: int(16000 * seconds)]
     pcm = (np.clip(x, -1, 1) * 32767).astype(np.int16)
-    decoder = _new_decoder()
+    decoder = new_decoder()
     decoder.start_utt()
     partials = []
     started = time.perf_counter()

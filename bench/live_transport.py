@@ -21,18 +21,24 @@ import time
 from fractions import Fraction
 from pathlib import Path
 
+import av
 import numpy as np
+import websockets
+
+from generation.encode import WatermarkStage
+from generation.face import analyse_face
+from generation.framing import frame_portrait
+from generation.images import load_image_file
+from generation.live.fmp4 import samples
+from generation.live.stream import LiveEncoder
+from generation.rig import PortraitRig
+from provenance.videomark import VideoWatermarker
 
 ROOT = Path(__file__).resolve().parents[1]
 FPS = 25
 
 
 def frames(n: int, size: int) -> list[np.ndarray]:
-    from generation.face import analyse_face
-    from generation.framing import frame_portrait
-    from generation.images import load_image_file
-    from generation.rig import PortraitRig
-    from provenance.videomark import VideoWatermarker
     rgb = load_image_file(ROOT.parent / "shared" / "corpus" / "photos" / "elizabeth_olsen.jpg")
     framed = frame_portrait(rgb, analyse_face(rgb), size)
     rig, marker = PortraitRig(framed.image, framed.landmarks), VideoWatermarker(1)
@@ -47,13 +53,6 @@ def summary(lat: list[float], sent: int) -> dict:
 
 
 async def websocket_fmp4(images, n: int) -> dict:
-    import av
-    import websockets
-
-    from generation.encode import WatermarkStage
-    from generation.live.fmp4 import samples
-    from generation.live.stream import LiveEncoder
-
     class Passing:
         def mark(self, rgb):
             return rgb
@@ -94,9 +93,8 @@ async def websocket_fmp4(images, n: int) -> dict:
 
 
 async def webrtc(images, n: int, codec: str) -> dict:
-    import av
-    from aiortc import RTCPeerConnection, VideoStreamTrack
-    from aiortc.rtcrtpsender import RTCRtpSender
+    from aiortc import RTCPeerConnection, VideoStreamTrack  # noqa: PLC0415 - optional (aiortc): the WebRTC side only
+    from aiortc.rtcrtpsender import RTCRtpSender  # noqa: PLC0415 - optional (aiortc): the WebRTC side only
 
     sent_at: dict[int, float] = {}
     got: list[float] = []
@@ -155,7 +153,7 @@ def main(argv=None) -> int:
     images = frames(a.frames, a.size)
     out = {"size": a.size, "fps": FPS, "websocket-fmp4": asyncio.run(websocket_fmp4(images, a.frames))}
     try:
-        import aiortc  # noqa: F401
+        import aiortc  # noqa: F401, PLC0415 - optional (aiortc): is the WebRTC side available?
     except ImportError:
         out["webrtc"] = "aiortc is not installed (pip install 'veritalk[webrtc-bench]')"
     else:

@@ -29,7 +29,7 @@ def available() -> bool:
     return True
 
 
-def _new_decoder():
+def new_decoder():
     """A fresh decoder per voice track: pocketsphinx adapts its cepstral mean from one
     utterance to the next, so a reused decoder would make results depend on the
     previous job (and break same-inputs-same-frames)."""
@@ -50,7 +50,7 @@ class PhoneAligner:
         self._offset = 0          # samples before the current utterance
         self._in_utt = 0          # samples in the current utterance
         self._started = False
-        self._decoder = _new_decoder()
+        self._decoder = new_decoder()
 
     def _start(self):
         self._decoder.start_utt()

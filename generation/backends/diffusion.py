@@ -12,10 +12,12 @@ frames as motion frames, and returned to the pipeline, which watermarks every on
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Sequence
 
 import cv2
 import numpy as np
+import torch
 
 from ..audio import Audio, frame_count
 from ..controls import Controls
@@ -23,6 +25,11 @@ from ..face import analyse_face
 from ..framing import frame_portrait
 from ..threads import torch_threads
 from .base import Analysis, MotionTrackLike
+from .emo.audio_attention import RegionMasks
+from .emo.audio_features import Wav2Vec2Features, separate_vocals, to_16k, windows
+from .emo.face_inputs import FaceEmbedder, face_masks
+from .emo.sampling import ClipInputs, sample_clip
+from .emo.weights import CheckpointError, ModelPaths, load
 
 WEIGHTS_ENV = "VERITALK_DIFFUSION_WEIGHTS"
 # Hallo's configs/inference/default.yaml; a model folder may set its own in veritalk_inference.json
@@ -53,11 +60,6 @@ class DiffusionBackend:
                  clip_frames: int | None = None, guidance: float | None = None, device: str | None = None,
                  threads: int | None = None, motion: str | None = None, face_model: str | os.PathLike | None = None,
                  wav2vec: str | os.PathLike | None = None, vocal_separator: str | os.PathLike | None = None):
-        import torch
-
-        from .emo.audio_features import Wav2Vec2Features
-        from .emo.face_inputs import FaceEmbedder
-        from .emo.weights import CheckpointError, ModelPaths, load
         paths = ModelPaths.resolve(weights or os.environ.get(WEIGHTS_ENV, ""), face_model, wav2vec,
                                    vocal_separator)
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
@@ -89,8 +91,6 @@ class DiffusionBackend:
 
     # -- analyse ----------------------------------------------------------------------
     def analyse(self, photo_rgb: np.ndarray, audio: Audio, controls: Controls) -> Analysis:
-        from .emo.audio_features import separate_vocals, to_16k, windows
-        from .emo.face_inputs import face_masks
         face = analyse_face(photo_rgb)
         framed = frame_portrait(photo_rgb, face, controls.size, zoom=self.zoom)
         n = frame_count(audio.duration, controls.fps)
@@ -100,7 +100,6 @@ class DiffusionBackend:
         region, masks = face_masks(lm, res, res // self.model.vae_scale, expand=self.expand)
         mono = to_16k(audio.mono, audio.sample_rate)
         if self.paths.vocal_separator is not None:
-            import tempfile
             with tempfile.TemporaryDirectory(prefix="veritalk-vocals-") as tmp:
                 mono = separate_vocals(mono, self.paths.vocal_separator, tmp)
         with torch_threads(self.threads):
@@ -136,10 +135,6 @@ class DiffusionBackend:
         return self._last[1]
 
     def _generate_clip(self, analysis: Analysis, clip: int, previous: list[np.ndarray] | None) -> list[np.ndarray]:
-        import torch
-
-        from .emo.audio_attention import RegionMasks
-        from .emo.sampling import ClipInputs, sample_clip
         ex = analysis.extra
         ref = ex["reference"]
         motion = previous[-self.motion_frames:] if previous else [ref] * self.motion_frames

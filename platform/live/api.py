@@ -3,6 +3,7 @@ for moderators take it down. The stream itself is the WebSocket at `ws_url`
 (live.consumers; protocol in live.protocol and the README)."""
 from __future__ import annotations
 
+from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -93,11 +94,10 @@ class LiveSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
         return qs if roles.can_moderate(user) else qs.filter(creator=user)
 
     def get_object(self):
-        from django.http import Http404
         try:
             return super().get_object()
         except Http404:
-            raise NotFound("no such live session among yours")  # the same answer for others' sessions
+            raise NotFound("no such live session among yours") from None  # the same answer for others' sessions
 
     @extend_schema(request=LiveCreateSerializer, responses={201: LiveSessionSerializer})
     def create(self, request, *args, **kwargs):

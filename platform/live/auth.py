@@ -5,11 +5,12 @@ from __future__ import annotations
 from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
 from channels.middleware import BaseMiddleware
+from channels.security.websocket import AllowedHostsOriginValidator
+from rest_framework.authtoken.models import Token
 
 
 @database_sync_to_async
 def _user_for_token(key: str):
-    from rest_framework.authtoken.models import Token
     token = Token.objects.select_related("user").filter(key=key).first()
     return token.user if token is not None and token.user.is_active else None
 
@@ -37,7 +38,6 @@ class BrowserOriginCheck:
     with a token header, which another site cannot make a browser send."""
 
     def __init__(self, inner):
-        from channels.security.websocket import AllowedHostsOriginValidator
         self.inner, self.checked = inner, AllowedHostsOriginValidator(inner)
 
     async def __call__(self, scope, receive, send):

@@ -13,10 +13,15 @@ import json
 import logging
 import os
 import socket
+from pathlib import Path
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+
+from generation.images import load_image_file
+from generation.live.session import LiveEngine, LiveResult
+from provenance.videomark import VideoWatermarker
 
 from . import protocol, services
 
@@ -83,9 +88,6 @@ class LiveConsumer(AsyncWebsocketConsumer):
             await self.send(text_data=json.dumps({"type": "error", "message": f"unknown message {kind!r}"}))
 
     async def _start(self, rate):
-        from generation.images import load_image_file
-        from generation.live.session import LiveEngine
-        from provenance.videomark import VideoWatermarker
         c = self.claimed
         loop = asyncio.get_running_loop()
 
@@ -170,9 +172,6 @@ class LiveConsumer(AsyncWebsocketConsumer):
             await asyncio.to_thread(engine.join)
             result = engine.result()
         else:
-            from pathlib import Path
-
-            from generation.live.session import LiveResult
             result = LiveResult(path=Path(self.claimed.recording_path), frames=0, dropped=0, width=0, height=0,
                                 fps=25, audio_seconds=0, seconds=0, poster=None, reason=reason)
         try:

@@ -3,20 +3,22 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from consent.models import Subject
+from consent.policy import current_policy
 from consent.services import subjects_for
 from generation.controls import EMOTIONS
-from jobs.gate import current_policy
 
 from .services import LIVE_SIZES
 
 
 class NewLiveForm(forms.Form):
     subject = forms.ModelChoiceField(queryset=Subject.objects.none(), label=_("Subject"),
-                                     help_text=_("The person shown in the photo; their consent must cover live sessions."),
+                                     help_text=_("The person shown in the photo; "
+                                                 "their consent must cover live sessions."),
                                      error_messages={"invalid_choice": _("That subject is not one of your subjects.")})
     photo = forms.FileField(label=_("Photo"), help_text=_("A portrait with exactly one face (JPEG, PNG or WebP)."))
     channel = forms.ChoiceField(choices=(), required=False, label=_("Channel"),
-                                help_text=_("Where the session will be shown, if the subject's consent limits channels."))
+                                help_text=_("Where the session will be shown, "
+                                            "if the subject's consent limits channels."))
     emotion = forms.ChoiceField(choices=[(e, e.capitalize()) for e in EMOTIONS], initial="neutral", label=_("Emotion"))
     head_motion = forms.FloatField(min_value=0, max_value=2, initial=1.0, label=_("Head motion"))
     blink_rate = forms.FloatField(min_value=0, max_value=60, initial=15, label=_("Blinks per minute"))

@@ -23,6 +23,7 @@ from registry.models import RegistryEntry
 from registry.outputs import sign_poster
 from registry.services import signer_config, trust_anchor, verify_path
 
+from .ending import discard, stop_for
 from .models import LiveSession
 
 OUTPUT_NAME, POSTER_NAME = "output.mp4", "poster.png"
@@ -56,7 +57,6 @@ def live_manifest(session: LiveSession, job: Job, entry: RegistryEntry, result, 
 
 
 def release(session: LiveSession, result, *, reason: str, voice_sha256: str) -> LiveSession:
-    from .services import _discard, stop_for
     job = Job.objects.get(pk=session.job_id)
     entry = RegistryEntry.objects.get(job=job)
     folder = Path(job.photo.path).parent
@@ -115,6 +115,6 @@ def release(session: LiveSession, result, *, reason: str, voice_sha256: str) -> 
         if refused is not None:
             return stop_for(session, refused, "at release", recording=str(signed))
     finally:
-        _discard(rendered, signed, poster)
+        discard(rendered, signed, poster)
     session.refresh_from_db()
     return session

@@ -1,10 +1,8 @@
-"""Who may do what with live sessions, from the role checks the platform already has
-(jobs.api.is_creator, accounts.services.can_moderate). Kept in one small place so it
-moves in one piece when the platform gains its single permissions module."""
+"""Who may do what with live sessions, from the platform's role checks
+(accounts.permissions: is_creator, can_moderate)."""
 from __future__ import annotations
 
-from accounts.services import can_moderate
-from jobs.api import is_creator
+from accounts.permissions import can_moderate, is_creator
 
 __all__ = ["can_moderate", "can_start", "can_watch"]
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.utils import timezone
@@ -30,6 +32,7 @@ from jobs.models import Job
 from registry.models import RegistryEntry
 
 from . import roles
+from .ending import fail, job_dir, refusal_code, stop_for
 from .models import LiveSession
 from .recording import release  # imported here, not at the end of a session: its first import takes seconds
 
@@ -63,23 +66,19 @@ def live_controls(data: dict | None) -> Controls:
     return controls
 
 
-def _job_dir(job: Job) -> Path:
-    return Path(settings.MEDIA_ROOT) / "jobs" / str(job.pk)
-
-
 # -- creating ----------------------------------------------------------------------------------
 def expire_stale(now=None) -> int:
     """Sessions nobody connected to in time, and live ones whose process stopped
     beating (it died): failed, their reservation voided, their files removed."""
     now = now or timezone.now()
-    stale = list(LiveSession.objects.filter(
-        status=LiveSession.Status.READY, created_at__lt=now - timedelta(seconds=settings.VERITALK_LIVE_CONNECT_SECONDS)))
+    connect_by = now - timedelta(seconds=settings.VERITALK_LIVE_CONNECT_SECONDS)
+    stale = list(LiveSession.objects.filter(status=LiveSession.Status.READY, created_at__lt=connect_by))
     stale += list(LiveSession.objects.filter(status=LiveSession.Status.LIVE,
                                              heartbeat_at__lt=now - timedelta(seconds=6 * HEARTBEAT_SECONDS)))
     for session in stale:
         reason = "not_connected" if session.status == LiveSession.Status.READY else "worker_lost"
-        _fail(session, reason, "the session was not streamed in time" if reason == "not_connected"
-              else "the process streaming the session stopped")
+        fail(session, reason, "the session was not streamed in time" if reason == "not_connected"
+             else "the process streaming the session stopped")
     return len(stale)
 
 
@@ -173,7 +172,7 @@ def claim(session_id, user, worker: str) -> Claimed:
     gate = decide_job(session.job)
     if not gate.decision.allowed:
         stop_for(session, gate, "before stream")
-        raise LiveError(" ".join(gate.decision.reasons), code=_refusal_code(gate), status=403)
+        raise LiveError(" ".join(gate.decision.reasons), code=refusal_code(gate), status=403)
     token = f"{os.getpid()}-{timezone.now().strftime('%H%M%S%f')}"
     with audit_atomic():
         now = timezone.now()
@@ -186,21 +185,11 @@ def claim(session_id, user, worker: str) -> Claimed:
         job.save(update_fields=["decision"])
         record("policy.decision", target=job, data={**gate.record_dict("before stream"), "facts": gate.facts})
         record("live.started", actor=user, target=session, data={"worker": worker, "job": str(job.pk)})
-    folder = _job_dir(job)
+    folder = job_dir(job)
     folder.mkdir(parents=True, exist_ok=True)
     return Claimed(session_id=str(session.pk), job_id=str(job.pk), registry_id=job.registry_entry.pk,
                    photo_path=job.photo.path, recording_path=str(folder / f"live.{token}.partial.mp4"),
                    controls=Controls.from_mapping(session.controls), max_seconds=settings.VERITALK_LIVE_MAX_SECONDS)
-
-
-def _refusal_code(gate) -> str:
-    consent = (gate.facts or {}).get("consent") or {}
-    if "consent-active" in gate.decision.rules:
-        if consent.get("revoked_at"):
-            return "consent_revoked"
-        if consent.get("expires_at") and consent["expires_at"] <= gate.facts["now"]:
-            return "consent_expired"
-    return "policy"
 
 
 def recheck(session_id) -> tuple[str, str] | None:
@@ -216,7 +205,7 @@ def recheck(session_id) -> tuple[str, str] | None:
         return "stopped", ""
     gate = decide_job(session.job)
     if not gate.decision.allowed:
-        return _refusal_code(gate), " ".join(gate.decision.reasons)
+        return refusal_code(gate), " ".join(gate.decision.reasons)
     now = timezone.now()
     if session.heartbeat_at is None or (now - session.heartbeat_at).total_seconds() >= HEARTBEAT_SECONDS:
         LiveSession.objects.filter(pk=session.pk).update(heartbeat_at=now)
@@ -226,8 +215,6 @@ def recheck(session_id) -> tuple[str, str] | None:
 def notify(session) -> None:
     """Tell the process streaming `session` to check it now (the channel layer); the
     database is the source of truth, so a lost message costs one check interval."""
-    from asgiref.sync import async_to_sync
-    from channels.layers import get_channel_layer
     layer = get_channel_layer()
     if layer is not None:
         try:
@@ -247,7 +234,7 @@ def request_stop(session: LiveSession, *, by) -> LiveSession:
         record("live.stop_requested", actor=by, target=session, data={})
     notify(session)
     if session.status == LiveSession.Status.READY:
-        _fail(LiveSession.objects.get(pk=session.pk), "stopped", "ended before it was streamed")
+        fail(LiveSession.objects.get(pk=session.pk), "stopped", "ended before it was streamed")
     return LiveSession.objects.get(pk=session.pk)
 
 
@@ -273,80 +260,6 @@ def take_down(session: LiveSession, *, by, note: str) -> LiveSession:
 
 
 # -- ending ------------------------------------------------------------------------------------
-def _discard(*paths) -> None:
-    for p in paths:
-        if p:
-            Path(p).unlink(missing_ok=True)
-
-
-def _partials(job: Job) -> list[Path]:
-    """A session's unreleased files (its recording as written, signed or not), also those
-    of a process that died mid-session."""
-    folder = _job_dir(job)
-    return [*folder.glob("live.*.partial.mp4"), *folder.glob("*.live.*partial*")] if folder.is_dir() else []
-
-
-def _void_entry(job: Job) -> None:
-    RegistryEntry.objects.filter(job=job).exclude(state=RegistryEntry.State.ISSUED).update(
-        state=RegistryEntry.State.VOID)
-
-
-def _delete_photo(job: Job) -> list[str]:
-    names = [f.name for f in (job.photo, job.audio) if f]
-    job.photo.name = job.audio.name = ""
-    return names
-
-
-def stop_for(session: LiveSession, gate, stage: str, *, reason: str | None = None, message: str = "",
-             recording: str | None = None) -> LiveSession:
-    """A refusal ended the session (revoked, expired, taken down, policy): nothing is
-    released, the reservation is voided, the photo deleted, the decision kept."""
-    job = session.job
-    gate = gate or decide_job(job)
-    reason = reason or _refusal_code(gate)
-    message = message or " ".join(gate.decision.reasons)
-    with audit_atomic():
-        job = Job.objects.select_for_update().get(pk=job.pk)
-        names = _delete_photo(job)
-        job.status, job.finished_at = Job.Status.DENIED, timezone.now()
-        job.decision = gate.record_dict(stage)
-        job.error = {"code": reason, "field": None, "message": message}
-        job.save(update_fields=["status", "finished_at", "decision", "error", "photo", "audio"])
-        _void_entry(job)
-        LiveSession.objects.filter(pk=session.pk).update(status=LiveSession.Status.STOPPED, end_reason=reason,
-                                                         end_message=message, ended_at=timezone.now())
-        record("policy.decision", target=job, data={**gate.record_dict(stage), "facts": gate.facts})
-        record("job.denied", target=job, data={"stage": stage, "reasons": gate.decision.reasons})
-        record("live.stopped", target=session, data={"reason": reason, "message": message, "stage": stage})
-    storage = job.photo.storage
-    for name in names:
-        storage.delete(name)
-    _discard(recording, *_partials(job))
-    session.refresh_from_db()
-    return session
-
-
-def _fail(session: LiveSession, reason: str, message: str, recording: str | None = None) -> LiveSession:
-    job = session.job
-    with audit_atomic():
-        job = Job.objects.select_for_update().get(pk=job.pk)
-        names = _delete_photo(job)
-        job.status, job.finished_at = Job.Status.FAILED, timezone.now()
-        job.error = {"code": reason, "field": None, "message": message}
-        job.save(update_fields=["status", "finished_at", "error", "photo", "audio"])
-        _void_entry(job)
-        LiveSession.objects.filter(pk=session.pk).update(status=LiveSession.Status.FAILED, end_reason=reason,
-                                                         end_message=message, ended_at=timezone.now())
-        record("job.failed", target=job, data=job.error)
-        record("live.failed", target=session, data={"reason": reason, "message": message})
-    storage = job.photo.storage
-    for name in names:
-        storage.delete(name)
-    _discard(recording, *_partials(job))
-    session.refresh_from_db()
-    return session
-
-
 def finish(session_id, result, *, reason: str, message: str = "", voice_sha256: str = "",
            error: BaseException | None = None) -> LiveSession:
     """The stream ended. A refusal (or a take-down) releases nothing; an engine error
@@ -357,7 +270,7 @@ def finish(session_id, result, *, reason: str, message: str = "", voice_sha256: 
     if reason not in NORMAL_ENDS and reason not in ("engine_error",):
         return stop_for(session, None, "during live session", reason=reason, message=message, recording=path)
     if error is not None or reason == "engine_error":
-        return _fail(session, "engine_error", f"the live engine failed: {error or message}", recording=path)
+        return fail(session, "engine_error", f"the live engine failed: {error or message}", recording=path)
     if result.frames == 0 or not Path(path).is_file():
-        return _fail(session, "no_frames", "the session ended before any frame was streamed", recording=path)
+        return fail(session, "no_frames", "the session ended before any frame was streamed", recording=path)
     return release(session, result, reason=reason, voice_sha256=voice_sha256)

@@ -43,13 +43,16 @@ def new_session(request):
 
 # What the session page says, by the `reason` of the stream's `ended` message (and its states).
 PAGE_MESSAGES = {
-    "consent_revoked": gettext_lazy("The subject revoked their consent: the session was stopped and its recording discarded."),
-    "consent_expired": gettext_lazy("The subject's consent expired: the session was stopped and its recording discarded."),
+    "consent_revoked": gettext_lazy("The subject revoked their consent: "
+                                    "the session was stopped and its recording discarded."),
+    "consent_expired": gettext_lazy("The subject's consent expired: "
+                                    "the session was stopped and its recording discarded."),
     "taken_down": gettext_lazy("A moderator took this session down: it was stopped and its recording withheld."),
     "policy": gettext_lazy("The policy no longer allows this session: it was stopped and its recording discarded."),
     "stopped": gettext_lazy("The session ended. Its recording was signed and registered."),
     "disconnected": gettext_lazy("The session ended. Its recording was signed and registered."),
-    "max_length": gettext_lazy("The session reached its maximum length and ended. Its recording was signed and registered."),
+    "max_length": gettext_lazy("The session reached its maximum length and ended. "
+                               "Its recording was signed and registered."),
     "voice_too_fast": gettext_lazy("The voice arrived faster than real time, so the session ended."),
     "engine_error": gettext_lazy("The live engine failed and the session ended."),
     "no_frames": gettext_lazy("The session ended before any frame was streamed."),
@@ -59,7 +62,8 @@ PAGE_MESSAGES = {
     "live": gettext_lazy("Live"),
     "connecting": gettext_lazy("Connecting…"),
     "signing": gettext_lazy("Ending: signing the recording…"),
-    "unsupported": gettext_lazy("This browser cannot play the live stream (Media Source Extensions with H.264 are needed)."),
+    "unsupported": gettext_lazy("This browser cannot play the live stream "
+                                "(Media Source Extensions with H.264 are needed)."),
     "no_file": gettext_lazy("Choose an audio file first."),
     "no_rate": gettext_lazy("The browser's audio runs at a sample rate the server does not take (16 or 48 kHz)."),
 }

@@ -20,7 +20,7 @@ ARTIFACTS = Path(os.environ.get("PYTEST_ARTIFACTS") or Path(__file__).parent / "
 TIMEOUT_MS = 20_000
 
 
-def _chromium() -> str:
+def chromium_path() -> str:
     path = CHROMIUM if os.path.isfile(CHROMIUM) else shutil.which("chromium")
     if not path:
         pytest.skip(f"chromium not found at {CHROMIUM} "
@@ -38,7 +38,7 @@ def browser(django_db_setup, django_db_blocker):
         from playwright.sync_api import sync_playwright
     except ImportError:
         pytest.skip("playwright is not installed (pip install -e '.[dev]')")
-    path = _chromium()
+    path = chromium_path()
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     try:

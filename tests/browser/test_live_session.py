@@ -15,7 +15,7 @@ import pytest
 from generation.audio import decode_audio
 from jobs.models import Job
 from live.models import LiveSession
-from tests.browser.conftest import ARTIFACTS, LAUNCH_ARGS, TIMEOUT_MS, _chromium, log_in
+from tests.browser.conftest import ARTIFACTS, LAUNCH_ARGS, TIMEOUT_MS, chromium_path, log_in
 from tests.conftest import corpus_file
 from tests.live.conftest import asgi_server, live_subject  # noqa: F401
 from tests.platform.conftest import creator, subject, verify_json  # noqa: F401
@@ -67,7 +67,7 @@ def live_browser(django_db_setup, django_db_blocker, fake_microphone):
         from playwright.sync_api import sync_playwright
     except ImportError:
         pytest.skip("playwright is not installed (pip install -e '.[dev]')")
-    path = _chromium()
+    path = chromium_path()
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     args = LAUNCH_ARGS + ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 
+from bench.media import ROOT
 from generation.audio import decode_audio
 from generation.backends import get_backend
 from generation.backends.diffusion import DiffusionBackend
@@ -27,7 +28,7 @@ from generation.pipeline import generate_video
 from provenance.manifest import build_manifest, read_manifest, sign_file
 from provenance.signing import load_signing_material, load_trust_anchor, mint_platform_chain
 from provenance.videomark import VideoWatermarker, read_video_watermark
-from tests.conftest import ROOT, corpus_file
+from tests.conftest import corpus_file
 
 TINY = {"steps": 2, "clip_frames": 3, "guidance": 2.0, "threads": 1}
 

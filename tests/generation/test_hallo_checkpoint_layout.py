@@ -9,9 +9,9 @@ import re
 import pytest
 import torch
 
+from bench.media import ROOT
 from generation.backends.emo.layout import HALLO_SMALL, PARTS, SD15_UNET, build
 from generation.backends.emo.weights import TINY_SMALL, TINY_UNET, CheckpointError, load_strict
-from tests.conftest import ROOT
 
 MANIFEST = ROOT.parent / "shared" / "checkpoints" / "hallo-net-8fd7c57.keys.json"
 

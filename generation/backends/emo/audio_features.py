@@ -6,13 +6,15 @@ neighbours. Everything loads from local folders; vocal separation is optional.""
 from __future__ import annotations
 
 import math
+import wave
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
+import torch
+from scipy.signal import resample_poly
+from transformers import Wav2Vec2FeatureExtractor, Wav2Vec2Model
 
-if TYPE_CHECKING:
-    import torch
+from ...audio import decode_audio
 
 SAMPLE_RATE = 16_000
 
@@ -25,8 +27,6 @@ class Wav2Vec2Features:
     """transformers' Wav2Vec2Model and feature extractor from a local folder (wav2vec2-base-960h)."""
 
     def __init__(self, folder: str | Path, device: str = "cpu", dtype=None):
-        import torch
-        from transformers import Wav2Vec2FeatureExtractor, Wav2Vec2Model
         folder = Path(folder)
         if not (folder / "config.json").is_file():
             raise AudioModelError(f"wav2vec2 folder {folder} not found (it needs config.json and the weights)")
@@ -51,7 +51,6 @@ class Wav2Vec2Features:
     def __call__(self, mono: np.ndarray, fps: int, clip_frames: int = 1) -> np.ndarray:
         """(frames, layers, channels) for 16 kHz mono audio, frames = ceil(seconds * fps)
         rounded up to whole clips (the padding is silence)."""
-        import torch
         x = np.asarray(self.extractor(np.asarray(mono, np.float32), sampling_rate=SAMPLE_RATE).input_values[0],
                        np.float32)
         frames = max(1, math.ceil(len(x) / SAMPLE_RATE * fps))
@@ -68,7 +67,6 @@ class Wav2Vec2Features:
     def encode(self, conv: torch.Tensor) -> np.ndarray:
         """(T, layers, channels): every transformer layer's output (transformers'
         hidden_states[1:]) for convolutional features (1, C, T)."""
-        import torch
         m = self.model
         outputs: list = []
         hooks = [layer.register_forward_hook(lambda mod, inp, out: outputs.append(
@@ -94,7 +92,6 @@ def windows(features: np.ndarray, width: int = 5) -> np.ndarray:
 def to_16k(mono: np.ndarray, sample_rate: int) -> np.ndarray:
     if sample_rate == SAMPLE_RATE:
         return np.asarray(mono, np.float32)
-    from scipy.signal import resample_poly
     g = math.gcd(SAMPLE_RATE, int(sample_rate))
     return resample_poly(mono, SAMPLE_RATE // g, int(sample_rate) // g).astype(np.float32)
 
@@ -103,12 +100,11 @@ def separate_vocals(mono: np.ndarray, model: str | Path, workdir: str | Path) ->
     """The vocal stem of 16 kHz mono audio through the `audio-separator` package and
     Hallo's MDX-Net model file (audio_separator/Kim_Vocal_2.onnx), both local. Optional:
     Hallo uses it to keep music out of the lip motion; speech-only input does not need it."""
-    import wave
     model = Path(model)
     if not model.is_file():
         raise AudioModelError(f"vocal separation model {model} not found")
     try:
-        from audio_separator.separator import Separator
+        from audio_separator.separator import Separator  # noqa: PLC0415 - optional (audio-separator): vocal separation only
     except ImportError as exc:
         raise AudioModelError(f"vocal separation with {model} needs the audio-separator package, "
                               "which is not installed") from exc
@@ -123,6 +119,5 @@ def separate_vocals(mono: np.ndarray, model: str | Path, workdir: str | Path) ->
     outputs = sep.separate(str(src))
     if not outputs:
         raise AudioModelError(f"vocal separation with {model} produced nothing")
-    from ...audio import decode_audio
     vocals = decode_audio(workdir / Path(outputs[0]).name)
     return to_16k(vocals.mono, vocals.sample_rate)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import onnxruntime as ort
 
 # ArcFace's five reference points (eye centres, nose tip, mouth corners) in a 112 x 112 crop
 ARCFACE_POINTS = np.array([[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366], [41.5493, 92.3655],
@@ -44,7 +45,6 @@ class FaceEmbedder:
     """An ArcFace-style ONNX recognition model run with onnxruntime."""
 
     def __init__(self, model: str | Path, providers: list[str] | None = None):
-        import onnxruntime as ort
         model = Path(model)
         if not model.is_file():
             raise FaceModelError(f"face-recognition model {model} not found")
@@ -77,7 +77,7 @@ def _normalisation(model: Path) -> tuple[float, float]:
     """insightface's rule: a model whose graph starts with Sub and Mul takes raw 0..255
     pixels, any other takes (x - 127.5) / 127.5."""
     try:
-        import onnx
+        import onnx  # noqa: PLC0415 - optional (onnx): without it, ArcFace's usual input is assumed
         nodes = onnx.load(str(model), load_external_data=False).graph.node[:8]
     except (ImportError, OSError, ValueError, RuntimeError):   # no onnx package or graph: ArcFace's usual input
         return 127.5, 127.5

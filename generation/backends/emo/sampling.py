@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+from diffusers import DDIMScheduler
 
 from .audio_attention import RegionMasks
 from .denoising_unet import Conditioning
@@ -17,7 +18,6 @@ MID = "mid_block.attentions.0.transformer_blocks.0"
 
 def scheduler():
     """Hallo's configs/inference/default.yaml (zero-SNR, v-prediction, trailing DDIM)."""
-    from diffusers import DDIMScheduler
     return DDIMScheduler(num_train_timesteps=1000, beta_start=0.00085, beta_end=0.012, beta_schedule="linear",
                          clip_sample=False, steps_offset=1, prediction_type="v_prediction",
                          rescale_betas_zero_snr=True, timestep_spacing="trailing")

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
+from diffusers import AutoencoderKL
+from transformers import Wav2Vec2Config, Wav2Vec2FeatureExtractor, Wav2Vec2Model
 
 from .layout import PARTS, HalloNet, build
 from .reference import ReferenceBank, install
@@ -161,7 +163,6 @@ def settings_of(root: Path) -> dict:
 
 def load(paths: ModelPaths | str | Path, device: str = "cpu", dtype: torch.dtype = torch.float32) -> EmoModel:
     """Build the networks from the folder's UNet config and load net.pth strictly."""
-    from diffusers import AutoencoderKL
     if not isinstance(paths, ModelPaths):
         paths = ModelPaths.resolve(paths)
     root = paths.root
@@ -238,8 +239,6 @@ def write_tiny_checkpoint(root: str | Path, seed: int = 0) -> Path:
     """A random-weight folder in Hallo's layout with tiny dimensions (64 x 64 frames,
     8 x 8 latents) and net.pth's key names. Not a model of anything: it exercises the
     loading and the whole path."""
-    from diffusers import AutoencoderKL
-    from transformers import Wav2Vec2Config, Wav2Vec2FeatureExtractor, Wav2Vec2Model
     root = Path(root)
     torch.manual_seed(seed)
     (root / UNET).mkdir(parents=True, exist_ok=True)
