@@ -8,16 +8,17 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class LiveSession(models.Model):
     class Status(models.TextChoices):
-        READY = "ready", "Ready (waiting for the stream)"
-        LIVE = "live", "Live"
-        ENDED = "ended", "Ended (recording registered)"
-        STOPPED = "stopped", "Stopped by the consent check"
-        DENIED = "denied", "Denied by policy"
-        FAILED = "failed", "Failed"
+        READY = "ready", _("Ready (waiting for the stream)")
+        LIVE = "live", _("Live")
+        ENDED = "ended", _("Ended (recording registered)")
+        STOPPED = "stopped", _("Stopped by the consent check")
+        DENIED = "denied", _("Denied by policy")
+        FAILED = "failed", _("Failed")
 
     ACTIVE = (Status.READY, Status.LIVE)
 
