@@ -7,6 +7,7 @@ import uuid
 from celery import shared_task
 from django.db import close_old_connections, connections
 
+from .intake import intake_job  # noqa: F401 - registers jobs.intake (the intake queue's task)
 from .runner import TRANSIENT_ERRORS, run_job
 
 
@@ -29,4 +30,5 @@ def generate_job(self, job_id: str) -> None:
 @shared_task(name="jobs.reap", ignore_result=True)
 def reap_jobs() -> dict:
     from .dispatch import reap
-    return reap()
+    from .intake import reap_checking
+    return {**reap(), **reap_checking()}

@@ -208,6 +208,8 @@ FR = {
     "Password": "Mot de passe",
     "Denied by policy": "Refusée par la politique",
     "Queued": "En attente",
+    "Checking": "Vérification",
+    "The photo's face is being checked against the subject's enrolment and consent; the video is made only once every check has passed.": "Le visage de la photo est comparé à l'enrôlement et au consentement de la personne ; la vidéo n'est faite qu'une fois toutes les vérifications passées.",
     "Running": "En cours",
     "Succeeded": "Terminée",
     "Failed": "Échouée",
