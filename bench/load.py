@@ -19,6 +19,8 @@ import itertools  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import random  # noqa: E402
+import signal  # noqa: E402
+import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -156,6 +158,8 @@ def one_run(args, index: int) -> dict:
         cpu0, busy0, client0 = stack.cpu_seconds(), _busy_cpu(), sum(me.cpu_times()[:2])
         load_start = os.getloadavg()[0]
         loads: list[float] = []
+        sampler = subprocess.Popen([sys.executable, "-m", "bench.lock_sampler", stack.pg.url, "0.05"],
+                                   cwd=stack_mod.ROOT, stdout=subprocess.PIPE, text=True)
         started = time.time()
         runner.start(creators + args.watchers, spawn_rate=100)
         while time.time() - started < args.seconds:
@@ -173,6 +177,8 @@ def one_run(args, index: int) -> dict:
             loads.append(os.getloadavg()[0])
         drained = round(time.time() - started, 1)
         cpu1, busy1, client1 = stack.cpu_seconds(), _busy_cpu(), sum(me.cpu_times()[:2])
+        sampler.send_signal(signal.SIGTERM)
+        audit_lock = json.loads(sampler.communicate(timeout=30)[0] or "{}")
         status_run = list(calls[STATUS])
 
         # A status read's price: the watchers alone for a few seconds on the idle stack.
@@ -193,6 +199,7 @@ def one_run(args, index: int) -> dict:
         decided = _decision_seconds(stack)
         final = dict(stack.sql("select status, count(*) from jobs_job group by status"))
         frames = stack.sql("select coalesce(sum(progress_total), 0) from jobs_job where status = 'succeeded'")[0][0]
+        events = stack.sql("select count(*) from audit_auditevent where target_type = 'job'")[0][0]
         logs = stack.keep_logs(Path(__file__).resolve().parents[1] / "var" / "bench" / f"load-logs-{index + 1}")
 
     submits = calls[SUBMIT]
@@ -222,6 +229,11 @@ def one_run(args, index: int) -> dict:
         "cpu_seconds_per_status_read": round(web_per_poll, 5),
         "cpu_seconds_per_frame": round(spent.get("generation", 0.0) / frames, 5) if frames else None,
         "frames_rendered": int(frames),
+        "audit_events_per_job": round(events / n, 2),
+        # The audit chain's lock, held by every transaction that records an event: its busy share
+        # over the run and the lock-seconds each submission costs (the bound: 60 / that per minute).
+        "audit_lock": {**audit_lock, "seconds_per_submission": round(
+            (audit_lock.get("held_share") or 0) * (drained) / n, 4)},
         "machine_cpu_seconds": {"busy": round(busy1 - busy0, 1), "stack": round(stack_total, 1),
                                 "client": round(client1 - client0, 1),
                                 "others": round(busy1 - busy0 - stack_total - (client1 - client0), 1)},
