@@ -233,7 +233,7 @@ def one_run(args, index: int) -> dict:
         # The audit chain's lock, held by every transaction that records an event: its busy share
         # over the run and the lock-seconds each submission costs (the bound: 60 / that per minute).
         "audit_lock": {**audit_lock, "seconds_per_submission": round(
-            (audit_lock.get("held_share") or 0) * (drained) / n, 4)},
+            (audit_lock.get("held_share") or 0) * (audit_lock.get("seconds") or 0) / n, 4)},
         "machine_cpu_seconds": {"busy": round(busy1 - busy0, 1), "stack": round(stack_total, 1),
                                 "client": round(client1 - client0, 1),
                                 "others": round(busy1 - busy0 - stack_total - (client1 - client0), 1)},
