@@ -6,9 +6,11 @@ with a vetted creator and an enrolled, consenting subject, and measures CPU seco
 decode the voice track, the rules that need no face, store, record), the intake
 (`check_job`: face detection, landmarks, embedding, the whole gate), and one gate decision
 as the protected-person list grows (each decision compares the photo's face with every
-protected face: `consent.identity.nearest_protected`). Also counts the audit events a job
-writes up to `queued` (each one passes the audit chain's single lock). Inputs for the
-capacity model in docs/benchmarks.md."""
+protected face: `consent.identity.nearest_protected`). Then it takes one job through the
+generation worker's path too and times every transaction that holds the audit log's lock
+(from the lock to the commit, wall and CPU, with the events it recorded): that lock orders
+every audit writer, so the lock-seconds a job costs bound the submissions a minute that one
+database can take. Inputs for the capacity model in docs/benchmarks.md."""
 from __future__ import annotations
 
 import argparse
@@ -34,6 +36,43 @@ def _setup():
     call_command("migrate", verbosity=0)
 
 
+class LockTimer:
+    """Times each transaction that takes the audit log's lock (audit.chain.lock, called first
+    in every recording transaction) until its commit, with the audit actions it recorded."""
+
+    def __init__(self):
+        self.holds: list[dict] = []
+        self._open: dict | None = None
+
+    def install(self):
+        import audit.chain as chain
+        from django.db import transaction
+        from django.db.models.signals import post_save
+
+        from audit.models import AuditEvent
+        original = chain.lock
+
+        def timed_lock():
+            original()
+            conn = transaction.get_connection()
+            key = id(conn.atomic_blocks[0]) if conn.atomic_blocks else None
+            if self._open is None or self._open["key"] != key:
+                self._open = {"key": key, "wall": time.perf_counter(), "cpu": time.process_time(), "actions": []}
+                transaction.on_commit(self._close)
+
+        def recorded(sender, instance, created, **_):
+            if created and self._open is not None:
+                self._open["actions"].append(instance.action)
+
+        chain.lock = timed_lock
+        post_save.connect(recorded, sender=AuditEvent, weak=False)
+
+    def _close(self):
+        o, self._open = self._open, None
+        self.holds.append({"actions": o["actions"], "wall_ms": round((time.perf_counter() - o["wall"]) * 1000, 1),
+                           "cpu_ms": round((time.process_time() - o["cpu"]) * 1000, 1)})
+
+
 def _cpu(fn, n: int) -> dict:
     """Median and worst CPU milliseconds of n calls (after one warm-up call)."""
     fn()
@@ -57,7 +96,10 @@ def main(argv=None) -> int:
         print(json.dumps({"error": f"corpus not found at {CORPUS}"}))
         return 2
     _setup()
+    timer = LockTimer()
+    timer.install()
     import numpy as np
+    from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.utils import timezone
 
@@ -68,6 +110,8 @@ def main(argv=None) -> int:
     from jobs.gate import decide_job
     from jobs.intake import accept_job, check_job
     from jobs.models import Job
+    from jobs.runner import run_job
+    from provenance.signing import mint_platform_chain
 
     creator = get_user_model().objects.create_user("ana", password="pw-bench-1", role="creator", vetted=True)
     emb = embed_photo(photo.read_bytes())
@@ -93,6 +137,14 @@ def main(argv=None) -> int:
     checked = _cpu(check, min(args.n, len(waiting) - 1))
     one = made[0]
     events = AuditEvent.objects.filter(target_id=one).count()
+    # One job from the request to its release, every audit-locked transaction timed.
+    mint_platform_chain(Path(settings.VERITALK_SIGNING_DIR))
+    timer.holds.clear()
+    accept()
+    check_job(made[-1])
+    done = run_job(made[-1])
+    assert done.status == Job.Status.SUCCEEDED, done.error
+    holds = list(timer.holds)
     job = Job.objects.get(pk=one)
     rng = np.random.default_rng(args.seed)
     decisions = {}
@@ -106,6 +158,9 @@ def main(argv=None) -> int:
         decisions[str(size)] = _cpu(lambda: decide_job(job), max(5, args.n // 2))
     result = {"seed": args.seed, "accept_job": accepted, "check_job": checked,
               "audit_events_to_queued": events, "decision_by_protected_list": decisions,
+              "audit_lock_one_job": {"transactions": holds, "wall_ms": round(sum(h["wall_ms"] for h in holds), 1),
+                                     "cpu_ms": round(sum(h["cpu_ms"] for h in holds), 1),
+                                     "frames": done.progress_total},
               "photo_bytes": len(photo_bytes), "audio_bytes": len(audio_bytes)}
     print(json.dumps(result) if args.json else json.dumps(result, indent=2))
     return 0

@@ -170,6 +170,14 @@ def run_job(job_id: str, owner: str | None = None) -> Job:
         reading = read_manifest(signed, trust_anchor_pem=trust_anchor())
         poster_sha = sign_poster(result.poster, poster, job, entry, result, marker, consent, decision)
         fingerprint = video_fingerprint(signed)
+        entry.watermark_payload, entry.watermark_codec = marker.payload, marker.codec
+        entry.output_sha256, entry.manifest = sha, reading.manifest
+        entry.manifest_id, entry.manifest_store, entry.fingerprint = reading.label or "", store, fingerprint
+        entry.poster, entry.poster_sha256 = f"jobs/{job.pk}/{POSTER_NAME}", poster_sha
+        # The self-check, against the entry as it will be issued: here, not in the release, whose
+        # transaction holds the audit log's lock (every recording transaction, each submission's
+        # included, waits for it) and of which this check was most of the time.
+        verification = verify_path(signed, releasing=entry)
         with audit_atomic():
             current = Job.objects.select_for_update().get(pk=job.pk)
             if current.status != Job.Status.RUNNING or current.lease_owner != owner:
@@ -185,16 +193,12 @@ def run_job(job_id: str, owner: str | None = None) -> Job:
             os.replace(poster, folder / POSTER_NAME)
             _discard(*folder.glob("*.partial.mp4"), *folder.glob("*.partial.png"))  # attempts by workers that died
             entry.state, entry.issued_at = RegistryEntry.State.ISSUED, timezone.now()
-            entry.watermark_payload, entry.watermark_codec = marker.payload, marker.codec
-            entry.output_sha256, entry.manifest = sha, reading.manifest
-            entry.manifest_id, entry.manifest_store, entry.fingerprint = reading.label or "", store, fingerprint
-            entry.poster, entry.poster_sha256 = f"jobs/{job.pk}/{POSTER_NAME}", poster_sha
             entry.save(update_fields=["state", "issued_at", "watermark_payload", "watermark_codec",
                                       "output_sha256", "manifest", "manifest_id", "manifest_store", "fingerprint",
                                       "poster", "poster_sha256"])
             job.output.name = f"jobs/{job.pk}/{OUTPUT_NAME}"
             job.output_sha256, job.engine = sha, f"{result.engine} {result.engine_version}"
-            job.verification = verify_path(final)  # sees the entry above: same transaction
+            job.verification = verification
             job.status, job.finished_at = Job.Status.SUCCEEDED, timezone.now()
             job.progress_done = job.progress_total = result.frames
             job.lease_owner, job.lease_expires_at = "", None

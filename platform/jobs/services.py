@@ -31,8 +31,8 @@ def submit_job(*, creator, subject, photo, audio, controls=None, purpose: str = 
 
 def store_submission(*, creator, subject, uploads, gate, status, purpose: str, channel: str, face_box=None,
                      face_embedding=None, then=None) -> Job:
-    """Write the job row, its audit events and (unless it is denied) its uploads, in one
-    transaction; `then(job)` runs after the commit (the wake-up of the next worker).
+    """Store the uploads (unless the job is denied), then write the job row and its audit
+    events in one transaction; `then(job)` runs after the commit (the next worker's wake-up).
     A job that is still to be checked keeps no decision yet: the request path's
     partial one is in the audit log only."""
     allowed = status != Job.Status.DENIED
@@ -44,11 +44,13 @@ def store_submission(*, creator, subject, uploads, gate, status, purpose: str, c
               photo_bytes=len(uploads.photo), audio_bytes=len(uploads.audio),
               decision=None if status == Job.Status.CHECKING else gate.record_dict(stage), status=status)
     try:
+        if allowed:
+            # Inputs are stored only for jobs that may go on, under fixed names in the job's folder
+            # (named by the job's id, known before the row is saved). Written before the transaction:
+            # its first act takes the audit log's lock, which every recording transaction waits for.
+            job.photo.save(f"photo.{uploads.photo_ext}", ContentFile(uploads.photo), save=False)
+            job.audio.save(f"audio.{uploads.audio_ext}", ContentFile(uploads.audio), save=False)
         with audit_atomic():
-            if allowed:
-                # Inputs are stored only for jobs that may go on, under fixed names in the job's folder.
-                job.photo.save(f"photo.{uploads.photo_ext}", ContentFile(uploads.photo), save=False)
-                job.audio.save(f"audio.{uploads.audio_ext}", ContentFile(uploads.audio), save=False)
             job.save()
             record("job.created", actor=creator, target=job,
                    data={"subject": subject.pk, "controls": job.controls, "purpose": purpose, "channel": channel,
