@@ -17,6 +17,7 @@ sent again by the reaper (`reap_checking`)."""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import timedelta
 
 from celery import shared_task
@@ -96,6 +97,9 @@ def check_job(job_id) -> Job:
         else:
             job.face_count = _face_count(problem)
             gate = decide_job(job, without=EMBEDDING_CHECKS)  # one-face refuses; no embedding to match
+            if gate.decision.allowed:  # a policy file without the one-face rule: the photo still cannot be used
+                gate = gate._replace(decision=replace(gate.decision, allowed=False, reasons=[problem.message],
+                                                      rules=[]))
         job.decision = gate.record_dict("submission")
         record("policy.decision", target=job, data={**gate.record_dict("submission"), "facts": gate.facts})
         if gate.decision.allowed:

@@ -197,3 +197,18 @@ def test_the_portal_shows_the_checking_state_in_english_and_french(client, creat
     assert ">Checking<" in dashboard
     french = client.get(f"/jobs/{job.pk}/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
     assert ">Vérification<" in french and "est comparé" in french
+
+
+@pytest.mark.django_db
+def test_an_unusable_photo_is_denied_even_by_a_policy_without_the_one_face_rule(api, consenting_subject, no_face_png,
+                                                                              short_speech, settings, tmp_path):
+    from policies.engine import DEFAULT_POLICY
+    text = DEFAULT_POLICY.read_text()
+    start = text.index('[[rule]]\nid = "one-face"')
+    lax = tmp_path / "lax.toml"
+    lax.write_text(text[:start] + text[text.index("[[rule]]", start + 1):])
+    settings.VERITALK_POLICY_FILE = str(lax)
+    job = check_job(submit(api, consenting_subject, no_face_png, short_speech).json()["id"])
+    assert job.status == "denied" and not job.decision["allowed"] and job.decision["rules"] == []
+    assert job.decision["reasons"] == ["no face was found in the photo; use a clear, front-facing portrait"]
+    assert job.error["code"] == "no_face" and stored_job_files() == []
