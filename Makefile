@@ -56,17 +56,20 @@ messages: $(VENV)/.deps
 		--ignore=bench --ignore=docs --ignore=node_modules --ignore=.venv
 	cd platform && ../$(PY) ../manage.py compilemessages -l fr
 
+# The worker takes every queue the deployment offers (intake: the face check of each
+# submission; generation; detection; gpu: diffusion jobs, which fail clearly without weights).
 serve: migrate signing
 	@echo "portal on http://$(HOST):$(PORT)/ ; Ctrl-C stops the portal and the worker"
 	@trap 'kill 0' INT TERM EXIT; \
-	$(PY) manage.py runworker --loglevel WARNING & \
+	$(PY) manage.py runworker --queues intake,generation,detection,gpu --loglevel WARNING & \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 # Production mode: PostgreSQL, Redis or RabbitMQ, gunicorn, workers on named queues.
 # Needs VERITALK_ENV=production, DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS, DATABASE_URL and
 # CELERY_BROKER_URL in the environment or in .env (see README). FORMATION picks how many of
-# each process run, e.g. FORMATION="web=1,generation=2,detection=1,gpu=0,beat=1,live=1".
-FORMATION ?= web=1,generation=2,detection=1,gpu=0,beat=1,live=1
+# each process run, e.g. FORMATION="web=1,intake=1,generation=2,detection=1,gpu=0,beat=1,live=1";
+# the Procfile sizes each (README, "Limits and sizing").
+FORMATION ?= web=1,intake=1,generation=2,detection=1,gpu=0,beat=1,live=1
 prod: $(VENV)/.deps
 	$(PY) manage.py check --deploy --fail-level WARNING
 	$(PY) manage.py migrate --noinput
@@ -77,6 +80,7 @@ prod: $(VENV)/.deps
 bench: $(VENV)/.deps
 	$(PY) -m bench.generation --json
 
+# Three consecutive runs, each on a fresh private stack; prints each run and the worst.
 bench-load: $(VENV)/.dev
-	$(PIP) install --quiet 'locust>=2.30,<3'
-	$(PY) -m bench.load --json
+	$(PIP) install --quiet 'locust>=2.30,<3' 'psutil>=5.9,<8'
+	$(PY) -m bench.load --runs 3 --json

@@ -1,7 +1,8 @@
 """A private production-like stack on this machine, for fault and load runs:
-its own PostgreSQL cluster and Redis server on free ports, gunicorn, Celery
-workers and beat as real processes, all configured through the environment as a
-deployment would be. Nothing touches the machine's shared services."""
+its own PostgreSQL cluster and Redis server on free ports, and the Procfile's own
+lines (gunicorn, the intake and generation workers, beat) as real processes, all
+configured through the environment as a deployment would be. Nothing touches the
+machine's shared services. `cpu_seconds()` says what each role has spent."""
 from __future__ import annotations
 
 import json
@@ -14,6 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import psutil
 import psycopg
 import requests
 
@@ -119,12 +121,21 @@ def _wait_port(port: int, timeout: float = 30.0) -> None:
     wait_until(listening, timeout=timeout, interval=0.1, what=lambda: f"nothing listens on port {port}")
 
 
-class Stack:
-    """Start with `with Stack(workers=2) as stack:`; everything is stopped and removed after."""
+def procfile() -> dict[str, str]:
+    """The Procfile's process lines by name."""
+    lines = (ROOT / "Procfile").read_text().splitlines()
+    return dict(line.split(":", 1) for line in lines if line.strip() and not line.startswith("#"))
 
-    def __init__(self, *, workers: int = 2, web_workers: int = 3, lease_seconds: float = 8.0,
-                 reap_seconds: float = 3.0, redispatch_seconds: float = 20.0, worker_nice: int = 10):
-        self.n_workers, self.web_workers, self.worker_nice = workers, web_workers, worker_nice
+
+class Stack:
+    """Start with `with Stack(workers=2) as stack:`; everything is stopped and removed after.
+    `workers` generation workers and `intake_workers` intake workers; `web_workers` and
+    `web_threads` override the Procfile's defaults (None keeps them)."""
+
+    def __init__(self, *, workers: int = 2, intake_workers: int = 1, web_workers: int | None = None,
+                 web_threads: int | None = None, lease_seconds: float = 8.0, reap_seconds: float = 3.0,
+                 redispatch_seconds: float = 20.0, extra_env: dict | None = None):
+        self.n_workers, self.n_intake = workers, intake_workers
         self.base = Path(tempfile.mkdtemp(prefix="veritalk-stack-"))
         self.env = dict(os.environ)
         self.env.update({
@@ -134,7 +145,11 @@ class Stack:
             "VERITALK_REDISPATCH_SECONDS": str(redispatch_seconds), "VERITALK_LOG_LEVEL": "WARNING",
             "PYTHONUNBUFFERED": "1",
         })
+        self.env.update({k: str(v) for k, v in {"WEB_WORKERS": web_workers, "WEB_THREADS": web_threads}.items()
+                         if v is not None})
+        self.env.update(extra_env or {})
         self.env.pop("DJANGO_SETTINGS_MODULE", None)
+        self.lines = procfile()
         self.procs: dict[str, subprocess.Popen] = {}
         self.pg = self.redis = None
 
@@ -147,12 +162,13 @@ class Stack:
             self.manage("migrate", "--noinput", "-v", "0")
             self.manage("init_signing")
             self.port = free_port()
-            self.spawn("web", [PY, "-m", "gunicorn", "--pythonpath", "platform,.", "--bind",
-                               f"127.0.0.1:{self.port}", "--workers", str(self.web_workers), "--threads", "4",
-                               "--timeout", "120", "--preload", "veritalk.wsgi:application"])
+            self.env["VERITALK_BIND"] = f"127.0.0.1:{self.port}"
+            self.run_line("web", "web")
+            for i in range(1, self.n_intake + 1):
+                self.run_line(f"intake{i}", "intake")
             for i in range(1, self.n_workers + 1):
                 self.start_worker(i)
-            self.spawn("beat", [PY, "manage.py", "runbeat", "--loglevel", "WARNING"])
+            self.run_line("beat", "beat")
             _wait_port(self.port)
             return self
         except BaseException:
@@ -167,9 +183,11 @@ class Stack:
         return dest
 
     def __exit__(self, *exc):
-        for proc in self.procs.values():
-            if proc.poll() is None:
-                proc.kill()
+        for proc in self.procs.values():  # each process group: gunicorn's and the pools' children too
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
         for proc in self.procs.values():
             proc.wait()
         for svc in (self.redis, self.pg):
@@ -177,17 +195,55 @@ class Stack:
                 svc.stop()
         shutil.rmtree(self.base, ignore_errors=True)
 
-    def spawn(self, name: str, cmd: list[str], nice: int = 0) -> subprocess.Popen:
+    def spawn(self, name: str, cmd: list[str], env: dict | None = None) -> subprocess.Popen:
         log = open(self.base / f"{name}.log", "ab")
-        if nice:
-            cmd = ["nice", "-n", str(nice), *cmd]
-        self.procs[name] = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                            start_new_session=True)
+        self.procs[name] = subprocess.Popen(cmd, cwd=ROOT, env={**self.env, **(env or {})}, stdout=log,
+                                            stderr=subprocess.STDOUT, start_new_session=True)
         return self.procs[name]
 
+    def run_line(self, name: str, line: str) -> subprocess.Popen:
+        """Run the Procfile's `line` as process `name` (honcho's process name: the workers'
+        node names), with this interpreter's venv."""
+        command = self.lines[line].strip().replace(".venv/bin/python", PY)
+        command = command.replace(".venv/bin/gunicorn", f"{PY} -m gunicorn")
+        return self.spawn(name, ["bash", "-c", f"exec {command}"], env={"HONCHO_PROCESS_NAME": name})
+
     def start_worker(self, i: int) -> subprocess.Popen:
-        return self.spawn(f"worker{i}", [PY, "manage.py", "runworker", "--queues", "generation", "--hostname",
-                                         f"worker{i}@%h", "--loglevel", "WARNING"], nice=self.worker_nice)
+        """Generation worker i (node name worker{i}@host)."""
+        return self.run_line(f"worker{i}", "generation")
+
+    def roles(self) -> dict[str, list[psutil.Process]]:
+        """The processes of each role (the spawned process and its children), the database
+        server (postmaster and backends) and the broker."""
+        out: dict[str, list[psutil.Process]] = {}
+        for name, proc in self.procs.items():
+            role = {"worker": "generation", "intake": "intake"}.get(name.rstrip("0123456789"), name)
+            try:
+                root = psutil.Process(proc.pid)
+                out.setdefault(role, []).extend([root, *root.children(recursive=True)])
+            except psutil.NoSuchProcess:
+                pass
+        pid_file = self.pg.dir / "postmaster.pid" if self.pg else None
+        if pid_file and pid_file.exists():
+            root = psutil.Process(int(pid_file.read_text().split()[0]))
+            out["postgres"] = [root, *root.children(recursive=True)]
+        if self.redis and self.redis.proc:
+            out["redis"] = [psutil.Process(self.redis.proc.pid)]
+        return out
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU seconds (user + system) spent so far by each role, children that exited included."""
+        totals: dict[str, float] = {}
+        for role, procs in self.roles().items():
+            seen = 0.0
+            for proc in procs:
+                try:
+                    t = proc.cpu_times()
+                except psutil.NoSuchProcess:
+                    continue
+                seen += t.user + t.system + t.children_user + t.children_system
+            totals[role] = round(seen, 2)
+        return totals
 
     def kill(self, name: str) -> None:
         """SIGKILL the process (and its children): no shutdown, no acknowledgement."""

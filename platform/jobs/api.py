@@ -1,6 +1,7 @@
 """REST API for jobs (DRF). Creating a job runs the same validation and gate as
-the portal and the CLI; the result is downloaded through a permission-checked view;
-the face preview lets the portal show the detected face before a job is submitted."""
+the portal: cheap checks in the request, then 202 and a `checking` job whose face the
+intake queue checks (jobs.intake); the result is downloaded through a permission-checked
+view; the face preview lets the portal show the detected face before a job is submitted."""
 from __future__ import annotations
 
 import json
@@ -30,8 +31,8 @@ from generation.images import load_image
 from moderation.services import is_taken_down
 
 from .inputs import read_upload
+from .intake import accept_job
 from .models import Job
-from .services import submit_job
 
 
 class JobSerializer(serializers.ModelSerializer):
@@ -118,6 +119,7 @@ class JobViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.List
     serializer_class = JobSerializer
     queryset = Job.objects.none()  # typed for the schema; get_queryset() scopes to the user
     parser_classes = [MultiPartParser, FormParser]
+    heavy_requests = ("create",)  # reads uploads: bounded per process (veritalk.middleware)
 
     def get_queryset(self):
         return Job.objects.filter(creator=self.request.user).select_related("registry_entry").order_by("-created_at")
@@ -149,16 +151,27 @@ class JobViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.List
                             as_attachment=request.query_params.get("download") == "1",
                             filename=f"veritalk-{job.pk}.mp4")
 
+    @extend_schema(responses={
+        202: OpenApiResponse(JobSerializer, description="accepted: the job is `checking` (the intake checks the "
+                                                        "face, then the job becomes `queued` or `denied`)"),
+        201: OpenApiResponse(JobSerializer, description="refused at once by a rule that needs no face: the job "
+                                                        "is `denied` and its decision says why"),
+        400: OpenApiResponse(description="a bad upload or field, named in the body"),
+        503: OpenApiResponse(description="too many uploads in progress; retry after Retry-After seconds")})
     def create(self, request, *args, **kwargs):
+        """Submit a photo and a voice track. Answered after the cheap checks (sizes, types, the
+        voice track, the rules that need no face): poll the job until it is final."""
         if not is_creator(request.user):
             raise PermissionDenied(CreatorsOnly.message)
         s = JobCreateSerializer(data=request.data, context={"request": request})
         s.is_valid(raise_exception=True)
         d = dict(s.validated_data)
         controls = {c.name: d[c.name] for c in declared() if c.name in d}
-        job = submit_job(creator=request.user, subject=d["subject"], photo=d["photo"], audio=d["audio"],
+        job = accept_job(creator=request.user, subject=d["subject"], photo=d["photo"], audio=d["audio"],
                          controls=controls, purpose=d["purpose"], channel=d["channel"])  # InputError: a 400
-        return Response(JobSerializer(job, context={"request": request}).data, status=status.HTTP_201_CREATED)
+        code = status.HTTP_201_CREATED if job.is_final else status.HTTP_202_ACCEPTED
+        return Response(JobSerializer(job, context={"request": request}).data, status=code,
+                        headers={"Location": f"/api/jobs/{job.pk}/"})
 
 
 class FacePreviewSerializer(serializers.Serializer):
@@ -169,6 +182,7 @@ class FacePreviewView(APIView):
     """Face detection on a photo before a job is submitted: the portal draws the box
     over its preview. The photo is read in memory and not kept."""
     parser_classes = [MultiPartParser]
+    heavy_requests = ("post",)  # dlib in the request: bounded per process (veritalk.middleware)
 
     @extend_schema(request=FacePreviewSerializer, responses={200: inline_serializer("FacePreview", {
         "width": serializers.IntegerField(), "height": serializers.IntegerField(),

@@ -3,6 +3,7 @@ ask the policies library for a decision. Called before dispatch and again in the
 worker before generation, every few frames during it, and before release."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import NamedTuple
 
@@ -16,8 +17,13 @@ from policies import Decision, evaluate
 
 from .models import Job
 
-# Jobs that count against a consent's number of videos and a creator's rate limit.
-COUNTED = ("queued", "running", "succeeded")
+# Jobs that count against a consent's number of videos and a creator's rate limit
+# (a job still being checked counts: it may become a video).
+COUNTED = ("checking", "queued", "running", "succeeded")
+# The checks that need the photo's face: a submission is first decided without them
+# (on the request path), then with them once the intake has analysed the face.
+FACE_CHECKS = frozenset({"exactly_one_face", "identity_match", "protected_person"})
+EMBEDDING_CHECKS = frozenset({"identity_match", "protected_person"})
 
 
 class GateResult(NamedTuple):
@@ -39,8 +45,10 @@ def _recent(creator, policy, before, exclude_job) -> dict:
                                   created_at__lt=before)
         if exclude_job is not None:
             jobs = jobs.exclude(pk=exclude_job)
+        # A photo the intake found unusable (no face, damaged) is not a refused request: the
+        # same upload was a 400 before any job existed when the face was checked inline.
         out[str(hours)] = {"accepted": jobs.filter(status__in=COUNTED).count(),
-                           "denied": jobs.filter(status="denied").count()}
+                           "denied": jobs.filter(status="denied", error__isnull=True).count()}
     return out
 
 
@@ -84,13 +92,17 @@ def decide(*, creator, subject, face_count: int = 1, purpose: str = "", **more) 
     return result.decision, (result.consent if result.decision.allowed else None)
 
 
-def decide_request(**request) -> GateResult:
+def decide_request(*, without: frozenset = frozenset(), **request) -> GateResult:
+    """The decision on `request`; `without` names checks left out because their facts
+    are not known yet (FACE_CHECKS before the intake has seen the face)."""
     policy = current_policy()
     facts, consent = gather_facts(policy=policy, **request)
+    if without:
+        policy = replace(policy, rules=tuple(r for r in policy.rules if r.check not in without))
     return GateResult(evaluate(facts, policy), consent, facts)
 
 
-def decide_job(job) -> GateResult:
+def decide_job(job, *, without: frozenset = frozenset()) -> GateResult:
     """Decide an existing job again, on its stored facts and the current state of
     its creator, its consent, its subject's enrolment and the protected list (read
     afresh: the job's cached relations would hide a revocation)."""
@@ -99,4 +111,4 @@ def decide_job(job) -> GateResult:
                           subject=Subject.objects.get(pk=job.subject_id), face_count=job.face_count,
                           purpose=job.purpose, channel=job.channel, face_embedding=job.face_embedding,
                           photo_bytes=job.photo_bytes, audio_bytes=job.audio_bytes, audio_seconds=job.audio_seconds,
-                          since=job.created_at, exclude_job=job.pk, consent=consent)
+                          since=job.created_at, exclude_job=job.pk, consent=consent, without=without)

@@ -13,6 +13,7 @@ def _job_file(instance, filename):
 class Job(models.Model):
     class Status(models.TextChoices):
         DENIED = "denied", "Denied by policy"
+        CHECKING = "checking", "Checking"   # accepted; the intake checks the face and decides
         QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
         SUCCEEDED = "succeeded", "Succeeded"

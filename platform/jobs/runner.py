@@ -233,19 +233,22 @@ def sign(job: Job, entry: RegistryEntry, result, marker, gate, attempt: _Attempt
 
 
 def register(entry: RegistryEntry, job: Job, marker, signed: _Signed) -> None:
-    """The registry entry issued for this output (inside release's transaction)."""
-    entry.issue(watermark_payload=marker.payload, watermark_codec=marker.codec, output_sha256=signed.sha256,
-                manifest=signed.manifest, manifest_id=signed.manifest_id, manifest_store=signed.store,
-                fingerprint=signed.fingerprint, poster=f"jobs/{job.pk}/{POSTER_NAME}",
-                poster_sha256=signed.poster_sha256)
-    record("registry.issued", target=entry, data={"job": str(job.pk), "sha256": signed.sha256,
-                                                  "watermark": marker.payload})
+    """What identifies the output, set on its registry entry (saved when release issues it)."""
+    entry.identify(watermark_payload=marker.payload, watermark_codec=marker.codec, output_sha256=signed.sha256,
+                   manifest=signed.manifest, manifest_id=signed.manifest_id, manifest_store=signed.store,
+                   fingerprint=signed.fingerprint, poster=f"jobs/{job.pk}/{POSTER_NAME}",
+                   poster_sha256=signed.poster_sha256)
 
 
 def release(job: Job, entry: RegistryEntry, owner: str, result, marker, signed: _Signed, attempt: _Attempt) -> Job:
     """With the lease checked and the consent row locked, a last gate check; then the
     complete, signed file appears under its final name at once, the registry entry is
     issued and the job succeeds, in one transaction, by the lease holder only."""
+    register(entry, job, marker, signed)
+    # The self-check, against the entry as it will be issued: here, not inside the release,
+    # whose transaction holds the audit log's lock (every recording transaction, each
+    # submission's included, waits for it) and of which this check was most of the time.
+    verification = verify_path(attempt.signed, releasing=entry)
     with audit_atomic():
         current = Job.objects.select_for_update().get(pk=job.pk)
         if current.status != Job.Status.RUNNING or current.lease_owner != owner:
@@ -259,10 +262,12 @@ def release(job: Job, entry: RegistryEntry, owner: str, result, marker, signed: 
         os.replace(attempt.signed, attempt.final)
         os.replace(attempt.poster, attempt.folder / POSTER_NAME)
         _discard(*attempt.folder.glob("*.partial.mp4"), *attempt.folder.glob("*.partial.png"))  # dead workers' tries
-        register(entry, job, marker, signed)
+        entry.issue()
+        record("registry.issued", target=entry, data={"job": str(job.pk), "sha256": signed.sha256,
+                                                      "watermark": marker.payload})
         job.output.name = f"jobs/{job.pk}/{OUTPUT_NAME}"
         job.output_sha256, job.engine = signed.sha256, f"{result.engine} {result.engine_version}"
-        job.verification = verify_path(attempt.final)  # sees the entry above: same transaction
+        job.verification = verification
         job.status, job.finished_at = Job.Status.SUCCEEDED, timezone.now()
         job.progress_done = job.progress_total = result.frames
         job.lease_owner, job.lease_expires_at = "", None

@@ -1,5 +1,5 @@
 """Submitting a job: validate the inputs, ask the gate, store and dispatch; and
-cancelling queued jobs when their consent is revoked."""
+cancelling queued (or still checking) jobs when their consent is revoked."""
 from __future__ import annotations
 
 from django.core.files.base import ContentFile
@@ -12,39 +12,55 @@ from audit.chain import record
 from consent.signals import consent_revoked
 
 from .dispatch import dispatch
-from .gate import decide_job, decide_request
+from .gate import FACE_CHECKS, decide_job, decide_request
 from .inputs import validate_inputs
 from .models import Job
 
 
 def submit_job(*, creator, subject, photo, audio, controls=None, purpose: str = "", channel: str = "") -> Job:
-    """Return the job: queued, or denied with the decision and no stored files.
-    Bad uploads raise generation.errors.InputError before anything is written."""
+    """The synchronous path (the command line): every check, face included, in this
+    process. Return the job: queued, or denied with the decision and no stored files.
+    Bad uploads raise generation.errors.InputError before anything is written.
+    The web tier uses jobs.intake.accept_job, which leaves the face to the intake queue."""
     inputs = validate_inputs(photo, audio, controls)
     gate = decide_request(creator=creator, subject=subject, face_count=1, purpose=purpose, channel=channel,
                           face_embedding=inputs.face_embedding, photo_bytes=len(inputs.photo),
                           audio_bytes=len(inputs.audio), audio_seconds=inputs.audio_seconds)
-    decision = gate.decision
-    job = Job(creator=creator, subject=subject, consent=gate.consent if decision.allowed else None, purpose=purpose,
-              channel=channel, controls=inputs.controls.as_dict(), photo_sha256=inputs.photo_sha256,
-              audio_sha256=inputs.audio_sha256, audio_seconds=inputs.audio_seconds, face_count=1,
-              face_box=inputs.face_box, face_embedding=inputs.face_embedding, photo_bytes=len(inputs.photo),
-              audio_bytes=len(inputs.audio), decision=gate.record_dict("submission"),
-              status=Job.Status.QUEUED if decision.allowed else Job.Status.DENIED)
+    status = Job.Status.QUEUED if gate.decision.allowed else Job.Status.DENIED
+    return store_submission(creator=creator, subject=subject, uploads=inputs, gate=gate, status=status,
+                            purpose=purpose, channel=channel, face_box=inputs.face_box,
+                            face_embedding=inputs.face_embedding, then=dispatch)
+
+
+def store_submission(*, creator, subject, uploads, gate, status, purpose: str, channel: str, face_box=None,
+                     face_embedding=None, then=None) -> Job:
+    """Store the uploads (unless the job is denied), then write the job row and its audit
+    events in one transaction; `then(job)` runs after the commit (the next worker's wake-up).
+    A job that is still to be checked keeps no decision yet: the request path's
+    partial one is in the audit log only."""
+    allowed = status != Job.Status.DENIED
+    stage = "request" if status == Job.Status.CHECKING else "submission"
+    job = Job(creator=creator, subject=subject, consent=gate.consent if allowed else None, purpose=purpose,
+              channel=channel, controls=uploads.controls.as_dict(), photo_sha256=uploads.photo_sha256,
+              audio_sha256=uploads.audio_sha256, audio_seconds=uploads.audio_seconds,
+              face_count=1 if face_embedding is not None else 0, face_box=face_box, face_embedding=face_embedding,
+              photo_bytes=len(uploads.photo), audio_bytes=len(uploads.audio),
+              decision=None if status == Job.Status.CHECKING else gate.record_dict(stage), status=status)
     try:
+        if allowed:
+            # Inputs are stored only for jobs that may go on, under fixed names in the job's folder
+            # (named by the job's id, known before the row is saved). Written before the transaction:
+            # its first act takes the audit log's lock, which every recording transaction waits for.
+            job.photo.save(f"photo.{uploads.photo_ext}", ContentFile(uploads.photo), save=False)
+            job.audio.save(f"audio.{uploads.audio_ext}", ContentFile(uploads.audio), save=False)
         with audit_atomic():
-            if decision.allowed:
-                # Inputs are stored only for allowed jobs, under fixed names in the job's folder.
-                job.photo.save(f"photo.{inputs.photo_ext}", ContentFile(inputs.photo), save=False)
-                job.audio.save(f"audio.{inputs.audio_ext}", ContentFile(inputs.audio), save=False)
             job.save()
             record("job.created", actor=creator, target=job,
                    data={"subject": subject.pk, "controls": job.controls, "purpose": purpose, "channel": channel,
-                         "photo_sha256": inputs.photo_sha256, "audio_sha256": inputs.audio_sha256})
-            record("policy.decision", actor=creator, target=job,
-                   data={**gate.record_dict("submission"), "facts": gate.facts})
-            if decision.allowed:
-                transaction.on_commit(lambda: dispatch(job))
+                         "photo_sha256": uploads.photo_sha256, "audio_sha256": uploads.audio_sha256})
+            record("policy.decision", actor=creator, target=job, data={**gate.record_dict(stage), "facts": gate.facts})
+            if allowed and then is not None:
+                transaction.on_commit(lambda: then(job))
     except BaseException:
         for f in (job.photo, job.audio):  # the rows rolled back: remove the files written with them
             if f:
@@ -54,12 +70,14 @@ def submit_job(*, creator, subject, photo, audio, controls=None, purpose: str = 
 
 
 def cancel_queued_jobs(consent, *, actor=None) -> list[Job]:
-    """Cancel every queued job accepted under `consent` (its subject revoked it) and
-    delete their stored inputs once the cancellation is committed. Runs inside the
-    revocation's transaction; the worker skips a job that is no longer queued."""
+    """Cancel every queued (or still checking) job accepted under `consent` (its subject
+    revoked it) and delete their stored inputs once the cancellation is committed. Runs
+    inside the revocation's transaction; the workers skip a job that is no longer queued
+    or checking."""
     cancelled = []
-    for job in Job.objects.select_for_update().filter(consent=consent, status=Job.Status.QUEUED):
-        gate = decide_job(job)
+    for job in Job.objects.select_for_update().filter(consent=consent,
+                                                      status__in=(Job.Status.QUEUED, Job.Status.CHECKING)):
+        gate = decide_job(job, without=FACE_CHECKS if job.status == Job.Status.CHECKING else frozenset())
         files = [f.name for f in (job.photo, job.audio) if f]
         storage = job.photo.storage
         job.status, job.finished_at = Job.Status.CANCELLED, timezone.now()

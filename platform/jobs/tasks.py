@@ -8,6 +8,10 @@ from celery import shared_task
 from django.db import close_old_connections, connections
 
 from .dispatch import GENERATE_TASK, reap
+from .intake import (
+    intake_job,  # noqa: F401 - registers jobs.intake (the intake queue's task)
+    reap_checking,
+)
 from .runner import TRANSIENT_ERRORS, run_job
 
 
@@ -29,4 +33,4 @@ def generate_job(self, job_id: str) -> None:
 
 @shared_task(name="jobs.reap", ignore_result=True)
 def reap_jobs() -> dict:
-    return reap()
+    return {**reap(), **reap_checking()}

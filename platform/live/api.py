@@ -118,6 +118,8 @@ class LiveSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
     @extend_schema(request=None, responses={200: LiveSessionSerializer})
     @action(detail=True, methods=["post"])
     def stop(self, request, pk=None):
+        if not (roles.can_start(request.user) or roles.can_moderate(request.user)):
+            raise PermissionDenied("only the session's creator stops it; moderators take it down")
         session = self.get_object()
         if session.creator_id != request.user.pk:
             raise PermissionDenied("only the session's creator stops it; moderators take it down")

@@ -14,16 +14,18 @@ from accounts.permissions import can_see_every_job, role_of
 from audit.chain import record
 from consent.services import subjects_for
 from generation.errors import InputError
+from jobs.intake import accept_job
 from jobs.models import Job
-from jobs.services import submit_job
 from moderation.services import is_taken_down
 from registry.uploads import verify_upload
+from veritalk.middleware import heavy_request
 
 from .forms import NewJobForm, VerifyForm
 
 # The job states as shown to people (Job.Status labels, translated).
-STATUS_LABELS = {"denied": _("Denied by policy"), "queued": _("Queued"), "running": _("Running"),
-                 "succeeded": _("Succeeded"), "failed": _("Failed"), "cancelled": _("Cancelled")}
+STATUS_LABELS = {"denied": _("Denied by policy"), "checking": _("Checking"), "queued": _("Queued"),
+                 "running": _("Running"), "succeeded": _("Succeeded"), "failed": _("Failed"),
+                 "cancelled": _("Cancelled")}
 
 
 # Where each role lands; creators and admins get the dashboard.
@@ -54,13 +56,14 @@ def dashboard(request):
     return render(request, "portal/dashboard.html", {"jobs": jobs, "subjects": subjects})
 
 
+@heavy_request
 @login_required
 @require_http_methods(["GET", "POST"])
 def new_job(request):
     form = NewJobForm(request.POST or None, request.FILES or None, creator=request.user)
     if request.method == "POST" and form.is_valid():
         try:
-            job = submit_job(creator=request.user, subject=form.cleaned_data["subject"],
+            job = accept_job(creator=request.user, subject=form.cleaned_data["subject"],
                              photo=form.cleaned_data["photo"], audio=form.cleaned_data["audio"],
                              controls=form.controls(), purpose=form.cleaned_data["purpose"],
                              channel=form.cleaned_data["channel"])

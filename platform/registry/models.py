@@ -45,17 +45,24 @@ class RegistryEntry(models.Model):
             entry.save(update_fields=["state"])
         return entry
 
-    def issue(self, *, watermark_payload: str, watermark_codec: str, output_sha256: str, manifest: dict,
-              manifest_id: str, manifest_store: bytes, fingerprint, poster: str, poster_sha256: str) -> None:
-        """The output is released: record what identifies it (watermark, hashes, manifest, fingerprint)."""
-        self.state, self.issued_at = self.State.ISSUED, timezone.now()
+    IDENTITY_FIELDS = ("watermark_payload", "watermark_codec", "output_sha256", "manifest", "manifest_id",
+                       "manifest_store", "fingerprint", "poster", "poster_sha256")
+
+    def identify(self, *, watermark_payload: str, watermark_codec: str, output_sha256: str, manifest: dict,
+                 manifest_id: str, manifest_store: bytes, fingerprint, poster: str, poster_sha256: str) -> None:
+        """What identifies the output (watermark, hashes, manifest, fingerprint), set in memory:
+        the worker's self-check reads the entry so before the release saves it."""
         self.watermark_payload, self.watermark_codec = watermark_payload, watermark_codec
         self.output_sha256, self.manifest, self.manifest_id = output_sha256, manifest, manifest_id
         self.manifest_store, self.fingerprint = manifest_store, fingerprint
         self.poster, self.poster_sha256 = poster, poster_sha256
-        self.save(update_fields=["state", "issued_at", "watermark_payload", "watermark_codec", "output_sha256",
-                                 "manifest", "manifest_id", "manifest_store", "fingerprint", "poster",
-                                 "poster_sha256"])
+
+    def issue(self, **identity) -> None:
+        """The output is released: its identity (given here or by `identify`) is recorded."""
+        if identity:
+            self.identify(**identity)
+        self.state, self.issued_at = self.State.ISSUED, timezone.now()
+        self.save(update_fields=["state", "issued_at", *self.IDENTITY_FIELDS])
 
     def void(self) -> None:
         """The attempt ended without an output."""

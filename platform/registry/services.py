@@ -101,15 +101,23 @@ def trust_anchor() -> bytes | None:
     return b"\n".join(anchors) if anchors else None
 
 
-def verify_path(path, *, similar: bool = False) -> dict:
+def verify_path(path, *, similar: bool = False, releasing: RegistryEntry | None = None) -> dict:
     """verify_file against this registry. With `similar`, a file with no provenance is
     also searched by perceptual fingerprint (a scan of every issued output): a copy
     laundered past the watermark (three lossy re-encodes) is still found, and listed
     under registry.similar as a lead, not as proof; the verdict stays no_provenance,
     since look-alike content (another take of the same photo, a real video of the same
-    scene) matches too."""
+    scene) matches too. `releasing` is an entry about to be issued for this very file
+    (the worker's self-check, taken before the release): it is found as if issued."""
     legacy = RegistryEntry.objects.filter(watermark_codec="vtss-1").exists()
-    result = verify_file(path, trust_anchor_pem=trust_anchor(), lookup=lookup, legacy_watermarks=legacy)
+    find = lookup
+    if releasing is not None:
+        def find(registry_id, sha256):
+            if sha256 in (releasing.output_sha256, releasing.poster_sha256):
+                return _match(releasing, "hash")
+            return lookup(registry_id, sha256) or (_match(releasing, "watermark")
+                                                   if registry_id == releasing.pk else None)
+    result = verify_file(path, trust_anchor_pem=trust_anchor(), lookup=find, legacy_watermarks=legacy)
     reg = result.get("registry") or {}
     if reg.get("match") and reg.get("job"):
         # A moderator's take-down (moderation.Takedown) is part of what the registry says.

@@ -89,6 +89,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "veritalk.middleware.RequestSizeLimitMiddleware",
+    "veritalk.middleware.HeavyRequestLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -163,6 +164,11 @@ VERITALK_MAX_AUDIO_SECONDS = env.float("VERITALK_MAX_AUDIO_SECONDS", default=120
 VERITALK_MAX_REQUEST_BYTES = env.int("VERITALK_MAX_REQUEST_BYTES",
                                      default=VERITALK_MAX_PHOTO_BYTES + VERITALK_MAX_AUDIO_BYTES + 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Requests that read uploads (job submissions, face previews, verifications) run at most
+# this many at a time per web process; the next ones wait up to VERITALK_WEB_HEAVY_WAIT_SECONDS
+# for a slot, then get a 503 with Retry-After. The other threads stay free for reads.
+VERITALK_WEB_HEAVY_CONCURRENCY = env.int("VERITALK_WEB_HEAVY_CONCURRENCY", default=2)
+VERITALK_WEB_HEAVY_WAIT_SECONDS = env.float("VERITALK_WEB_HEAVY_WAIT_SECONDS", default=20.0)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # Signing keys live outside the repository (0600 files in a 0700 folder).
@@ -198,6 +204,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 VERITALK_GENERATION_QUEUE = env("VERITALK_GENERATION_QUEUE", default="generation")
+VERITALK_INTAKE_QUEUE = env("VERITALK_INTAKE_QUEUE", default="intake")  # face check and gate of a submission
 VERITALK_GPU_QUEUE = env("VERITALK_GPU_QUEUE", default="gpu")   # backend=diffusion jobs
 # Hallo's pretrained_models/ layout (hallo/net.pth, stable-diffusion-v1-5/unet, sd-vae-ft-mse,
 # wav2vec/wav2vec2-base-960h, face_analysis/models); never downloaded. The next three may point elsewhere;
@@ -210,6 +217,7 @@ CELERY_TASK_DEFAULT_QUEUE = VERITALK_GENERATION_QUEUE
 VERITALK_DETECTOR_MODEL = env("VERITALK_DETECTOR_MODEL", default="")  # empty: the shipped detection/models file
 VERITALK_DETECTION_QUEUE = env("VERITALK_DETECTION_QUEUE", default="detection")
 CELERY_TASK_ROUTES = {"jobs.generate": {"queue": VERITALK_GENERATION_QUEUE},
+                      "jobs.intake": {"queue": VERITALK_INTAKE_QUEUE},
                       "jobs.reap": {"queue": VERITALK_GENERATION_QUEUE},
                       "moderation.analyse": {"queue": VERITALK_DETECTION_QUEUE}}
 CELERY_BEAT_SCHEDULE = {"reap-jobs": {"task": "jobs.reap",

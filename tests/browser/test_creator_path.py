@@ -18,7 +18,7 @@ from veritalk.celery import app as celery_app
 def worker():
     for message in queued_messages():  # leftovers of other tests' dispatches
         message.unlink()
-    with start_worker(celery_app, pool="solo", perform_ping_check=False, queues=["generation"]):
+    with start_worker(celery_app, pool="solo", perform_ping_check=False, queues=["intake", "generation"]):
         yield
 
 

@@ -42,10 +42,10 @@ def test_create_denied_then_list_paginated(api, subject, portrait, short_speech)
 
 
 @pytest.mark.django_db
-def test_bad_photo_is_a_400_naming_the_problem(api, consenting_subject, no_face_png, short_speech):
-    with open(no_face_png, "rb") as p, open(short_speech, "rb") as a:
+def test_bad_upload_is_a_400_naming_the_problem(api, consenting_subject, text_file, short_speech):
+    with open(text_file, "rb") as p, open(short_speech, "rb") as a:
         r = api.post("/api/jobs/", {"subject": consenting_subject.pk, "photo": p, "audio": a}, format="multipart")
-    assert r.status_code == 400 and r.json()["code"] == "no_face" and "no face" in r.json()["photo"][0]
+    assert r.status_code == 400 and r.json()["code"] == "unsupported_format" and "not an image" in r.json()["photo"][0]
     assert Job.objects.count() == 0
 
 

@@ -3,6 +3,7 @@
 import pytest
 
 from consent.services import revoke_consent
+from jobs.intake import check_job
 from jobs.models import Job
 from jobs.runner import run_job
 from tests.conftest import corpus_file
@@ -41,8 +42,10 @@ def test_result_download_progress_and_revocation(creator, make_user, consenting_
     with open(portrait, "rb") as p, open(short_speech, "rb") as a:
         created = api.post("/api/jobs/", {"subject": consenting_subject.pk, "photo": p, "audio": a,
                                           "purpose": "test", "size": 256}, format="multipart").json()
-    assert created["status"] == "queued" and created["progress"] == 0 and created["output_url"] is None
+    assert created["status"] == "checking" and created["progress"] == 0 and created["output_url"] is None
     assert api.get(f"/api/jobs/{created['id']}/output/").status_code == 404   # nothing yet
+    check_job(created["id"])                                                  # what the intake worker runs
+    assert api.get(f"/api/jobs/{created['id']}/").json()["status"] == "queued"
     run_job(created["id"])
     job = api.get(f"/api/jobs/{created['id']}/").json()
     assert job["status"] == "succeeded" and job["progress"] == 100

@@ -53,7 +53,7 @@ def test_api_stores_backend_and_motion_and_names_a_bad_one(creator, consenting_s
     with open(portrait, "rb") as p, open(short_speech, "rb") as a:
         r = api.post("/api/jobs/", {"subject": consenting_subject.pk, "photo": p, "audio": a, "purpose": "test",
                                     "motion": "learned", "backend": "diffusion"}, format="multipart")
-    assert r.status_code == 201, r.content
+    assert r.status_code == 202 and r.json()["status"] == "checking", r.content
     assert r.json()["controls"]["motion"] == "learned" and r.json()["controls"]["backend"] == "diffusion"
 
 

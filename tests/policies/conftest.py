@@ -17,6 +17,7 @@ from rest_framework.test import APIClient
 
 from consent.invitations import accept_invitation, create_invitation
 from consent.services import give_consent
+from jobs.intake import check_job
 from jobs.models import Job
 from tests.conftest import corpus_file
 from tests.platform.conftest import (  # noqa: F401
@@ -60,7 +61,8 @@ class Outcome:
     via: str
     http: int
     job: Job | None
-    text: str  # the API's JSON body or the portal page, as text
+    text: str  # the API's JSON body or the portal page (once the intake has decided), as text
+    checked: bool = False  # the job was accepted as `checking` and the intake decided it
 
     @property
     def reasons(self) -> str:
@@ -91,7 +93,9 @@ class World:
 
     def attempt(self, via: str, *, subject, photo_path: Path, audio_path: Path | None = None, user=None,
                 purpose: str = "education", channel: str = "web", size: int = 256) -> Outcome:
-        """Ask for a video as `user` (ana by default) and report what came back."""
+        """Ask for a video as `user` (ana by default) and report what came back. A job accepted
+        as `checking` is then decided by check_job, what the intake worker runs (where a real
+        worker also gets the intake message, it finds the job decided and does nothing)."""
         user = user or self.ana
         subject_id = subject if isinstance(subject, int) else subject.pk
         audio_path = audio_path or corpus_file(AUDIO)
@@ -109,10 +113,13 @@ class World:
                     "emotion": "neutral", "expression_scale": 1, "head_motion": 1, "gaze": "0,0",
                     "blink_rate": 15, "seed": 0, "size": size})
                 text = r.content.decode()
-                if r.status_code == 302:
-                    text = client.get(r["Location"]).content.decode()  # the job page the creator lands on
         new = Job.objects.exclude(pk__in=before).first()
-        return Outcome(via, r.status_code, new, text)
+        checked = new is not None and new.status == Job.Status.CHECKING
+        if checked:
+            new = check_job(new.pk)
+        if via != "api" and r.status_code == 302:
+            text = client.get(r["Location"]).content.decode()  # the job page the creator lands on
+        return Outcome(via, r.status_code, new, text, checked)
 
 
 @pytest.fixture

@@ -19,16 +19,24 @@ from tests.conftest import corpus_file
 from tests.platform.conftest import stored_job_files
 from tests.policies.conftest import assert_nothing_written, consent_to, enrol, join, photo
 
+# The rules that need the photo's face: decided by the intake, after the 202.
+FACE_RULES = {"one-face", "identity-match", "protected-person"}
+
 
 def denied(outcome, rule: str, text: str, version: str = "2026.12-1"):
-    """A job row that records the refusal: status, the rule that decided, the reason shown."""
+    """A job row that records the refusal: status, the rule that decided, the reason shown.
+    A rule that needs no face refuses in the request (201, a denied job); one that needs the
+    face refuses at the intake (202 and a checking job, then denied)."""
     job = outcome.job
     assert job is not None and job.status == "denied", (outcome.http, outcome.text[:500])
     assert rule in job.decision["rules"], job.decision
     assert text in outcome.reasons, outcome.reasons
     assert job.decision["policy_version"] == version and job.decision["stage"] == "submission"
+    assert outcome.checked == (rule in FACE_RULES), (rule, outcome.checked)
     if outcome.via == "api":
-        assert outcome.http == 201 and outcome.text.count('"status":"denied"') == 1
+        answered = "checking" if outcome.checked else "denied"
+        assert outcome.http == (202 if outcome.checked else 201)
+        assert outcome.text.count(f'"status":"{answered}"') == 1
     else:
         assert outcome.http == 302 and "Denied by policy" in outcome.text
         assert text.replace("'", "&#x27;") in outcome.text  # the creator is shown why
@@ -252,7 +260,9 @@ def test_24_corrupt_audio(world, via, corrupt_audio):
 
 
 def test_25_two_people_in_the_photo(world, via, two_faces_png):
-    refused(world.attempt(via, subject=world.bea, photo_path=two_faces_png), "shows 2 faces")
+    outcome = world.attempt(via, subject=world.bea, photo_path=two_faces_png)
+    denied(outcome, "one-face", "The photo shows 2 faces; it must show exactly one person.")
+    assert outcome.job.error["code"] == "multiple_faces" and "shows 2 faces" in outcome.job.error["message"]
 
 
 def test_26_voice_track_over_the_policy_limit(world, via, settings, tmp_path):

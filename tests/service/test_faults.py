@@ -1,6 +1,8 @@
-"""Faults against a real stack (own PostgreSQL and Redis, gunicorn, two Celery
-workers and beat as processes): a worker SIGKILLed mid-job, Redis restarted
-(losing every message), PostgreSQL restarted. No job is lost, none is made twice."""
+"""Faults against a real stack (own PostgreSQL and Redis, and the Procfile's gunicorn,
+intake worker, two generation workers and beat as processes): a worker SIGKILLed
+mid-job, Redis restarted (losing every message) while jobs wait for generation and
+while they wait for the intake, PostgreSQL restarted. No job is lost, none is made
+or decided twice."""
 import json
 import time
 
@@ -25,8 +27,16 @@ def stack():
 
 def submit(stack, audio="audio/sr_english_en.wav", size=256):
     r = stack.submit(stack.seed_data, corpus_file("photos/elizabeth_olsen.jpg"), corpus_file(audio), size=size)
-    assert r.status_code == 201, r.text
+    assert r.status_code == 202 and r.json()["status"] == "checking", r.text
     return r.json()["id"]
+
+
+def wait_checked(stack, jobs, timeout: float = 120.0):
+    """Until the intake has decided every job (none is `checking` any more)."""
+    deadline = time.monotonic() + timeout
+    while stack.sql("select count(*) from jobs_job where status = 'checking' and id::text = any(%s)", jobs)[0][0]:
+        assert time.monotonic() < deadline, "the intake did not decide the jobs in time"
+        time.sleep(0.2)
 
 
 def assert_exactly_once(stack, job_id):
@@ -37,6 +47,9 @@ def assert_exactly_once(stack, job_id):
     actions = [a for (a,) in stack.sql("select action from audit_auditevent where target_id = %s order by seq",
                                        str(job_id))]
     assert actions.count("job.succeeded") == 1 and actions.count("job.created") == 1
+    assert actions.count("job.checked") == 1                  # the intake decided it once
+    assert len(stack.sql("select 1 from audit_auditevent where action = 'policy.decision' and target_id = %s "
+                         "and data->>'stage' = 'submission'", str(job_id))) == 1
     assert len(stack.sql("select 1 from audit_auditevent where action = 'registry.issued' and data->>'job' = %s",
                          str(job_id))) == 1
     files = sorted(p.name for p in (stack.base / "var" / "media" / "jobs" / str(job_id)).iterdir())
@@ -64,6 +77,7 @@ def test_worker_killed_mid_generation_completes_once_on_the_other(stack):
 
 def test_redis_restart_loses_no_job(stack):
     jobs = [submit(stack, audio="audio/vctk_p240_en.mp3", size=512) for _ in range(6)]
+    wait_checked(stack, jobs)
     waiting = [j for (j,) in stack.sql("select id::text from jobs_job where status = 'queued' and id::text = any(%s)",
                                         jobs)]
     restarted = stack.sql("select now()")[0][0]
@@ -80,6 +94,23 @@ def test_redis_restart_loses_no_job(stack):
                        waiting, restarted)[0][0]
     assert resent >= len(waiting) - stack.n_workers, (resent, len(waiting))
     assert resent >= 1
+
+
+def test_redis_restart_loses_no_job_waiting_for_the_intake(stack):
+    stack.kill("intake1")                              # no intake worker: the jobs stay checking
+    jobs = [submit(stack) for _ in range(3)]
+    assert {s for (s,) in stack.sql("select status from jobs_job where id::text = any(%s)", jobs)} == {"checking"}
+    restarted = stack.sql("select now()")[0][0]
+    stack.redis.restart()                              # their intake messages are gone
+    stack.run_line("intake1", "intake")
+    final = stack.wait_final(jobs, timeout=300)
+    assert set(final.values()) == {"succeeded"}, (final, stack.log("intake1")[-3000:])
+    for job in jobs:
+        assert_exactly_once(stack, job)
+    resent = stack.sql("select count(*) from audit_auditevent e join jobs_job j on e.target_id = j.id::text "
+                       "where e.action = 'job.checked' and e.created_at > %s and j.id::text = any(%s)",
+                       restarted, jobs)[0][0]
+    assert resent == len(jobs)                         # each decided after the reaper sent it again
 
 
 def test_postgres_restart_loses_no_job(stack):

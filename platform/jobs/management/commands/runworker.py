@@ -8,7 +8,8 @@ class Command(BaseCommand):
     help = "Run a Celery worker on the configured broker."
 
     def add_arguments(self, parser):
-        parser.add_argument("--queues", default="generation", help="comma-separated: generation, detection, gpu")
+        parser.add_argument("--queues", default="intake,generation",
+                            help="comma-separated: intake, generation, detection, gpu")
         parser.add_argument("--concurrency", type=int, default=1)
         parser.add_argument("--pool", default="solo", help="solo (default), prefork or threads")
         parser.add_argument("--loglevel", default="INFO")

@@ -17,6 +17,8 @@
         percent.textContent = job.progress + " %";
         if (labels[job.status]) { status.textContent = labels[job.status]; }
         status.className = "status status-" + job.status;
+        var checking = document.getElementById("job-checking");  // the note while the face is checked
+        if (checking && job.status !== "checking") { checking.hidden = true; }
         if (["succeeded", "failed", "denied", "cancelled"].indexOf(job.status) >= 0) {
           window.location.reload();
         } else {
