@@ -345,6 +345,28 @@ def decode_sum(total: np.ndarray, frames: int, decode_scale: float = 1.0) -> Wat
     return first
 
 
+def soft_bits_at(total: np.ndarray, *, chip_scale: float = 1.0, valid: np.ndarray | None = None,
+                 search: int = 1) -> tuple[np.ndarray, float]:
+    """The 120 soft bits of a pooled luma sum already in the output's own pixel grid (the
+    registry path aligns a copy to its output first), at the tile offset within `search`
+    working pixels of the origin that maximises the sync correlation (payload-blind, so
+    the choice does not favour any payload). `chip_scale` is the output's chip size over
+    CHIP (0.5 for frames under SMALL_FRAME). `valid` (same shape, 0..1) masks out what the
+    copy does not cover. Returns (soft bits, sync z)."""
+    factor = WORK_TILE / (TILE * chip_scale)
+    hp = highpass(_to_work(total.astype(np.float32, copy=False), factor))
+    g = normalise(hp)
+    if valid is not None:
+        g = g * (cv2.erode(_to_work(valid.astype(np.float32), factor), np.ones((5, 5), np.uint8)) > 0.99)
+    f = np.fft.fft2(_fold(g))
+    mag = np.abs(f) + 1e-9
+    sync = _standard(np.real(np.fft.ifft2(f / mag ** WHITEN_SYNC * _SLOT_F[SYNC])))
+    bits = np.real(np.fft.ifft2((f / mag ** WHITEN_BITS)[None] * _SLOT_F[:CODED_BITS], axes=(1, 2)))
+    offsets = [(dy % WORK_TILE, dx % WORK_TILE) for dy in range(-search, search + 1) for dx in range(-search, search + 1)]
+    best = max(offsets, key=lambda o: sync[o])
+    return bits[:, best[0], best[1]], float(sync[best])
+
+
 def _reading(soft: np.ndarray, frames: int, z: float, scale: float, offset, *, flips: int) -> WatermarkReading:
     registry_id, nerr, _ = decode_soft(soft, flips=flips)
     common = dict(frames=frames, scale=round(scale, 3), offset=offset, sync_z=round(z, 2),
