@@ -264,6 +264,7 @@ class WatermarkReading:
     bit_errors: int = -1
     soft_bits: tuple[float, ...] | None = None
     codec: str = CODEC_NAME
+    method: str = "blind"   # "blind" (read from the file alone) or "registry" (informed, after alignment)
 
     def as_dict(self) -> dict:
         d = asdict(self)

@@ -23,7 +23,7 @@ from audit.chain import atomic as audit_atomic, record
 from generation.controls import Controls
 from generation.errors import InputError
 from generation.pipeline import Cancelled, generate_video
-from provenance.fingerprint import video_fingerprint
+from provenance.fingerprint import stored_fingerprint
 from provenance.manifest import read_manifest, sign_file
 from provenance.verify import sha256_file
 from provenance.videomark import VideoWatermarker
@@ -169,7 +169,7 @@ def run_job(job_id: str, owner: str | None = None) -> Job:
         sha = sha256_file(signed)
         reading = read_manifest(signed, trust_anchor_pem=trust_anchor())
         poster_sha = sign_poster(result.poster, poster, job, entry, result, marker, consent, decision)
-        fingerprint = video_fingerprint(signed)
+        fingerprint = stored_fingerprint(signed)
         with audit_atomic():
             current = Job.objects.select_for_update().get(pk=job.pk)
             if current.status != Job.Status.RUNNING or current.lease_owner != owner:
