@@ -115,3 +115,59 @@ def remux(src, dst, *, keep_metadata: bool = True):
 
 def strip_metadata(src, dst):
     return remux(src, dst, keep_metadata=False)
+
+
+def geometric(src, dst, *, scale=(1.0, 1.0), rotate: float = 0.0, flip: bool = False, crop=None,
+              pad_aspect: float | None = None, crf: int = 23, codec: str = "libx264"):
+    """One pass of the geometric changes copies meet, in this order: horizontal flip,
+    rotation about the centre (degrees, corners black, frame size kept), resize by
+    (sx, sy), crop to the window (x0, y0, x1, y1) in fractions of the frame, padding
+    with black bars to the aspect ratio W/H `pad_aspect`; then one encode."""
+    import cv2
+
+    def frame(im):
+        if flip:
+            im = im[:, ::-1]
+        h, w = im.shape[:2]
+        if rotate:
+            m = cv2.getRotationMatrix2D((w / 2, h / 2), rotate, 1.0)
+            im = cv2.warpAffine(np.ascontiguousarray(im), m, (w, h), flags=cv2.INTER_LINEAR)
+        nw, nh = max(16, round(w * scale[0])), max(16, round(h * scale[1]))
+        if (nw, nh) != (w, h):
+            im = cv2.resize(np.ascontiguousarray(im), (nw, nh),
+                            interpolation=cv2.INTER_AREA if nw * nh < w * h else cv2.INTER_LINEAR)
+        if crop:
+            x0, y0, x1, y1 = crop
+            h, w = im.shape[:2]
+            im = im[int(round(y0 * h)):int(round(y1 * h)), int(round(x0 * w)):int(round(x1 * w))]
+        if pad_aspect:
+            h, w = im.shape[:2]
+            if w / h < pad_aspect:
+                extra = int(round(h * pad_aspect)) - w
+                im = cv2.copyMakeBorder(np.ascontiguousarray(im), 0, 0, extra // 2, extra - extra // 2,
+                                        cv2.BORDER_CONSTANT)
+            else:
+                extra = int(round(w / pad_aspect)) - h
+                im = cv2.copyMakeBorder(np.ascontiguousarray(im), extra // 2, extra - extra // 2, 0, 0,
+                                        cv2.BORDER_CONSTANT)
+        return im
+
+    with av.open(str(src)) as c:
+        s = c.streams.video[0]
+        first = next(c.decode(s)).to_ndarray(format="rgb24")
+    oh, ow = frame(first).shape[:2]
+    return _transcode(Path(src), Path(dst), crf=crf, size_fn=lambda w, h: (ow, oh), frame_fn=frame)
+
+
+def colour(src, dst, *, brightness: float = 1.0, contrast: float = 1.0, saturation: float = 1.0,
+           gamma: float = 1.0, crf: int = 23):
+    """Brightness (gain), contrast (about mid-grey), saturation (0 = grayscale) and gamma."""
+    def frame(im):
+        x = im.astype(np.float32) / 255.0
+        x = np.clip(x * brightness, 0, 1)
+        x = np.clip((x - 0.5) * contrast + 0.5, 0, 1)
+        grey = x @ np.float32([0.299, 0.587, 0.114])
+        x = np.clip(grey[..., None] + (x - grey[..., None]) * saturation, 0, 1)
+        x = x ** (1.0 / gamma)
+        return (x * 255 + 0.5).astype(np.uint8)
+    return _transcode(Path(src), Path(dst), crf=crf, frame_fn=frame)

@@ -121,13 +121,28 @@ def _anchor_points(landmarks68: np.ndarray) -> np.ndarray:
                        landmarks68[48:68].mean(axis=0)])
 
 
+_STRETCHES = (1.0, 1.7, 1 / 1.7, 2.4, 1 / 2.4)   # width factors a face is looked for at
+
+
 def frame_descriptor(rgb: np.ndarray) -> np.ndarray | None:
-    """The 256-number face descriptor of one RGB frame, or None without a face."""
+    """The 256-number face descriptor of one RGB frame, or None without a face. The face
+    is looked for in the frame as it is and restretched (a squeezed or stretched copy
+    fools the landmarks): the most face-like detection wins, and the affine onto the
+    canonical crop undoes whatever stretch remains."""
     from generation.face import detect_faces, landmarks  # dlib: loaded only when fingerprinting
-    boxes = detect_faces(rgb)
-    if not boxes:
-        return None
-    pts = _anchor_points(landmarks(rgb, boxes[0]))
+    h, w = rgb.shape[:2]
+    best = None
+    for factor in _STRETCHES:
+        img = rgb if factor == 1.0 else cv2.resize(rgb, (max(16, round(w * factor)), h),
+                                                   interpolation=cv2.INTER_LINEAR)
+        boxes = detect_faces(img)
+        if boxes and (best is None or boxes[0].score > best[0]):
+            best = (boxes[0].score, img, boxes[0])
+    return None if best is None else _descriptor_at(best[1], landmarks(best[1], best[2]))
+
+
+def _descriptor_at(rgb: np.ndarray, landmarks68: np.ndarray) -> np.ndarray | None:
+    pts = _anchor_points(landmarks68)
     affine = cv2.getAffineTransform(pts, _CANON_POINTS)
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
     # The crop samples the frame at about a quarter of the face's size per pixel: blur first.
