@@ -31,7 +31,8 @@ from .videomark import CHIP, VideoWatermarker, soft_bits_at
 
 MAX_CANDIDATES = 5
 FALSE_POSITIVE_BUDGET = 1e-9
-INFORMED_THRESHOLD = math.sqrt(2 * math.log(MAX_CANDIDATES / FALSE_POSITIVE_BUDGET))   # 6.69
+# sqrt(2 ln(MAX_CANDIDATES / FALSE_POSITIVE_BUDGET)) = 6.69, rounded up: 5 exp(-6.7^2 / 2) = 8.9e-10 per copy
+INFORMED_THRESHOLD = 6.7
 SAME_CONTENT = 0.8          # correlation of the aligned pictures above which the copy is that output
 MAX_POOLED = 250            # frames pooled per video
 ALIGN_SIDE = 512            # alignment works on pictures no larger than this (long side)
