@@ -26,7 +26,8 @@ import numpy as np
 from . import fingerprint as fp
 from . import registry_recovery as rr
 from .manifest import C2paReading, read_manifest
-from .videomark import NOT_FOUND, WatermarkReading, read_video_watermark
+from .spread import WatermarkReading
+from .videomark import CODEC_NAME as VIDEO_CODEC, NOT_FOUND, read_video_watermark
 
 AUTHENTIC = "authentic"                   # signed by us, watermark and registry agree
 REVOKED = "revoked"                       # ours and intact, but the subject revoked consent
@@ -89,11 +90,10 @@ def read_watermark(path: str | os.PathLike, *, legacy: bool = False) -> Watermar
         return _read_still(path)
     reading = read_video_watermark(path)
     if not reading.found and legacy:
-        from .videomark_v1 import read_video_watermark as read_v1
+        from .legacy.vtss1 import read_video_watermark as read_v1
         old = read_v1(path)
         if old.found:
-            return WatermarkReading(True, old.registry_id, old.payload, old.confidence, old.frames,
-                                    old.scale, old.offset, old.sync_z, old.bit_errors, codec=old.codec)
+            return old
     return reading
 
 
@@ -176,7 +176,8 @@ def registry_recovery(path, candidates: Candidates, copy: "rr.Pooled | None" = N
             continue
         confidence = float(np.clip(0.5 + 0.05 * (test.statistic - test.threshold), 0.5, 0.99))
         reading = WatermarkReading(True, match.registry_id, test.payload, round(confidence, 3), copy.frames,
-                                   sync_z=round(test.sync_z, 2), bit_errors=test.bit_errors, method="registry")
+                                   sync_z=round(test.sync_z, 2), bit_errors=test.bit_errors, codec=VIDEO_CODEC,
+                                   method="registry")
         check = ContentCheck(alignment.correlation >= rr.SAME_CONTENT, "alignment", alignment.correlation,
                              alignment.as_dict())
         return reading, match, check

@@ -31,13 +31,14 @@ evidence there is, not where it sits.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import av
 import cv2
 import numpy as np
 
 from .payload import CODED_BITS, decode_soft, encode_payload, payload_hex
+from .spread import WatermarkReading, chip_sums, fold, iss_gains, slot_responses, standard
 
 CODEC_NAME = "vtss-3"
 CHIPS = 32                 # chips per tile side
@@ -105,23 +106,16 @@ def _norm_weight(hp: np.ndarray) -> np.ndarray:
 
 
 def _fold(img: np.ndarray) -> np.ndarray:
-    """Sum an image's tiles into one WORK_TILE square (zero-padding a partial edge)."""
-    h, w = img.shape
-    ph, pw = -(-h // WORK_TILE) * WORK_TILE, -(-w // WORK_TILE) * WORK_TILE
-    if (ph, pw) != (h, w):
-        pad = np.zeros((ph, pw), np.float32)
-        pad[:h, :w] = img
-        img = pad
-    return img.reshape(ph // WORK_TILE, WORK_TILE, pw // WORK_TILE, WORK_TILE).sum(axis=(0, 2))
+    return fold(img, WORK_TILE)
 
 
 def _chip_sums(tile: np.ndarray) -> np.ndarray:
-    return tile.reshape(CHIPS, WORK_CHIP, CHIPS, WORK_CHIP).sum(axis=(1, 3))
+    return chip_sums(tile, CHIPS, WORK_CHIP)
 
 
 def _slot_responses(chips: np.ndarray) -> np.ndarray:
     """Correlation of chip sums with each slot's signs: (N_SLOTS,)."""
-    return np.bincount(_SLOT_FLAT, weights=chips.ravel() * _SIGN_FLAT, minlength=N_SLOTS)
+    return slot_responses(chips, _SLOT_FLAT, _SIGN_FLAT, N_SLOTS)
 
 
 def _chip_gain() -> float:
@@ -231,52 +225,15 @@ def _soft_tile(chips: np.ndarray, chip: int = CHIP) -> np.ndarray:
 
 
 def _iss_gains(host: np.ndarray, unit: np.ndarray, energy: np.ndarray, *, budget: float, cap: float) -> np.ndarray:
-    """Per-slot amplitude gains giving every slot the same response margin T over
-    the host's own response (gain = (T - host) / unit, from 0 to `cap`), with T as
-    large as the energy budget allows."""
-    def gains(t):
-        return np.clip((t * _SLOT_WEIGHT - host) / unit, 0.0, cap)
-
-    lo, hi = 0.0, float(np.max(unit) * cap + np.max(np.abs(host)))
-    if np.sum(gains(hi) ** 2 * energy) <= budget:
-        return gains(hi)
-    for _ in range(24):
-        mid = 0.5 * (lo + hi)
-        if np.sum(gains(mid) ** 2 * energy) <= budget:
-            lo = mid
-        else:
-            hi = mid
-    return gains(lo)
+    return iss_gains(host, unit, energy, slot_weight=_SLOT_WEIGHT, budget=budget, cap=cap)
 
 
 # ---------------------------------------------------------------- decoding ----
 
-@dataclass(frozen=True)
-class WatermarkReading:
-    found: bool
-    registry_id: int | None
-    payload: str | None
-    confidence: float       # 0..1
-    frames: int
-    scale: float | None = None
-    offset: tuple[int, int] | None = None
-    sync_z: float = 0.0
-    bit_errors: int = -1
-    soft_bits: tuple[float, ...] | None = None
-    codec: str = CODEC_NAME
-    method: str = "blind"   # "blind" (read from the file alone) or "registry" (informed, after alignment)
-
-    def as_dict(self) -> dict:
-        d = asdict(self)
-        d.pop("soft_bits")
-        return d
+NOT_FOUND = WatermarkReading(False, None, None, 0.0, 0, codec=CODEC_NAME)
 
 
-NOT_FOUND = WatermarkReading(False, None, None, 0.0, 0)
-
-
-def _standard(x: np.ndarray) -> np.ndarray:
-    return (x - x.mean()) / (x.std() + 1e-12)
+_standard = standard
 
 
 def _surfaces(folded: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -373,10 +330,10 @@ def _reading(soft: np.ndarray, frames: int, z: float, scale: float, offset, *, f
     common = dict(frames=frames, scale=round(scale, 3), offset=offset, sync_z=round(z, 2),
                   soft_bits=tuple(np.round(soft / (np.abs(soft).mean() + 1e-12), 3).tolist()))
     if registry_id is None:
-        return WatermarkReading(False, None, None, 0.0, **common)
+        return WatermarkReading(False, None, None, 0.0, codec=CODEC_NAME, **common)
     confidence = float(np.clip(0.6 + 0.05 * min(z - SYNC_Z_MIN, 8) - nerr / 40, 0.5, 1.0))
     return WatermarkReading(True, registry_id, payload_hex(registry_id), round(confidence, 3), bit_errors=nerr,
-                            **common)
+                            codec=CODEC_NAME, **common)
 
 
 def read_frames_watermark(frames) -> WatermarkReading:
