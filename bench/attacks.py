@@ -171,3 +171,49 @@ def colour(src, dst, *, brightness: float = 1.0, contrast: float = 1.0, saturati
         x = x ** (1.0 / gamma)
         return (x * 255 + 0.5).astype(np.uint8)
     return _transcode(Path(src), Path(dst), crf=crf, frame_fn=frame)
+
+
+def retime(src, dst, fps: int, crf: int = 18):
+    """Change the frame rate to `fps` (12-60) by dropping or repeating frames, as a
+    platform's rendition does; the duration is kept."""
+    with av.open(str(src)) as inp, av.open(str(dst), "w", format="mp4") as out:
+        vin = inp.streams.video[0]
+        src_rate = float(vin.average_rate or 25)
+        frames = [f.to_ndarray(format="rgb24") for f in inp.decode(vin)]
+        vout = out.add_stream("libx264", rate=fps, options={"crf": str(crf), "preset": "veryfast"})
+        h, w = frames[0].shape[:2]
+        vout.width, vout.height, vout.pix_fmt = w - w % 2, h - h % 2, "yuv420p"
+        vout.time_base = Fraction(1, fps)
+        n_out = max(1, int(round(len(frames) / src_rate * fps)))
+        for i in range(n_out):
+            img = frames[min(len(frames) - 1, int(i * src_rate / fps))]
+            vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(img[:vout.height, :vout.width]), format="rgb24")
+            vf.pts = i
+            for p in vout.encode(vf):
+                out.mux(p)
+        for p in vout.encode():
+            out.mux(p)
+    return Path(dst)
+
+
+def reencode_with(src, dst, codec: str, crf: int):
+    """Re-encode with another codec: libx264, libx265 or libvpx-vp9 (constant quality)."""
+    if codec == "libx264":
+        return reencode(src, dst, crf)
+    with av.open(str(src)) as inp, av.open(str(dst), "w", format="mp4") as out:
+        vin = inp.streams.video[0]
+        rate = int(round(float(vin.average_rate or 25)))
+        opts = ({"crf": str(crf), "preset": "ultrafast", "x265-params": "log-level=error"} if codec == "libx265"
+                else {"crf": str(crf), "b": "0", "deadline": "realtime", "cpu-used": "8"})
+        vout = out.add_stream(codec, rate=rate, options=opts)
+        vout.width, vout.height = vin.codec_context.width // 2 * 2, vin.codec_context.height // 2 * 2
+        vout.pix_fmt, vout.time_base = "yuv420p", Fraction(1, rate)
+        for i, frame in enumerate(inp.decode(vin)):
+            img = frame.to_ndarray(format="rgb24")[:vout.height, :vout.width]
+            vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(img), format="rgb24")
+            vf.pts = i
+            for p in vout.encode(vf):
+                out.mux(p)
+        for p in vout.encode():
+            out.mux(p)
+    return Path(dst)
