@@ -98,17 +98,24 @@ def read_watermark(path: str | os.PathLike, *, legacy: bool = False) -> Watermar
 
 
 def _read_still(path) -> WatermarkReading:
+    """A still's watermark. Our posters carry two: invisible-watermark's dwtDctSvd
+    (read first: one attempt, 2^-32) and, since the poster is the video's first marked
+    frame, the video codec's pattern, which survives JPEG re-saves and resizes that
+    dwtDctSvd does not (read as a one-frame video)."""
     import cv2
 
     from .payload import payload_hex
     from .stillmark import CODEC_NAME, read_still
+    from .videomark import read_frames_watermark
     bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if bgr is None:
         return NOT_FOUND
-    registry_id = read_still(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
-    if registry_id is None:
-        return WatermarkReading(False, None, None, 0.0, 1, codec=CODEC_NAME)
-    return WatermarkReading(True, registry_id, payload_hex(registry_id), 0.9, 1, codec=CODEC_NAME)
+    rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    registry_id = read_still(rgb)
+    if registry_id is not None:
+        return WatermarkReading(True, registry_id, payload_hex(registry_id), 0.9, 1, codec=CODEC_NAME)
+    reading = read_frames_watermark([rgb], dense=True)
+    return reading if reading.found else WatermarkReading(False, None, None, 0.0, 1, codec=CODEC_NAME)
 
 
 @dataclass(frozen=True)

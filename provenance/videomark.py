@@ -271,7 +271,11 @@ def _to_work(img: np.ndarray, factor: float) -> np.ndarray:
                       interpolation=cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR)
 
 
-def decode_sum(total: np.ndarray, frames: int, decode_scale: float = 1.0) -> WatermarkReading:
+DENSE_SCALES = tuple(float(x) for x in np.exp(np.arange(np.log(0.3), np.log(2.5), 0.012)))
+
+
+def decode_sum(total: np.ndarray, frames: int, decode_scale: float = 1.0, *,
+               extra_scales: tuple[float, ...] = ()) -> WatermarkReading:
     """Decode from the sum of `frames` luma frames, shrunk by `decode_scale` from the
     file's size. Every candidate scale gives its best offset; the MAX_ATTEMPTS - 1
     best (scale, offset) hypotheses whose score passes SYNC_Z_MIN, and the untouched
@@ -283,7 +287,9 @@ def decode_sum(total: np.ndarray, frames: int, decode_scale: float = 1.0) -> Wat
         return NOT_FOUND
     total = total.astype(np.float32, copy=False)
     ranked = []
-    for scale in _candidate_scales(highpass(total), decode_scale):
+    scales = _candidate_scales(highpass(total), decode_scale)
+    scales += [x for x in extra_scales if all(abs(x - o) > 0.004 for o in scales)]
+    for scale in scales:
         factor = WORK_TILE / (TILE * scale * decode_scale)
         score, bits = _surfaces(_fold(normalise(highpass(_to_work(total, factor)))))
         idx = np.unravel_index(np.argmax(score), score.shape)
@@ -336,13 +342,16 @@ def _reading(soft: np.ndarray, frames: int, z: float, scale: float, offset, *, f
                             codec=CODEC_NAME, **common)
 
 
-def read_frames_watermark(frames) -> WatermarkReading:
+def read_frames_watermark(frames, *, dense: bool = False) -> WatermarkReading:
+    """Decode frames already in memory. `dense` also scores a fine grid of scales (a
+    still resized to any size: only the best geometries are Chase-decoded, so the
+    false-positive bound does not grow with the grid)."""
     total, n = None, 0
     for f in frames:
         g = (cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) if f.ndim == 3 else f).astype(np.float32)
         total = g if total is None else total + g
         n += 1
-    return NOT_FOUND if total is None else decode_sum(total, n)
+    return NOT_FOUND if total is None else decode_sum(total, n, extra_scales=DENSE_SCALES if dense else ())
 
 
 def read_video_watermark(path, *, max_frames: int = 250) -> WatermarkReading:
