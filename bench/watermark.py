@@ -295,7 +295,10 @@ class Registry:
     SYNTHETIC_ENTRIES random unit descriptors (ids that name no output)."""
 
     def __init__(self, clips: list[dict], synthetic: int = SYNTHETIC_ENTRIES, seed: int = 0):
+        import faiss
+
         from provenance import fingerprint as fp
+        faiss.omp_set_num_threads(1)   # no OpenMP pool before the workers fork (and one core per worker)
         from provenance.fingerprint_index import FingerprintIndex
         self.clips = {c["registry_id"]: c for c in clips}
         self.index = FingerprintIndex()
