@@ -403,12 +403,13 @@ def sweep(seed: int, copies: int, clips: list[dict], families: list[str], jobs: 
                                str(work)))
     log(f"seed {seed}: {len(done)} copies cached, {len(tasks)} to attack and read")
     if tasks:
-        _init_worker(clips, seed)   # before the workers fork: they share the index
+        _init_worker(clips, seed)   # caches every output's descriptor once, before the workers start
         with done_path.open("a") as fh:
             if jobs > 1:
                 import multiprocessing as mp
-                ctx = mp.get_context("fork")
-                with ctx.Pool(jobs) as pool:
+                # spawn, not fork: OpenCV's and FFmpeg's thread pools do not survive a fork
+                ctx = mp.get_context("spawn")
+                with ctx.Pool(jobs, initializer=_init_worker, initargs=(clips, seed)) as pool:
                     for row in pool.imap_unordered(_one_copy, tasks):
                         fh.write(json.dumps(row) + "\n")
                         fh.flush()
