@@ -17,7 +17,7 @@ from tests.platform.test_provenance_recovery import copied_watermark
 
 @pytest.fixture
 def output(bea_account, creator):
-    consent = give_consent(account=bea_account, creator=creator, purposes=["education"], agreed=True)
+    give_consent(account=bea_account, creator=creator, purposes=["education"], agreed=True)
     with open(corpus_file("photos/obama_2.jpg"), "rb") as p, open(corpus_file("audio/sr_english_en.wav"), "rb") as a:
         job = submit_job(creator=creator, subject=bea_account.subject_profile, photo=p, audio=a,
                          controls={"size": 512}, purpose="education")

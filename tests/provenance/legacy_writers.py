@@ -6,7 +6,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from provenance.legacy.vtss1 import (CHIP, CHIPS, CODED_BITS, LAYOUT, TILE, _SLOT_FLAT, _SLOT_WEIGHT, _chip_sums,
+from provenance.legacy.vtss1 import (CHIP, CODED_BITS, LAYOUT, TILE, _SLOT_FLAT, _SLOT_WEIGHT, _chip_sums,
                                      _fold, _slot_responses, highpass)
 from provenance.payload import encode_payload, payload_hex
 from provenance.spread import iss_gains
