@@ -87,3 +87,105 @@ def remux(src, dst, *, keep_metadata: bool = True):
 
 def strip_metadata(src, dst):
     return remux(src, dst, keep_metadata=False)
+
+
+def geometric(src, dst, *, scale=(1.0, 1.0), rotate: float = 0.0, flip: bool = False, crop=None,
+              pad_aspect: float | None = None, crf: int = 23, codec: str = "libx264"):
+    """One pass of the geometric changes copies meet, in this order: horizontal flip,
+    rotation about the centre (degrees, corners black, frame size kept), resize by
+    (sx, sy), crop to the window (x0, y0, x1, y1) in fractions of the frame, padding
+    with black bars to the aspect ratio W/H `pad_aspect`; then one encode."""
+    import cv2
+
+    def frame(im):
+        if flip:
+            im = im[:, ::-1]
+        h, w = im.shape[:2]
+        if rotate:
+            m = cv2.getRotationMatrix2D((w / 2, h / 2), rotate, 1.0)
+            im = cv2.warpAffine(np.ascontiguousarray(im), m, (w, h), flags=cv2.INTER_LINEAR)
+        nw, nh = max(16, round(w * scale[0])), max(16, round(h * scale[1]))
+        if (nw, nh) != (w, h):
+            im = cv2.resize(np.ascontiguousarray(im), (nw, nh),
+                            interpolation=cv2.INTER_AREA if nw * nh < w * h else cv2.INTER_LINEAR)
+        if crop:
+            x0, y0, x1, y1 = crop
+            h, w = im.shape[:2]
+            im = im[int(round(y0 * h)):int(round(y1 * h)), int(round(x0 * w)):int(round(x1 * w))]
+        if pad_aspect:
+            h, w = im.shape[:2]
+            if w / h < pad_aspect:
+                extra = int(round(h * pad_aspect)) - w
+                im = cv2.copyMakeBorder(np.ascontiguousarray(im), 0, 0, extra // 2, extra - extra // 2,
+                                        cv2.BORDER_CONSTANT)
+            else:
+                extra = int(round(w / pad_aspect)) - h
+                im = cv2.copyMakeBorder(np.ascontiguousarray(im), extra // 2, extra - extra // 2, 0, 0,
+                                        cv2.BORDER_CONSTANT)
+        return im
+
+    with av.open(str(src)) as c:
+        s = c.streams.video[0]
+        first = next(c.decode(s)).to_ndarray(format="rgb24")
+    oh, ow = frame(first).shape[:2]
+    return _transcode(Path(src), Path(dst), crf=crf, size_fn=lambda w, h: (ow, oh), frame_fn=frame)
+
+
+def colour(src, dst, *, brightness: float = 1.0, contrast: float = 1.0, saturation: float = 1.0,
+           gamma: float = 1.0, crf: int = 23):
+    """Brightness (gain), contrast (about mid-grey), saturation (0 = grayscale) and gamma."""
+    def frame(im):
+        x = im.astype(np.float32) / 255.0
+        x = np.clip(x * brightness, 0, 1)
+        x = np.clip((x - 0.5) * contrast + 0.5, 0, 1)
+        grey = x @ np.float32([0.299, 0.587, 0.114])
+        x = np.clip(grey[..., None] + (x - grey[..., None]) * saturation, 0, 1)
+        x = x ** (1.0 / gamma)
+        return (x * 255 + 0.5).astype(np.uint8)
+    return _transcode(Path(src), Path(dst), crf=crf, frame_fn=frame)
+
+
+def retime(src, dst, fps: int, crf: int = 18):
+    """Change the frame rate to `fps` (12-60) by dropping or repeating frames, as a
+    platform's rendition does; the duration is kept."""
+    with av.open(str(src)) as inp, av.open(str(dst), "w", format="mp4") as out:
+        vin = inp.streams.video[0]
+        src_rate = float(vin.average_rate or 25)
+        frames = [f.to_ndarray(format="rgb24") for f in inp.decode(vin)]
+        vout = out.add_stream("libx264", rate=fps, options={"crf": str(crf), "preset": "veryfast"})
+        h, w = frames[0].shape[:2]
+        vout.width, vout.height, vout.pix_fmt = w - w % 2, h - h % 2, "yuv420p"
+        vout.time_base = Fraction(1, fps)
+        n_out = max(1, int(round(len(frames) / src_rate * fps)))
+        for i in range(n_out):
+            img = frames[min(len(frames) - 1, int(i * src_rate / fps))]
+            vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(img[:vout.height, :vout.width]), format="rgb24")
+            vf.pts = i
+            for p in vout.encode(vf):
+                out.mux(p)
+        for p in vout.encode():
+            out.mux(p)
+    return Path(dst)
+
+
+def reencode_with(src, dst, codec: str, crf: int):
+    """Re-encode with another codec: libx264, libx265 or libvpx-vp9 (constant quality)."""
+    if codec == "libx264":
+        return reencode(src, dst, crf)
+    with av.open(str(src)) as inp, av.open(str(dst), "w", format="mp4") as out:
+        vin = inp.streams.video[0]
+        rate = int(round(float(vin.average_rate or 25)))
+        opts = ({"crf": str(crf), "preset": "ultrafast", "x265-params": "log-level=error"} if codec == "libx265"
+                else {"crf": str(crf), "b": "0", "deadline": "realtime", "cpu-used": "8"})
+        vout = out.add_stream(codec, rate=rate, options=opts)
+        vout.width, vout.height = vin.codec_context.width // 2 * 2, vin.codec_context.height // 2 * 2
+        vout.pix_fmt, vout.time_base = "yuv420p", Fraction(1, rate)
+        for i, frame in enumerate(inp.decode(vin)):
+            img = frame.to_ndarray(format="rgb24")[:vout.height, :vout.width]
+            vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(img), format="rgb24")
+            vf.pts = i
+            for p in vout.encode(vf):
+                out.mux(p)
+        for p in vout.encode():
+            out.mux(p)
+    return Path(dst)

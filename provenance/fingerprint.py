@@ -96,3 +96,127 @@ def distance(query: list[str], reference: list[str]) -> float:
 
 def matches(query: list[str], reference: list[str]) -> bool:
     return distance(query, reference) <= MATCH_DISTANCE
+
+
+# ------------------------------------------------------------------ version 2 ----
+# A face-normalised descriptor for the registry's nearest-neighbour index. The
+# thumbnails above compare whole frames, so a letterboxed, stretched, rotated or
+# mirrored copy (or a crop beyond 15%) no longer looks like its output. Here each
+# sampled frame is first mapped by an affine fitted to the eyes and the mouth onto a
+# canonical face crop: scale, aspect, rotation, crop and padding are undone by the
+# face itself; a mirrored copy gives the mirrored crop (queried as well); zero-mean,
+# unit-norm grey values ignore brightness, contrast and colour.
+
+DESCRIPTOR_SIDE = 16                 # the descriptor is a 16x16 grey crop: 256 numbers
+DESCRIPTOR_DIM = DESCRIPTOR_SIDE ** 2
+_CANON = 64                          # canonical crop side before the final resize
+# Where the two eye centres and the mouth centre land in the canonical crop: the face
+# fills its middle, with hair, ears and some background around it.
+_CANON_POINTS = np.float32([[24, 26], [40, 26], [32, 44]])
+DESCRIPTOR_FRAMES = 6                # frames sampled per video for the descriptor
+
+
+def _anchor_points(landmarks68: np.ndarray) -> np.ndarray:
+    return np.float32([landmarks68[36:42].mean(axis=0), landmarks68[42:48].mean(axis=0),
+                       landmarks68[48:68].mean(axis=0)])
+
+
+_STRETCHES = (1.0, 1.7, 1 / 1.7, 2.4, 1 / 2.4)   # width factors a face is looked for at
+CLEAR_FACE = 1.5     # HOG score of an unsqueezed face (squeezed ones scored 0.9, restretched 1.8)
+
+
+def frame_descriptor(rgb: np.ndarray) -> np.ndarray | None:
+    """The 256-number face descriptor of one RGB frame, or None without a face. The face
+    is looked for in the frame as it is and restretched (a squeezed or stretched copy
+    fools the landmarks): the most face-like detection wins, and the affine onto the
+    canonical crop undoes whatever stretch remains."""
+    from generation.face import detect_faces, landmarks  # dlib: loaded only when fingerprinting
+    h, w = rgb.shape[:2]
+    best = None
+    for factor in _STRETCHES:
+        if best is not None and best[0] >= CLEAR_FACE:
+            break  # a face as clear as an unsqueezed one: no need to restretch
+        img = rgb if factor == 1.0 else cv2.resize(rgb, (max(16, round(w * factor)), h),
+                                                   interpolation=cv2.INTER_LINEAR)
+        boxes = detect_faces(img)
+        if boxes and (best is None or boxes[0].score > best[0]):
+            best = (boxes[0].score, img, boxes[0])
+    return None if best is None else _descriptor_at(best[1], landmarks(best[1], best[2]))
+
+
+def _descriptor_at(rgb: np.ndarray, landmarks68: np.ndarray) -> np.ndarray | None:
+    pts = _anchor_points(landmarks68)
+    affine = cv2.getAffineTransform(pts, _CANON_POINTS)
+    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    # The crop samples the frame at about a quarter of the face's size per pixel: blur first.
+    scale = float(np.sqrt(abs(np.linalg.det(affine[:, :2]))))
+    if scale < 0.5:
+        gray = cv2.GaussianBlur(gray, (0, 0), 0.5 / scale)
+    crop = cv2.warpAffine(gray, affine, (_CANON, _CANON), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    small = cv2.resize(crop, (DESCRIPTOR_SIDE, DESCRIPTOR_SIDE), interpolation=cv2.INTER_AREA).ravel()
+    small -= small.mean()
+    norm = float(np.linalg.norm(small))
+    return small / norm if norm > 1e-6 else None
+
+
+def mirrored(descriptor: np.ndarray) -> np.ndarray:
+    """The descriptor of the mirrored picture (a horizontally flipped copy)."""
+    return np.ascontiguousarray(descriptor.reshape(DESCRIPTOR_SIDE, DESCRIPTOR_SIDE)[:, ::-1]).ravel()
+
+
+def video_descriptor(path, *, frames: int = DESCRIPTOR_FRAMES) -> np.ndarray | None:
+    """Mean face descriptor of `frames` frames spread over the video (unit norm), or
+    None when no sampled frame shows a face."""
+    with av.open(str(path)) as c:
+        if not c.streams.video:
+            return None
+        stream = c.streams.video[0]
+        stream.thread_type = "AUTO"
+        total = stream.frames or 0
+        every = max(1, total // frames) if total else 25
+        picked = []
+        for i, frame in enumerate(c.decode(stream)):
+            if i % every == every // 2:
+                picked.append(frame.to_ndarray(format="rgb24"))
+                if len(picked) >= frames:
+                    break
+    found = []
+    for k, f in enumerate(picked):
+        d = frame_descriptor(f)
+        if d is not None:
+            found.append(d)
+        elif k >= 1 and not found:
+            return None  # two frames without a face: a faceless video, not worth the detector's time
+    if not found:
+        return None
+    mean = np.mean(found, axis=0)
+    return (mean / (np.linalg.norm(mean) + 1e-9)).astype(np.float32)
+
+
+def pack_descriptor(descriptor: np.ndarray | None) -> str | None:
+    return None if descriptor is None else base64.b64encode(descriptor.astype(np.float16).tobytes()).decode()
+
+
+def unpack_descriptor(text: str | None) -> np.ndarray | None:
+    try:
+        d = np.frombuffer(base64.b64decode(text), np.float16).astype(np.float32)
+    except (ValueError, TypeError):
+        return None
+    return d if d.size == DESCRIPTOR_DIM else None
+
+
+def stored_fingerprint(path) -> dict:
+    """What the registry keeps per output: the thumbnails (content checks of older
+    entries) and the face descriptor (the nearest-neighbour index)."""
+    return {"version": 2, "thumbnails": video_fingerprint(path), "descriptor": pack_descriptor(video_descriptor(path))}
+
+
+def thumbnails_of(stored) -> list[str] | None:
+    """The thumbnails of a stored fingerprint of either format (a list is version 1)."""
+    if isinstance(stored, dict):
+        return stored.get("thumbnails")
+    return stored
+
+
+def descriptor_of(stored) -> np.ndarray | None:
+    return unpack_descriptor(stored.get("descriptor")) if isinstance(stored, dict) else None

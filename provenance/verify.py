@@ -20,15 +20,19 @@ from pathlib import Path
 from typing import Callable
 
 import cv2
+import numpy as np
 
 from common.errors import gettext_noop
 from common.files import sha256_file
 
 from . import fingerprint as fp
+from . import registry_recovery as rr
 from .manifest import C2paReading, read_manifest
 from .payload import payload_hex
+from .spread import WatermarkReading
 from .stillmark import CODEC_NAME, read_still
-from .videomark import NOT_FOUND, WatermarkReading, read_video_watermark
+from .videomark import CODEC_NAME as VIDEO_CODEC
+from .videomark import NOT_FOUND, read_frames_watermark, read_video_watermark
 
 AUTHENTIC = "authentic"                   # signed by us, watermark and registry agree
 REVOKED = "revoked"                       # ours and intact, but the subject revoked consent
@@ -63,15 +67,19 @@ class RegistryMatch:
     manifest_id: str | None = None        # the output's manifest label (urn:c2pa:...)
     manifest: dict | None = field(default=None, repr=False)  # as read back at release
     poster_sha256: str | None = None
+    output_path: str | None = None        # the stored output, for alignment (registry path, content checks)
 
     def as_dict(self) -> dict:
         d = asdict(self)
-        d.pop("fingerprint")
-        d.pop("manifest")
+        for key in ("fingerprint", "manifest", "output_path"):
+            d.pop(key)
         return d
 
 
 Lookup = Callable[[int | None, str], "RegistryMatch | None"]
+# Registry-assisted recovery: the outputs whose face descriptor is nearest to the copy's.
+Candidates = Callable[["np.ndarray"], "list[RegistryMatch]"]
+
 
 
 def read_watermark(path: str | os.PathLike, *, legacy: bool = False) -> WatermarkReading:
@@ -81,39 +89,104 @@ def read_watermark(path: str | os.PathLike, *, legacy: bool = False) -> Watermar
         return _read_still(path)
     reading = read_video_watermark(path)
     if not reading.found and legacy:
-        from .videomark_v1 import read_video_watermark as read_v1  # noqa: PLC0415 - the retired codec's reader: only for registries that issued it
+        from .legacy.vtss1 import read_video_watermark as read_v1  # noqa: PLC0415 - the retired codec's reader: only for registries that issued it
         old = read_v1(path)
         if old.found:
-            return WatermarkReading(True, old.registry_id, old.payload, old.confidence, old.frames,
-                                    old.scale, old.offset, old.sync_z, old.bit_errors, codec=old.codec)
+            return old
     return reading
 
 
 def _read_still(path) -> WatermarkReading:
-
+    """A still's watermark. Our posters carry two: invisible-watermark's dwtDctSvd
+    (read first: one attempt, 2^-32) and, since the poster is the video's first marked
+    frame, the video codec's pattern, which survives JPEG re-saves and resizes that
+    dwtDctSvd does not (read as a one-frame video)."""
     bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if bgr is None:
         return NOT_FOUND
-    registry_id = read_still(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
-    if registry_id is None:
-        return WatermarkReading(False, None, None, 0.0, 1, codec=CODEC_NAME)
-    return WatermarkReading(True, registry_id, payload_hex(registry_id), 0.9, 1, codec=CODEC_NAME)
+    rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    registry_id = read_still(rgb)
+    if registry_id is not None:
+        return WatermarkReading(True, registry_id, payload_hex(registry_id), 0.9, 1, codec=CODEC_NAME)
+    reading = read_frames_watermark([rgb], dense=True)
+    return reading if reading.found else WatermarkReading(False, None, None, 0.0, 1, codec=CODEC_NAME)
 
 
-def content_distance(path, match: RegistryMatch | None) -> float | None:
-    """Fingerprint distance between the file and the output its watermark names."""
-    if match is None or match.matched_by != "watermark" or not fp.readable(match.fingerprint):
-        return None  # nothing to compare with (an output registered before fingerprints)
+@dataclass(frozen=True)
+class ContentCheck:
+    """Whether a copy shows the pictures of the output its watermark names. Decided after
+    aligning the copy to the stored output (a crop, resize, pad, flip or colour change is
+    still the same content); the perceptual thumbnails decide only when the stored
+    output cannot be read."""
+    same: bool
+    method: str                           # "alignment" | "fingerprint"
+    value: float                          # aligned correlation, or fingerprint distance
+    alignment: dict | None = None
+
+
+def _aligned_to(copy: "rr.Pooled | None", match: RegistryMatch):
+    """(alignment, output pooled luma) of the copy onto the match's stored output, or None."""
+    if copy is None or not match.output_path or not Path(match.output_path).is_file():
+        return None
+    out = rr.pooled_luma(match.output_path)
+    if out is None:
+        return None
+    return rr.align(copy.mean, out.mean), out
+
+
+def content_check(path, match: RegistryMatch | None, copy: "rr.Pooled | None" = None) -> ContentCheck | None:
+    """Same content as the output the watermark names? None when there is nothing to compare."""
+    if match is None or match.matched_by not in ("watermark", "registry"):
+        return None
     if Path(path).suffix.lower() in IMAGE_SUFFIXES:
         return None  # posters are checked by their own hash and watermark
+    found = _aligned_to(copy if copy is not None else rr.pooled_luma(path), match)
+    if found is not None:
+        alignment, _ = found
+        if alignment is None:
+            return ContentCheck(False, "alignment", 0.0)
+        return ContentCheck(alignment.correlation >= rr.SAME_CONTENT, "alignment", alignment.correlation,
+                            alignment.as_dict())
+    thumbs = fp.thumbnails_of(match.fingerprint)
+    if not fp.readable(thumbs):
+        return None  # nothing to compare with (an output registered before fingerprints)
     try:
-        return fp.distance(fp.video_fingerprint(path), match.fingerprint)
+        d = fp.distance(fp.video_fingerprint(path), thumbs)
     except Exception:  # noqa: BLE001 - an unreadable file has no matching content
-        return 2.0
+        d = 2.0
+    return ContentCheck(d <= fp.MATCH_DISTANCE, "fingerprint", d)
+
+
+def registry_recovery(path, candidates: Candidates, copy: "rr.Pooled | None" = None):
+    """The registry path: test each candidate output's payload on the copy aligned to it.
+    Returns (reading, match, content check) for the first candidate whose payload is
+    confirmed, else None."""
+    descriptor = fp.video_descriptor(path)
+    if descriptor is None:
+        return None
+    copy = copy if copy is not None else rr.pooled_luma(path)
+    if copy is None:
+        return None
+    for match in candidates(descriptor)[:rr.MAX_CANDIDATES]:
+        found = _aligned_to(copy, match)
+        if found is None or found[0] is None:
+            continue
+        alignment, out = found
+        test = rr.informed_reading(copy, alignment, out.total.shape, match.registry_id)
+        if not test.found:
+            continue
+        confidence = float(np.clip(0.5 + 0.05 * (test.statistic - test.threshold), 0.5, 0.99))
+        reading = WatermarkReading(True, match.registry_id, test.payload, round(confidence, 3), copy.frames,
+                                   sync_z=round(test.sync_z, 2), bit_errors=test.bit_errors, codec=VIDEO_CODEC,
+                                   method="registry")
+        check = ContentCheck(alignment.correlation >= rr.SAME_CONTENT, "alignment", alignment.correlation,
+                             alignment.as_dict())
+        return reading, match, check
+    return None
 
 
 def decide(c2pa: C2paReading, wm: WatermarkReading, match: RegistryMatch | None, sha256: str,
-           content: float | None = None) -> str:
+           content: ContentCheck | None = None) -> str:
     if c2pa.state == "Invalid":
         return TAMPERED
     if c2pa.state == "Trusted":
@@ -127,18 +200,18 @@ def decide(c2pa: C2paReading, wm: WatermarkReading, match: RegistryMatch | None,
     if c2pa.state == "Valid":
         return UNTRUSTED_SIGNER
     if wm.found and match is not None:
-        if content is not None and content > fp.MATCH_DISTANCE:
-            return TAMPERED  # our watermark on pictures that are not that output's
+        if content is not None and not content.same:
+            return TAMPERED  # our watermark on pictures that are not that output's, even after alignment
         return REVOKED if match.revoked else PROVENANCE_STRIPPED
     return NO_PROVENANCE
 
 
-def _evidence(c2pa: C2paReading, wm: WatermarkReading, match: RegistryMatch | None, content: float | None,
+def _evidence(c2pa: C2paReading, wm: WatermarkReading, match: RegistryMatch | None, content: ContentCheck | None,
               sha256: str) -> list[str]:
     out = [f"C2PA manifest: {c2pa.state}" + (f" (issuer {c2pa.issuer})" if c2pa.issuer else "")]
     out += [f"C2PA error: {e}" for e in c2pa.errors]
     out.append(f"watermark {wm.codec}: " + (f"payload {wm.payload} (registry #{wm.registry_id}, {wm.frames} frames, "
-                                            f"{max(wm.bit_errors, 0)} bit errors corrected)" if wm.found
+                                            f"{max(wm.bit_errors, 0)} bit errors, {wm.method} path)" if wm.found
                                             else "none found"))
     if match is None:
         out.append("registry: no issued output matches")
@@ -146,23 +219,35 @@ def _evidence(c2pa: C2paReading, wm: WatermarkReading, match: RegistryMatch | No
         out.append(f"registry: output #{match.registry_id} (job {match.job}) matched by {match.matched_by}")
         if match.matched_by == "hash":
             out.append("file: byte-identical to the released output")
-        if content is not None:
-            same = content <= fp.MATCH_DISTANCE
-            out.append(f"fingerprint: distance {content:.3f} to the output's (same content <= {fp.MATCH_DISTANCE}) "
-                       f"({'same content' if same else 'different content: watermark copied'})")
+        if content is not None and content.method == "alignment":
+            out.append(f"content: aligned to the stored output, correlation {content.value:.3f} (same content >= "
+                       f"{rr.SAME_CONTENT}) ({'same content' if content.same else 'different content: watermark copied'})")
+        elif content is not None:
+            out.append(f"fingerprint: distance {content.value:.3f} to the output's (same content <= {fp.MATCH_DISTANCE}) "
+                       f"({'same content' if content.same else 'different content: watermark copied'})")
         if match.revoked:
             out.append("consent: revoked by the subject")
     return out
 
 
 def verify_file(path: str | os.PathLike, *, trust_anchor_pem: bytes | None, lookup: Lookup,
-                legacy_watermarks: bool = False) -> dict:
-    """The verification summary of DESIGN.md's `verify --json`."""
+                legacy_watermarks: bool = False, candidates: Candidates | None = None) -> dict:
+    """The verification summary of DESIGN.md's `verify --json`. With `candidates`, a
+    video without a manifest whose watermark the blind decoder cannot read goes the
+    registry path (registry_recovery)."""
     sha = sha256_file(path)
     c2pa = read_manifest(path, trust_anchor_pem=trust_anchor_pem)
     wm = read_watermark(path, legacy=legacy_watermarks)
     match = lookup(wm.registry_id if wm.found else None, sha)
-    content = content_distance(path, match) if c2pa.state == "Absent" else None
+    content = None
+    if c2pa.state == "Absent" and Path(path).suffix.lower() not in IMAGE_SUFFIXES:
+        copy = rr.pooled_luma(path)
+        if wm.found:
+            content = content_check(path, match, copy)
+        elif candidates is not None:
+            recovered = registry_recovery(path, candidates, copy)
+            if recovered is not None:
+                wm, match, content = recovered
     verdict = decide(c2pa, wm, match, sha, content)
     recovered = None
     if match is not None and c2pa.state != "Trusted":
@@ -174,14 +259,16 @@ def verify_file(path: str | os.PathLike, *, trust_anchor_pem: bytes | None, look
         "sha256": sha,
         "c2pa": {**c2pa.as_dict(), "recovered": recovered},
         "watermark": {"found": wm.found, "payload": wm.payload, "confidence": wm.confidence,
-                      "registry_id": wm.registry_id, "frames": wm.frames, "codec": wm.codec},
+                      "registry_id": wm.registry_id, "frames": wm.frames, "codec": wm.codec,
+                      "method": wm.method if wm.found else None},
         "registry": {"match": match is not None, "job": match.job if match else None,
                      "consent": match.consent if match else None, "revoked": match.revoked if match else False,
                      "registry_id": match.registry_id if match else None,
                      "matched_by": match.matched_by if match else None,
                      "manifest_id": match.manifest_id if match else None,
-                     "fingerprint_distance": content,
-                     "content_match": None if content is None else bool(content <= fp.MATCH_DISTANCE)},
+                     "fingerprint_distance": content.value if content and content.method == "fingerprint" else None,
+                     "alignment": content.alignment if content else None,
+                     "content_match": None if content is None else content.same},
         "evidence": _evidence(c2pa, wm, match, content, sha),
     }
 

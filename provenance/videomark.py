@@ -31,13 +31,14 @@ evidence there is, not where it sits.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import av
 import cv2
 import numpy as np
 
 from .payload import CODED_BITS, decode_soft, encode_payload, payload_hex
+from .spread import WatermarkReading, chip_sums, fold, iss_gains, slot_responses, standard
 
 CODEC_NAME = "vtss-3"
 CHIPS = 32                 # chips per tile side
@@ -105,23 +106,16 @@ def _norm_weight(hp: np.ndarray) -> np.ndarray:
 
 
 def _fold(img: np.ndarray) -> np.ndarray:
-    """Sum an image's tiles into one WORK_TILE square (zero-padding a partial edge)."""
-    h, w = img.shape
-    ph, pw = -(-h // WORK_TILE) * WORK_TILE, -(-w // WORK_TILE) * WORK_TILE
-    if (ph, pw) != (h, w):
-        pad = np.zeros((ph, pw), np.float32)
-        pad[:h, :w] = img
-        img = pad
-    return img.reshape(ph // WORK_TILE, WORK_TILE, pw // WORK_TILE, WORK_TILE).sum(axis=(0, 2))
+    return fold(img, WORK_TILE)
 
 
 def _chip_sums(tile: np.ndarray) -> np.ndarray:
-    return tile.reshape(CHIPS, WORK_CHIP, CHIPS, WORK_CHIP).sum(axis=(1, 3))
+    return chip_sums(tile, CHIPS, WORK_CHIP)
 
 
 def _slot_responses(chips: np.ndarray) -> np.ndarray:
     """Correlation of chip sums with each slot's signs: (N_SLOTS,)."""
-    return np.bincount(_SLOT_FLAT, weights=chips.ravel() * _SIGN_FLAT, minlength=N_SLOTS)
+    return slot_responses(chips, _SLOT_FLAT, _SIGN_FLAT, N_SLOTS)
 
 
 def _chip_gain() -> float:
@@ -231,51 +225,15 @@ def _soft_tile(chips: np.ndarray, chip: int = CHIP) -> np.ndarray:
 
 
 def _iss_gains(host: np.ndarray, unit: np.ndarray, energy: np.ndarray, *, budget: float, cap: float) -> np.ndarray:
-    """Per-slot amplitude gains giving every slot the same response margin T over
-    the host's own response (gain = (T - host) / unit, from 0 to `cap`), with T as
-    large as the energy budget allows."""
-    def gains(t):
-        return np.clip((t * _SLOT_WEIGHT - host) / unit, 0.0, cap)
-
-    lo, hi = 0.0, float(np.max(unit) * cap + np.max(np.abs(host)))
-    if np.sum(gains(hi) ** 2 * energy) <= budget:
-        return gains(hi)
-    for _ in range(24):
-        mid = 0.5 * (lo + hi)
-        if np.sum(gains(mid) ** 2 * energy) <= budget:
-            lo = mid
-        else:
-            hi = mid
-    return gains(lo)
+    return iss_gains(host, unit, energy, slot_weight=_SLOT_WEIGHT, budget=budget, cap=cap)
 
 
 # ---------------------------------------------------------------- decoding ----
 
-@dataclass(frozen=True)
-class WatermarkReading:
-    found: bool
-    registry_id: int | None
-    payload: str | None
-    confidence: float       # 0..1
-    frames: int
-    scale: float | None = None
-    offset: tuple[int, int] | None = None
-    sync_z: float = 0.0
-    bit_errors: int = -1
-    soft_bits: tuple[float, ...] | None = None
-    codec: str = CODEC_NAME
-
-    def as_dict(self) -> dict:
-        d = asdict(self)
-        d.pop("soft_bits")
-        return d
+NOT_FOUND = WatermarkReading(False, None, None, 0.0, 0, codec=CODEC_NAME)
 
 
-NOT_FOUND = WatermarkReading(False, None, None, 0.0, 0)
-
-
-def _standard(x: np.ndarray) -> np.ndarray:
-    return (x - x.mean()) / (x.std() + 1e-12)
+_standard = standard
 
 
 def _surfaces(folded: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -313,7 +271,11 @@ def _to_work(img: np.ndarray, factor: float) -> np.ndarray:
                       interpolation=cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR)
 
 
-def decode_sum(total: np.ndarray, frames: int, decode_scale: float = 1.0) -> WatermarkReading:
+DENSE_SCALES = tuple(float(x) for x in np.exp(np.arange(np.log(0.3), np.log(2.5), 0.012)))
+
+
+def decode_sum(total: np.ndarray, frames: int, decode_scale: float = 1.0, *,
+               extra_scales: tuple[float, ...] = ()) -> WatermarkReading:
     """Decode from the sum of `frames` luma frames, shrunk by `decode_scale` from the
     file's size. Every candidate scale gives its best offset; the MAX_ATTEMPTS - 1
     best (scale, offset) hypotheses whose score passes SYNC_Z_MIN, and the untouched
@@ -325,7 +287,9 @@ def decode_sum(total: np.ndarray, frames: int, decode_scale: float = 1.0) -> Wat
         return NOT_FOUND
     total = total.astype(np.float32, copy=False)
     ranked = []
-    for scale in _candidate_scales(highpass(total), decode_scale):
+    scales = _candidate_scales(highpass(total), decode_scale)
+    scales += [x for x in extra_scales if all(abs(x - o) > 0.004 for o in scales)]
+    for scale in scales:
         factor = WORK_TILE / (TILE * scale * decode_scale)
         score, bits = _surfaces(_fold(normalise(highpass(_to_work(total, factor)))))
         idx = np.unravel_index(np.argmax(score), score.shape)
@@ -345,24 +309,49 @@ def decode_sum(total: np.ndarray, frames: int, decode_scale: float = 1.0) -> Wat
     return first
 
 
+def soft_bits_at(total: np.ndarray, *, chip_scale: float = 1.0, valid: np.ndarray | None = None,
+                 search: int = 1) -> tuple[np.ndarray, float]:
+    """The 120 soft bits of a pooled luma sum already in the output's own pixel grid (the
+    registry path aligns a copy to its output first), at the tile offset within `search`
+    working pixels of the origin that maximises the sync correlation (payload-blind, so
+    the choice does not favour any payload). `chip_scale` is the output's chip size over
+    CHIP (0.5 for frames under SMALL_FRAME). `valid` (same shape, 0..1) masks out what the
+    copy does not cover. Returns (soft bits, sync z)."""
+    factor = WORK_TILE / (TILE * chip_scale)
+    hp = highpass(_to_work(total.astype(np.float32, copy=False), factor))
+    g = normalise(hp)
+    if valid is not None:
+        g = g * (cv2.erode(_to_work(valid.astype(np.float32), factor), np.ones((5, 5), np.uint8)) > 0.99)
+    f = np.fft.fft2(_fold(g))
+    mag = np.abs(f) + 1e-9
+    sync = _standard(np.real(np.fft.ifft2(f / mag ** WHITEN_SYNC * _SLOT_F[SYNC])))
+    bits = np.real(np.fft.ifft2((f / mag ** WHITEN_BITS)[None] * _SLOT_F[:CODED_BITS], axes=(1, 2)))
+    offsets = [(dy % WORK_TILE, dx % WORK_TILE) for dy in range(-search, search + 1) for dx in range(-search, search + 1)]
+    best = max(offsets, key=lambda o: sync[o])
+    return bits[:, best[0], best[1]], float(sync[best])
+
+
 def _reading(soft: np.ndarray, frames: int, z: float, scale: float, offset, *, flips: int) -> WatermarkReading:
     registry_id, nerr, _ = decode_soft(soft, flips=flips)
     common = dict(frames=frames, scale=round(scale, 3), offset=offset, sync_z=round(z, 2),
                   soft_bits=tuple(np.round(soft / (np.abs(soft).mean() + 1e-12), 3).tolist()))
     if registry_id is None:
-        return WatermarkReading(False, None, None, 0.0, **common)
+        return WatermarkReading(False, None, None, 0.0, codec=CODEC_NAME, **common)
     confidence = float(np.clip(0.6 + 0.05 * min(z - SYNC_Z_MIN, 8) - nerr / 40, 0.5, 1.0))
     return WatermarkReading(True, registry_id, payload_hex(registry_id), round(confidence, 3), bit_errors=nerr,
-                            **common)
+                            codec=CODEC_NAME, **common)
 
 
-def read_frames_watermark(frames) -> WatermarkReading:
+def read_frames_watermark(frames, *, dense: bool = False) -> WatermarkReading:
+    """Decode frames already in memory. `dense` also scores a fine grid of scales (a
+    still resized to any size: only the best geometries are Chase-decoded, so the
+    false-positive bound does not grow with the grid)."""
     total, n = None, 0
     for f in frames:
         g = (cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) if f.ndim == 3 else f).astype(np.float32)
         total = g if total is None else total + g
         n += 1
-    return NOT_FOUND if total is None else decode_sum(total, n)
+    return NOT_FOUND if total is None else decode_sum(total, n, extra_scales=DENSE_SCALES if dense else ())
 
 
 def read_video_watermark(path, *, max_frames: int = 250) -> WatermarkReading:

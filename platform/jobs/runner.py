@@ -28,7 +28,7 @@ from common.files import sha256_file
 from consent.models import Consent
 from generation.controls import Controls
 from generation.pipeline import Cancelled, generate_video
-from provenance.fingerprint import video_fingerprint
+from provenance.fingerprint import stored_fingerprint
 from provenance.manifest import read_manifest, sign_file
 from provenance.videomark import VideoWatermarker
 from registry.models import RegistryEntry
@@ -229,7 +229,7 @@ def sign(job: Job, entry: RegistryEntry, result, marker, gate, attempt: _Attempt
     reading = read_manifest(attempt.signed, trust_anchor_pem=trust_anchor())
     poster_sha = sign_poster(result.poster, attempt.poster, job, entry, result, marker, gate.consent, gate.decision)
     return _Signed(sha256=sha256_file(attempt.signed), manifest=reading.manifest, manifest_id=reading.label or "",
-                   store=store, poster_sha256=poster_sha, fingerprint=video_fingerprint(attempt.signed))
+                   store=store, poster_sha256=poster_sha, fingerprint=stored_fingerprint(attempt.signed))
 
 
 def register(entry: RegistryEntry, job: Job, marker, signed: _Signed) -> None:

@@ -24,7 +24,20 @@ def _match(entry: RegistryEntry, matched_by: str) -> RegistryMatch:
     return RegistryMatch(registry_id=entry.pk, job=str(entry.job_id), consent=entry.job.consent_id,
                          revoked=entry.revoked, output_sha256=entry.output_sha256, matched_by=matched_by,
                          fingerprint=entry.fingerprint, manifest_id=entry.manifest_id or None,
-                         manifest=entry.manifest, poster_sha256=entry.poster_sha256 or None)
+                         manifest=entry.manifest, poster_sha256=entry.poster_sha256 or None,
+                         output_path=_output_path(entry))
+
+
+def _output_path(entry: RegistryEntry) -> str | None:
+    """The stored output file (the registry path aligns copies to it), when present."""
+    output = entry.job.output
+    if not output:
+        return None
+    try:
+        path = Path(output.path)
+    except (ValueError, NotImplementedError):
+        return None
+    return str(path) if path.is_file() else None
 
 
 def issued():
@@ -63,6 +76,14 @@ def by_binding(alg: str, value: str) -> list[RegistryEntry]:
     return list(issued().filter(pk=registry_id, watermark_codec=codec))
 
 
+def candidates(descriptor) -> list[RegistryMatch]:
+    """The issued outputs a copy looks like, from the face-descriptor index (registry path)."""
+    from provenance.registry_recovery import MAX_CANDIDATES
+
+    from .fingerprint_index import nearest
+    return [_match(entry, "registry") for entry, _ in nearest(descriptor, MAX_CANDIDATES)]
+
+
 def by_content(path, *, limit: int = 10) -> list[tuple[RegistryEntry, float]]:
     """Entries whose perceptual fingerprint matches the file's, nearest first."""
     query = fp.video_fingerprint(path)
@@ -70,9 +91,10 @@ def by_content(path, *, limit: int = 10) -> list[tuple[RegistryEntry, float]]:
         return []
     found = []
     for entry in issued().exclude(fingerprint=None).only("pk", "fingerprint", "manifest_id", "job_id"):
-        if not fp.readable(entry.fingerprint):
+        thumbs = fp.thumbnails_of(entry.fingerprint)
+        if not fp.readable(thumbs):
             continue
-        d = fp.distance(query, entry.fingerprint)
+        d = fp.distance(query, thumbs)
         if d <= fp.MATCH_DISTANCE:
             found.append((entry, d))
     found.sort(key=lambda x: x[1])
@@ -117,7 +139,8 @@ def verify_path(path, *, similar: bool = False, releasing: RegistryEntry | None 
                 return _match(releasing, "hash")
             return lookup(registry_id, sha256) or (_match(releasing, "watermark")
                                                    if registry_id == releasing.pk else None)
-    result = verify_file(path, trust_anchor_pem=trust_anchor(), lookup=find, legacy_watermarks=legacy)
+    result = verify_file(path, trust_anchor_pem=trust_anchor(), lookup=find, legacy_watermarks=legacy,
+                         candidates=candidates)
     reg = result.get("registry") or {}
     if reg.get("match") and reg.get("job"):
         # A moderator's take-down (moderation.Takedown) is part of what the registry says.

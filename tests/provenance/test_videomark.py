@@ -94,9 +94,10 @@ def test_unmarked_render_carries_no_payload(tmp_path):
 
 def test_vtss1_outputs_of_earlier_releases_stay_readable(tmp_path):
     """verify falls back to the vtss-1 reader when the registry holds such outputs."""
-    from provenance import videomark_v1
     from provenance.verify import read_watermark
-    marker = videomark_v1.VideoWatermarker(REGISTRY_ID)
+    from tests.provenance.legacy_writers import Vtss1Writer
+    marker = Vtss1Writer(REGISTRY_ID)
     path = write_video([marker.mark(f) for f in _frames("videos/thb_real_sak2kobsimy_5.mp4", 2.0)],
                        tmp_path / "v1.mp4")
-    assert read_watermark(path, legacy=True).registry_id == REGISTRY_ID
+    reading = read_watermark(path, legacy=True)
+    assert reading.registry_id == REGISTRY_ID and reading.codec == "vtss-1" and reading.method == "blind"

@@ -1,0 +1,61 @@
+"""A nearest-neighbour index of the registry's face descriptors (faiss HNSW, inner
+product on unit vectors): the registry-assisted recovery looks up the few outputs a
+suspect copy looks like without scanning every output. A query asks with the copy's
+descriptor and with its mirror image, so a horizontally flipped copy finds its output.
+"""
+from __future__ import annotations
+
+import threading
+
+import faiss
+import numpy as np
+
+from .fingerprint import DESCRIPTOR_DIM, mirrored
+
+HNSW_NEIGHBOURS = 32        # graph degree (faiss's M)
+SEARCH_DEPTH = 128          # efSearch: candidates explored per query
+MIN_SIMILARITY = 0.6        # below this a neighbour is not a candidate (unrelated faces score 0.5 at most)
+
+
+class FingerprintIndex:
+    """Registry id -> descriptor, searchable. Thread-safe; adding an id twice is ignored."""
+
+    def __init__(self):
+        base = faiss.IndexHNSWFlat(DESCRIPTOR_DIM, HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
+        base.hnsw.efSearch = SEARCH_DEPTH
+        self._index = faiss.IndexIDMap2(base)
+        self._ids: set[int] = set()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def __contains__(self, registry_id: int) -> bool:
+        return registry_id in self._ids
+
+    def add(self, items) -> int:
+        """Add (registry id, descriptor) pairs; returns how many were new."""
+        new = [(int(i), d) for i, d in items if d is not None and int(i) not in self._ids]
+        if not new:
+            return 0
+        ids = np.array([i for i, _ in new], np.int64)
+        vecs = np.ascontiguousarray(np.stack([d for _, d in new]).astype(np.float32))
+        with self._lock:
+            self._index.add_with_ids(vecs, ids)
+            self._ids.update(int(i) for i in ids)
+        return len(new)
+
+    def search(self, descriptor: np.ndarray, k: int = 5, *, min_similarity: float = MIN_SIMILARITY):
+        """The k registry ids nearest to the descriptor or to its mirror: [(id, similarity, mirrored)],
+        most similar first."""
+        if descriptor is None or not self._ids:
+            return []
+        queries = np.stack([descriptor, mirrored(descriptor)]).astype(np.float32)
+        with self._lock:
+            sims, ids = self._index.search(queries, min(k, len(self._ids)))
+        best: dict[int, tuple[float, bool]] = {}
+        for row, flip in ((0, False), (1, True)):
+            for s, i in zip(sims[row], ids[row]):
+                if i >= 0 and s >= min_similarity and s > best.get(int(i), (-2.0, False))[0]:
+                    best[int(i)] = (float(s), flip)
+        return sorted(((i, s, f) for i, (s, f) in best.items()), key=lambda t: -t[1])[:k]

@@ -1,0 +1,229 @@
+"""Registry-assisted recovery: when the blind decoder finds no payload in a copy, the
+outputs it looks like (face-descriptor index) are tried one by one. The copy is
+aligned to each candidate's stored output (SIFT matches, RANSAC affine, ECC
+refinement, the mirror image tried too), its pooled luma is resampled onto the
+output's own pixel grid, and the candidate's payload is tested there (informed
+detection: the candidate's codeword is known, so a normalised correlation with it
+needs far less signal than blind decoding of an unknown word).
+
+False positives: for a copy that does not carry candidate c's watermark, the 120 soft
+bits' signs relative to c's codeword are modelled as independent fair coins (the chip
+signs are pseudo-random), whatever their magnitudes. By Hoeffding's inequality the
+normalised correlation then exceeds t with probability at most exp(-t^2 / 2); with at
+most MAX_CANDIDATES tests per copy the threshold INFORMED_THRESHOLD keeps the chance
+of a false payload per copy at most FALSE_POSITIVE_BUDGET.
+
+The same alignment answers the content question of `verify`: a copy whose aligned
+pictures correlate with the output's (SAME_CONTENT) is that output, cropped, resized,
+padded, flipped or recoloured; our watermark on pictures that do not align is pasted.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import av
+import cv2
+import numpy as np
+
+from .payload import CODED_BITS, encode_payload, payload_hex
+from .videomark import CHIP, VideoWatermarker, soft_bits_at
+
+MAX_CANDIDATES = 5
+FALSE_POSITIVE_BUDGET = 1e-9
+# sqrt(2 ln(MAX_CANDIDATES / FALSE_POSITIVE_BUDGET)) = 6.69, rounded up: 5 exp(-6.7^2 / 2) = 8.9e-10 per copy
+INFORMED_THRESHOLD = 6.7
+SAME_CONTENT = 0.8          # correlation of the aligned pictures above which the copy is that output
+MAX_POOLED = 250            # frames pooled per video
+ALIGN_SIDE = 512            # alignment works on pictures no larger than this (long side)
+MIN_INLIERS = 12
+
+
+@dataclass(frozen=True)
+class Pooled:
+    """Sum of the luma of up to MAX_POOLED frames at the file's size, and its mean."""
+    total: np.ndarray
+    frames: int
+
+    @property
+    def mean(self) -> np.ndarray:
+        return self.total / max(1, self.frames)
+
+
+def pooled_luma(path, *, max_frames: int = MAX_POOLED) -> Pooled | None:
+    try:
+        container = av.open(str(path))
+    except (av.error.FFmpegError, OSError):
+        return None
+    total, n = None, 0
+    with container:
+        if not container.streams.video:
+            return None
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        count = stream.frames or 0
+        step = max(1, -(-count // max_frames)) if count else 1
+        try:
+            for i, frame in enumerate(container.decode(stream)):
+                if i % step:
+                    continue
+                g = frame.to_ndarray(format="gray").astype(np.float32)
+                total = g if total is None else total + g
+                n += 1
+                if n >= max_frames:
+                    break
+        except av.error.FFmpegError:
+            pass
+    return None if total is None else Pooled(total, n)
+
+
+@dataclass(frozen=True)
+class Alignment:
+    matrix: np.ndarray      # 2x3: output pixel -> copy pixel
+    mirrored: bool
+    correlation: float      # of the aligned pictures, over the area both cover
+    coverage: float         # share of the output's frame the copy covers
+    scale: tuple[float, float]
+    rotation_deg: float
+
+    def as_dict(self) -> dict:
+        return {"mirrored": self.mirrored, "correlation": round(self.correlation, 3),
+                "coverage": round(self.coverage, 3), "scale": [round(s, 3) for s in self.scale],
+                "rotation_deg": round(self.rotation_deg, 2)}
+
+
+def _shrunk(img: np.ndarray) -> tuple[np.ndarray, float]:
+    k = min(1.0, ALIGN_SIDE / max(img.shape))
+    if k < 1.0:
+        img = cv2.resize(img, (max(8, round(img.shape[1] * k)), max(8, round(img.shape[0] * k))),
+                         interpolation=cv2.INTER_AREA)
+    return img, k
+
+
+def _u8(img: np.ndarray) -> np.ndarray:
+    lo, hi = np.percentile(img, (0.5, 99.5))
+    return np.clip((img - lo) * (255.0 / max(hi - lo, 1e-3)), 0, 255).astype(np.uint8)
+
+
+def _sift_affine(out_img: np.ndarray, copy_img: np.ndarray) -> tuple[np.ndarray, int] | None:
+    sift = cv2.SIFT_create(nfeatures=3000)
+    k1, d1 = sift.detectAndCompute(_u8(out_img), None)
+    k2, d2 = sift.detectAndCompute(_u8(copy_img), None)
+    if d1 is None or d2 is None or len(k1) < MIN_INLIERS or len(k2) < MIN_INLIERS:
+        return None
+    pairs = cv2.BFMatcher(cv2.NORM_L2).knnMatch(d1, d2, k=2)
+    good = [m for m, n in (p for p in pairs if len(p) == 2) if m.distance < 0.8 * n.distance]
+    if len(good) < MIN_INLIERS:
+        return None
+    src = np.float32([k1[m.queryIdx].pt for m in good])
+    dst = np.float32([k2[m.trainIdx].pt for m in good])
+    matrix, inliers = cv2.estimateAffine2D(src, dst, method=cv2.RANSAC, ransacReprojThreshold=3.0,
+                                           maxIters=4000, confidence=0.999)
+    if matrix is None or int(inliers.sum()) < MIN_INLIERS:
+        return None
+    return matrix, int(inliers.sum())
+
+
+def _warp_to_output(copy_img: np.ndarray, matrix: np.ndarray, shape) -> tuple[np.ndarray, np.ndarray]:
+    h, w = shape
+    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+    warped = cv2.warpAffine(copy_img.astype(np.float32), matrix, (w, h), flags=flags, borderMode=cv2.BORDER_REPLICATE)
+    valid = cv2.warpAffine(np.ones(copy_img.shape, np.float32), matrix, (w, h), flags=flags,
+                           borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    return warped, valid
+
+
+def _correlation(a: np.ndarray, b: np.ndarray, valid: np.ndarray) -> float:
+    m = cv2.erode(valid, np.ones((7, 7), np.uint8)) > 0.99
+    if m.sum() < 64:
+        return 0.0
+    x, y = a[m] - a[m].mean(), b[m] - b[m].mean()
+    return float(x @ y / (np.linalg.norm(x) * np.linalg.norm(y) + 1e-9))
+
+
+def align(copy_mean: np.ndarray, output_mean: np.ndarray) -> Alignment | None:
+    """The affine map from the output's frame onto the copy's, from SIFT matches and
+    RANSAC, refined by ECC. SIFT copes with scale and rotation but not with a strong
+    squeeze, nor with a mirror image: the copy is also tried mirrored and stretched to
+    the output's proportions. None when no consistent map exists."""
+    out_s, k_out = _shrunk(output_mean)
+    copy_s, k_copy = _shrunk(copy_mean)
+    ch, cw = copy_s.shape
+    oh, ow = out_s.shape
+    # Each attempt: (picture given to SIFT, 3x3 map from that picture's pixels to copy_s pixels)
+    stretch = (ow / cw, oh / ch)
+    attempts = []
+    for mirror in (False, True):
+        flip = np.array([[-1, 0, cw - 1], [0, 1, 0], [0, 0, 1]], np.float64) if mirror else np.eye(3)
+        base = copy_s[:, ::-1] if mirror else copy_s
+        attempts.append((np.ascontiguousarray(base), flip))
+        if abs(math.log(stretch[0] / stretch[1])) > 0.15:
+            resized = cv2.resize(base, (ow, oh), interpolation=cv2.INTER_AREA)
+            attempts.append((resized, flip @ np.diag([1 / stretch[0], 1 / stretch[1], 1])))
+    best = None
+    for img, to_copy in attempts:
+        found = _sift_affine(out_s, img)
+        if found is None:
+            continue
+        matrix, _ = found
+        try:
+            _, matrix = cv2.findTransformECC(out_s.astype(np.float32), img.astype(np.float32),
+                                             matrix.astype(np.float32), cv2.MOTION_AFFINE,
+                                             (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 100, 1e-5), None, 5)
+        except cv2.error:
+            pass  # keep the RANSAC estimate
+        warped, valid = _warp_to_output(img, matrix, out_s.shape)
+        corr = _correlation(cv2.GaussianBlur(warped, (0, 0), 1.0), cv2.GaussianBlur(out_s, (0, 0), 1.0), valid)
+        if best is None or corr > best[0] + 1e-3:
+            best = (corr, to_copy @ np.vstack([matrix, [0, 0, 1]]).astype(np.float64))
+        if corr > 0.98:
+            break
+    if best is None:
+        return None
+    corr, shrunk_map = best
+    # Full-size pixels: output px -> shrunk output -> shrunk copy -> copy px.
+    full = np.diag([1 / k_copy, 1 / k_copy, 1]) @ shrunk_map @ np.diag([k_out, k_out, 1])
+    _, valid = _warp_to_output(np.ones(copy_mean.shape, np.float32), full[:2], output_mean.shape)
+    lin = full[:2, :2]
+    mirrored = bool(np.linalg.det(lin) < 0)
+    unflipped = lin @ np.diag([-1.0, 1.0]) if mirrored else lin
+    sx, sy = float(np.linalg.norm(lin[:, 0])), float(np.linalg.norm(lin[:, 1]))
+    rot = math.degrees(math.atan2(unflipped[1, 0], unflipped[0, 0]))
+    return Alignment(full[:2], mirrored, corr, float(valid.mean()), (sx, sy), rot)
+
+
+@dataclass(frozen=True)
+class InformedReading:
+    registry_id: int
+    found: bool
+    statistic: float          # normalised correlation of the soft bits with the candidate's codeword
+    threshold: float
+    bit_errors: int
+    sync_z: float
+
+    @property
+    def payload(self) -> str:
+        return payload_hex(self.registry_id)
+
+
+def informed_reading(copy: Pooled, alignment: Alignment, output_shape, registry_id: int) -> InformedReading:
+    """Resample the copy's pooled luma onto the output's pixel grid and test the
+    candidate's payload there."""
+    h, w = output_shape
+    total, valid = _warp_to_output(copy.total, alignment.matrix, (h, w))
+    chip_scale = VideoWatermarker.embed_scale(h, w) / CHIP
+    soft, sync_z = soft_bits_at(total, chip_scale=chip_scale, valid=valid)
+    code = 2.0 * encode_payload(registry_id) - 1.0
+    norm = float(np.linalg.norm(soft))
+    stat = float(code @ soft / norm) if norm > 0 else 0.0
+    errors = int(np.sum((soft > 0) != (code > 0)))
+    return InformedReading(registry_id, stat >= INFORMED_THRESHOLD, stat, INFORMED_THRESHOLD, errors, sync_z)
+
+
+def p_false_payload(candidates: int = MAX_CANDIDATES, threshold: float = INFORMED_THRESHOLD) -> float:
+    """Union (Hoeffding) bound on a false informed detection per copy."""
+    return candidates * math.exp(-threshold ** 2 / 2)
+
+
+__all__ = ["Alignment", "InformedReading", "Pooled", "align", "informed_reading", "pooled_luma", "p_false_payload",
+           "INFORMED_THRESHOLD", "MAX_CANDIDATES", "SAME_CONTENT", "CODED_BITS"]

@@ -1,0 +1,80 @@
+"""Registry-assisted recovery in the library: a copy aligned to its output (mirrored
+and squeezed here, which the blind vtss-3 reader does not survive) carries the
+output's payload; the same pictures without the watermark, and the payload of another
+output, do not pass the informed test; the face-descriptor index finds a mirrored copy's
+output among unrelated descriptors; the false-positive bound holds."""
+import math
+
+import numpy as np
+import pytest
+
+from bench import attacks
+from bench.watermark import write_video
+from provenance import fingerprint as fp
+from provenance import registry_recovery as rr
+from provenance.fingerprint_index import FingerprintIndex
+from provenance.videomark import VideoWatermarker, read_video_watermark
+from tests.provenance.test_videomark import _frames
+
+REGISTRY_ID = 424242
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory):
+    """3 s of a real 512x512 talking head, marked and unmarked, at the pipeline's quality."""
+    folder = tmp_path_factory.mktemp("rr")
+    frames = _frames("videos/thb_real_sak2kobsimy_5.mp4", 3.0)
+    marker = VideoWatermarker(REGISTRY_ID)
+    marked = write_video([marker.mark(f) for f in frames], folder / "marked.mp4", crf=20)
+    plain = write_video(frames, folder / "plain.mp4", crf=20)
+    return folder, marked, plain
+
+
+def test_mirrored_squeezed_copy_carries_its_outputs_payload(clips):
+    folder, marked, plain = clips
+    copy = attacks.geometric(marked, folder / "copy.mp4", flip=True, scale=(0.6, 0.9), rotate=4.0, crf=26)
+    assert not read_video_watermark(copy).found          # the blind reader loses it
+    output, pooled = rr.pooled_luma(marked), rr.pooled_luma(copy)
+    alignment = rr.align(pooled.mean, output.mean)
+    assert alignment is not None and alignment.mirrored and alignment.correlation >= rr.SAME_CONTENT
+    assert alignment.scale == pytest.approx((0.6, 0.9), abs=0.02)
+    ours = rr.informed_reading(pooled, alignment, output.total.shape, REGISTRY_ID)
+    assert ours.found and ours.statistic >= rr.INFORMED_THRESHOLD, ours
+    other = rr.informed_reading(pooled, alignment, output.total.shape, REGISTRY_ID + 1)
+    assert not other.found and other.statistic < rr.INFORMED_THRESHOLD
+
+
+def test_same_pictures_without_the_watermark_do_not_pass(clips):
+    folder, marked, plain = clips
+    copy = attacks.geometric(plain, folder / "plain_copy.mp4", flip=True, crf=23)
+    output, pooled = rr.pooled_luma(marked), rr.pooled_luma(copy)
+    alignment = rr.align(pooled.mean, output.mean)
+    assert alignment is not None and alignment.correlation >= rr.SAME_CONTENT   # same content...
+    test = rr.informed_reading(pooled, alignment, output.total.shape, REGISTRY_ID)
+    assert not test.found and abs(test.statistic) < rr.INFORMED_THRESHOLD      # ...but no payload
+
+
+def test_other_content_does_not_align():
+    from tests.conftest import corpus_file
+    a = rr.pooled_luma(corpus_file("videos/voxceleb2_00015.mp4"))
+    b = rr.pooled_luma(corpus_file("videos/hdtf_aoc.mp4"))
+    alignment = rr.align(a.mean, b.mean)
+    assert alignment is None or alignment.correlation < rr.SAME_CONTENT
+
+
+def test_index_finds_a_mirrored_copy_among_strangers(clips):
+    folder, marked, _ = clips
+    ours = fp.video_descriptor(marked)
+    rng = np.random.default_rng(7)
+    strangers = rng.normal(size=(2000, fp.DESCRIPTOR_DIM)).astype(np.float32)
+    strangers /= np.linalg.norm(strangers, axis=1, keepdims=True)
+    index = FingerprintIndex()
+    assert index.add([(REGISTRY_ID, ours)] + [(i + 1, d) for i, d in enumerate(strangers)]) == 2001
+    mirrored = fp.video_descriptor(attacks.geometric(marked, folder / "mirror.mp4", flip=True, pad_aspect=16 / 9))
+    hits = index.search(mirrored, k=3)
+    assert hits and hits[0][0] == REGISTRY_ID and hits[0][2] is True and hits[0][1] > 0.8
+
+
+def test_false_positive_bound_per_copy():
+    assert rr.p_false_payload() <= 1e-9
+    assert rr.INFORMED_THRESHOLD >= math.sqrt(2 * math.log(rr.MAX_CANDIDATES / 1e-9))
