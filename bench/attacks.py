@@ -3,6 +3,7 @@ with PyAV: re-encoding, resizing, cropping, brightness, excerpts, frame rate (al
 through detection.laundering's re-encoder), and remuxing."""
 from __future__ import annotations
 
+from fractions import Fraction
 from functools import partial
 from pathlib import Path
 
@@ -95,7 +96,6 @@ def geometric(src, dst, *, scale=(1.0, 1.0), rotate: float = 0.0, flip: bool = F
     rotation about the centre (degrees, corners black, frame size kept), resize by
     (sx, sy), crop to the window (x0, y0, x1, y1) in fractions of the frame, padding
     with black bars to the aspect ratio W/H `pad_aspect`; then one encode."""
-    import cv2
 
     def frame(im):
         if flip:

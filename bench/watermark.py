@@ -23,23 +23,33 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import multiprocessing as mp
 import sys
 import time
 from fractions import Fraction
 from pathlib import Path
 
 import av
+import cv2
+import faiss
 import numpy as np
+from PIL import Image
 
 from bench import attacks
 from bench.media import CORPUS, ROOT
 from generation.audio import decode_audio, write_wav
+from generation.controls import Controls
+from generation.pipeline import ENCODE_CRF, ENCODE_PRESET, generate_video
+from provenance import fingerprint as fp
+from provenance import registry_recovery as rr
+from provenance.fingerprint_index import FingerprintIndex
 from provenance.payload import encode_payload
 from provenance.videomark import CODEC_NAME, VideoWatermarker, decode_sum, read_video_watermark
 
 CACHE = ROOT / "var" / "bench" / "watermark"
 PHOTOS = ["obama_1.jpg", "elizabeth_olsen.jpg", "biden_2.jpg", "angelina_jolie.jpg", "jeff_bezos.jpg",
-          "rose_leslie.jpg", "kit_harington.jpg", "marissa_mayer.jpg", "man_curly_glasses.jpg", "woman_white_blouse.png"]
+          "rose_leslie.jpg", "kit_harington.jpg", "marissa_mayer.jpg", "man_curly_glasses.jpg",
+          "woman_white_blouse.png"]
 VOICES = [("vctk_p240_en.mp3", 0.0), ("librispeech_1034_en.flac", 2.0)]
 CLIP_SECONDS = 4.0
 SYNTHETIC_ENTRIES = 10_000   # random unit descriptors added to the index beside the bench outputs
@@ -142,8 +152,6 @@ def source_clips(n: int, seconds: float = CLIP_SECONDS) -> list[dict]:
     """(Cached) clips: raw engine frames (lossless), the marked output as the pipeline
     writes it, and the engine's own render of the unmarked frames (false-positive test).
     Clip i: photo i % len(PHOTOS), voice (i // len(PHOTOS)) % len(VOICES)."""
-    from generation.controls import Controls
-    from generation.pipeline import ENCODE_CRF, ENCODE_PRESET, generate_video
     CACHE.mkdir(parents=True, exist_ok=True)
     clips = []
     for i in range(n):
@@ -289,11 +297,8 @@ class Registry:
     SYNTHETIC_ENTRIES random unit descriptors (ids that name no output)."""
 
     def __init__(self, clips: list[dict], synthetic: int = SYNTHETIC_ENTRIES, seed: int = 0):
-        import faiss
 
-        from provenance import fingerprint as fp
         faiss.omp_set_num_threads(1)   # no OpenMP pool before the workers fork (and one core per worker)
-        from provenance.fingerprint_index import FingerprintIndex
         self.clips = {c["registry_id"]: c for c in clips}
         self.index = FingerprintIndex()
         items = []
@@ -314,8 +319,6 @@ class Registry:
 
     def recover(self, path: Path) -> dict:
         """The registry path as verify runs it; which id it confirmed and how."""
-        from provenance import fingerprint as fp
-        from provenance import registry_recovery as rr
         t0 = time.perf_counter()
         descriptor = fp.video_descriptor(path)
         lookup_s = 0.0
@@ -392,7 +395,8 @@ def sweep(seed: int, copies: int, clips: list[dict], families: list[str], jobs: 
     for family in families:
         for i in range(copies):
             if (family, i) not in done:
-                clip = clips[int(np.random.default_rng([seed, 99, list(FAMILIES).index(family), i]).integers(len(clips)))]
+                pick = np.random.default_rng([seed, 99, list(FAMILIES).index(family), i]).integers(len(clips))
+                clip = clips[int(pick)]
                 tasks.append((seed, family, i, {k: str(v) if isinstance(v, Path) else v for k, v in clip.items()},
                                str(work)))
     log(f"seed {seed}: {len(done)} copies cached, {len(tasks)} to attack and read")
@@ -400,7 +404,6 @@ def sweep(seed: int, copies: int, clips: list[dict], families: list[str], jobs: 
         _init_worker(clips, seed)   # caches every output's descriptor once, before the workers start
         with done_path.open("a") as fh:
             if jobs > 1:
-                import multiprocessing as mp
                 # spawn, not fork: OpenCV's and FFmpeg's thread pools do not survive a fork
                 ctx = mp.get_context("spawn")
                 with ctx.Pool(jobs, initializer=_init_worker, initargs=(clips, seed)) as pool:
@@ -467,7 +470,6 @@ def registry_false_positives(clips: list[dict], registry: Registry) -> dict:
 def speed(clips: list[dict]) -> dict:
     """Embedding frames/s at 512x512, 1280x720 and 1920x1080 (one core busy), and the
     wall time of a blind decode of a 10 s 512x512 clip."""
-    import cv2
     frames = read_rgb(clips[0]["raw"])
     out = {}
     for w, h in ((512, 512), (1280, 720), (1920, 1080)):
@@ -519,8 +521,6 @@ def run(seed: int, n_clips: int, copies: int, families: list[str], jobs: int, fp
 def difference_image(path: Path) -> dict:
     """A x10 difference image of one marked frame (grey = unchanged) and the mark's
     amplitude on flat and on textured areas."""
-    import cv2
-    from PIL import Image
     frame = read_rgb(source_clips(1)[0]["raw"])[30]
     marked = VideoWatermarker(123456).mark(frame)
     delta = marked.astype(np.int16)[..., 1] - frame[..., 1]

@@ -130,7 +130,7 @@ def frame_descriptor(rgb: np.ndarray) -> np.ndarray | None:
     is looked for in the frame as it is and restretched (a squeezed or stretched copy
     fools the landmarks): the most face-like detection wins, and the affine onto the
     canonical crop undoes whatever stretch remains."""
-    from generation.face import detect_faces, landmarks  # dlib: loaded only when fingerprinting
+    from generation.face import detect_faces, landmarks  # noqa: PLC0415 - heavy (dlib): only when fingerprinting
     h, w = rgb.shape[:2]
     best = None
     for factor in _STRETCHES:

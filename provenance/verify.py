@@ -220,11 +220,13 @@ def _evidence(c2pa: C2paReading, wm: WatermarkReading, match: RegistryMatch | No
         if match.matched_by == "hash":
             out.append("file: byte-identical to the released output")
         if content is not None and content.method == "alignment":
-            out.append(f"content: aligned to the stored output, correlation {content.value:.3f} (same content >= "
-                       f"{rr.SAME_CONTENT}) ({'same content' if content.same else 'different content: watermark copied'})")
+            same = "same content" if content.same else "different content: watermark copied"
+            out.append(f"content: aligned to the stored output, correlation {content.value:.3f} "
+                       f"(same content >= {rr.SAME_CONTENT}) ({same})")
         elif content is not None:
-            out.append(f"fingerprint: distance {content.value:.3f} to the output's (same content <= {fp.MATCH_DISTANCE}) "
-                       f"({'same content' if content.same else 'different content: watermark copied'})")
+            same = "same content" if content.same else "different content: watermark copied"
+            out.append(f"fingerprint: distance {content.value:.3f} to the output's "
+                       f"(same content <= {fp.MATCH_DISTANCE}) ({same})")
         if match.revoked:
             out.append("consent: revoked by the subject")
     return out

@@ -326,7 +326,8 @@ def soft_bits_at(total: np.ndarray, *, chip_scale: float = 1.0, valid: np.ndarra
     mag = np.abs(f) + 1e-9
     sync = _standard(np.real(np.fft.ifft2(f / mag ** WHITEN_SYNC * _SLOT_F[SYNC])))
     bits = np.real(np.fft.ifft2((f / mag ** WHITEN_BITS)[None] * _SLOT_F[:CODED_BITS], axes=(1, 2)))
-    offsets = [(dy % WORK_TILE, dx % WORK_TILE) for dy in range(-search, search + 1) for dx in range(-search, search + 1)]
+    span = range(-search, search + 1)
+    offsets = [(dy % WORK_TILE, dx % WORK_TILE) for dy in span for dx in span]
     best = max(offsets, key=lambda o: sync[o])
     return bits[:, best[0], best[1]], float(sync[best])
 

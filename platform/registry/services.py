@@ -14,9 +14,11 @@ from consent.signals import consent_revoked
 from provenance import fingerprint as fp
 from provenance.manifest import SOFT_BINDING_PREFIX
 from provenance.payload import payload_hex
+from provenance.registry_recovery import MAX_CANDIDATES
 from provenance.signing import SignerConfig, SigningError, load_trust_anchor
 from provenance.verify import RegistryMatch, verify_file
 
+from .fingerprint_index import nearest
 from .models import RegistryEntry
 
 
@@ -78,9 +80,7 @@ def by_binding(alg: str, value: str) -> list[RegistryEntry]:
 
 def candidates(descriptor) -> list[RegistryMatch]:
     """The issued outputs a copy looks like, from the face-descriptor index (registry path)."""
-    from provenance.registry_recovery import MAX_CANDIDATES
 
-    from .fingerprint_index import nearest
     return [_match(entry, "registry") for entry, _ in nearest(descriptor, MAX_CANDIDATES)]
 
 

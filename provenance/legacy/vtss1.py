@@ -64,25 +64,25 @@ def _layout() -> Layout:
 
 
 LAYOUT = _layout()
-_SLOT_FLAT = LAYOUT.slot.ravel()
+SLOT_FLAT = LAYOUT.slot.ravel()
 # Margins are asked per chip: the sync slot, with many more chips, gets a larger one.
-_SLOT_WEIGHT = np.bincount(_SLOT_FLAT, minlength=CODED_BITS + 1) / (CHIPS * CHIPS * (1 - SYNC_FRACTION) / CODED_BITS)
+SLOT_WEIGHT = np.bincount(SLOT_FLAT, minlength=CODED_BITS + 1) / (CHIPS * CHIPS * (1 - SYNC_FRACTION) / CODED_BITS)
 _SYNC_CHIPS = np.where(LAYOUT.slot == SYNC_SLOT, LAYOUT.sign, 0.0).astype(np.float32)
 _SYNC_TILE = np.kron(_SYNC_CHIPS, np.ones((CHIP, CHIP), np.float32))
 _SYNC_F = np.conj(np.fft.fft2(_SYNC_TILE))
 
 
-def _fold(img: np.ndarray) -> np.ndarray:
+def fold_tile(img: np.ndarray) -> np.ndarray:
     return fold(img, TILE)
 
 
-def _chip_sums(tile: np.ndarray) -> np.ndarray:
+def tile_chip_sums(tile: np.ndarray) -> np.ndarray:
     return chip_sums(tile, CHIPS, CHIP)
 
 
-def _slot_responses(chips: np.ndarray) -> np.ndarray:
+def tile_slot_responses(chips: np.ndarray) -> np.ndarray:
     """Correlation of chip sums with each slot's signs: (CODED_BITS + 1,)."""
-    return slot_responses(chips, _SLOT_FLAT, LAYOUT.sign.ravel(), CODED_BITS + 1)
+    return slot_responses(chips, SLOT_FLAT, LAYOUT.sign.ravel(), CODED_BITS + 1)
 
 
 def highpass(gray: np.ndarray) -> np.ndarray:
@@ -121,7 +121,7 @@ def _soft_bits(folded: np.ndarray, offset: tuple[int, int]) -> np.ndarray:
     f = np.fft.fft2(folded)
     white = np.real(np.fft.ifft2(f / (np.abs(f) ** WHITEN_BITS + 1e-9)))
     tile = np.roll(white, (-offset[0], -offset[1]), axis=(0, 1))
-    return _slot_responses(_chip_sums(tile))[:CODED_BITS]
+    return tile_slot_responses(tile_chip_sums(tile))[:CODED_BITS]
 
 
 MAX_ATTEMPTS = 3  # BCH decodings per video; each accepts noise with probability <= 2**-32
@@ -140,14 +140,14 @@ def decode_accumulated(acc: np.ndarray, frames: int) -> WatermarkReading:
         img = acc if abs(scale - 1.0) < 1e-3 else cv2.resize(
             acc, (max(16, round(acc.shape[1] / scale)), max(16, round(acc.shape[0] / scale))),
             interpolation=cv2.INTER_LINEAR)
-        folded = folded_at[scale] = _fold(img)
+        folded = folded_at[scale] = fold_tile(img)
         z, offset = _sync(folded)
         ranked.append((z, scale, offset))
     ranked.sort(reverse=True)
     hypotheses = [(z, s, o) for z, s, o in ranked[:2] if z >= SYNC_Z_MIN]
     if not any(s == 1.0 and o == (0, 0) for _, s, o in hypotheses):
         if 1.0 not in folded_at:        # the scale search may not have tried the untouched size
-            folded_at[1.0] = _fold(acc)
+            folded_at[1.0] = fold_tile(acc)
         hypotheses.append((_sync_z_at(folded_at[1.0], (0, 0)), 1.0, (0, 0)))
     best_z, best_scale, best_offset = ranked[0]
     for z, scale, offset in hypotheses[:MAX_ATTEMPTS]:

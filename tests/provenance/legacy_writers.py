@@ -7,16 +7,16 @@ import cv2
 import numpy as np
 
 from provenance.legacy.vtss1 import (
-    _SLOT_FLAT,
-    _SLOT_WEIGHT,
     CHIP,
     CODED_BITS,
     LAYOUT,
+    SLOT_FLAT,
+    SLOT_WEIGHT,
     TILE,
-    _chip_sums,
-    _fold,
-    _slot_responses,
+    fold_tile,
     highpass,
+    tile_chip_sums,
+    tile_slot_responses,
 )
 from provenance.payload import encode_payload, payload_hex
 from provenance.spread import iss_gains
@@ -40,7 +40,7 @@ def _chip_response() -> float:
     response over the chip), so per-frame responses need no second filtering."""
     tile = np.kron(LAYOUT.sign, np.ones((CHIP, CHIP), np.float32))
     hp = highpass(_smooth(np.tile(tile, (3, 3))))[TILE:2 * TILE, TILE:2 * TILE]
-    return float(np.mean(_chip_sums(hp) * LAYOUT.sign) / (CHIP * CHIP))
+    return float(np.mean(tile_chip_sums(hp) * LAYOUT.sign) / (CHIP * CHIP))
 
 
 _CHIP_GAIN = _chip_response()
@@ -82,15 +82,16 @@ class Vtss1Writer:
         base = mask * pattern
         # Per slot: the detector's response to the picture itself (host, > 0 where it
         # agrees with the bit), to the unadapted mark (unit), and the mark's energy.
-        host = _slot_responses(_chip_sums(_fold(highpass(gray)))) * self._slot_sign
-        unit = np.abs(_slot_responses(_chip_sums(_fold(mask)) * LAYOUT.sign)) * _CHIP_GAIN + 1e-3
-        energy = np.bincount(_SLOT_FLAT, weights=_chip_sums(_fold(base * base)).ravel(), minlength=CODED_BITS + 1)
+        host = tile_slot_responses(tile_chip_sums(fold_tile(highpass(gray)))) * self._slot_sign
+        unit = np.abs(tile_slot_responses(tile_chip_sums(fold_tile(mask)) * LAYOUT.sign)) * _CHIP_GAIN + 1e-3
+        chip_energy = tile_chip_sums(fold_tile(base * base)).ravel()
+        energy = np.bincount(SLOT_FLAT, weights=chip_energy, minlength=CODED_BITS + 1)
         gains = _iss_gains(host, unit, energy, budget=self.max_mse * h * w, cap=self.max_boost)
         delta = base * _expand(gains[LAYOUT.slot].astype(np.float32), h, w)
         # Neighbouring chips leak into each other through the filters: measure the
         # real response once and correct each slot towards the common margin.
-        real = _slot_responses(_chip_sums(_fold(highpass(delta)))) * self._slot_sign
-        margin = np.median((host + real) / _SLOT_WEIGHT) * _SLOT_WEIGHT
+        real = tile_slot_responses(tile_chip_sums(fold_tile(highpass(delta)))) * self._slot_sign
+        margin = np.median((host + real) / SLOT_WEIGHT) * SLOT_WEIGHT
         gains = np.clip(gains + (margin - host - real) / unit, 0.0, self.max_boost)
         delta = base * _expand(gains[LAYOUT.slot].astype(np.float32), h, w)
         d = np.rint(delta).astype(np.int16)
@@ -100,5 +101,5 @@ class Vtss1Writer:
 
 
 def _iss_gains(host: np.ndarray, unit: np.ndarray, energy: np.ndarray, *, budget: float, cap: float) -> np.ndarray:
-    return iss_gains(host, unit, energy, slot_weight=_SLOT_WEIGHT, budget=budget, cap=cap, steps=30)
+    return iss_gains(host, unit, energy, slot_weight=SLOT_WEIGHT, budget=budget, cap=cap, steps=30)
 

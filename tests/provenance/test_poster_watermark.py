@@ -7,14 +7,14 @@ import pytest
 from provenance.stillmark import mark_still
 from provenance.verify import read_watermark
 from provenance.videomark import VideoWatermarker
-from tests.provenance.test_videomark import _frames
+from tests.provenance.corpus_frames import corpus_frames
 
 REGISTRY_ID = 515151
 
 
 @pytest.fixture(scope="module")
 def poster():
-    frame = _frames("videos/thb_real_sak2kobsimy_5.mp4", 0.2)[0]
+    frame = corpus_frames("videos/thb_real_sak2kobsimy_5.mp4", 0.2)[0]
     return frame, mark_still(VideoWatermarker(REGISTRY_ID).mark(frame), REGISTRY_ID)
 
 

@@ -14,7 +14,7 @@ from provenance import fingerprint as fp
 from provenance import registry_recovery as rr
 from provenance.fingerprint_index import FingerprintIndex
 from provenance.videomark import VideoWatermarker, read_video_watermark
-from tests.provenance.test_videomark import _frames
+from tests.provenance.corpus_frames import corpus_frames
 
 REGISTRY_ID = 424242
 
@@ -23,7 +23,7 @@ REGISTRY_ID = 424242
 def clips(tmp_path_factory):
     """3 s of a real 512x512 talking head, marked and unmarked, at the pipeline's quality."""
     folder = tmp_path_factory.mktemp("rr")
-    frames = _frames("videos/thb_real_sak2kobsimy_5.mp4", 3.0)
+    frames = corpus_frames("videos/thb_real_sak2kobsimy_5.mp4", 3.0)
     marker = VideoWatermarker(REGISTRY_ID)
     marked = write_video([marker.mark(f) for f in frames], folder / "marked.mp4", crf=20)
     plain = write_video(frames, folder / "plain.mp4", crf=20)

@@ -10,20 +10,9 @@ from generation.controls import Controls
 from generation.pipeline import generate_video
 from provenance.videomark import CODEC_NAME, VideoWatermarker, read_video_watermark
 from tests.conftest import corpus_file
+from tests.provenance.corpus_frames import corpus_frames
 
 REGISTRY_ID = 424242
-
-
-def _frames(name: str, seconds: float) -> list[np.ndarray]:
-    with av.open(str(corpus_file(name))) as c:
-        stream = c.streams.video[0]
-        n = int(seconds * float(stream.average_rate))
-        out = []
-        for frame in c.decode(stream):
-            out.append(frame.to_ndarray(format="rgb24"))
-            if len(out) >= n:
-                break
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +20,7 @@ def marked(tmp_path_factory):
     """3 s of a real 512x512 talking-head video, marked frame by frame, encoded as
     the pipeline does (H.264 CRF 18)."""
     folder = tmp_path_factory.mktemp("wm")
-    frames = _frames("videos/thb_real_sak2kobsimy_5.mp4", 3.0)
+    frames = corpus_frames("videos/thb_real_sak2kobsimy_5.mp4", 3.0)
     marker = VideoWatermarker(REGISTRY_ID)
     out = [marker.mark(f) for f in frames]
     return write_video(out, folder / "marked.mp4"), [psnr(m, f) for m, f in zip(out, frames)], folder
@@ -97,7 +86,7 @@ def test_vtss1_outputs_of_earlier_releases_stay_readable(tmp_path):
     from provenance.verify import read_watermark
     from tests.provenance.legacy_writers import Vtss1Writer
     marker = Vtss1Writer(REGISTRY_ID)
-    path = write_video([marker.mark(f) for f in _frames("videos/thb_real_sak2kobsimy_5.mp4", 2.0)],
+    path = write_video([marker.mark(f) for f in corpus_frames("videos/thb_real_sak2kobsimy_5.mp4", 2.0)],
                        tmp_path / "v1.mp4")
     reading = read_watermark(path, legacy=True)
     assert reading.registry_id == REGISTRY_ID and reading.codec == "vtss-1" and reading.method == "blind"
