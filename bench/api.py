@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.media import CORPUS, ROOT
+from bench.media import ROOT, api_inputs
 
 
 def _setup():
@@ -50,10 +50,9 @@ def main(argv=None) -> int:
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--n", type=int, default=30)
     args = ap.parse_args(argv)
-    photo, audio = CORPUS / "photos/elizabeth_olsen.jpg", CORPUS / "audio/sr_english_en.wav"
-    if not photo.exists() or not audio.exists():
-        print(json.dumps({"error": f"corpus not found at {CORPUS}"}))
+    if (inputs := api_inputs()) is None:
         return 2
+    photo, audio = inputs
     _setup()
     from django.contrib.auth import get_user_model  # noqa: PLC0415 - after django.setup()
     from django.test import Client  # noqa: PLC0415 - after django.setup()

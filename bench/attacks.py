@@ -11,6 +11,7 @@ import av
 import cv2
 import numpy as np
 
+from bench.media import mux_frames
 from detection.laundering import size_of, transcode
 
 # The benchmarks' attacks keep the picture only (the watermark is in the frames).
@@ -157,14 +158,8 @@ def retime(src, dst, fps: int, crf: int = 18):
         vout.width, vout.height, vout.pix_fmt = w - w % 2, h - h % 2, "yuv420p"
         vout.time_base = Fraction(1, fps)
         n_out = max(1, int(round(len(frames) / src_rate * fps)))
-        for i in range(n_out):
-            img = frames[min(len(frames) - 1, int(i * src_rate / fps))]
-            vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(img[:vout.height, :vout.width]), format="rgb24")
-            vf.pts = i
-            for p in vout.encode(vf):
-                out.mux(p)
-        for p in vout.encode():
-            out.mux(p)
+        picks = (frames[min(len(frames) - 1, int(i * src_rate / fps))] for i in range(n_out))
+        mux_frames(out, vout, (img[:vout.height, :vout.width] for img in picks))
     return Path(dst)
 
 
@@ -180,12 +175,5 @@ def reencode_with(src, dst, codec: str, crf: int):
         vout = out.add_stream(codec, rate=rate, options=opts)
         vout.width, vout.height = vin.codec_context.width // 2 * 2, vin.codec_context.height // 2 * 2
         vout.pix_fmt, vout.time_base = "yuv420p", Fraction(1, rate)
-        for i, frame in enumerate(inp.decode(vin)):
-            img = frame.to_ndarray(format="rgb24")[:vout.height, :vout.width]
-            vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(img), format="rgb24")
-            vf.pts = i
-            for p in vout.encode(vf):
-                out.mux(p)
-        for p in vout.encode():
-            out.mux(p)
+        mux_frames(out, vout, (f.to_ndarray(format="rgb24")[:vout.height, :vout.width] for f in inp.decode(vin)))
     return Path(dst)

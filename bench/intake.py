@@ -22,8 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT.parent / "shared" / "corpus"
+from bench.media import ROOT, api_inputs
 
 
 def _setup():
@@ -91,10 +90,9 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=22, help="the random faces of the protected list")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
-    photo, audio = CORPUS / "photos/elizabeth_olsen.jpg", CORPUS / "audio/sr_english_en.wav"
-    if not photo.exists() or not audio.exists():
-        print(json.dumps({"error": f"corpus not found at {CORPUS}"}))
+    if (inputs := api_inputs()) is None:
         return 2
+    photo, audio = inputs
     _setup()
     timer = LockTimer()
     timer.install()

@@ -2,6 +2,7 @@
 that counts frames, and PNG grids of frames for a person to look at."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import av
@@ -11,6 +12,15 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus"   # real media, beside the project; never copied into it
 BENCH_REGISTRY_ID = 2**32 - 1  # a watermark payload the registry never issues
+
+
+def api_inputs() -> tuple[Path, Path] | None:
+    """The photo and voice the API benches submit, or None (said in JSON) without the corpus."""
+    photo, audio = CORPUS / "photos/elizabeth_olsen.jpg", CORPUS / "audio/sr_english_en.wav"
+    if photo.exists() and audio.exists():
+        return photo, audio
+    print(json.dumps({"error": f"corpus not found at {CORPUS}"}))
+    return None
 
 
 class CountingMarker:
@@ -66,3 +76,15 @@ def contact_sheet_of_clips(videos: list[Path], out: Path, *, cols: int = 6, thum
                                             interpolation=cv2.INTER_AREA))
                     break
     return write_grid(tiles, cols, out)
+
+
+def mux_frames(out, stream, images) -> None:
+    """Encode RGB arrays in order (pts 0, 1, ...) into `stream` of the open container
+    `out`, then flush the encoder."""
+    for i, img in enumerate(images):
+        vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(img), format="rgb24")
+        vf.pts = i
+        for p in stream.encode(vf):
+            out.mux(p)
+    for p in stream.encode():
+        out.mux(p)

@@ -36,7 +36,7 @@ import numpy as np
 from PIL import Image
 
 from bench import attacks
-from bench.media import CORPUS, ROOT
+from bench.media import CORPUS, ROOT, mux_frames
 from generation.audio import decode_audio, write_wav
 from generation.controls import Controls
 from generation.pipeline import ENCODE_CRF, ENCODE_PRESET, generate_video
@@ -83,13 +83,7 @@ def write_video(frames, path: Path, *, fps: int = 25, crf: int = 18, lossless: b
         s.height, s.width = frames[0].shape[:2]
         s.pix_fmt = "yuv444p" if lossless else "yuv420p"
         s.time_base = Fraction(1, fps)
-        for i, f in enumerate(frames):
-            vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(f), format="rgb24")
-            vf.pts = i
-            for p in s.encode(vf):
-                out.mux(p)
-        for p in s.encode():
-            out.mux(p)
+        mux_frames(out, s, frames)
     return path
 
 
@@ -180,13 +174,7 @@ def _write_like_pipeline(frames, path: Path, crf: int, preset: str) -> Path:
         s = out.add_stream("libx264", rate=25, options={"crf": str(crf), "preset": preset})
         s.height, s.width = frames[0].shape[:2]
         s.pix_fmt, s.time_base = "yuv420p", Fraction(1, 25)
-        for i, f in enumerate(frames):
-            vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(f), format="rgb24")
-            vf.pts = i
-            for p in s.encode(vf):
-                out.mux(p)
-        for p in s.encode():
-            out.mux(p)
+        mux_frames(out, s, frames)
     return path
 
 

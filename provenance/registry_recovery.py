@@ -22,11 +22,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import av
 import cv2
 import numpy as np
 
 from .payload import CODED_BITS, encode_payload, payload_hex
+from .pooling import pool_frames
 from .videomark import CHIP, VideoWatermarker, soft_bits_at
 
 MAX_CANDIDATES = 5
@@ -51,29 +51,8 @@ class Pooled:
 
 
 def pooled_luma(path, *, max_frames: int = MAX_POOLED) -> Pooled | None:
-    try:
-        container = av.open(str(path))
-    except (av.error.FFmpegError, OSError):
-        return None
-    total, n = None, 0
-    with container:
-        if not container.streams.video:
-            return None
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        count = stream.frames or 0
-        step = max(1, -(-count // max_frames)) if count else 1
-        try:
-            for i, frame in enumerate(container.decode(stream)):
-                if i % step:
-                    continue
-                g = frame.to_ndarray(format="gray").astype(np.float32)
-                total = g if total is None else total + g
-                n += 1
-                if n >= max_frames:
-                    break
-        except av.error.FFmpegError:
-            pass
+    total, n = pool_frames(path, max_frames,
+                           lambda _stream: lambda f: f.to_ndarray(format="gray").astype(np.float32))
     return None if total is None else Pooled(total, n)
 
 

@@ -10,6 +10,44 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 
+@dataclass(frozen=True)
+class Layout:
+    slot: np.ndarray      # (chips, chips) int: coded bit per chip, the sync slot on sync chips
+    sign: np.ndarray      # (chips, chips) float32: +-1 spreading sign per chip
+
+
+def chip_layout(seed: int, chips: int, sync_fraction: float, coded_bits: int) -> Layout:
+    """A codec's tile: a random `sync_fraction` of the chips carry the sync slot
+    (numbered `coded_bits`), the rest the coded bits in turn, each chip a random sign."""
+    rng = np.random.default_rng(seed)
+    n = chips * chips
+    order = rng.permutation(n)
+    n_sync = int(round(n * sync_fraction))
+    slot = np.full(n, coded_bits, np.int64)
+    slot[order[n_sync:]] = np.arange(n - n_sync) % coded_bits
+    sign = rng.choice(np.array([-1.0, 1.0], np.float32), n)
+    return Layout(slot.reshape(chips, chips), sign.reshape(chips, chips))
+
+
+def payload_signs(bits: np.ndarray, layout: Layout) -> tuple[np.ndarray, np.ndarray]:
+    """Per-slot signs of a coded payload (+-1, the sync slot always +1) and the per-chip
+    signs they give the tile (slot sign times the chip's spreading sign)."""
+    slot_sign = np.append(2.0 * bits - 1.0, 1.0).astype(np.float32)
+    return slot_sign, (layout.sign * slot_sign[layout.slot]).astype(np.float32)
+
+
+def tile_period_peaks(acc: np.ndarray, count: int) -> list[int]:
+    """Lags (pixels, strongest first) of the `count` highest local peaks of the picture's
+    autocorrelation along its axes: the period of a repeated tile, whatever its scale."""
+    f = np.fft.rfft2(acc - acc.mean())
+    ac = np.fft.irfft2(np.abs(f) ** 2, s=acc.shape)
+    n = min(acc.shape) // 2
+    prof = (ac[0, :n] + ac[:n, 0]) / (ac[0, 0] + 1e-9)
+    peaks = sorted(((prof[lag], lag) for lag in range(24, n - 1)
+                    if prof[lag] > prof[lag - 1] and prof[lag] >= prof[lag + 1]), reverse=True)
+    return [lag for _, lag in peaks[:count]]
+
+
 def fold(img: np.ndarray, tile: int) -> np.ndarray:
     """Sum an image's tiles into one `tile` x `tile` square (zero-padding a partial edge)."""
     h, w = img.shape

@@ -31,14 +31,22 @@ evidence there is, not where it sits.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-import av
 import cv2
 import numpy as np
 
 from .payload import CODED_BITS, decode_soft, encode_payload, payload_hex
-from .spread import WatermarkReading, chip_sums, fold, iss_gains, slot_responses, standard
+from .pooling import pool_frames
+from .spread import (
+    WatermarkReading,
+    chip_layout,
+    chip_sums,
+    fold,
+    iss_gains,
+    payload_signs,
+    slot_responses,
+    standard,
+    tile_period_peaks,
+)
 
 CODEC_NAME = "vtss-3"
 CHIPS = 32                 # chips per tile side
@@ -63,24 +71,7 @@ CHASE_FLIPS = (14, 11, 11)  # Chase positions per geometry, best first: 2**14 + 
 _SEED = 0x7755_2026
 
 
-@dataclass(frozen=True)
-class Layout:
-    slot: np.ndarray      # (CHIPS, CHIPS) int: coded bit per chip, SYNC on sync chips
-    sign: np.ndarray      # (CHIPS, CHIPS) float32: +-1 spreading sign per chip
-
-
-def _layout() -> Layout:
-    rng = np.random.default_rng(_SEED)
-    n = CHIPS * CHIPS
-    order = rng.permutation(n)
-    n_sync = int(round(n * SYNC_FRACTION))
-    slot = np.full(n, SYNC, np.int64)
-    slot[order[n_sync:]] = np.arange(n - n_sync) % CODED_BITS
-    sign = rng.choice(np.array([-1.0, 1.0], np.float32), n)
-    return Layout(slot.reshape(CHIPS, CHIPS), sign.reshape(CHIPS, CHIPS))
-
-
-LAYOUT = _layout()
+LAYOUT = chip_layout(_SEED, CHIPS, SYNC_FRACTION, CODED_BITS)   # SYNC == CODED_BITS
 _SLOT_FLAT = LAYOUT.slot.ravel()
 _SIGN_FLAT = LAYOUT.sign.ravel()
 _SLOT_CHIPS = np.bincount(_SLOT_FLAT, minlength=N_SLOTS).astype(np.float64)
@@ -163,8 +154,7 @@ class VideoWatermarker:
         self.registry_id = registry_id
         self.payload = payload_hex(registry_id)
         bits = encode_payload(registry_id)
-        self._slot_sign = np.append(2.0 * bits - 1.0, 1.0).astype(np.float32)
-        self._chip_sign = (LAYOUT.sign * self._slot_sign[LAYOUT.slot]).astype(np.float32)
+        self._slot_sign, self._chip_sign = payload_signs(bits, LAYOUT)
         self.frames = 0
 
     @staticmethod
@@ -250,14 +240,8 @@ def _surfaces(folded: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _candidate_scales(acc: np.ndarray, decode_scale: float) -> list[float]:
     """Scales (file pixels per embedding pixel): common resizes, then the
     periodic tile's autocorrelation peaks."""
-    f = np.fft.rfft2(acc - acc.mean())
-    ac = np.fft.irfft2(np.abs(f) ** 2, s=acc.shape)
-    n = min(acc.shape) // 2
-    prof = (ac[0, :n] + ac[:n, 0]) / (ac[0, 0] + 1e-9)
-    peaks = sorted(((prof[lag], lag) for lag in range(24, n - 1)
-                    if prof[lag] > prof[lag - 1] and prof[lag] >= prof[lag + 1]), reverse=True)
     out: list[float] = []
-    for s in list(COMMON_SCALES) + [lag / (TILE * decode_scale) for _, lag in peaks[:2]]:
+    for s in list(COMMON_SCALES) + [lag / (TILE * decode_scale) for lag in tile_period_peaks(acc, 2)]:
         if 0.3 <= s <= 2.5 and all(abs(s - o) > 0.015 for o in out):
             out.append(s)
     return out
@@ -359,30 +343,16 @@ def read_video_watermark(path, *, max_frames: int = 250) -> WatermarkReading:
     """Pool up to `max_frames` luma frames spread over the first video stream,
     shrunk to half size when the video is large (the decoder works at half the
     embedding scale anyway)."""
-    try:
-        container = av.open(str(path))
-    except (av.error.FFmpegError, OSError):
-        return NOT_FOUND
-    total, n = None, 0
-    with container:
-        if not container.streams.video:
-            return NOT_FOUND
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
+    scale = [1.0]
+
+    def reader_for(stream):
         w, h = stream.codec_context.width, stream.codec_context.height
-        decode_scale = 0.5 if min(w, h) >= 360 else 1.0
-        dw, dh = max(2, round(w * decode_scale)), max(2, round(h * decode_scale))
-        count = stream.frames or 0
-        step = max(1, -(-count // max_frames)) if count else 1
-        try:
-            for i, frame in enumerate(container.decode(stream)):
-                if i % step:
-                    continue
-                g = frame.reformat(width=dw, height=dh, format="gray", interpolation="AREA").to_ndarray()
-                total = g.astype(np.float32) if total is None else total + g
-                n += 1
-                if n >= max_frames:
-                    break
-        except av.error.FFmpegError:
-            pass  # a damaged stream: decode what was read
-    return NOT_FOUND if total is None else decode_sum(total, n, decode_scale)
+        scale[0] = 0.5 if min(w, h) >= 360 else 1.0
+        dw, dh = max(2, round(w * scale[0])), max(2, round(h * scale[0]))
+        return lambda f: f.reformat(width=dw, height=dh, format="gray",
+                                    interpolation="AREA").to_ndarray().astype(np.float32)
+
+    total, n = pool_frames(path, max_frames, reader_for)
+    return NOT_FOUND if total is None else decode_sum(total, n, scale[0])
+
+

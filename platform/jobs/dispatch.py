@@ -31,17 +31,26 @@ def queue_for(job: Job) -> str:
     return settings.VERITALK_GENERATION_QUEUE
 
 
-def dispatch(job: Job) -> bool:
-    """Publish the job's task; False (and the job stays QUEUED for the reaper) when
-    the broker cannot be reached: the creator's request still succeeds."""
+RETRY_POLICY = {"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5}
+
+
+def published(job: Job, send) -> bool:
+    """Run `send()` (which publishes one of the job's tasks) and stamp the job as
+    dispatched; False when the broker cannot be reached, the job left for the reaper,
+    so the creator's request still succeeds."""
     try:
-        current_app.send_task(GENERATE_TASK, (str(job.pk),), queue=queue_for(job), retry=True,
-                              retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5})
+        send()
     except (BrokerError, OSError) as exc:
         log.warning("broker unavailable, job %s left for the reaper: %s", job.pk, exc)
         return False
     Job.objects.filter(pk=job.pk).update(dispatched_at=timezone.now())
     return True
+
+
+def dispatch(job: Job) -> bool:
+    """Publish the job's generation task (False: QUEUED, left for the reaper)."""
+    return published(job, lambda: current_app.send_task(GENERATE_TASK, (str(job.pk),), queue=queue_for(job),
+                                                        retry=True, retry_policy=RETRY_POLICY))
 
 
 def reap(now=None) -> dict:

@@ -25,14 +25,13 @@ from django.conf import settings
 from django.db import close_old_connections, connections, transaction
 from django.db.models import Q
 from django.utils import timezone
-from kombu.exceptions import OperationalError as BrokerError
 
 from audit.chain import atomic as audit_atomic
 from audit.chain import record
 from consent.models import Consent
 from generation.errors import InputError, MultipleFaces
 
-from .dispatch import dispatch
+from .dispatch import RETRY_POLICY, dispatch, published
 from .gate import EMBEDDING_CHECKS, FACE_CHECKS, decide_job, decide_request
 from .inputs import analyse_photo, read_uploads
 from .models import Job
@@ -54,16 +53,9 @@ def accept_job(*, creator, subject, photo, audio, controls=None, purpose: str = 
 
 
 def dispatch_intake(job: Job) -> bool:
-    """Publish the job's intake task; False (the reaper sends it later) when the broker
-    cannot be reached: the creator's request still succeeds."""
-    try:
-        intake_job.apply_async((str(job.pk),), queue=settings.VERITALK_INTAKE_QUEUE, retry=True,
-                               retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5})
-    except (BrokerError, OSError) as exc:
-        log.warning("broker unavailable, job %s left for the reaper: %s", job.pk, exc)
-        return False
-    Job.objects.filter(pk=job.pk).update(dispatched_at=timezone.now())
-    return True
+    """Publish the job's intake task (False: CHECKING, the reaper sends it later)."""
+    return published(job, lambda: intake_job.apply_async((str(job.pk),), queue=settings.VERITALK_INTAKE_QUEUE,
+                                                          retry=True, retry_policy=RETRY_POLICY))
 
 
 def check_job(job_id) -> Job:

@@ -77,6 +77,12 @@ def stop_for(session: LiveSession, gate, stage: str, *, reason: str | None = Non
         record("policy.decision", target=job, data={**gate.record_dict(stage), "facts": gate.facts})
         record("job.denied", target=job, data={"stage": stage, "reasons": gate.decision.reasons})
         record("live.stopped", target=session, data={"reason": reason, "message": message, "stage": stage})
+    return _cleaned_up(session, job, names, recording)
+
+
+def _cleaned_up(session: LiveSession, job: Job, names, recording: str | None) -> LiveSession:
+    """After the ending is committed: the photo's files, the recording and its partial
+    outputs deleted; the session as it now is."""
     storage = job.photo.storage
     for name in names:
         storage.delete(name)
@@ -98,9 +104,4 @@ def fail(session: LiveSession, reason: str, message: str, recording: str | None 
                                                          end_message=message, ended_at=timezone.now())
         record("job.failed", target=job, data=job.error)
         record("live.failed", target=session, data={"reason": reason, "message": message})
-    storage = job.photo.storage
-    for name in names:
-        storage.delete(name)
-    discard(recording, *_partials(job))
-    session.refresh_from_db()
-    return session
+    return _cleaned_up(session, job, names, recording)

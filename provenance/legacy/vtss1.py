@@ -22,14 +22,12 @@ not where it sits.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-import av
 import cv2
 import numpy as np
 
 from ..payload import CODED_BITS, decode_payload, payload_hex
-from ..spread import WatermarkReading, chip_sums, fold, slot_responses
+from ..pooling import pool_frames
+from ..spread import WatermarkReading, chip_layout, chip_sums, fold, slot_responses, tile_period_peaks
 
 CODEC_NAME = "vtss-1"
 TILE = 128
@@ -46,24 +44,7 @@ SYNC_SLOT = CODED_BITS   # the sync chips behave as a 121st bit that is always 1
 NOT_FOUND = WatermarkReading(False, None, None, 0.0, 0, codec=CODEC_NAME)
 
 
-@dataclass(frozen=True)
-class Layout:
-    slot: np.ndarray      # (CHIPS, CHIPS) int: coded bit per chip, SYNC_SLOT on sync chips
-    sign: np.ndarray      # (CHIPS, CHIPS) float32: +-1 spreading sign per chip
-
-
-def _layout() -> Layout:
-    rng = np.random.default_rng(_SEED)
-    n = CHIPS * CHIPS
-    order = rng.permutation(n)
-    n_sync = int(round(n * SYNC_FRACTION))
-    slot = np.full(n, SYNC_SLOT, np.int64)
-    slot[order[n_sync:]] = np.arange(n - n_sync) % CODED_BITS
-    sign = rng.choice(np.array([-1.0, 1.0], np.float32), n)
-    return Layout(slot.reshape(CHIPS, CHIPS), sign.reshape(CHIPS, CHIPS))
-
-
-LAYOUT = _layout()
+LAYOUT = chip_layout(_SEED, CHIPS, SYNC_FRACTION, CODED_BITS)   # SYNC_SLOT == CODED_BITS
 SLOT_FLAT = LAYOUT.slot.ravel()
 # Margins are asked per chip: the sync slot, with many more chips, gets a larger one.
 SLOT_WEIGHT = np.bincount(SLOT_FLAT, minlength=CODED_BITS + 1) / (CHIPS * CHIPS * (1 - SYNC_FRACTION) / CODED_BITS)
@@ -94,14 +75,8 @@ def highpass(gray: np.ndarray) -> np.ndarray:
 
 def _candidate_scales(acc: np.ndarray) -> list[float]:
     """Scales from the autocorrelation peaks of the periodic tile, then common resizes."""
-    f = np.fft.rfft2(acc - acc.mean())
-    ac = np.fft.irfft2(np.abs(f) ** 2, s=acc.shape)
-    n = min(acc.shape) // 2
-    prof = (ac[0, :n] + ac[:n, 0]) / (ac[0, 0] + 1e-9)
-    peaks = sorted(((prof[lag], lag) for lag in range(24, n - 1)
-                    if prof[lag] > prof[lag - 1] and prof[lag] >= prof[lag + 1]), reverse=True)
     out: list[float] = []
-    for s in [lag / TILE for _, lag in peaks[:3]] + list(COMMON_SCALES):
+    for s in [lag / TILE for lag in tile_period_peaks(acc, 3)] + list(COMMON_SCALES):
         if 0.25 <= s <= 2.5 and all(abs(s - o) > 0.01 for o in out):
             out.append(s)
     return out
@@ -177,27 +152,7 @@ def read_frames_watermark(frames) -> WatermarkReading:
 
 def read_video_watermark(path, *, max_frames: int = 250) -> WatermarkReading:
     """Pool up to `max_frames` frames spread over the first video stream."""
-    try:
-        container = av.open(str(path))
-    except (av.error.FFmpegError, OSError):
-        return NOT_FOUND
-    acc, n = None, 0
-    with container:
-        if not container.streams.video:
-            return NOT_FOUND
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        total = stream.frames or 0
-        step = max(1, -(-total // max_frames)) if total else 1
-        try:
-            for i, frame in enumerate(container.decode(stream)):
-                if i % step:
-                    continue
-                hp = highpass(frame.to_ndarray(format="gray"))
-                acc = hp if acc is None else acc + hp
-                n += 1
-                if n >= max_frames:
-                    break
-        except av.error.FFmpegError:
-            pass  # a damaged stream: decode what was read
+    acc, n = pool_frames(path, max_frames, lambda _stream: lambda f: highpass(f.to_ndarray(format="gray")))
     return NOT_FOUND if acc is None else decode_accumulated(acc, n)
+
+

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -28,14 +29,13 @@ def chromium_path() -> str:
     return path
 
 
-@pytest.fixture(scope="module")
-def browser(django_db_setup, django_db_blocker):
-    """One chromium per test module, closed with it: Playwright's sync API keeps an
-    event loop in this thread while it runs, so Django's guard against database calls
-    from async code is lifted for the module (the calls here are synchronous ones)
-    and nothing outlives the module."""
+@contextmanager
+def launched_chromium(extra_args=()):
+    """Debian's chromium under Playwright's sync API. The API keeps an event loop in this
+    thread while it runs, so Django's guard against database calls from async code is
+    lifted while the browser is open (the calls here are synchronous ones)."""
     try:
-        from playwright.sync_api import sync_playwright
+        from playwright.sync_api import sync_playwright  # noqa: PLC0415 - optional (playwright): dev extra only
     except ImportError:
         pytest.skip("playwright is not installed (pip install -e '.[dev]')")
     path = chromium_path()
@@ -43,7 +43,7 @@ def browser(django_db_setup, django_db_blocker):
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     try:
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=path, args=LAUNCH_ARGS, headless=True)
+            browser = pw.chromium.launch(executable_path=path, args=LAUNCH_ARGS + list(extra_args), headless=True)
             yield browser
             browser.close()
     finally:
@@ -51,6 +51,13 @@ def browser(django_db_setup, django_db_blocker):
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         else:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture(scope="module")
+def browser(django_db_setup, django_db_blocker):
+    """One chromium per test module, closed with it: nothing outlives the module."""
+    with launched_chromium() as b:
+        yield b
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import pytest
 from generation.audio import decode_audio
 from jobs.models import Job
 from live.models import LiveSession
-from tests.browser.conftest import ARTIFACTS, LAUNCH_ARGS, TIMEOUT_MS, chromium_path, log_in
+from tests.browser.conftest import ARTIFACTS, TIMEOUT_MS, launched_chromium, log_in
 from tests.conftest import corpus_file
 from tests.live.conftest import asgi_server, live_subject  # noqa: F401
 from tests.platform.conftest import creator, subject, verify_json  # noqa: F401
@@ -62,27 +62,10 @@ def fake_microphone(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def live_browser(django_db_setup, django_db_blocker, fake_microphone):
-    import os
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("playwright is not installed (pip install -e '.[dev]')")
-    path = chromium_path()
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    args = LAUNCH_ARGS + ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-                          f"--use-file-for-fake-audio-capture={fake_microphone}",
-                          "--autoplay-policy=no-user-gesture-required"]
-    try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=path, args=args, headless=True)
-            yield browser
-            browser.close()
-    finally:
-        if previous is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+    args = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-audio-capture={fake_microphone}", "--autoplay-policy=no-user-gesture-required"]
+    with launched_chromium(args) as b:
+        yield b
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from provenance.legacy.vtss1 import (
     tile_slot_responses,
 )
 from provenance.payload import encode_payload, payload_hex
-from provenance.spread import iss_gains
+from provenance.spread import iss_gains, payload_signs
 
 
 def _expand(chips: np.ndarray, h: int, w: int) -> np.ndarray:
@@ -59,8 +59,7 @@ class Vtss1Writer:
         self.registry_id = registry_id
         self.payload = payload_hex(registry_id)
         bits = encode_payload(registry_id)
-        self._slot_sign = np.append(2.0 * bits - 1.0, 1.0).astype(np.float32)
-        self._chip_sign = (LAYOUT.sign * self._slot_sign[LAYOUT.slot]).astype(np.float32)
+        self._slot_sign, self._chip_sign = payload_signs(bits, LAYOUT)
         self._patterns: dict[tuple[int, int], np.ndarray] = {}
 
     def _pattern(self, h: int, w: int) -> np.ndarray:
