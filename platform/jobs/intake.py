@@ -35,7 +35,7 @@ from .dispatch import RETRY_POLICY, dispatch, published
 from .gate import EMBEDDING_CHECKS, FACE_CHECKS, decide_job, decide_request
 from .inputs import analyse_photo, read_uploads
 from .models import Job
-from .services import store_submission
+from .services import check_recorded_purpose, store_submission
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 def accept_job(*, creator, subject, photo, audio, controls=None, purpose: str = "", channel: str = "") -> Job:
     """The request path: a CHECKING job (its face checked later by the intake), or a job
     DENIED at once by a rule that needs no face. Bad uploads raise InputError (a 400)."""
+    check_recorded_purpose(purpose)
     uploads = read_uploads(photo, audio, controls)
     gate = decide_request(creator=creator, subject=subject, face_count=None, purpose=purpose, channel=channel,
                           photo_bytes=len(uploads.photo), audio_bytes=len(uploads.audio),

@@ -6,15 +6,27 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.dispatch import receiver
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from audit.chain import atomic as audit_atomic
 from audit.chain import record
 from consent.signals import consent_revoked
+from generation.errors import InputError
 
 from .dispatch import dispatch
 from .gate import FACE_CHECKS, decide_job, decide_request
 from .inputs import validate_inputs
 from .models import Job
+
+LIVE_PURPOSE = "live"
+
+
+def check_recorded_purpose(purpose: str) -> None:
+    """A recorded video may not claim the purpose `live`: a consent to live sessions does
+    not cover recorded videos (live sessions make their own job, platform/live)."""
+    if purpose == LIVE_PURPOSE:
+        raise InputError(gettext_noop("The purpose 'live' is only for live sessions; a recorded video needs "
+                                      "another purpose."), code="live_purpose", field="purpose")
 
 
 def submit_job(*, creator, subject, photo, audio, controls=None, purpose: str = "", channel: str = "") -> Job:
@@ -22,6 +34,7 @@ def submit_job(*, creator, subject, photo, audio, controls=None, purpose: str = 
     process. Return the job: queued, or denied with the decision and no stored files.
     Bad uploads raise generation.errors.InputError before anything is written.
     The web tier uses jobs.intake.accept_job, which leaves the face to the intake queue."""
+    check_recorded_purpose(purpose)
     inputs = validate_inputs(photo, audio, controls)
     gate = decide_request(creator=creator, subject=subject, face_count=1, purpose=purpose, channel=channel,
                           face_embedding=inputs.face_embedding, photo_bytes=len(inputs.photo),

@@ -7,6 +7,7 @@ from consent.models import Subject
 from consent.policy import current_policy
 from consent.services import subjects_for
 from generation.controls import Control, declared
+from jobs.services import LIVE_PURPOSE
 
 
 def control_field(control: Control) -> forms.Field:
@@ -41,7 +42,7 @@ class NewJobForm(forms.Form):
         self.fields["subject"].queryset = subjects_for(creator).order_by("display_name")
         policy = current_policy()
         self.fields["purpose"].choices = [("", _("Choose a purpose"))] + [
-            (p, p.capitalize()) for p in policy.param("allowed_purpose", "purposes", [])]
+            (p, p.capitalize()) for p in policy.param("allowed_purpose", "purposes", []) if p != LIVE_PURPOSE]
         self.fields["channel"].choices = [("", _("Not stated"))] + [
             (c, c.capitalize()) for c in policy.param("consent_in_scope", "channels", [])]
         for name, field in self.fields.items():

@@ -134,3 +134,15 @@ def test_live_09_only_the_creator_streams_it(world, make_user, who):
         claim(session.pk, other, "test")
     assert caught.value.status == 404
     assert LiveSession.objects.get(pk=session.pk).status == "ready"
+
+
+def test_live_10_a_live_only_consent_makes_no_recorded_video(world, via):
+    # Bea consents to live sessions only: a recorded job may not borrow the purpose `live`.
+    consent_to(world.bea_account, world.ana, purposes=["live"])
+    out = world.attempt(via, subject=world.bea, photo_path=photo("obama_2"), purpose="live")
+    assert out.job is None and out.http == 400, (out.http, out.text[:300])
+    assert "only for live sessions" in out.text or "is not one of the available choices" in out.text
+    assert_nothing_written()
+    if via == "portal":   # the form never offers it
+        page = world.portal(world.ana).get(reverse("portal:new_job")).content.decode()
+        assert 'value="live"' not in page
