@@ -130,7 +130,7 @@ class _Heartbeat:
 
 
 @dataclass(frozen=True)
-class _Attempt:
+class Attempt:
     """The files one attempt writes, under names no other worker's attempt uses; only
     `release` moves them to the job's final names."""
     folder: Path
@@ -139,7 +139,7 @@ class _Attempt:
     poster: Path
 
     @classmethod
-    def of(cls, job: Job, owner: str) -> "_Attempt":
+    def of(cls, job: Job, owner: str) -> "Attempt":
         folder = Path(settings.MEDIA_ROOT) / "jobs" / str(job.pk)
         token = owner.rsplit(":", 1)[-1]
         return cls(folder, folder / f"output.{token}.partial.mp4", folder / f"output.{token}.signed.partial.mp4",
@@ -154,7 +154,7 @@ class _Attempt:
 
 
 @dataclass(frozen=True)
-class _Signed:
+class Signed:
     """A signed output before release: the video, its poster and what the registry keeps of them."""
     sha256: str
     manifest: dict
@@ -171,7 +171,7 @@ def run_job(job_id: str, owner: str | None = None) -> Job:
     job, entry = _start(job_id, owner)
     if job is None:
         return Job.objects.get(pk=job_id)
-    attempt = _Attempt.of(job, owner)
+    attempt = Attempt.of(job, owner)
     try:
         result, marker = render(job, entry, attempt, _Heartbeat(job, owner))
         gate = decide_job(job)
@@ -204,7 +204,7 @@ def run_job(job_id: str, owner: str | None = None) -> Job:
         return _fail(job, exc)
 
 
-def render(job: Job, entry: RegistryEntry, attempt: _Attempt, heartbeat: _Heartbeat):
+def render(job: Job, entry: RegistryEntry, attempt: Attempt, heartbeat: _Heartbeat):
     """Frames through the watermark stage (the registry id is the payload) into the
     attempt's partial MP4; the gate is asked again every few frames (Cancelled)."""
     marker = VideoWatermarker(entry.pk)
@@ -220,19 +220,21 @@ def render(job: Job, entry: RegistryEntry, attempt: _Attempt, heartbeat: _Heartb
     return result, marker
 
 
-def sign(job: Job, entry: RegistryEntry, result, marker, gate, attempt: _Attempt) -> _Signed:
-    """The C2PA manifest (inputs by hash, consent, decision, soft binding) signed into the
-    video and into its watermarked poster; the video's fingerprint for content look-ups."""
-    manifest = describe_output(job, entry, result, marker, gate.consent, gate.decision)
+def sign(job: Job, entry: RegistryEntry, result, marker, gate, attempt: Attempt,
+         manifest: dict | None = None) -> Signed:
+    """The C2PA manifest (inputs by hash, consent, decision, soft binding; a live session
+    passes its own) signed into the video and into its watermarked poster; the video's
+    fingerprint for content look-ups."""
+    manifest = manifest or describe_output(job, entry, result, marker, gate.consent, gate.decision)
     store = sign_file(attempt.rendered, attempt.signed, manifest, signer_config())
     attempt.rendered.unlink(missing_ok=True)
     reading = read_manifest(attempt.signed, trust_anchor_pem=trust_anchor())
     poster_sha = sign_poster(result.poster, attempt.poster, job, entry, result, marker, gate.consent, gate.decision)
-    return _Signed(sha256=sha256_file(attempt.signed), manifest=reading.manifest, manifest_id=reading.label or "",
+    return Signed(sha256=sha256_file(attempt.signed), manifest=reading.manifest, manifest_id=reading.label or "",
                    store=store, poster_sha256=poster_sha, fingerprint=stored_fingerprint(attempt.signed))
 
 
-def register(entry: RegistryEntry, job: Job, marker, signed: _Signed) -> None:
+def register(entry: RegistryEntry, job: Job, marker, signed: Signed) -> None:
     """What identifies the output, set on its registry entry (saved when release issues it)."""
     entry.identify(watermark_payload=marker.payload, watermark_codec=marker.codec, output_sha256=signed.sha256,
                    manifest=signed.manifest, manifest_id=signed.manifest_id, manifest_store=signed.store,
@@ -240,7 +242,7 @@ def register(entry: RegistryEntry, job: Job, marker, signed: _Signed) -> None:
                    poster_sha256=signed.poster_sha256)
 
 
-def release(job: Job, entry: RegistryEntry, owner: str, result, marker, signed: _Signed, attempt: _Attempt) -> Job:
+def release(job: Job, entry: RegistryEntry, owner: str, result, marker, signed: Signed, attempt: Attempt) -> Job:
     """With the lease checked and the consent row locked, a last gate check; then the
     complete, signed file appears under its final name at once, the registry entry is
     issued and the job succeeds, in one transaction, by the lease holder only."""

@@ -15,18 +15,14 @@ from audit.chain import record
 from consent.models import Consent
 from jobs.gate import decide_job
 from jobs.models import Job
-from provenance.fingerprint import video_fingerprint
-from provenance.manifest import PROVENANCE_LABEL, Ingredient, build_manifest, read_manifest, sign_file
-from provenance.verify import sha256_file
+from jobs.runner import OUTPUT_NAME, POSTER_NAME, Attempt, register, sign
+from provenance.manifest import PROVENANCE_LABEL, Ingredient, build_manifest
 from provenance.videomark import CODEC_NAME, VideoWatermarker
 from registry.models import RegistryEntry
-from registry.outputs import sign_poster
-from registry.services import signer_config, trust_anchor, verify_path
+from registry.services import verify_path
 
-from .ending import discard, stop_for
+from .ending import stop_for
 from .models import LiveSession
-
-OUTPUT_NAME, POSTER_NAME = "output.mp4", "poster.png"
 
 
 def live_manifest(session: LiveSession, job: Job, entry: RegistryEntry, result, consent, decision,
@@ -57,25 +53,23 @@ def live_manifest(session: LiveSession, job: Job, entry: RegistryEntry, result, 
 
 
 def release(session: LiveSession, result, *, reason: str, voice_sha256: str) -> LiveSession:
+    """The recording through the job runner's own steps (sign, register, self-check),
+    then the release under the locked consent row, as a job's; the session named in
+    the manifest and the audit rows."""
     job = Job.objects.get(pk=session.job_id)
     entry = RegistryEntry.objects.get(job=job)
     folder = Path(job.photo.path).parent
-    rendered = Path(result.path)
-    signed = folder / "output.live.signed.partial.mp4"
-    poster = folder / "poster.live.partial.png"
-    final = folder / OUTPUT_NAME
+    attempt = Attempt(folder, Path(result.path), folder / "output.live.signed.partial.mp4",
+                      folder / "poster.live.partial.png")
     gate = decide_job(job)
     if not gate.decision.allowed:
-        return stop_for(session, gate, "before release", recording=str(rendered))
+        return stop_for(session, gate, "before release", recording=str(attempt.rendered))
     try:
         marker = VideoWatermarker(entry.pk)
         manifest = live_manifest(session, job, entry, result, gate.consent, gate.decision, voice_sha256)
-        store = sign_file(rendered, signed, manifest, signer_config())
-        rendered.unlink(missing_ok=True)
-        sha = sha256_file(signed)
-        reading = read_manifest(signed, trust_anchor_pem=trust_anchor())
-        poster_sha = sign_poster(result.poster, poster, job, entry, result, marker, gate.consent, gate.decision)
-        fingerprint = video_fingerprint(signed)
+        signed = sign(job, entry, result, marker, gate, attempt, manifest=manifest)
+        register(entry, job, marker, signed)
+        verification = verify_path(attempt.signed, releasing=entry)
         with audit_atomic():
             Consent.objects.select_for_update(no_key=True).filter(pk=job.consent_id).first()
             last = decide_job(job)
@@ -83,21 +77,14 @@ def release(session: LiveSession, result, *, reason: str, voice_sha256: str) -> 
                 refused = last
             else:
                 refused = None
-                os.replace(signed, final)
-                os.replace(poster, folder / POSTER_NAME)
-                entry.state, entry.issued_at = RegistryEntry.State.ISSUED, timezone.now()
-                entry.watermark_payload, entry.watermark_codec = marker.payload, marker.codec
-                entry.output_sha256, entry.manifest = sha, reading.manifest
-                entry.manifest_id, entry.manifest_store, entry.fingerprint = reading.label or "", store, fingerprint
-                entry.poster, entry.poster_sha256 = f"jobs/{job.pk}/{POSTER_NAME}", poster_sha
-                entry.save(update_fields=["state", "issued_at", "watermark_payload", "watermark_codec",
-                                          "output_sha256", "manifest", "manifest_id", "manifest_store",
-                                          "fingerprint", "poster", "poster_sha256"])
+                os.replace(attempt.signed, attempt.final)
+                os.replace(attempt.poster, folder / POSTER_NAME)
+                entry.issue()
                 job.output.name = f"jobs/{job.pk}/{OUTPUT_NAME}"
-                job.output_sha256, job.engine = sha, f"{result.engine} {result.engine_version}"
+                job.output_sha256, job.engine = signed.sha256, f"{result.engine} {result.engine_version}"
                 job.audio_sha256, job.audio_seconds = voice_sha256, round(result.frames / result.fps, 3)
                 job.decision = last.record_dict("before release")
-                job.verification = verify_path(final)
+                job.verification = verification
                 job.status, job.finished_at = Job.Status.SUCCEEDED, timezone.now()
                 job.progress_done = job.progress_total = result.frames
                 job.save()
@@ -105,16 +92,16 @@ def release(session: LiveSession, result, *, reason: str, voice_sha256: str) -> 
                                                                  ended_at=timezone.now())
                 record("policy.decision", target=job, data={**last.record_dict("before release"),
                                                             "facts": last.facts})
-                record("registry.issued", target=entry, data={"job": str(job.pk), "sha256": sha,
+                record("registry.issued", target=entry, data={"job": str(job.pk), "sha256": signed.sha256,
                                                               "watermark": marker.payload,
                                                               "live_session": str(session.pk)})
                 record("job.succeeded", target=job, data={"frames": result.frames, "live_session": str(session.pk),
-                                                          "verdict": job.verification["verdict"]})
+                                                          "verdict": verification["verdict"]})
                 record("live.ended", target=session, data={"reason": reason, "frames": result.frames,
                                                            "dropped": result.dropped, "registry_id": entry.pk})
         if refused is not None:
-            return stop_for(session, refused, "at release", recording=str(signed))
+            return stop_for(session, refused, "at release", recording=str(attempt.signed))
     finally:
-        discard(rendered, signed, poster)
+        attempt.discard()
     session.refresh_from_db()
     return session
