@@ -20,6 +20,7 @@ from moderation.services import is_taken_down
 from registry.uploads import verify_upload
 from veritalk.middleware import heavy_request
 
+from .account_views import landing
 from .forms import NewJobForm, VerifyForm
 
 # The job states as shown to people (Job.Status labels, translated).
@@ -43,8 +44,9 @@ def _job_for(request, job_id) -> Job:
     return job
 
 
-@login_required
 def dashboard(request):
+    if not request.user.is_authenticated:
+        return landing(request)  # a stranger: what Veritalk is, sign-up, log in
     home = HOME_PAGES.get(role_of(request.user))
     if home:
         return redirect(home)

@@ -26,6 +26,16 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Password reset by e-mail: Django's own views, in the portal's layout.
+    path("password-reset/", auth_views.PasswordResetView.as_view(
+        template_name="portal/password_reset_form.html", email_template_name="portal/password_reset_email.txt",
+        subject_template_name="portal/password_reset_subject.txt"), name="password_reset"),
+    path("password-reset/sent/", auth_views.PasswordResetDoneView.as_view(
+        template_name="portal/password_reset_done.html"), name="password_reset_done"),
+    path("password-reset/<uidb64>/<token>/", auth_views.PasswordResetConfirmView.as_view(
+        template_name="portal/password_reset_confirm.html"), name="password_reset_confirm"),
+    path("password-reset/done/", auth_views.PasswordResetCompleteView.as_view(
+        template_name="portal/password_reset_complete.html"), name="password_reset_complete"),
     path("api/schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema", permission_classes=[AllowAny]),
          name="api-docs"),
@@ -37,6 +47,7 @@ urlpatterns = [
     path("api/faces/", FacePreviewView.as_view(), name="api-faces"),
     path("api/", include(router.urls)),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("portal.account_urls")),
     path("", include("portal.consent_urls")),
     path("", include("portal.moderation_urls")),
     path("", include("live.urls")),
