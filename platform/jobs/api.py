@@ -33,6 +33,7 @@ from moderation.services import is_taken_down
 from .inputs import read_upload
 from .intake import accept_job
 from .models import Job
+from .services import CancelError, cancel_job
 
 
 class JobSerializer(serializers.ModelSerializer):
@@ -150,6 +151,23 @@ class JobViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.List
         return FileResponse(open(path, "rb"), content_type="video/mp4",
                             as_attachment=request.query_params.get("download") == "1",
                             filename=f"veritalk-{job.pk}.mp4")
+
+    @extend_schema(request=None, responses={
+        200: OpenApiResponse(JobSerializer, description="cancelled: a running job's worker stops at its next "
+                                                        "heartbeat and releases nothing"),
+        404: OpenApiResponse(description="no such job of yours"),
+        409: OpenApiResponse(description="the job has already ended")})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """Cancel one of your jobs that is checking, queued or running; its uploads are deleted."""
+        job = self.get_object()
+        try:
+            job = cancel_job(job.pk, by=request.user)
+        except CancelError as exc:
+            return Response({**exc.as_dict(), "detail": exc.message},
+                            status=status.HTTP_409_CONFLICT if exc.code == "not_cancellable"
+                            else status.HTTP_403_FORBIDDEN)
+        return Response(JobSerializer(job, context={"request": request}).data)
 
     @extend_schema(responses={
         202: OpenApiResponse(JobSerializer, description="accepted: the job is `checking` (the intake checks the "

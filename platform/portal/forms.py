@@ -7,6 +7,7 @@ from consent.models import Subject
 from consent.policy import current_policy
 from consent.services import subjects_for
 from generation.controls import Control, declared
+from jobs.backends import unavailable_backends
 
 
 def control_field(control: Control) -> forms.Field:
@@ -38,6 +39,11 @@ class NewJobForm(forms.Form):
     def __init__(self, *args, creator=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields.update({c.name: control_field(c) for c in declared()})
+        off = unavailable_backends()  # engines no worker here can run are not offered; the help says why
+        if off:
+            backend = self.fields["backend"]
+            backend.choices = [(v, label) for v, label in backend.choices if v not in off]
+            backend.help_text = " ".join(str(_(why)) for why in off.values())
         self.fields["subject"].queryset = subjects_for(creator).order_by("display_name")
         policy = current_policy()
         self.fields["purpose"].choices = [("", _("Choose a purpose"))] + [

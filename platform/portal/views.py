@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Role
 from accounts.permissions import can_see_every_job, role_of
@@ -16,6 +17,7 @@ from consent.services import subjects_for
 from generation.errors import InputError
 from jobs.intake import accept_job
 from jobs.models import Job
+from jobs.services import CancelError, cancel_job
 from moderation.services import is_taken_down
 from registry.uploads import verify_upload
 from veritalk.middleware import heavy_request
@@ -81,6 +83,21 @@ def job_detail(request, job_id):
     job = _job_for(request, job_id)
     labels = {k: str(v) for k, v in STATUS_LABELS.items()}
     return render(request, "portal/job.html", {"job": job, "status_labels": labels})
+
+
+@login_required
+@require_POST
+def cancel(request, job_id):
+    """The creator's Cancel button on the job page."""
+    job = _job_for(request, job_id)
+    try:
+        cancel_job(job.pk, by=request.user)
+    except CancelError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The video was cancelled: nothing will be released and the uploaded files "
+                                    "are deleted."))
+    return redirect("portal:job", job_id=job.pk)
 
 
 @login_required
