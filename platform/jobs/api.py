@@ -160,6 +160,8 @@ class JobViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.List
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         """Cancel one of your jobs that is checking, queued or running; its uploads are deleted."""
+        if not is_creator(request.user):
+            raise PermissionDenied(CreatorsOnly.message)
         job = self.get_object()
         try:
             job = cancel_job(job.pk, by=request.user)
