@@ -39,12 +39,14 @@ from .services import CancelError, cancel_job
 class JobSerializer(serializers.ModelSerializer):
     progress = serializers.IntegerField(source="progress_percent", read_only=True)
     output_url = serializers.SerializerMethodField()
+    revoked_at = serializers.DateTimeField(read_only=True, allow_null=True,
+                                           help_text="When the subject revoked the consent; null if they did not.")
 
     class Meta:
         model = Job
         fields = ["id", "status", "subject", "consent", "purpose", "channel", "controls", "decision", "error",
                   "progress", "progress_done", "progress_total", "output_sha256", "output_url", "verification",
-                  "created_at", "started_at", "finished_at"]
+                  "revoked_at", "created_at", "started_at", "finished_at"]
         read_only_fields = fields
 
     def get_output_url(self, job) -> str | None:
@@ -123,7 +125,8 @@ class JobViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.List
     heavy_requests = ("create",)  # reads uploads: bounded per process (veritalk.middleware)
 
     def get_queryset(self):
-        return Job.objects.filter(creator=self.request.user).select_related("registry_entry").order_by("-created_at")
+        return (Job.objects.filter(creator=self.request.user).select_related("registry_entry", "consent")
+                .order_by("-created_at"))
 
     def get_serializer_class(self):
         return JobCreateSerializer if self.action == "create" else JobSerializer

@@ -180,7 +180,8 @@ def revoke(request, consent_id: int):
 @login_required
 def videos(request):
     subject = _subject_only(request)
-    jobs = subject.jobs.select_related("creator").order_by("-created_at") if subject else []
+    jobs = (subject.jobs.select_related("creator", "consent", "registry_entry").order_by("-created_at")
+            if subject else [])
     rows = [{"job": j, "revoked": bool(getattr(j, "registry_entry", None) and j.registry_entry.revoked)}
             for j in jobs]
     return render(request, "consent/videos.html", {"rows": rows, "subject": subject})

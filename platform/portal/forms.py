@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from consent.models import Subject
 from consent.policy import current_policy
-from consent.services import subjects_for
+from consent.services import subjects_to_offer
 from generation.controls import Control, declared
 from jobs.backends import unavailable_backends
 
@@ -44,7 +44,7 @@ class NewJobForm(forms.Form):
             backend = self.fields["backend"]
             backend.choices = [(v, label) for v, label in backend.choices if v not in off]
             backend.help_text = " ".join(str(_(why)) for why in off.values())
-        self.fields["subject"].queryset = subjects_for(creator).order_by("display_name")
+        self.fields["subject"].queryset = subjects_to_offer(creator).order_by("display_name")
         policy = current_policy()
         self.fields["purpose"].choices = [("", _("Choose a purpose"))] + [
             (p, p.capitalize()) for p in policy.param("allowed_purpose", "purposes", [])]

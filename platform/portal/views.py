@@ -5,7 +5,7 @@ from pathlib import Path
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -38,7 +38,7 @@ HOME_PAGES = {Role.SUBJECT: "consent_portal:me", Role.AUDITOR: "portal:verify",
 
 def _job_for(request, job_id) -> Job:
     """The creator, the person depicted (their subject account), staff roles: others get 404."""
-    job = get_object_or_404(Job.objects.select_related("subject", "creator"), pk=job_id)
+    job = get_object_or_404(Job.objects.select_related("subject", "creator", "consent"), pk=job_id)
     user = request.user
     depicted = job.subject.account_id is not None and job.subject.account_id == user.pk
     if job.creator_id != user.pk and not depicted and not can_see_every_job(user):
@@ -52,7 +52,7 @@ def dashboard(request):
     home = HOME_PAGES.get(role_of(request.user))
     if home:
         return redirect(home)
-    jobs = Job.objects.filter(creator=request.user).select_related("subject")[:50]
+    jobs = Job.objects.filter(creator=request.user).select_related("subject", "consent", "registry_entry")[:50]
     subjects = []
     for s in subjects_for(request.user).order_by("display_name"):
         consent = s.active_consent(request.user)
@@ -117,12 +117,10 @@ def job_output(request, job_id):
     entry = getattr(job, "registry_entry", None)
     if is_taken_down(entry):
         # A moderator took this output down: the platform no longer serves it to anyone.
-        return HttpResponse("This video was taken down by moderation and is no longer available.",
-                            status=451, content_type="text/plain; charset=utf-8")
+        return render(request, "410.html", {"job": job, "reason": "taken_down"}, status=451)
     if entry is not None and entry.revoked and job.subject.account_id != request.user.pk:
         # The subject revoked consent: the creator no longer gets the file (the subject still may).
-        return HttpResponse("The person in this video revoked their consent; it is no longer available.",
-                            status=410, content_type="text/plain; charset=utf-8")
+        return render(request, "410.html", {"job": job, "reason": "revoked", "when": entry.revoked_at}, status=410)
     download = request.GET.get("download") == "1"
     return FileResponse(open(path, "rb"), content_type="video/mp4", as_attachment=download,
                         filename=f"veritalk-{job.pk}.mp4")
