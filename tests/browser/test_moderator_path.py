@@ -1,32 +1,52 @@
 """A moderator's path in the browser: opens one of our outputs from the queue, watches
 the detector and the provenance check run on a real Celery worker (the detection
-queue, on the worker `make serve` runs), reads the per-second score plot, flags the case,
+queue, on the worker process `make serve` starts), reads the per-second score plot, flags the case,
 then takes the output down, after which the portal no longer serves it; and a visitor's
 way in: sign-up, vetting request, an admin vets them, a password reset by e-mail."""
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
-from celery.contrib.testing.worker import start_worker
+from django.db import connection
 
 from audit.models import AuditEvent
-from jobs.backends import offered_queues
 from jobs.runner import run_job
 from jobs.services import submit_job
 from moderation.models import Case, Takedown
 from tests.browser.conftest import log_in
 from tests.conftest import corpus_file
 from tests.platform.conftest import consenting_subject, creator, queued_messages, subject, tiny_detector  # noqa: F401
-from veritalk.celery import app as celery_app
 
 
 @pytest.fixture
-def detection_worker(settings, tiny_detector):
+def serve_worker(settings, tiny_detector, tmp_path):
+    """The worker `make serve` starts (`manage.py runworker --queues offered`, a process of
+    its own), on this test's database, broker, media folder and detector."""
     settings.VERITALK_DETECTOR_MODEL = str(tiny_detector)
     for message in queued_messages():
         message.unlink()
-    # The worker `make serve` runs: every queue the deployment offers (runworker --queues offered).
-    with start_worker(celery_app, pool="solo", perform_ping_check=False, queues=offered_queues()):
-        yield
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "veritalk.test_settings",
+           "DATABASE_URL": f"sqlite:///{connection.settings_dict['NAME']}",
+           "VERITALK_MEDIA_ROOT": str(settings.MEDIA_ROOT), "VERITALK_DETECTOR_MODEL": str(tiny_detector)}
+    log = (tmp_path / "worker.log").open("w+")
+    proc = subprocess.Popen([sys.executable, "manage.py", "runworker", "--queues", "offered", "--loglevel", "WARNING"],
+                            cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+        log.seek(0)
+        print("worker output:\n" + log.read()[-4000:])
+        log.close()
 
 
 @pytest.fixture
@@ -42,7 +62,7 @@ def output(consenting_subject, creator):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_moderator_flags_and_takes_down(new_page, make_user, creator, output, detection_worker):
+def test_moderator_flags_and_takes_down(new_page, make_user, creator, output, serve_worker):
     moderator = make_user("mo", role="moderator", vetted=False)
     page = new_page("moderator")
     log_in(page, moderator)
@@ -50,8 +70,9 @@ def test_moderator_flags_and_takes_down(new_page, make_user, creator, output, de
     page.get_by_label("Registry id").fill(str(output.registry_entry.pk))
     page.get_by_role("button", name="Open", exact=True).click()
     page.wait_for_url("**/moderation/cases/*/")
-    # The page polls the analysis and reloads when it is done.
-    page.get_by_role("heading", name="Detector", exact=False).wait_for(timeout=120_000)
+    # The page polls the analysis and reloads when it is done (the worker process may still be starting).
+    page.get_by_role("heading", name="Detector", exact=False).wait_for(timeout=240_000)
+    assert serve_worker.poll() is None, "the worker process stopped"
     case = Case.objects.get()
     assert case.status == "done", case.error
     plot = page.get_by_role("img", name="Detector score per second")
