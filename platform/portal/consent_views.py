@@ -29,7 +29,7 @@ from .consent_forms import GrantForm, InviteForm, NoteForm, RevokeForm, SelfieFo
 
 
 def _subject_only(request):
-    require(request.user, is_subject, "this page is for subject accounts")
+    require(request.user, is_subject, gettext_noop("This page is for subject accounts."))
     return getattr(request.user, "subject_profile", None)
 
 
@@ -192,7 +192,7 @@ def videos(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def invite(request):
-    require(request.user, is_creator, "this page is for creator accounts")
+    require(request.user, is_creator, gettext_noop("This page is for creator accounts."))
     form = InviteForm(request.POST or None)
     link = None
     if request.method == "POST" and form.is_valid():

@@ -33,6 +33,9 @@ def test_403_is_the_portals_page(client, creator, lang, words):
     r = client.get("/moderation/vetting/", HTTP_ACCEPT_LANGUAGE=lang)
     page = r.content.decode()
     assert r.status_code == 403 and _in_layout(page) and words in page and creator.username in page
+    why = {"en": "This needs an admin or moderator account.",
+           "fr": "Il faut pour cela un compte d’administrateur ou de modérateur."}[lang]
+    assert why in page.replace("&#x27;", "’").replace("&rsquo;", "’")
 
 
 @pytest.mark.django_db
