@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 from rest_framework.routers import DefaultRouter
 
-from accounts.api import MeView, TokenView
+from accounts.api import MeView, TokenView, VettingRequestView
 from consent.api import GrantViewSet, InvitationViewSet, RevocationViewSet, SubjectViewSet, VettingViewSet
 from jobs.api import FacePreviewView, JobViewSet
 from live.api import LiveSessionViewSet
@@ -43,6 +43,7 @@ urlpatterns = [
     path("api/detection/model/", DetectorModelView.as_view(), name="detection-model"),
     path("api/token/", TokenView.as_view(), name="api-token"),
     path("api/me/", MeView.as_view(), name="api-me"),
+    path("api/me/vetting-request/", VettingRequestView.as_view(), name="api-vetting-request"),
     path("api/verify/", VerifyView.as_view(), name="api-verify"),
     path("api/faces/", FacePreviewView.as_view(), name="api-faces"),
     path("api/", include(router.urls)),

@@ -111,3 +111,29 @@ def test_createsuperuser_makes_a_vetted_admin(client, monkeypatch):
     client.force_login(boss)
     page = client.get("/").content.decode()
     assert "boss (Admin)" in page and "(Creator)" not in page and "has not been vetted" not in page
+
+
+@pytest.mark.django_db
+def test_the_vetting_request_through_the_api(make_user, django_capture_on_commit_callbacks, mailoutbox):
+    from tests.platform.conftest import as_user as api
+    newbie = make_user("newbie", vetted=False)
+    newbie.email = "newbie@example.org"
+    newbie.save()
+    r = api(newbie).post("/api/me/vetting-request/", {"message": ""}, format="json")
+    assert r.status_code == 400 and "message" in r.json()
+    r = api(newbie).post("/api/me/vetting-request/", {"message": "Training videos, staff consenting."}, format="json")
+    assert r.status_code == 201 and r.json()["decision"] == "pending"
+    r = api(newbie).post("/api/me/vetting-request/", {"message": "again"}, format="json")
+    assert r.status_code == 400 and r.json()["code"] == "already_requested"
+    auditor = make_user("audrey", role="auditor", vetted=False)
+    assert api(auditor).post("/api/me/vetting-request/", {"message": "me too"}, format="json").status_code == 403
+    mod = make_user("mod", role="moderator")
+    listed = {row["username"]: row for row in api(mod).get("/api/vetting/").json()["results"]}
+    assert listed["newbie"]["request"] == "Training videos, staff consenting." and listed["newbie"]["requested_at"]
+    with django_capture_on_commit_callbacks(execute=True):
+        r = api(mod).post("/api/vetting/", {"username": "newbie", "vetted": True, "note": "Checked."}, format="json")
+    assert r.status_code == 201
+    newbie.refresh_from_db()
+    state = api(newbie).get("/api/me/vetting-request/").json()
+    assert state["vetted"] and state["requests"][0]["decision"] == "approved"
+    assert len(mailoutbox) == 1 and "approved" in mailoutbox[0].body
