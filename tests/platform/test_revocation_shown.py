@@ -1,7 +1,8 @@
 """Once the subject revokes, every place that shows the job says so: the creator's
 dashboard row and the job page never read "Succeeded" for a revoked video, the
 subject's own list says it too, the API gives `revoked_at`, and the new-video and live
-forms no longer offer the subject (until they grant a new consent)."""
+forms no longer offer the subject (until they grant a new consent; a crafted choice of
+them still gets the gate's recorded refusal, tests/policies/test_red_team.py)."""
 import pytest
 
 from consent.services import give_consent, revoke_consent
