@@ -56,12 +56,13 @@ messages: $(VENV)/.deps
 		--ignore=bench --ignore=docs --ignore=node_modules --ignore=.venv
 	cd platform && ../$(PY) ../manage.py compilemessages -l fr
 
-# The worker takes every queue the deployment offers (intake: the face check of each
-# submission; generation; detection; gpu: diffusion jobs, which fail clearly without weights).
+# The worker takes every queue the deployment offers (jobs.backends.offered_queues: intake, the
+# face check of each submission; generation; detection, the moderation analyses; gpu, diffusion
+# jobs, only where VERITALK_DIFFUSION_WEIGHTS names the weights: otherwise the backend is not offered).
 serve: migrate signing
 	@echo "portal on http://$(HOST):$(PORT)/ ; Ctrl-C stops the portal and the worker"
 	@trap 'kill 0' INT TERM EXIT; \
-	$(PY) manage.py runworker --queues intake,generation,detection,gpu --loglevel WARNING & \
+	$(PY) manage.py runworker --queues offered --loglevel WARNING & \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 # Production mode: PostgreSQL, Redis or RabbitMQ, gunicorn, workers on named queues.

@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 
-from .models import User
+from .models import User, VettingRequest
 from .services import VettingError, set_vetted
 
 
@@ -28,3 +28,16 @@ class VeritalkUserAdmin(UserAdmin):
         if not change:
             obj.vetted = False  # new accounts start unvetted
         super().save_model(request, obj, form, change)
+
+
+@admin.register(VettingRequest)
+class VettingRequestAdmin(admin.ModelAdmin):
+    """The requests, for the record; decisions are taken on the portal's vetting page
+    (/moderation/vetting/), which notes them in the audit log and e-mails the applicant."""
+    list_display = ("user", "created_at", "decision", "decided_by", "decided_at")
+    list_filter = ("decision",)
+    search_fields = ("user__username", "user__email", "message")
+    readonly_fields = ("user", "message", "created_at", "decision", "decided_at", "decided_by", "note")
+
+    def has_add_permission(self, request):
+        return False

@@ -7,7 +7,7 @@ from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.authtoken.models import Token
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import AuthenticationFailed, PermissionDenied
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -15,6 +15,10 @@ from rest_framework.views import APIView
 
 from audit.chain import atomic as audit_atomic
 from audit.chain import record
+
+from .models import VettingRequest
+from .permissions import CreatorsOnly, is_creator
+from .services import request_vetting
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -76,3 +80,42 @@ class MeView(APIView):
     def get(self, request):
         u = request.user
         return Response({"username": u.username, "role": u.role, "vetted": u.vetted})
+
+
+class VettingApplicationSerializer(serializers.Serializer):
+    message = serializers.CharField(max_length=4000, help_text="Who you are, what you plan to make and for whom.")
+
+
+def _request_fields() -> dict:
+    return {"id": serializers.IntegerField(), "message": serializers.CharField(),
+            "created_at": serializers.DateTimeField(),
+            "decision": serializers.ChoiceField(choices=VettingRequest.Decision.choices),
+            "decided_at": serializers.DateTimeField(allow_null=True), "note": serializers.CharField()}
+
+
+def _vetting_request(req) -> dict:
+    return {"id": req.pk, "message": req.message, "created_at": req.created_at, "decision": req.decision,
+            "decided_at": req.decided_at, "note": req.note}
+
+
+class VettingRequestView(APIView):
+    """A creator asks to be vetted (POST, one open request at a time) and reads their
+    requests with the decisions (GET). An admin or moderator decides through /api/vetting/."""
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
+
+    @extend_schema(responses={200: inline_serializer("VettingState", {
+        "vetted": serializers.BooleanField(),
+        "requests": inline_serializer("VettingApplicationItem", _request_fields(), many=True)})})
+    def get(self, request):
+        return Response({"vetted": request.user.vetted, "requests": [
+            _vetting_request(r) for r in request.user.vetting_requests.order_by("-created_at")]})
+
+    @extend_schema(request=VettingApplicationSerializer,
+                   responses={201: inline_serializer("VettingApplication", _request_fields())})
+    def post(self, request):
+        if not is_creator(request.user):
+            raise PermissionDenied(CreatorsOnly.message)
+        s = VettingApplicationSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        req = request_vetting(request.user, message=s.validated_data["message"])  # VettingError: 400 naming why
+        return Response(_vetting_request(req), status=status.HTTP_201_CREATED)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Callable
 
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext_noop
 from rest_framework.permissions import BasePermission
 
 from .models import Role
@@ -41,7 +42,8 @@ def can_see_every_job(user) -> bool:
 
 
 def require(user, check: Callable[[object], bool], message: str) -> None:
-    """For portal pages: a 403 naming who the page is for, unless `check(user)`."""
+    """For portal pages: a 403 naming who the page is for, unless `check(user)` (the portal's
+    403 page translates `message` where it is a catalogue string: mark it with gettext_noop)."""
     if not check(user):
         raise PermissionDenied(message)
 
@@ -54,16 +56,16 @@ class _RolePermission(BasePermission):
 
 
 class CreatorsOnly(_RolePermission):
-    message = "This needs a creator account."
+    message = gettext_noop("This needs a creator account.")
     check = staticmethod(is_creator)
 
 
 class SubjectsOnly(_RolePermission):
-    message = "This needs a subject account (the person shown in the videos)."
+    message = gettext_noop("This needs a subject account (the person shown in the videos).")
     check = staticmethod(is_subject)
 
 
-MODERATORS_ONLY = "This needs an admin or moderator account."
+MODERATORS_ONLY = gettext_noop("This needs an admin or moderator account.")
 
 
 class ModeratorsOnly(_RolePermission):

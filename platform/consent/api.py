@@ -15,7 +15,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied, ValidationErro
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from accounts.models import Role
+from accounts.models import Role, VettingRequest
 from accounts.permissions import CreatorsOnly, ModeratorsOnly, SubjectsOnly, can_moderate, is_creator, is_subject
 from accounts.services import set_vetted
 from jobs.inputs import read_upload
@@ -118,6 +118,8 @@ class VettingEntrySerializer(serializers.Serializer):
     vetted_at = serializers.DateTimeField(allow_null=True)
     vetting_note = serializers.CharField(allow_blank=True)
     date_joined = serializers.DateTimeField()
+    request = serializers.CharField(allow_null=True, help_text="The creator's open request to be vetted, if any.")
+    requested_at = serializers.DateTimeField(allow_null=True)
 
 
 class EnrolSerializer(serializers.Serializer):
@@ -333,9 +335,12 @@ class VettingViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.Ge
 
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.get_queryset())
+        pending = {r.user_id: r for r in VettingRequest.objects.filter(decision=VettingRequest.Decision.PENDING,
+                                                                       user__in=page)}
         return self.get_paginated_response([
             {"username": u.username, "vetted": u.vetted, "vetted_at": u.vetted_at, "vetting_note": u.vetting_note,
-             "date_joined": u.date_joined} for u in page])
+             "date_joined": u.date_joined, "request": pending[u.pk].message if u.pk in pending else None,
+             "requested_at": pending[u.pk].created_at if u.pk in pending else None} for u in page])
 
     def create(self, request, *args, **kwargs):
         s = VettingSerializer(data=request.data)

@@ -102,6 +102,14 @@ def subjects_for(creator):
                                                           invitations__accepted_at__isnull=False)).distinct()
 
 
+def subjects_to_offer(creator):
+    """The subjects a creator's forms offer: `subjects_for`, less those who revoked their
+    consent to this creator and have not granted a new one since."""
+    revoked = Consent.objects.filter(creator=creator, revoked_at__isnull=False).values("subject_id")
+    standing = Consent.objects.filter(creator=creator, revoked_at__isnull=True).values("subject_id")
+    return subjects_for(creator).exclude(Q(pk__in=revoked) & ~Q(pk__in=standing))
+
+
 def creators_of(subject: Subject) -> list:
     """Creators this subject may consent to: the one who registered them and every
     creator whose invitation they accepted."""

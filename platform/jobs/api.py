@@ -33,17 +33,20 @@ from moderation.services import is_taken_down
 from .inputs import read_upload
 from .intake import accept_job
 from .models import Job
+from .services import CancelError, cancel_job
 
 
 class JobSerializer(serializers.ModelSerializer):
     progress = serializers.IntegerField(source="progress_percent", read_only=True)
     output_url = serializers.SerializerMethodField()
+    revoked_at = serializers.DateTimeField(read_only=True, allow_null=True,
+                                           help_text="When the subject revoked the consent; null if they did not.")
 
     class Meta:
         model = Job
         fields = ["id", "status", "subject", "consent", "purpose", "channel", "controls", "decision", "error",
                   "progress", "progress_done", "progress_total", "output_sha256", "output_url", "verification",
-                  "created_at", "started_at", "finished_at"]
+                  "revoked_at", "created_at", "started_at", "finished_at"]
         read_only_fields = fields
 
     def get_output_url(self, job) -> str | None:
@@ -122,7 +125,8 @@ class JobViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.List
     heavy_requests = ("create",)  # reads uploads: bounded per process (veritalk.middleware)
 
     def get_queryset(self):
-        return Job.objects.filter(creator=self.request.user).select_related("registry_entry").order_by("-created_at")
+        return (Job.objects.filter(creator=self.request.user).select_related("registry_entry", "consent")
+                .order_by("-created_at"))
 
     def get_serializer_class(self):
         return JobCreateSerializer if self.action == "create" else JobSerializer
@@ -150,6 +154,25 @@ class JobViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.List
         return FileResponse(open(path, "rb"), content_type="video/mp4",
                             as_attachment=request.query_params.get("download") == "1",
                             filename=f"veritalk-{job.pk}.mp4")
+
+    @extend_schema(request=None, responses={
+        200: OpenApiResponse(JobSerializer, description="cancelled: a running job's worker stops at its next "
+                                                        "heartbeat and releases nothing"),
+        404: OpenApiResponse(description="no such job of yours"),
+        409: OpenApiResponse(description="the job has already ended")})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """Cancel one of your jobs that is checking, queued or running; its uploads are deleted."""
+        if not is_creator(request.user):
+            raise PermissionDenied(CreatorsOnly.message)
+        job = self.get_object()
+        try:
+            job = cancel_job(job.pk, by=request.user)
+        except CancelError as exc:
+            return Response({**exc.as_dict(), "detail": exc.message},
+                            status=status.HTTP_409_CONFLICT if exc.code == "not_cancellable"
+                            else status.HTTP_403_FORBIDDEN)
+        return Response(JobSerializer(job, context={"request": request}).data)
 
     @extend_schema(responses={
         202: OpenApiResponse(JobSerializer, description="accepted: the job is `checking` (the intake checks the "

@@ -31,6 +31,7 @@ from audit.chain import record
 from consent.models import Consent
 from generation.errors import InputError, MultipleFaces
 
+from .backends import unavailable_backends
 from .dispatch import RETRY_POLICY, dispatch, published
 from .gate import EMBEDDING_CHECKS, FACE_CHECKS, decide_job, decide_request
 from .inputs import analyse_photo, read_uploads
@@ -45,6 +46,9 @@ def accept_job(*, creator, subject, photo, audio, controls=None, purpose: str = 
     DENIED at once by a rule that needs no face. Bad uploads raise InputError (a 400)."""
     check_recorded_purpose(purpose)
     uploads = read_uploads(photo, audio, controls)
+    why = unavailable_backends().get(uploads.controls.backend)
+    if why:  # no worker would ever run it: refused by name, nothing stored
+        raise InputError(why, code="backend_unavailable", field="backend")
     gate = decide_request(creator=creator, subject=subject, face_count=None, purpose=purpose, channel=channel,
                           photo_bytes=len(uploads.photo), audio_bytes=len(uploads.audio),
                           audio_seconds=uploads.audio_seconds, without=FACE_CHECKS)

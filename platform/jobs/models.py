@@ -68,6 +68,14 @@ class Job(models.Model):
         return self.status in self.FINAL
 
     @property
+    def revoked_at(self):
+        """When the subject revoked the consent this job was made (or accepted) under; None if not."""
+        entry = getattr(self, "registry_entry", None)
+        if entry is not None and entry.revoked:
+            return entry.revoked_at
+        return self.consent.revoked_at if self.consent_id and self.consent else None
+
+    @property
     def progress_percent(self) -> int:
         if self.status == self.Status.SUCCEEDED:
             return 100

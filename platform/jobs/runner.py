@@ -188,6 +188,8 @@ def run_job(job_id: str, owner: str | None = None) -> Job:
         return _deny(job, refused.gate, "at release")
     except LeaseLost:
         attempt.discard()
+        if _cancelled(job):
+            return _stop(job, entry, owner)
         log.warning("job %s: lease lost, leaving it to its new owner", job.pk)
         return Job.objects.get(pk=job.pk)
     except TRANSIENT_ERRORS:
@@ -195,11 +197,15 @@ def run_job(job_id: str, owner: str | None = None) -> Job:
         raise  # the task retries; the lease lapses meanwhile
     except Cancelled:
         attempt.discard()
+        if _cancelled(job):
+            return _stop(job, entry, owner)
         entry.void()
         return _deny(job, decide_job(job), "during generation")
     except Exception as exc:  # noqa: BLE001 - every other failure ends the job in a final, explained state
-        log.exception("job %s failed", job.pk)
         attempt.discard(*_unreleased(job, attempt.final))
+        if _cancelled(job):  # e.g. the inputs went while it stopped: the cancellation is the outcome
+            return _stop(job, entry, owner)
+        log.exception("job %s failed", job.pk)
         entry.void()
         return _fail(job, exc)
 
@@ -215,7 +221,7 @@ def render(job: Job, entry: RegistryEntry, attempt: Attempt, heartbeat: _Heartbe
                if controls.backend == "diffusion" else None)
     result = generate_video(job.photo.path, job.audio.path, attempt.rendered, marker=marker, controls=controls,
                             backend_options=options, progress=heartbeat,
-                            should_stop=lambda: not decide_job(job).decision.allowed,
+                            should_stop=lambda: _cancelled(job) or not decide_job(job).decision.allowed,
                             max_audio_seconds=settings.VERITALK_MAX_AUDIO_SECONDS)
     return result, marker
 
@@ -277,6 +283,26 @@ def release(job: Job, entry: RegistryEntry, owner: str, result, marker, signed: 
         record("job.succeeded", target=job, data={"frames": result.frames, "seconds": round(result.seconds, 2),
                                                   "verdict": job.verification["verdict"], "attempt": job.attempts})
     return job
+
+
+def _cancelled(job: Job) -> bool:
+    """The creator cancelled the job while this worker ran it (jobs.services.cancel_job)."""
+    return Job.objects.filter(pk=job.pk, status=Job.Status.CANCELLED).exists()
+
+
+def _stop(job: Job, entry: RegistryEntry, owner: str) -> Job:
+    """Honour a cancellation: what this attempt wrote is already discarded; the registry
+    entry is voided and the uploaded inputs deleted. Nothing was released."""
+    uploads = [f.name for f in (job.photo, job.audio) if f]
+    with audit_atomic():
+        entry.void()
+        Job.objects.filter(pk=job.pk).update(photo="", audio="", lease_owner="", lease_expires_at=None)
+        record("job.stopped", target=job, data={"reason": "cancelled by its creator", "worker": owner,
+                                                "frames_done": Job.objects.get(pk=job.pk).progress_done})
+    storage = job.photo.storage
+    for name in uploads:
+        storage.delete(name)
+    return Job.objects.get(pk=job.pk)
 
 
 def _fail(job: Job, exc: Exception) -> Job:

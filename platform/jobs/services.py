@@ -1,5 +1,6 @@
-"""Submitting a job: validate the inputs, ask the gate, store and dispatch; and
-cancelling queued (or still checking) jobs when their consent is revoked."""
+"""Submitting a job: validate the inputs, ask the gate, store and dispatch; cancelling
+queued (or still checking) jobs when their consent is revoked; and a creator cancelling
+their own job before it is final (a running one stops at the worker's next heartbeat)."""
 from __future__ import annotations
 
 from django.core.files.base import ContentFile
@@ -10,6 +11,7 @@ from django.utils.translation import gettext_noop
 
 from audit.chain import atomic as audit_atomic
 from audit.chain import record
+from common.errors import UserError
 from consent.signals import consent_revoked
 from generation.errors import InputError
 
@@ -79,6 +81,40 @@ def store_submission(*, creator, subject, uploads, gate, status, purpose: str, c
             if f:
                 f.storage.delete(f.name)
         raise
+    return job
+
+
+class CancelError(UserError):
+    """A cancellation refused: not the job's creator, or the job is already final."""
+
+
+CANCELLED_BY_CREATOR = gettext_noop("Cancelled by its creator before it finished: nothing was released and the "
+                                    "uploaded files were deleted.")
+
+
+def cancel_job(job_id, *, by) -> Job:
+    """The creator cancels a job that is not final yet. A checking or queued job ends at
+    once and its inputs are deleted; a running one is marked cancelled and its worker stops
+    at its next heartbeat, discards what it wrote and deletes the inputs (jobs.runner):
+    nothing is released either way. Audited."""
+    with audit_atomic():
+        job = Job.objects.select_for_update().get(pk=job_id)
+        if job.creator_id != by.pk:
+            raise CancelError(gettext_noop("only the creator of a job can cancel it"), code="forbidden")
+        if job.is_final:
+            raise CancelError(gettext_noop("this job has already ended (%(status)s): there is nothing to cancel"),
+                              code="not_cancellable", params={"status": job.status})
+        was = job.status
+        files = [f.name for f in (job.photo, job.audio) if f] if was != Job.Status.RUNNING else []
+        storage = job.photo.storage
+        job.status, job.finished_at = Job.Status.CANCELLED, timezone.now()
+        job.error = {"code": "cancelled_by_creator", "field": None, "message": CANCELLED_BY_CREATOR}
+        job.lease_expires_at = None
+        if files:  # a running job's worker still reads them: it deletes them once it has stopped
+            job.photo.name = job.audio.name = ""
+        job.save(update_fields=["status", "finished_at", "error", "lease_expires_at", "photo", "audio"])
+        record("job.cancelled", actor=by, target=job, data={"reason": "cancelled by its creator", "was": was})
+        transaction.on_commit(lambda names=files, st=storage: [st.delete(n) for n in names])
     return job
 
 

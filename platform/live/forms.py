@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from consent.models import Subject
 from consent.policy import current_policy
-from consent.services import subjects_for
+from consent.services import subjects_for, subjects_to_offer
 from generation.controls import EMOTIONS
 
 from .services import LIVE_SIZES
@@ -27,7 +27,11 @@ class NewLiveForm(forms.Form):
 
     def __init__(self, *args, creator=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["subject"].queryset = subjects_for(creator).order_by("display_name")
+        subject = self.fields["subject"]
+        subject.queryset = subjects_for(creator).order_by("display_name")
+        # Offered: not a subject who revoked (a crafted choice of one still gets the gate's reason).
+        subject.widget.choices = [("", subject.empty_label)] + [
+            (s.pk, subject.label_from_instance(s)) for s in subjects_to_offer(creator).order_by("display_name")]
         self.fields["channel"].choices = [("", _("Not stated"))] + [
             (c, c.capitalize()) for c in current_policy().param("consent_in_scope", "channels", [])]
         for name, field in self.fields.items():

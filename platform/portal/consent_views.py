@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.models import Role
+from accounts.models import Role, VettingRequest
 from accounts.permissions import MODERATORS_ONLY, can_moderate, is_creator, is_subject, require
 from accounts.services import set_vetted
 from audit.chain import record
@@ -29,7 +29,7 @@ from .consent_forms import GrantForm, InviteForm, NoteForm, RevokeForm, SelfieFo
 
 
 def _subject_only(request):
-    require(request.user, is_subject, "this page is for subject accounts")
+    require(request.user, is_subject, gettext_noop("This page is for subject accounts."))
     return getattr(request.user, "subject_profile", None)
 
 
@@ -180,7 +180,8 @@ def revoke(request, consent_id: int):
 @login_required
 def videos(request):
     subject = _subject_only(request)
-    jobs = subject.jobs.select_related("creator").order_by("-created_at") if subject else []
+    jobs = (subject.jobs.select_related("creator", "consent", "registry_entry").order_by("-created_at")
+            if subject else [])
     rows = [{"job": j, "revoked": bool(getattr(j, "registry_entry", None) and j.registry_entry.revoked)}
             for j in jobs]
     return render(request, "consent/videos.html", {"rows": rows, "subject": subject})
@@ -191,7 +192,7 @@ def videos(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def invite(request):
-    require(request.user, is_creator, "this page is for creator accounts")
+    require(request.user, is_creator, gettext_noop("This page is for creator accounts."))
     form = InviteForm(request.POST or None)
     link = None
     if request.method == "POST" and form.is_valid():
@@ -233,12 +234,19 @@ def vetting(request):
                 messages.error(request, exc.message)
             else:
                 done = _("%(name)s is now vetted.") if target.vetted else _("%(name)s is now not vetted.")
+                if target.vetting_requests.filter(decided_by=request.user, decided_at__isnull=False).exists():
+                    done += " " + _("They were told by e-mail.") if target.email else ""
                 messages.success(request, done % {"name": target.username})
                 return redirect("consent_portal:vetting")
         else:
             messages.error(request, _("A note is required to change %(name)s's vetting.") % {"name": target.username})
-    creators = User.objects.filter(role=Role.CREATOR).order_by("vetted", "username")
-    return render(request, "consent/vetting.html", {"creators": creators, "form": NoteForm()},
+    creators = list(User.objects.filter(role=Role.CREATOR).order_by("vetted", "username"))
+    pending = {r.user_id: r for r in VettingRequest.objects.filter(decision=VettingRequest.Decision.PENDING)}
+    for c in creators:
+        c.pending_request = pending.get(c.pk)
+    creators.sort(key=lambda c: c.pending_request is None)  # the queue first: requests waiting for a decision
+    return render(request, "consent/vetting.html", {"creators": creators, "form": NoteForm(),
+                                                    "waiting": len(pending)},
                   status=400 if form.errors else 200)
 
 

@@ -5,8 +5,9 @@ from django.utils.translation import gettext_lazy as _
 
 from consent.models import Subject
 from consent.policy import current_policy
-from consent.services import subjects_for
+from consent.services import subjects_for, subjects_to_offer
 from generation.controls import Control, declared
+from jobs.backends import unavailable_backends
 from jobs.services import LIVE_PURPOSE
 
 
@@ -39,7 +40,16 @@ class NewJobForm(forms.Form):
     def __init__(self, *args, creator=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields.update({c.name: control_field(c) for c in declared()})
-        self.fields["subject"].queryset = subjects_for(creator).order_by("display_name")
+        off = unavailable_backends()  # engines no worker here can run are not offered; the help says why
+        if off:
+            backend = self.fields["backend"]
+            backend.choices = [(v, label) for v, label in backend.choices if v not in off]
+            backend.help_text = " ".join(str(_(why)) for why in off.values())
+        subject = self.fields["subject"]
+        subject.queryset = subjects_for(creator).order_by("display_name")
+        # Offered: not a subject who revoked (a crafted choice of one still gets the gate's reason).
+        subject.widget.choices = [("", subject.empty_label)] + [
+            (s.pk, subject.label_from_instance(s)) for s in subjects_to_offer(creator).order_by("display_name")]
         policy = current_policy()
         self.fields["purpose"].choices = [("", _("Choose a purpose"))] + [
             (p, p.capitalize()) for p in policy.param("allowed_purpose", "purposes", []) if p != LIVE_PURPOSE]

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Role
 from accounts.permissions import can_see_every_job, role_of
@@ -16,10 +17,12 @@ from consent.services import subjects_for
 from generation.errors import InputError
 from jobs.intake import accept_job
 from jobs.models import Job
+from jobs.services import CancelError, cancel_job
 from moderation.services import is_taken_down
 from registry.uploads import verify_upload
 from veritalk.middleware import heavy_request
 
+from .account_views import landing
 from .forms import NewJobForm, VerifyForm
 
 # The job states as shown to people (Job.Status labels, translated).
@@ -35,7 +38,7 @@ HOME_PAGES = {Role.SUBJECT: "consent_portal:me", Role.AUDITOR: "portal:verify",
 
 def _job_for(request, job_id) -> Job:
     """The creator, the person depicted (their subject account), staff roles: others get 404."""
-    job = get_object_or_404(Job.objects.select_related("subject", "creator"), pk=job_id)
+    job = get_object_or_404(Job.objects.select_related("subject", "creator", "consent"), pk=job_id)
     user = request.user
     depicted = job.subject.account_id is not None and job.subject.account_id == user.pk
     if job.creator_id != user.pk and not depicted and not can_see_every_job(user):
@@ -43,12 +46,13 @@ def _job_for(request, job_id) -> Job:
     return job
 
 
-@login_required
 def dashboard(request):
+    if not request.user.is_authenticated:
+        return landing(request)  # a stranger: what Veritalk is, sign-up, log in
     home = HOME_PAGES.get(role_of(request.user))
     if home:
         return redirect(home)
-    jobs = Job.objects.filter(creator=request.user).select_related("subject")[:50]
+    jobs = Job.objects.filter(creator=request.user).select_related("subject", "consent", "registry_entry")[:50]
     subjects = []
     for s in subjects_for(request.user).order_by("display_name"):
         consent = s.active_consent(request.user)
@@ -82,6 +86,21 @@ def job_detail(request, job_id):
 
 
 @login_required
+@require_POST
+def cancel(request, job_id):
+    """The creator's Cancel button on the job page."""
+    job = _job_for(request, job_id)
+    try:
+        cancel_job(job.pk, by=request.user)
+    except CancelError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The video was cancelled: nothing will be released and the uploaded files "
+                                    "are deleted."))
+    return redirect("portal:job", job_id=job.pk)
+
+
+@login_required
 def job_status(request, job_id):
     job = _job_for(request, job_id)
     return JsonResponse({"status": job.status, "progress": job.progress_percent, "final": job.is_final})
@@ -98,12 +117,10 @@ def job_output(request, job_id):
     entry = getattr(job, "registry_entry", None)
     if is_taken_down(entry):
         # A moderator took this output down: the platform no longer serves it to anyone.
-        return HttpResponse("This video was taken down by moderation and is no longer available.",
-                            status=451, content_type="text/plain; charset=utf-8")
+        return render(request, "410.html", {"job": job, "reason": "taken_down"}, status=451)
     if entry is not None and entry.revoked and job.subject.account_id != request.user.pk:
         # The subject revoked consent: the creator no longer gets the file (the subject still may).
-        return HttpResponse("The person in this video revoked their consent; it is no longer available.",
-                            status=410, content_type="text/plain; charset=utf-8")
+        return render(request, "410.html", {"job": job, "reason": "revoked", "when": entry.revoked_at}, status=410)
     download = request.GET.get("download") == "1"
     return FileResponse(open(path, "rb"), content_type="video/mp4", as_attachment=download,
                         filename=f"veritalk-{job.pk}.mp4")

@@ -137,6 +137,20 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "portal:dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
+# E-mail (password resets, vetting decisions). EMAIL_URL (django-environ: smtp://user:pass@host:25,
+# smtp+tls://...:587, smtp+ssl://...:465) sets the SMTP server. Without it, production sends
+# through SMTP on localhost:25 and development writes each message to a file under var/mail/.
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Veritalk <noreply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+if env("EMAIL_URL", default=""):
+    vars().update(env.email_url("EMAIL_URL"))
+elif PRODUCTION:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(VAR_DIR / "mail")
+PASSWORD_RESET_TIMEOUT = env.int("VERITALK_PASSWORD_RESET_SECONDS", default=3 * 24 * 3600)
+
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("fr", "Français")]
 LOCALE_PATHS = [ROOT_DIR / "platform" / "locale"]  # compiled .mo files are committed: no gettext at run time
@@ -254,6 +268,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "JobStatusEnum": "jobs.models.Job.Status",
         "CaseStatusEnum": "moderation.models.Case.Status",
+        "VettingDecisionEnum": "accounts.models.VettingRequest.Decision",
     },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -89,7 +89,10 @@ def new_page(browser, live_server, request):
 
 
 def log_in(page, user, password: str | None = None) -> None:
-    page.goto("/login/")
+    """Every role starts from `/` as a stranger: the landing page, then its "Log in" link."""
+    page.goto("/")
+    page.get_by_role("link", name="Log in", exact=True).click()
+    page.wait_for_url("**/login/")
     page.get_by_label("Username").fill(user.username)
     page.get_by_label("Password").fill(password or user.raw_password)
     page.get_by_role("button", name="Log in").click()

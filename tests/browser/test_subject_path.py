@@ -1,11 +1,16 @@
 """A subject's whole path in the browser: opens the creator's invitation link, creates
-an account, enrols a selfie, grants a scoped consent, then revokes it with the
-keyboard; the creator's next job is denied and says why."""
+an account, enrols a selfie, grants a scoped consent; the creator makes a video of her
+(and cancels another from its page);
+she revokes with the keyboard, and the creator sees it everywhere: the dashboard rows,
+the video's page (never "Succeeded"), the MP4 link (the portal's 410 page), and a
+new-video form that no longer offers her."""
 import pytest
 
 from audit.models import AuditEvent
 from consent.models import Consent
 from jobs.models import Job
+from jobs.runner import run_job
+from jobs.services import submit_job
 from tests.browser.conftest import log_in
 from tests.conftest import corpus_file
 from tests.platform.conftest import creator  # noqa: F401
@@ -23,7 +28,7 @@ def tab_to(page, text: str, limit: int = 60) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_subject_revokes_and_the_creators_next_job_is_denied(new_page, creator):
+def test_subject_revokes_and_the_creator_sees_it_everywhere(new_page, creator):
     maker = new_page("creator")
     log_in(maker, creator)
     maker.goto("/subjects/invite/")
@@ -63,6 +68,30 @@ def test_subject_revokes_and_the_creators_next_job_is_denied(new_page, creator):
     assert consent.is_active() and consent.purposes == ["test"]
     assert "active" in page.locator("tr", has_text=creator.username).inner_text()
 
+    # The creator makes a video under this consent (what the generation worker runs).
+    with open(corpus_file(PORTRAIT), "rb") as p, open(corpus_file("audio/sr_english_en.wav"), "rb") as a:
+        made = submit_job(creator=creator, subject=consent.subject, photo=p, audio=a, purpose="test",
+                          controls={"size": 256})
+    made = run_job(str(made.pk))
+    assert made.status == "succeeded", made.error
+    maker.goto(f"/jobs/{made.pk}/")
+    assert "Succeeded" in maker.inner_text("#job-status") and maker.locator("#player").count() == 1
+    # Another one, cancelled from its page before a worker took it (the creator's Cancel button).
+    maker.get_by_role("link", name="New video").first.click()
+    maker.get_by_label("Subject").select_option(label="Élise Martin")
+    maker.get_by_label("Photo").set_input_files(str(corpus_file(PORTRAIT)))
+    maker.get_by_label("Audio").set_input_files(str(corpus_file("audio/sr_english_en.wav")))
+    maker.get_by_label("Purpose").select_option("test")
+    maker.get_by_role("button", name="Generate").click()
+    maker.wait_for_url("**/jobs/*/")
+    maker.get_by_role("button", name="Cancel this video").click()
+    maker.get_by_text("nothing was released").wait_for()
+    assert "Cancelled" in maker.inner_text("#job-status")
+    assert maker.get_by_role("button", name="Cancel this video").count() == 0
+    cancelled = Job.objects.exclude(pk=made.pk).get(subject=consent.subject)
+    assert cancelled.status == "cancelled" and not cancelled.photo and not cancelled.audio
+    maker.shot("cancelled")
+
     # Revoke with the keyboard only; the focused link shows a visible focus ring.
     tab_to(page, "Revoke")
     outline = page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle")
@@ -79,21 +108,30 @@ def test_subject_revokes_and_the_creators_next_job_is_denied(new_page, creator):
     assert AuditEvent.objects.filter(action="consent.revoked", target_id=str(consent.pk)).exists()
     page.shot("revoked")
 
-    # The creator's next job is denied, and the page says why.
+    page.get_by_role("link", name="Videos of me").click()
+    assert page.locator("tr", has_text="Revoked by the subject").count() == 1
+    assert "Succeeded" not in page.inner_text("main")
+
+    # The creator sees it everywhere: the subject's row, the video's row and page, the MP4
+    # link (the portal's 410 page), and the new-video form no longer offers her.
     maker.goto("/")
-    assert "revoked" in maker.locator("tr", has_text="Élise Martin").inner_text()
-    maker.goto("/jobs/new/")
-    maker.get_by_label("Subject").select_option(label="Élise Martin")
-    maker.get_by_label("Photo").set_input_files(str(corpus_file(PORTRAIT)))
-    maker.get_by_label("Audio").set_input_files(str(corpus_file("audio/sr_english_en.wav")))
-    maker.get_by_label("Purpose").select_option("test")
-    maker.get_by_label("Size").select_option("256")
-    maker.get_by_role("button", name="Generate").click()
-    maker.wait_for_url("**/jobs/*/")
-    job = Job.objects.get(subject=consent.subject)
-    assert job.status == "denied" and not job.output
-    assert "Denied by policy" in maker.inner_text("#job-status")
-    reasons = maker.inner_text("main")
-    assert "refused" in reasons and any(r in reasons for r in job.decision["reasons"])
-    maker.shot("denied")
+    assert "revoked" in maker.locator("tr", has_text="Élise Martin").first.inner_text()
+    row = maker.locator("tr", has=maker.locator(f'a[href="/jobs/{made.pk}/"]'))
+    assert "Revoked by the subject" in row.inner_text() and "Succeeded" not in row.inner_text()
+    maker.shot("dashboard-revoked")
+    row.get_by_role("link", name="Open").click()
+    maker.wait_for_url(f"**/jobs/{made.pk}/")
+    assert "Revoked by the subject" in maker.inner_text("#job-status")
+    assert "Succeeded" not in maker.inner_text("main") and maker.locator("#player").count() == 0
+    assert "revoked their consent" in maker.inner_text("main")
+    maker.shot("job-revoked")
+    response = maker.goto(f"/jobs/{made.pk}/output.mp4")
+    assert response.status == 410
+    assert maker.get_by_role("heading", name="This video is no longer available").is_visible()
+    assert maker.locator("header .brand").is_visible()  # inside the portal's layout
+    maker.shot("mp4-410")
+    maker.get_by_role("link", name="New video").first.click()
+    offered = maker.get_by_label("Subject").locator("option").all_inner_texts()
+    assert "Élise Martin" not in offered, offered
+    assert Job.objects.filter(subject=consent.subject).count() == 2  # nothing new was submitted
     assert page.js_errors == [] and maker.js_errors == []

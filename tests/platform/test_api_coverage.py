@@ -165,6 +165,16 @@ def _live_take_down(w):
                                         {"note": "reported"}, format="json")
 
 
+def _vetting_request(w):
+    return as_user(w["pending"]).post("/api/me/vetting-request/", {"message": "Films for my theatre company."},
+                                      format="json")
+
+
+def _job_cancel(w):
+    job_id = _jobs(w).json()["id"]
+    return as_user(w["creator"]).post(f"/api/jobs/{job_id}/cancel/", format="json")
+
+
 def all_rows() -> int:
     from django.apps import apps
     return sum(m.objects.count() for m in apps.get_models())
@@ -178,7 +188,8 @@ SCENARIOS = {
     "grants_elevate_create": _elevate, "revocations_create": _revoke, "vetting_create": _vet,
     "token_create": _token, "token_destroy": _token_delete, "verify_create": _verify,
     "live_sessions_create": _live_create, "live_sessions_stop_create": _live_stop,
-    "live_sessions_take_down_create": _live_take_down,
+    "live_sessions_take_down_create": _live_take_down, "jobs_cancel_create": _job_cancel,
+    "me_vetting_request_create": _vetting_request,
 }
 
 # Operations that document more than one success: the code this test's scenario must get.

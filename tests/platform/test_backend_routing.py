@@ -41,7 +41,9 @@ def test_bad_backend_or_motion_flag_is_refused_by_name(consenting_subject, portr
 
 
 @pytest.mark.django_db
-def test_api_stores_backend_and_motion_and_names_a_bad_one(creator, consenting_subject, portrait, short_speech):
+def test_api_stores_backend_and_motion_and_names_a_bad_one(creator, consenting_subject, portrait, short_speech,
+                                                           settings, tmp_path):
+    settings.VERITALK_DIFFUSION_WEIGHTS = str(tmp_path)  # a GPU worker with weights: diffusion is offered
     from rest_framework.authtoken.models import Token
     from rest_framework.test import APIClient
     api = APIClient()

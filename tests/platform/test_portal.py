@@ -29,7 +29,7 @@ def upload(client, subject, photo, audio, **controls):
 
 @pytest.mark.django_db
 def test_anonymous_is_sent_to_login(client):
-    r = client.get(reverse("portal:dashboard"))
+    r = client.get(reverse("portal:new_job"))  # the root is the public landing page (test_onboarding.py)
     assert r.status_code == 302 and r["Location"].startswith(reverse("login"))
 
 

@@ -1,6 +1,7 @@
 """Start a Celery worker for this project (`make serve`, `make prod`, one per machine role)."""
 from django.core.management.base import BaseCommand
 
+from jobs.backends import offered_queues
 from veritalk.celery import app
 
 
@@ -9,7 +10,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--queues", default="intake,generation",
-                            help="comma-separated: intake, generation, detection, gpu")
+                            help="comma-separated: intake, generation, detection, gpu; or `offered`: every "
+                                 "queue this deployment offers (gpu only with the diffusion weights)")
         parser.add_argument("--concurrency", type=int, default=1)
         parser.add_argument("--pool", default="solo", help="solo (default), prefork or threads")
         parser.add_argument("--loglevel", default="INFO")
@@ -18,7 +20,9 @@ class Command(BaseCommand):
                             help="also run the periodic scheduler (the job reaper); one per deployment")
 
     def handle(self, *args, **opts):
-        argv = ["worker", "-Q", opts["queues"], "-c", str(opts["concurrency"]), "-P", opts["pool"],
+        queues = ",".join(offered_queues()) if opts["queues"] == "offered" else opts["queues"]
+        self.stderr.write(f"worker on queues: {queues}")
+        argv = ["worker", "-Q", queues, "-c", str(opts["concurrency"]), "-P", opts["pool"],
                 "-l", opts["loglevel"], "--without-gossip", "--without-mingle"]
         if opts["hostname"]:
             argv += ["-n", opts["hostname"]]
