@@ -1,7 +1,7 @@
 """The photo check (is this a photograph of a person?) with the shipped model: the corpus'
 artwork and cartoon portraits, which it never trained on, are refused; every real photo
 of the corpus and degraded copies of them are accepted; a refusal is a clear input error;
-the model file is a skops file and nothing else is loaded."""
+the reference is plain JSON, and anything else is refused."""
 import pickle
 
 import numpy as np
@@ -76,12 +76,24 @@ def test_a_cartoonised_photo_is_refused_with_a_clear_error():
     assert e.message == "This looks like a drawing or a render, not a photograph of a person"
 
 
-def test_only_a_trusted_skops_file_is_loaded(tmp_path):
+def test_the_verdict_names_its_cues():
+    rgb = load_image_file(corpus_file("generated/cartoon_3d_boy.jpg"))
+    v = verdict(rgb)
+    d = v.as_dict()
+    assert d["photograph"] is False and d["score"] >= d["threshold"]
+    assert "eyes larger than a person's" in d["cues"]          # cartoon proportions, in words
+
+
+def test_only_a_photo_check_reference_is_loaded(tmp_path):
     model = shipped_model()
-    assert 0.5 <= model.threshold < 1 and model.version.startswith("vt-photo-features")
-    bad = tmp_path / "photo_check.skops"
-    bad.write_bytes(pickle.dumps({"classifier": None}))
-    with pytest.raises(PhotoModelError, match="not a skops model"):
+    assert model.threshold > 0 and model.version.startswith("vt-photo-features")
+    assert len(model.reference) > 500                            # real photos and frames, clean and degraded
+    bad = tmp_path / "photo_check.json"
+    bad.write_bytes(pickle.dumps({"reference": None}))
+    with pytest.raises(PhotoModelError, match="could not be read"):
         load_model(bad)
-    with pytest.raises(PhotoModelError, match="no photo-check model"):
-        load_model(tmp_path / "missing.skops")
+    bad.write_text('{"format": "something-else"}')
+    with pytest.raises(PhotoModelError, match="not a photo-check reference"):
+        load_model(bad)
+    with pytest.raises(PhotoModelError, match="no photo-check reference"):
+        load_model(tmp_path / "missing.json")
