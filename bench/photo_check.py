@@ -58,7 +58,7 @@ def judge(rgb: np.ndarray) -> dict:
     return {"face": True, "photograph": v.photograph, "score": round(v.score, 4), "box": face.box.as_list()}
 
 
-def tile(rgb: np.ndarray, text: str, colour, box=None, size: int = 220) -> np.ndarray:
+def tile(rgb: np.ndarray, text: str, colour, box=None, size: int = 160) -> np.ndarray:
     if box is not None:
         x0, y0, x1, y1 = box
         pad = 0.6 * (x1 - x0)
@@ -102,7 +102,7 @@ def main(argv=None) -> int:
             r["verdict"] = ("no face" if not r["face"] else "accepted" if r["photograph"] else "refused")
             corpus.append(r)
             colour = (0, 160, 0) if r["verdict"] == "accepted" else (200, 0, 0)
-            tiles.append(tile(rgb, f"{p.name[:30]}\n{r['verdict']} {r.get('score', '')}", colour, r.get("box")))
+            tiles.append(tile(rgb, f"{p.name[:24]}\n{r['verdict']} {r.get('score', '')}", colour, r.get("box")))
 
     reals = [(f"photos/{p.name}", load_image_file(p)) for p in sorted((args.corpus / "photos").iterdir())
              if prov.get(f"photos/{p.name}") == "real"]
