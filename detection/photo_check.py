@@ -23,7 +23,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from scipy.stats import norm
+from scipy.special import ndtri
 
 from generation.errors import InputError, gettext_noop
 
@@ -81,7 +81,7 @@ class PhotoModel:
                        + np.searchsorted(self.reference[:, j], A[:, j], "right")) / (2 * n)
                       for j in range(A.shape[1])], axis=1)
         signs = np.array([CUES[c][0] for c in self.cues], np.float64)
-        return norm.ppf(np.clip(p, 0.5 / n, 1 - 0.5 / n)) * signs
+        return ndtri(np.clip(p, 0.5 / n, 1 - 0.5 / n)) * signs
 
     def scores(self, X: np.ndarray) -> np.ndarray:
         excess = np.maximum(self.z(X) - self.tail, 0.0) ** 2
