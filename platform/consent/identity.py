@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 from django.conf import settings
 
+from detection.photo_check import require_photograph
 from generation.errors import InputError
 from generation.face import analyse_face, face_embedding
 from generation.images import load_image
@@ -13,11 +14,15 @@ from generation.images import load_image
 from .models import ProtectedPerson, Subject
 
 
-def embed_photo(data: bytes, *, field: str = "photo") -> list[float]:
-    """The 128-d embedding of the single face in `data`; the decoded pixels go out of scope here."""
+def embed_photo(data: bytes, *, field: str = "photo", photograph: bool = False) -> list[float]:
+    """The 128-d embedding of the single face in `data`; the decoded pixels go out of scope here.
+    With `photograph`, the face must also pass the photo check (detection.photo_check):
+    NotAPhotograph (an InputError) for a drawing, a cartoon, a render or a screen."""
     try:
         rgb = load_image(data, max_pixels=settings.VERITALK_MAX_PHOTO_PIXELS)
         face = analyse_face(rgb, field=field)
+        if photograph:
+            require_photograph(rgb, face.landmarks, field=field)
     except InputError as exc:
         exc.field = field
         raise

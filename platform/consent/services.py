@@ -19,6 +19,7 @@ from accounts.permissions import CREATOR_ROLES, can_moderate, is_subject
 from audit.chain import atomic as audit_atomic
 from audit.chain import record
 from common.errors import UserError
+from detection.photo_check import NotAPhotograph
 from generation.errors import InputError
 
 from .identity import centroid, distance, embed_photo, max_pairwise_distance
@@ -40,7 +41,7 @@ def identity_threshold() -> float:
 @audit_atomic()
 def enrol_subject(*, creator, display_name: str, photo_bytes: bytes, account=None) -> Subject:
     """Create a subject from one portrait: the face embedding is kept, the photo is not."""
-    embedding = embed_photo(photo_bytes)
+    embedding = embed_photo(photo_bytes, photograph=True)
     subject = Subject.objects.create(display_name=display_name, created_by=creator, account=account,
                                      face_embedding=embedding, enrolment_embeddings=[embedding],
                                      enrolment_sha256=hashlib.sha256(photo_bytes).hexdigest(),
@@ -60,7 +61,12 @@ def enrol_selfies(*, account, selfies: list[bytes]) -> Subject:
     if not 1 <= len(selfies) <= MAX_SELFIES:
         raise ConsentError(gettext_noop("send between 1 and %(max)d selfies (got %(got)d)"), code="selfie_count",
                            field="selfies", params={"max": MAX_SELFIES, "got": len(selfies)})
-    embeddings = [embed_photo(data, field="selfies") for data in selfies]
+    try:
+        embeddings = [embed_photo(data, field="selfies", photograph=True) for data in selfies]
+    except NotAPhotograph:
+        record("subject.enrolment_refused", actor=account, target=subject,
+               data={"reason": "not a photograph of a person (photo check)"})
+        raise
     threshold = identity_threshold()
     if max_pairwise_distance(embeddings) >= threshold:
         raise InputError(gettext_noop("the selfies do not all show the same person; send selfies of yourself only"),

@@ -1,6 +1,7 @@
 """Validating uploads before anything is stored: size, real type, decodable audio
 within the length limit, valid controls (read_uploads, cheap enough for the request
-path), and exactly one face with its identity embedding (analyse_photo, the intake's
+path), and exactly one face, a photograph of a person (not a drawing, a cartoon or a
+render: detection.photo_check), with its identity embedding (analyse_photo, the intake's
 work). Bad input raises generation.errors.InputError and leaves no file behind."""
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from detection.photo_check import require_photograph
 from generation.audio import EXTENSIONS as AUDIO_EXTENSIONS
 from generation.audio import decode_audio
 from generation.controls import Controls
@@ -85,9 +87,11 @@ def read_uploads(photo, audio, controls: dict | Controls | None) -> Uploads:
 
 def analyse_photo(photo_bytes: bytes) -> PhotoFace:
     """The photo's single face and its identity embedding (the intake's work: dlib,
-    a few hundred milliseconds); NoFaceFound, MultipleFaces or CorruptFile otherwise."""
+    a few hundred milliseconds); NoFaceFound, MultipleFaces, NotAPhotograph or
+    CorruptFile otherwise."""
     rgb = load_image(photo_bytes, max_pixels=settings.VERITALK_MAX_PHOTO_PIXELS)
     face = analyse_face(rgb)
+    require_photograph(rgb, face.landmarks)
     return PhotoFace(box=face.box.as_list(), embedding=[round(float(v), 6) for v in face_embedding(rgb, face)])
 
 

@@ -29,6 +29,7 @@ from django.utils import timezone
 from audit.chain import atomic as audit_atomic
 from audit.chain import record
 from consent.models import Consent
+from detection.photo_check import NotAPhotograph
 from generation.errors import InputError, MultipleFaces
 
 from .backends import unavailable_backends
@@ -95,7 +96,7 @@ def check_job(job_id) -> Job:
         else:
             job.face_count = _face_count(problem)
             gate = decide_job(job, without=EMBEDDING_CHECKS)  # one-face refuses; no embedding to match
-            if gate.decision.allowed:  # a policy file without the one-face rule: the photo still cannot be used
+            if gate.decision.allowed:  # not a photograph, or a policy without the one-face rule: still unusable
                 gate = gate._replace(decision=replace(gate.decision, allowed=False, reasons=[problem.message],
                                                       rules=[]))
         job.decision = gate.record_dict("submission")
@@ -123,6 +124,8 @@ def check_job(job_id) -> Job:
 def _face_count(problem: InputError) -> int:
     if isinstance(problem, MultipleFaces):
         return int(problem.params.get("n", 2))
+    if isinstance(problem, NotAPhotograph):
+        return 1  # one face, but drawn or rendered: refused for that reason, not for the face count
     return 0  # no face, a photo too small to hold one, or one that cannot be decoded
 
 

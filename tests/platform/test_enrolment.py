@@ -70,3 +70,27 @@ def test_one_face_one_account(bea, make_user, creator):
 def test_only_a_subject_enrols(creator, portrait):
     with open(portrait, "rb") as f:
         assert api(creator).post("/api/subjects/enrol/", {"selfies": [f]}, format="multipart").status_code == 403
+
+
+@pytest.mark.django_db
+def test_a_cartoon_is_not_enrolled(bea):
+    """Issue 21: a cartoon drawing was accepted as an enrolment selfie. Among real selfies
+    too, it is refused with a reason, recorded, and nothing is enrolled."""
+    with open(corpus_file("photos/obama_1.jpg"), "rb") as a, \
+            open(corpus_file("generated/cartoon_3d_boy.jpg"), "rb") as b:
+        r = api(bea).post("/api/subjects/enrol/", {"selfies": [a, b]}, format="multipart")
+    assert r.status_code == 400 and r.json()["code"] == "not_a_photograph", r.content
+    assert r.json()["selfies"] == ["This looks like a drawing or a render, not a photograph of a person"]
+    assert not Subject.objects.get(account=bea).enrolled
+    event = AuditEvent.objects.get(action="subject.enrolment_refused", actor="bea")
+    assert "not a photograph" in event.data["reason"]
+
+
+@pytest.mark.django_db
+def test_an_artwork_selfie_is_refused_in_french(client, bea):
+    client.force_login(bea)
+    with open(corpus_file("generated/anime_man_musetalk.jpeg"), "rb") as f:
+        r = client.post("/me/enrol/", {"selfies": [f]}, HTTP_ACCEPT_LANGUAGE="fr")
+    page = r.content.decode()
+    assert r.status_code == 400 and "ressemble à un dessin ou à une image de synthèse" in page
+    assert not Subject.objects.get(account=bea).enrolled

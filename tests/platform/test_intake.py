@@ -99,6 +99,17 @@ def test_a_photo_without_one_face_is_denied_with_the_reason(request, api, consen
 
 
 @pytest.mark.django_db
+def test_a_drawing_is_denied_as_not_a_photograph(api, consenting_subject, short_speech):
+    """Issue 21: the job photo passes the same photo check as enrolment."""
+    r = submit(api, consenting_subject, corpus_file("generated/cartoon_3d_boy.jpg"), short_speech)
+    job = check_job(r.json()["id"])
+    assert job.status == "denied" and job.face_count == 1 and job.decision["rules"] == []
+    assert job.decision["reasons"] == ["This looks like a drawing or a render, not a photograph of a person"]
+    assert job.error["code"] == "not_a_photograph" and job.error["field"] == "photo"
+    assert stored_job_files() == [] and actions(job)[-1] == "job.denied"
+
+
+@pytest.mark.django_db
 def test_a_photo_of_someone_else_is_denied_by_the_identity_match(api, consenting_subject, short_speech):
     r = submit(api, consenting_subject, corpus_file("photos/obama_1.jpg"), short_speech)
     job = check_job(r.json()["id"])
