@@ -53,18 +53,23 @@ _DEPTH[48:60] = (0.24, 0.29, 0.32, 0.33, 0.32, 0.29, 0.24, 0.29, 0.31, 0.32, 0.3
 _DEPTH[60:68] = 0.29
 
 
-def _box(x0, y0, x1, y1, size, step=1):
+def _box(x0, y0, x1, y1, dims, step=1):
+    """Integer box clipped to an image of `dims` (width, height), on a `step` grid."""
+    width, height = dims
     x0 = max(0, int(np.floor(x0 / step)) * step)
     y0 = max(0, int(np.floor(y0 / step)) * step)
-    x1 = min(size, int(np.ceil(x1 / step)) * step)
-    y1 = min(size, int(np.ceil(y1 / step)) * step)
+    x1 = min(width, int(np.ceil(x1 / step)) * step)
+    y1 = min(height, int(np.ceil(y1 / step)) * step)
     return x0, y0, x1, y1
 
 
 class PortraitRig:
+    """The warp of one portrait `image` (of any aspect) with its 68 `landmarks`."""
+
     def __init__(self, image: np.ndarray, landmarks: np.ndarray):
         self.image = np.ascontiguousarray(image)
-        self.size = image.shape[0]
+        self.h, self.w = image.shape[:2]
+        self.dims = (self.w, self.h)
         self.lm = landmarks.astype(np.float64)
         lm = self.lm
         self.face_w = float(lm[16, 0] - lm[0, 0])
@@ -77,30 +82,30 @@ class PortraitRig:
         # Region of the frame that can ever change (head mask support), on the coarse grid.
         self.head_mask_full = self._head_mask()
         ys, xs = np.nonzero(self.head_mask_full > 2e-3)
-        self.roi = _box(xs.min(), ys.min(), xs.max() + 1, ys.max() + 1, self.size, GRID_STEP)
+        self.roi = _box(xs.min(), ys.min(), xs.max() + 1, ys.max() + 1, self.dims, GRID_STEP)
         x0, y0, x1, y1 = self.roi
         gx = np.arange(x0, x1 + 1, GRID_STEP, dtype=np.float32)
         gy = np.arange(y0, y1 + 1, GRID_STEP, dtype=np.float32)
         self.cgx, self.cgy = np.meshgrid(gx, gy)                        # coarse grid (output coords)
-        self.cmask = self.head_mask_full[np.clip(self.cgy.astype(int), 0, self.size - 1),
-                                         np.clip(self.cgx.astype(int), 0, self.size - 1)]
+        self.cmask = self.head_mask_full[np.clip(self.cgy.astype(int), 0, self.h - 1),
+                                         np.clip(self.cgx.astype(int), 0, self.w - 1)]
         fy, fx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
         self.fgx, self.fgy = fx, fy                                      # full-res grid of the ROI
         ring = self._ring_anchors()
         # Smooth fields live in source coordinates on the whole-image coarse grid,
         # solved together: one kernel matrix for every field and the depth.
-        self.n_img = self.size // GRID_STEP + 1
+        self.n_img = (self.h // GRID_STEP + 1, self.w // GRID_STEP + 1)     # (rows, columns)
         k = len(SMOOTH_FIELDS)
         vals = np.concatenate([self._landmark_displacements(n) for n in SMOOTH_FIELDS]
                               + [(_DEPTH * self.face_w)[:, None]], axis=1)      # (68, 2k + 1)
         solved = self._solve(self.lm, vals, ring)                              # (n, n, 2k + 1)
-        self.fields = np.ascontiguousarray(solved[..., :2 * k].reshape(self.n_img, self.n_img, k, 2)
+        self.fields = np.ascontiguousarray(solved[..., :2 * k].reshape(*self.n_img, k, 2)
                                            .transpose(2, 0, 1, 3))             # (k, n, n, 2)
         self.depth = np.ascontiguousarray(solved[..., 2 * k])
         # The jaw and the cavity.
         self.lip_line = self._lip_line()
         self.jaw_box = _box(lm[3, 0], lm[48:55, 1].min() - 0.1 * self.mouth_w, lm[13, 0] + 1,
-                            lm[8, 1] + 0.45 * self.face_h, self.size)
+                            lm[8, 1] + 0.45 * self.face_h, self.dims)
         self.jaw_layer = self._jaw_layer()                               # px down per unit jaw, in jaw_box
         self.mouth_box = self._mouth_box()
         self._lip_row = np.ascontiguousarray(self.lip_line[None, :])
@@ -173,10 +178,10 @@ class PortraitRig:
         c = np.array([lm[:, 0].mean(), (lm[8, 1] + lm[19, 1]) / 2])
         t = np.linspace(0, 2 * np.pi, 24, endpoint=False)
         ring = np.stack([c[0] + 0.85 * self.face_w * np.cos(t), c[1] + 0.95 * self.face_h * np.sin(t)], 1)
-        s = self.size - 1
-        e = np.linspace(0, s, 6)
-        border = np.concatenate([np.stack([e, np.zeros(6)], 1), np.stack([e, np.full(6, s)], 1),
-                                 np.stack([np.zeros(6), e], 1), np.stack([np.full(6, s), e], 1)])
+        sx, sy = self.w - 1, self.h - 1
+        ex, ey = np.linspace(0, sx, 6), np.linspace(0, sy, 6)
+        border = np.concatenate([np.stack([ex, np.zeros(6)], 1), np.stack([ex, np.full(6, sy)], 1),
+                                 np.stack([np.zeros(6), ey], 1), np.stack([np.full(6, sx), ey], 1)])
         return np.concatenate([ring, border])
 
     def _solve(self, pts: np.ndarray, vals: np.ndarray, anchors: np.ndarray) -> np.ndarray:
@@ -192,10 +197,9 @@ class PortraitRig:
             return np.exp(-np.maximum(d2, 0.0) / s2)
 
         w = np.linalg.solve(kernel(ctrl, ctrl) + 0.05 * np.eye(len(ctrl)), vals)
-        n = self.n_img
-        g = np.arange(n, dtype=np.float64) * GRID_STEP
-        gx, gy = np.meshgrid(g, g)
-        return (kernel(np.stack([gx.ravel(), gy.ravel()], 1), ctrl) @ w).reshape(n, n, -1).astype(np.float32)
+        ny, nx = self.n_img
+        gx, gy = np.meshgrid(np.arange(nx, dtype=np.float64) * GRID_STEP, np.arange(ny, dtype=np.float64) * GRID_STEP)
+        return (kernel(np.stack([gx.ravel(), gy.ravel()], 1), ctrl) @ w).reshape(ny, nx, -1).astype(np.float32)
 
     def _lip_line(self) -> np.ndarray:
         """The line where the lips meet, extended flat beyond the corners."""
@@ -204,7 +208,7 @@ class PortraitRig:
         pts += [(lm[u] + lm[l]) / 2 for u, l in ((61, 67), (62, 66), (63, 65))]
         pts += [(lm[64] + lm[54]) / 2, lm[54]]
         pts = np.array(pts)
-        xs = np.arange(self.size, dtype=np.float64)
+        xs = np.arange(self.w, dtype=np.float64)
         return np.interp(xs, pts[:, 0], pts[:, 1]).astype(np.float32)
 
     def _jaw_layer(self) -> np.ndarray:
@@ -254,16 +258,17 @@ class PortraitRig:
     def _mouth_box(self) -> tuple[int, int, int, int]:
         lm = self.lm
         return _box(lm[48, 0] - 0.1 * self.mouth_w, min(lm[50, 1], lm[52, 1]) - 0.1 * self.mouth_w,
-                    lm[54, 0] + 0.1 * self.mouth_w, lm[57, 1] + self.max_gap * 1.3, self.size)
+                    lm[54, 0] + 0.1 * self.mouth_w, lm[57, 1] + self.max_gap * 1.3, self.dims)
 
     def _head_mask(self) -> np.ndarray:
         lm = self.lm
-        mask = np.zeros((self.size, self.size), np.float32)
+        mask = np.zeros((self.h, self.w), np.float32)
         cx, cy = float(lm[:, 0].mean()), float(lm[27, 1])
         axes = (int(0.85 * self.face_w), int(1.25 * self.face_h))
         cv2.ellipse(mask, (int(cx), int(cy)), axes, 0, 0, 360, 1.0, -1)
         neck_w = int(0.32 * self.face_w)
-        cv2.rectangle(mask, (int(lm[8, 0]) - neck_w, int(lm[8, 1])), (int(lm[8, 0]) + neck_w, self.size), 0.6, -1)
+        neck_end = min(self.h, int(lm[8, 1] + self.face_h))     # the neck, down to a face's height below the chin
+        cv2.rectangle(mask, (int(lm[8, 0]) - neck_w, int(lm[8, 1])), (int(lm[8, 0]) + neck_w, neck_end), 0.6, -1)
         k = int(0.35 * self.face_w) | 1
         return cv2.GaussianBlur(mask, (k, k), 0)
 
@@ -274,7 +279,7 @@ class PortraitRig:
         ew = float(pts[3, 0] - pts[0, 0])
         eh = max(float(((pts[5, 1] + pts[4, 1]) - (pts[1, 1] + pts[2, 1])) / 2), 1.0)
         x0, y0, x1, y1 = _box(pts[0, 0] - 0.25 * ew, pts[:, 1].min() - 1.6 * ew / 2.2,
-                              pts[3, 0] + 0.25 * ew, pts[:, 1].max() + 0.35 * ew, self.size)
+                              pts[3, 0] + 0.25 * ew, pts[:, 1].max() + 0.35 * ew, self.dims)
         xs = np.arange(x0, x1, dtype=np.float64)
         ys = np.arange(y0, y1, dtype=np.float64)[:, None]
         up = np.interp(xs, pts[[0, 1, 2, 3], 0], pts[[0, 1, 2, 3], 1])[None, :]
@@ -299,21 +304,21 @@ class PortraitRig:
         # brow and of the skin under the eye, half and half, smoothed along the eye and drawn
         # towards the eye's mean so it reads as one lid
         img = self.image.astype(np.float32)
-        cols = np.clip(xs.astype(int), 0, self.size - 1)
+        cols = np.clip(xs.astype(int), 0, self.w - 1)
         span = np.linspace(0.0, 1.0, 10)[:, None]
-        rows = np.clip((up[0] - lash - 0.15 * eh - span * (0.6 * eh + 0.25 * ew)).astype(int), 0, self.size - 1)
+        rows = np.clip((up[0] - lash - 0.15 * eh - span * (0.6 * eh + 0.25 * ew)).astype(int), 0, self.h - 1)
         skin = np.stack([img[r, cols] for r in rows])                                    # (10, w, 3)
         luma = skin @ np.float32([0.299, 0.587, 0.114])
         keep = luma >= np.median(luma, axis=0, keepdims=True)
         lid_rgb = (skin * keep[..., None]).sum(0) / np.maximum(keep.sum(0), 1)[:, None]    # (w, 3)
-        rows = np.clip((lo[0] + 0.25 * eh + span * (0.25 * ew)).astype(int), 0, self.size - 1)
+        rows = np.clip((lo[0] + 0.25 * eh + span * (0.25 * ew)).astype(int), 0, self.h - 1)
         under = np.stack([img[r, cols] for r in rows])
         luma = under @ np.float32([0.299, 0.587, 0.114])
         keep = luma >= np.median(luma, axis=0, keepdims=True)
         lid_rgb = 0.5 * lid_rgb + 0.5 * (under * keep[..., None]).sum(0) / np.maximum(keep.sum(0), 1)[:, None]
         lid_rgb = cv2.GaussianBlur(lid_rgb[:, None, :], (1, 21), 0)[:, 0, :]
         lid_rgb = 0.5 * lid_rgb + 0.5 * lid_rgb[len(lid_rgb) // 4: -len(lid_rgb) // 4 or None].mean(0)
-        lash_rgb = np.percentile(np.concatenate([img[np.clip((up[0] - k).astype(int), 0, self.size - 1), cols]
+        lash_rgb = np.percentile(np.concatenate([img[np.clip((up[0] - k).astype(int), 0, self.h - 1), cols]
                                                  for k in range(0, 3)]), 5, axis=0)
         inside = np.zeros((y1 - y0, x1 - x0), np.uint8)
         cv2.fillPoly(inside, [np.round(pts - [x0, y0]).astype(np.int32)], 1)
@@ -355,9 +360,11 @@ class PortraitRig:
             return None
         return np.dstack([qx - gx, qy - gy])
 
-    def render(self, p: dict[str, float]) -> np.ndarray:
+    def render(self, p: dict[str, float], out: np.ndarray | None = None) -> np.ndarray:
         """One RGB frame for the motion parameters `p` (see motion.MotionTrack.frame);
-        missing parameters take their neutral values."""
+        missing parameters take their neutral values. With `out` (an array, or a view
+        into a larger frame, that already holds this rig's image) only the changing
+        region is written into it."""
         p = {**PARAMS, **p}
         x0, y0, x1, y1 = self.roi
         coarse = self._coarse_lookup(p)
@@ -374,7 +381,8 @@ class PortraitRig:
         hx, hy = None, None
         if p["jaw"] > 0.02:
             hx, hy = self._apply_jaw(mx, my, p["jaw"])
-        out = self.image.copy()
+        if out is None:
+            out = self.image.copy()
         roi = cv2.remap(self.image, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT101)
         if hx is not None:
             self._paint_cavity(roi, hx, hy, p)
@@ -517,3 +525,44 @@ class PortraitRig:
         region = roi[ry0:ry1, rx0:rx1].astype(np.float32)
         a = alpha[..., None]
         roi[ry0:ry1, rx0:rx1] = np.clip(region * (1 - a) + cavity * a, 0, 255).astype(np.uint8)
+
+
+class FramedRig:
+    """A rig for a frame of any aspect. A square frame is animated whole, as always; in
+    any other the warp runs only on a crop around the head (the support of the head's
+    mask, where anything can move), and each frame is that animated crop composited
+    onto the static frame, so the per-frame cost grows with the face, not with the
+    frame. Exposes `render(p)` like PortraitRig."""
+
+    MARGIN = 8   # pixels of static frame kept around the head's mask inside the crop
+
+    def __init__(self, image: np.ndarray, landmarks: np.ndarray):
+        self.image = np.ascontiguousarray(image)
+        h, w = image.shape[:2]
+        lm = np.asarray(landmarks, np.float64)
+        if h == w:
+            self.box = (0, 0, w, h)
+        else:
+            face_w = float(lm[16, 0] - lm[0, 0])
+            face_h = float(lm[8, 1] - min(lm[19, 1], lm[24, 1]))
+            blur = 0.5 * (int(0.35 * face_w) | 1) + self.MARGIN      # see PortraitRig._head_mask
+            cx, cy = float(lm[:, 0].mean()), float(lm[27, 1])
+            self.box = _box(cx - 0.85 * face_w - blur, cy - 1.25 * face_h - blur, cx + 0.85 * face_w + blur,
+                            max(cy + 1.25 * face_h, lm[8, 1] + face_h) + blur, (w, h))
+        x0, y0, x1, y1 = self.box
+        self.rig = PortraitRig(self.image[y0:y1, x0:x1], (lm - [x0, y0]).astype(np.float32))
+        self.whole = self.box == (0, 0, w, h)
+
+    @property
+    def mouth_box(self) -> tuple[int, int, int, int]:
+        x0, y0 = self.box[:2]
+        a, b, c, d = self.rig.mouth_box
+        return a + x0, b + y0, c + x0, d + y0
+
+    def render(self, p: dict[str, float]) -> np.ndarray:
+        if self.whole:
+            return self.rig.render(p)
+        out = self.image.copy()
+        x0, y0, x1, y1 = self.box
+        self.rig.render(p, out=out[y0:y1, x0:x1])
+        return out
