@@ -14,7 +14,8 @@ def test_the_portal_offers_every_size(client, creator):
     client.force_login(creator)
     page = client.get(reverse("portal:new_job")).content.decode()
     select = page.split('name="size"')[1].split("</select>")[0]
-    for value, label in (("512x512", "512 x 512"), ("1280x720", "1280 x 720 (16:9)"), ("1080x1920", "1080 x 1920 (9:16)")):
+    for value, label in (("512x512", "512 x 512"), ("1280x720", "1280 x 720 (16:9)"),
+                         ("1080x1920", "1080 x 1920 (9:16)")):
         assert f'value="{value}"' in select and label in select
 
 
