@@ -83,7 +83,8 @@ class PortraitRig:
         self.pivot = np.array([lm[8, 0], lm[8, 1] + 0.35 * self.face_h])
         # Region of the frame that can ever change (head mask support), on the coarse grid.
         self.head_mask_full = self._head_mask()
-        ys, xs = np.nonzero(self.head_mask_full > 2e-3)
+        # (where the mask is under 1 % the head's motion moves pixels by well under a pixel)
+        ys, xs = np.nonzero(self.head_mask_full > 1e-2)
         self.roi = _box(xs.min(), ys.min(), xs.max() + 1, ys.max() + 1, self.dims, GRID_STEP)
         x0, y0, x1, y1 = self.roi
         gx = np.arange(x0, x1 + 1, GRID_STEP, dtype=np.float32)
@@ -412,7 +413,8 @@ class PortraitRig:
         if self.photo_gap > 0:      # the photo's open mouth shut at rest, eased open by the jaw
             w[-1] = np.clip(1.0 - p["jaw"] * self.max_gap / self.photo_gap, 0.0, 1.0)
         if w.any():
-            f = np.tensordot(w, self.fields, axes=1)                      # (n, n, 2)
+            used = np.flatnonzero(w)
+            f = np.tensordot(w[used], self.fields[used], axes=1)          # (n, n, 2)
             f = cv2.remap(f, qx / GRID_STEP, qy / GRID_STEP, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
             qx, qy = qx - f[..., 0], qy - f[..., 1]
         elif not head:
