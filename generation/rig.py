@@ -105,8 +105,8 @@ class PortraitRig:
         self.fields = np.ascontiguousarray(solved[..., :2 * k].reshape(*self.n_img, k, 2)
                                            .transpose(2, 0, 1, 3))             # (k, n, n, 2)
         self.depth = np.ascontiguousarray(solved[..., 2 * k])
-        # Pressing the lips together suits a closed photo mouth only: an open one is closed
-        # by lifting the jaw (below), and a teeth-showing one rests as the photo shows it.
+        # Pressing the lips together suits a closed photo mouth only: an open one is shut by
+        # the "shut" field (below), and a teeth-showing one rests as the photo shows it.
         self.field_gain = np.array([0.0 if n == "closure" and self.kind != CLOSED else 1.0 for n in SMOOTH_FIELDS],
                                    np.float32)
         # The jaw and the cavity.
@@ -119,8 +119,6 @@ class PortraitRig:
         # there, by easing that field off, and tears the face open only past the photo's
         # own opening.
         self.photo_gap = float(np.mean(lm[[67, 66, 65], 1] - lm[[61, 62, 63], 1])) if self.kind == WIDE_OPEN else 0.0
-        self.lift_layer = None
-        self.jaw_layers = np.ascontiguousarray(np.dstack([self.jaw_layer, np.zeros_like(self.jaw_layer)]))
         self.mouth_box = self._mouth_box()
         self._lip_row = np.ascontiguousarray(self.lip_line[None, :])
         self._corners = (np.float32(lm[48, 0]), np.float32(max(lm[54, 0] - lm[48, 0], 1.0)))
@@ -530,8 +528,8 @@ class PortraitRig:
         sub = self._sub(self.jaw_box, mx, my, 4)
         bx0, by0, _, _ = self.jaw_box
         hx, hy = mx[sub].copy(), my[sub].copy()       # head-local position before the jaw moves
-        layers = cv2.remap(self.jaw_layers, hx - bx0, hy - by0, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
-        my[sub] -= np.float32(jaw) * layers[..., 0] - layers[..., 1]
+        drop = cv2.remap(self.jaw_layer, hx - bx0, hy - by0, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+        my[sub] -= np.float32(jaw) * drop
         return (sub, hx), hy
 
     def _paint_cavity(self, roi: np.ndarray, hsub, hy_all, p: dict[str, float]) -> None:
@@ -559,9 +557,9 @@ class PortraitRig:
         jx0, jy0 = self.jaw_box[:2]
         zeros = np.zeros_like(bx)
         line = cv2.remap(self._lip_row, bx, zeros, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        layers = cv2.remap(self.jaw_layers, bx - jx0, line + (1.0 - jy0), cv2.INTER_LINEAR,
-                           borderMode=cv2.BORDER_CONSTANT)
-        drop = np.float32(p["jaw"]) * layers[..., 0] - layers[..., 1]
+        drop = cv2.remap(self.jaw_layer, bx - jx0, line + (1.0 - jy0), cv2.INTER_LINEAR,
+                         borderMode=cv2.BORDER_CONSTANT)
+        drop *= np.float32(p["jaw"])
         below_top = by - line
         above_bottom = line - (by - drop)
         alpha = np.clip(np.minimum(below_top, above_bottom) + 0.5, 0.0, 1.0) * np.clip(drop - 0.5, 0.0, 1.0)
