@@ -181,8 +181,9 @@ class PortraitRig:
                 return d
             gaps = [max(lm[l, 1] - lm[u, 1], 0.0) for u, l in zip(inner_up, inner_lo)]
             # the smooth field delivers about half of a displacement this steep (the fit's
-            # regularisation and the approximate inverse): asked for 1.9 times the gap
-            gaps = [1.9 * g for g in gaps]
+            # regularisation and the approximate inverse): asked for 1.4 times the gap (more
+            # folds the lips over each other, which dlib reads as an open mouth)
+            gaps = [1.4 * g for g in gaps]
             g = float(np.mean(gaps))
             up_share = 0.3                                   # the upper lip comes down a little, the jaw up most
             for u, l, gk in zip(inner_up, inner_lo, gaps):
@@ -409,7 +410,9 @@ class PortraitRig:
             qx, qy = gx, gy
         w = np.array([p.get(k, 0.0) for k in SMOOTH_FIELDS], np.float32) * self.field_gain
         if self.photo_gap > 0:      # the photo's open mouth shut at rest, eased open by the jaw
-            w[-1] = np.clip(1.0 - p["jaw"] * self.max_gap / self.photo_gap, 0.0, 1.0)
+            # (eased off by the jaw one and a half times as fast as the gap it shuts: the field
+            # delivers its shut in a smooth, steep part, and the mouth must open as far as others)
+            w[-1] = np.clip(1.0 - 1.5 * p["jaw"] * self.max_gap / self.photo_gap, 0.0, 1.0)
         if w.any():
             used = np.flatnonzero(w)
             f = np.tensordot(w[used], self.fields[used], axes=1)          # (n, n, 2)
