@@ -28,7 +28,8 @@ import numpy as np
 from bench import generation_quality
 from bench.media import BENCH_REGISTRY_ID, CORPUS, ROOT, CountingMarker, contact_sheet
 from generation.audio import decode_audio, write_wav
-from generation.controls import Controls
+from generation.controls import DEFAULT_SIZE, Controls, control
+from generation.errors import InvalidControl
 from generation.face import warm_up
 from generation.pipeline import generate_video
 from provenance.videomark import VideoWatermarker
@@ -81,7 +82,7 @@ def long_audio(path: Path, seconds: float) -> Path:
     return write_wav(path, np.concatenate(parts)[:need], 16000)
 
 
-def memory_profile(photo: Path, size: int, out_dir: Path, lengths=(30.0, 600.0)) -> dict:
+def memory_profile(photo: Path, size: str, out_dir: Path, lengths=(30.0, 600.0)) -> dict:
     """Peak RSS of a whole generation for each audio length, each in a fresh process."""
     rows = {}
     for seconds in lengths:
@@ -100,7 +101,8 @@ def main(argv=None) -> int:
     p.add_argument("--photo", type=Path, default=CORPUS / "photos" / "elizabeth_olsen.jpg")
     p.add_argument("--audio", type=Path, default=CORPUS / "audio" / "hdtf_radio31_en.wav")
     p.add_argument("--out", type=Path, help="the video (default var/bench/generation.mp4); with --quality, the folder")
-    p.add_argument("--size", type=int, default=512)
+    p.add_argument("--size", default=DEFAULT_SIZE,
+                   help="frame size WxH, or N for a square: " + ", ".join(control("size").choices))
     p.add_argument("--no-watermark", action="store_true", help="only the pass-through run")
     p.add_argument("--long", action="store_true", help="peak memory for 30 s and 10 min of audio")
     p.add_argument("--quality", action="store_true", help="the photos x voice tracks quality sweep")
@@ -111,12 +113,17 @@ def main(argv=None) -> int:
                    help="diffusion with a tiny random-weight checkpoint written under var/bench (the CPU path)")
     p.add_argument("--json", action="store_true")
     args, rest = p.parse_known_args(argv)
+    try:
+        args.size = control("size").clean(args.size)
+    except InvalidControl as exc:
+        print(f"bench.generation: {exc}", file=sys.stderr)
+        return 2
     options = None
     if args.backend == "diffusion":
         if args.tiny:
             from generation.backends.emo.weights import write_tiny_checkpoint  # noqa: PLC0415 - heavy (torch, diffusers): only with --tiny
             args.weights = write_tiny_checkpoint(ROOT / "var" / "bench" / "tiny_diffusion")
-            args.size = 256 if args.size == 512 else args.size
+            args.size = "256x256" if args.size == DEFAULT_SIZE else args.size
         options = {"weights": args.weights} if args.weights else None
     if args.quality:
         return generation_quality.main(rest + (["--json"] if args.json else [])

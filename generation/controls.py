@@ -13,7 +13,11 @@ from typing import Any, Callable, Mapping
 from .errors import InvalidControl, gettext_noop
 
 EMOTIONS = ("neutral", "happy", "sad", "angry", "surprised")
-SIZES = (256, 384, 512, 640, 768)
+SQUARE_SIZES = (256, 384, 512, 640, 768)
+WIDE_SIZES = ((1280, 720), (720, 1280), (1920, 1080), (1080, 1920))   # 16:9 and 9:16, 720p and 1080p
+# Output frame sizes, "WxH"; a bare N (what older jobs stored) is the square N x N.
+SIZES = tuple(f"{s}x{s}" for s in SQUARE_SIZES) + tuple(f"{w}x{h}" for w, h in WIDE_SIZES)
+DEFAULT_SIZE = "512x512"
 LIPSYNC_MODES = ("auto", "phonemes", "acoustic")
 # The engines (generation.backends.<name>) and the warp engine's motion planners.
 BACKEND_NAMES = ("warp", "diffusion")
@@ -40,6 +44,35 @@ def _pair(raw) -> tuple[float, float]:
     return tuple(_number(p) for p in parts)
 
 
+def _size(raw) -> str:
+    """Loose size input as "WxH": 512, "512", "512x512", "1280 x 720", (1280, 720)."""
+    if isinstance(raw, bool):
+        raise ValueError(raw)
+    if isinstance(raw, (tuple, list)) and len(raw) == 2:
+        w, h = (_integer(v) for v in raw)
+    elif isinstance(raw, (int, float)):
+        w = h = _integer(raw)
+    else:
+        parts = str(raw).lower().replace("\u00d7", "x").replace(" ", "").split("x")
+        if len(parts) not in (1, 2) or not all(p.isdigit() for p in parts):
+            raise ValueError(raw)
+        w, h = int(parts[0]), int(parts[-1])
+    return f"{w}x{h}"
+
+
+def frame_size(value) -> tuple[int, int]:
+    """(width, height) in pixels of a size value (see SIZES; a bare N is N x N)."""
+    w, _, h = _size(value).partition("x")
+    return int(w), int(h)
+
+
+def _size_label(value: str) -> str:
+    w, h = frame_size(value)
+    if w == h:
+        return f"{w} x {h}"
+    return f"{w} x {h} ({'16:9' if w > h else '9:16'})"
+
+
 def _num_text(v) -> str:
     return str(int(v)) if float(v).is_integer() else f"{v:g}"
 
@@ -59,6 +92,7 @@ class Control:
     high: float | None = None
     labels: Mapping[Any, str] = field(default_factory=dict)
     parse: Callable[[Any], Any] | None = None
+    normalise: Callable[[Any], Any] | None = None   # a choice's equivalent spellings -> the stored one
 
     @property
     def flag(self) -> str:
@@ -78,6 +112,11 @@ class Control:
     def check(self, value) -> Any:
         """`value` as stored (a pair becomes a tuple), or InvalidControl."""
         if self.kind == "choice":
+            if self.normalise is not None:
+                try:
+                    value = self.normalise(value)
+                except (TypeError, ValueError):
+                    raise self._invalid() from None
             ok = value in self.choices
         elif self.kind == "pair":
             ok = (isinstance(value, (tuple, list)) and len(value) == 2
@@ -153,8 +192,9 @@ CONTROLS: tuple[Control, ...] = (
             low=0.0, high=60.0),
     Control("seed", "integer", 0, gettext_noop("Seed"),
             gettext_noop("The same inputs and seed give the same frames."), low=0, high=2**32 - 1),
-    Control("size", "choice", 512, gettext_noop("Size"), gettext_noop("Width and height of the video in pixels."),
-            choices=SIZES, labels={s: f"{s} x {s}" for s in SIZES}),
+    Control("size", "choice", DEFAULT_SIZE, gettext_noop("Size"),
+            gettext_noop("Width and height of the video in pixels."),
+            choices=SIZES, labels={s: _size_label(s) for s in SIZES}, parse=_size, normalise=_size),
     Control("backend", "choice", DEFAULT_BACKEND, gettext_noop("Engine"),
             gettext_noop("Diffusion runs on the GPU queue."), choices=BACKEND_NAMES,
             labels={"warp": gettext_noop("Warp (CPU)"), "diffusion": gettext_noop("Diffusion (GPU)")}),
@@ -208,6 +248,14 @@ class Controls:
 
     def __setattr__(self, name, value):
         raise AttributeError("Controls are immutable; build new ones with replace()")
+
+    @property
+    def width(self) -> int:
+        return frame_size(self._values["size"])[0]
+
+    @property
+    def height(self) -> int:
+        return frame_size(self._values["size"])[1]
 
     def replace(self, **changes) -> "Controls":
         return Controls(**{**self._values, **changes})

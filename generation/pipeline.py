@@ -90,7 +90,7 @@ def generate_video(photo: str | os.PathLike, audio: str | os.PathLike, out: str 
     track = engine.motion(analysis, controls)
     total = len(track)
 
-    writer = Mp4Writer(out, width=controls.size, height=controls.size, fps=controls.fps, audio=output_audio,
+    writer = Mp4Writer(out, width=controls.width, height=controls.height, fps=controls.fps, audio=output_audio,
                        preset=preset, crf=crf, threads=1 if concurrent else 2)
     posters: list[np.ndarray] = []
     keep_poster = lambda marked: posters.append(marked.pixels.copy())
@@ -125,7 +125,7 @@ def generate_video(photo: str | os.PathLike, audio: str | os.PathLike, out: str 
         else:
             writer.abort()
         raise
-    return GenerationResult(path=Path(out), frames=total, width=controls.size, height=controls.size,
+    return GenerationResult(path=Path(out), frames=total, width=controls.width, height=controls.height,
                             fps=controls.fps, audio_seconds=voice.duration,
                             seconds=time.perf_counter() - started, poster=posters[0] if posters else None,
                             engine=f"veritalk-{engine.name}", backend=engine.name, backend_version=engine.version)

@@ -18,6 +18,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .expression import CLOSED, TEETH_SMILE, WIDE_OPEN, PhotoExpression, occlusal_fraction, read_expression
+
 BROWS = list(range(17, 27))
 L_UPPER_LID, L_LOWER_LID = (37, 38), (41, 40)
 R_UPPER_LID, R_LOWER_LID = (43, 44), (47, 46)
@@ -29,16 +31,13 @@ BLINK_LEVELS = 9
 # dark line (4.5 times the open lash line's width, 0.4 of its colour).
 LID_MEET = 0.85
 SHUT_LASH_WIDTH, SHUT_LASH_SHADE = 3.5, 0.4
-SMOOTH_FIELDS = ("smile", "brow", "spread", "round", "closure", "tuck")
+SMOOTH_FIELDS = ("smile", "brow", "spread", "round", "closure", "tuck", "shut")
 # Every parameter a frame may carry, and its neutral value.
 PARAMS = {"jaw": 0.0, "smile": 0.0, "brow": 0.0, "spread": 0.0, "round": 0.0, "closure": 0.0, "tuck": 0.0,
           "blink": 0.0, "gaze_x": 0.0, "gaze_y": 0.0, "yaw": 0.0, "pitch": 0.0, "roll": 0.0,
           "tx": 0.0, "ty": 0.0, "scale": 1.0}
 
-CAVITY_DARK = np.array([24, 8, 10], np.float32)
-CAVITY_EDGE = np.array([72, 30, 32], np.float32)
 TEETH = np.array([222, 216, 204], np.float32)
-TONGUE = np.array([140, 62, 66], np.float32)
 
 # Generic depth (towards the camera, in face widths) of the 68 landmarks above the
 # plane of the cheeks: the nose turns most with the head, the jaw's edge least.
@@ -53,18 +52,26 @@ _DEPTH[48:60] = (0.24, 0.29, 0.32, 0.33, 0.32, 0.29, 0.24, 0.29, 0.31, 0.32, 0.3
 _DEPTH[60:68] = 0.29
 
 
-def _box(x0, y0, x1, y1, size, step=1):
+def _box(x0, y0, x1, y1, dims, step=1):
+    """Integer box clipped to an image of `dims` (width, height), on a `step` grid."""
+    width, height = dims
     x0 = max(0, int(np.floor(x0 / step)) * step)
     y0 = max(0, int(np.floor(y0 / step)) * step)
-    x1 = min(size, int(np.ceil(x1 / step)) * step)
-    y1 = min(size, int(np.ceil(y1 / step)) * step)
+    x1 = min(width, int(np.ceil(x1 / step)) * step)
+    y1 = min(height, int(np.ceil(y1 / step)) * step)
     return x0, y0, x1, y1
 
 
 class PortraitRig:
-    def __init__(self, image: np.ndarray, landmarks: np.ndarray):
+    """The warp of one portrait `image` (of any aspect) with its 68 `landmarks`."""
+
+    def __init__(self, image: np.ndarray, landmarks: np.ndarray, expression: PhotoExpression | None = None):
         self.image = np.ascontiguousarray(image)
-        self.size = image.shape[0]
+        self.h, self.w = image.shape[:2]
+        # The photo's own expression: what its mouth at rest must be (see generation.expression).
+        self.expression = expression or read_expression(self.image, landmarks)
+        self.kind = self.expression.kind
+        self.dims = (self.w, self.h)
         self.lm = landmarks.astype(np.float64)
         lm = self.lm
         self.face_w = float(lm[16, 0] - lm[0, 0])
@@ -76,32 +83,42 @@ class PortraitRig:
         self.pivot = np.array([lm[8, 0], lm[8, 1] + 0.35 * self.face_h])
         # Region of the frame that can ever change (head mask support), on the coarse grid.
         self.head_mask_full = self._head_mask()
-        ys, xs = np.nonzero(self.head_mask_full > 2e-3)
-        self.roi = _box(xs.min(), ys.min(), xs.max() + 1, ys.max() + 1, self.size, GRID_STEP)
+        # (where the mask is under 1 % the head's motion moves pixels by well under a pixel)
+        ys, xs = np.nonzero(self.head_mask_full > 1e-2)
+        self.roi = _box(xs.min(), ys.min(), xs.max() + 1, ys.max() + 1, self.dims, GRID_STEP)
         x0, y0, x1, y1 = self.roi
         gx = np.arange(x0, x1 + 1, GRID_STEP, dtype=np.float32)
         gy = np.arange(y0, y1 + 1, GRID_STEP, dtype=np.float32)
         self.cgx, self.cgy = np.meshgrid(gx, gy)                        # coarse grid (output coords)
-        self.cmask = self.head_mask_full[np.clip(self.cgy.astype(int), 0, self.size - 1),
-                                         np.clip(self.cgx.astype(int), 0, self.size - 1)]
+        self.cmask = self.head_mask_full[np.clip(self.cgy.astype(int), 0, self.h - 1),
+                                         np.clip(self.cgx.astype(int), 0, self.w - 1)]
         fy, fx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
         self.fgx, self.fgy = fx, fy                                      # full-res grid of the ROI
         ring = self._ring_anchors()
         # Smooth fields live in source coordinates on the whole-image coarse grid,
         # solved together: one kernel matrix for every field and the depth.
-        self.n_img = self.size // GRID_STEP + 1
+        self.n_img = (self.h // GRID_STEP + 1, self.w // GRID_STEP + 1)     # (rows, columns)
         k = len(SMOOTH_FIELDS)
         vals = np.concatenate([self._landmark_displacements(n) for n in SMOOTH_FIELDS]
                               + [(_DEPTH * self.face_w)[:, None]], axis=1)      # (68, 2k + 1)
         solved = self._solve(self.lm, vals, ring)                              # (n, n, 2k + 1)
-        self.fields = np.ascontiguousarray(solved[..., :2 * k].reshape(self.n_img, self.n_img, k, 2)
+        self.fields = np.ascontiguousarray(solved[..., :2 * k].reshape(*self.n_img, k, 2)
                                            .transpose(2, 0, 1, 3))             # (k, n, n, 2)
         self.depth = np.ascontiguousarray(solved[..., 2 * k])
+        # Pressing the lips together suits a closed photo mouth only: an open one is shut by
+        # the "shut" field (below), and a teeth-showing one rests as the photo shows it.
+        self.field_gain = np.array([0.0 if n == "closure" and self.kind != CLOSED else 1.0 for n in SMOOTH_FIELDS],
+                                   np.float32)
         # The jaw and the cavity.
         self.lip_line = self._lip_line()
         self.jaw_box = _box(lm[3, 0], lm[48:55, 1].min() - 0.1 * self.mouth_w, lm[13, 0] + 1,
-                            lm[8, 1] + 0.45 * self.face_h, self.size)
+                            lm[8, 1] + 0.45 * self.face_h, self.dims)
         self.jaw_layer = self._jaw_layer()                               # px down per unit jaw, in jaw_box
+        # An open photo mouth is closed at rest by the smooth "shut" field (the lips meet, the
+        # lower lip, chin and jaw lifted with their own texture); the jaw opens it from
+        # there, by easing that field off, and tears the face open only past the photo's
+        # own opening.
+        self.photo_gap = float(np.mean(lm[[67, 66, 65], 1] - lm[[61, 62, 63], 1])) if self.kind == WIDE_OPEN else 0.0
         self.mouth_box = self._mouth_box()
         self._lip_row = np.ascontiguousarray(self.lip_line[None, :])
         self._corners = (np.float32(lm[48, 0]), np.float32(max(lm[54, 0] - lm[48, 0], 1.0)))
@@ -159,6 +176,25 @@ class PortraitRig:
                 d[i, 1] += 0.02 * mw
             for i in outer_lo:
                 d[i, 1] -= 0.03 * mw
+        elif name == "shut":             # an open photo mouth closed: the lips meet, the jaw comes up
+            if self.kind != WIDE_OPEN:
+                return d
+            gaps = [max(lm[l, 1] - lm[u, 1], 0.0) for u, l in zip(inner_up, inner_lo)]
+            # the smooth field delivers about half of a displacement this steep (the fit's
+            # regularisation and the approximate inverse): asked for 1.4 times the gap (more
+            # folds the lips over each other, which dlib reads as an open mouth)
+            gaps = [1.4 * g for g in gaps]
+            g = float(np.mean(gaps))
+            up_share = 0.3                                   # the upper lip comes down a little, the jaw up most
+            for u, l, gk in zip(inner_up, inner_lo, gaps):
+                d[u, 1] = up_share * gk
+                d[l, 1] = -(1 - up_share) * gk
+            for i, w in zip(outer_up, (0.5, 0.8, 1.0, 0.8, 0.5)):
+                d[i, 1] = up_share * g * w
+            for i, w in zip(outer_lo, (0.6, 0.9, 1.0, 0.9, 0.6)):
+                d[i, 1] = -(1 - up_share) * g * w
+            for i, w in zip(range(4, 13), (0.2, 0.4, 0.6, 0.75, 0.8, 0.75, 0.6, 0.4, 0.2)):
+                d[i, 1] = -(1 - up_share) * g * w
         elif name == "tuck":             # lower lip up under the upper teeth (f, v)
             for i in (67, 66, 65):
                 d[i, 1] = -0.06 * mw
@@ -173,10 +209,10 @@ class PortraitRig:
         c = np.array([lm[:, 0].mean(), (lm[8, 1] + lm[19, 1]) / 2])
         t = np.linspace(0, 2 * np.pi, 24, endpoint=False)
         ring = np.stack([c[0] + 0.85 * self.face_w * np.cos(t), c[1] + 0.95 * self.face_h * np.sin(t)], 1)
-        s = self.size - 1
-        e = np.linspace(0, s, 6)
-        border = np.concatenate([np.stack([e, np.zeros(6)], 1), np.stack([e, np.full(6, s)], 1),
-                                 np.stack([np.zeros(6), e], 1), np.stack([np.full(6, s), e], 1)])
+        sx, sy = self.w - 1, self.h - 1
+        ex, ey = np.linspace(0, sx, 6), np.linspace(0, sy, 6)
+        border = np.concatenate([np.stack([ex, np.zeros(6)], 1), np.stack([ex, np.full(6, sy)], 1),
+                                 np.stack([np.zeros(6), ey], 1), np.stack([np.full(6, sx), ey], 1)])
         return np.concatenate([ring, border])
 
     def _solve(self, pts: np.ndarray, vals: np.ndarray, anchors: np.ndarray) -> np.ndarray:
@@ -192,19 +228,23 @@ class PortraitRig:
             return np.exp(-np.maximum(d2, 0.0) / s2)
 
         w = np.linalg.solve(kernel(ctrl, ctrl) + 0.05 * np.eye(len(ctrl)), vals)
-        n = self.n_img
-        g = np.arange(n, dtype=np.float64) * GRID_STEP
-        gx, gy = np.meshgrid(g, g)
-        return (kernel(np.stack([gx.ravel(), gy.ravel()], 1), ctrl) @ w).reshape(n, n, -1).astype(np.float32)
+        ny, nx = self.n_img
+        gx, gy = np.meshgrid(np.arange(nx, dtype=np.float64) * GRID_STEP, np.arange(ny, dtype=np.float64) * GRID_STEP)
+        return (kernel(np.stack([gx.ravel(), gy.ravel()], 1), ctrl) @ w).reshape(ny, nx, -1).astype(np.float32)
 
     def _lip_line(self) -> np.ndarray:
-        """The line where the lips meet, extended flat beyond the corners."""
+        """The line where the face tears open, extended flat beyond the corners: where the
+        lips meet, or, in a photo that shows its teeth, between the upper and lower teeth."""
         lm = self.lm
         pts = [lm[48], (lm[60] + lm[48]) / 2]
-        pts += [(lm[u] + lm[l]) / 2 for u, l in ((61, 67), (62, 66), (63, 65))]
+        if self.kind == TEETH_SMILE:    # between the upper and the lower teeth (see occlusal_fraction)
+            f = occlusal_fraction(self.image, lm)
+            pts += [lm[u] + f * (lm[l] - lm[u]) for u, l in ((61, 67), (62, 66), (63, 65))]
+        else:
+            pts += [(lm[u] + lm[l]) / 2 for u, l in ((61, 67), (62, 66), (63, 65))]
         pts += [(lm[64] + lm[54]) / 2, lm[54]]
         pts = np.array(pts)
-        xs = np.arange(self.size, dtype=np.float64)
+        xs = np.arange(self.w, dtype=np.float64)
         return np.interp(xs, pts[:, 0], pts[:, 1]).astype(np.float32)
 
     def _jaw_layer(self) -> np.ndarray:
@@ -236,34 +276,56 @@ class PortraitRig:
         return (field * side[None, :]).astype(np.float32)
 
     def _mouth_palette(self):
-        """Cavity, teeth and tongue colours matched to the photo: grey for a black-and-
-        white photo, and scaled to the face's brightness so teeth do not glow in a dim one."""
+        """Cavity, teeth and tongue colours from the photo: the cavity and the tongue are its
+        lips' own colour in shadow (grey lips give a grey mouth in a black-and-white photo),
+        the teeth are lit like the face so they do not glow in a dim photo."""
         lm = self.lm
         x0, x1 = int(lm[31, 0]), int(lm[35, 0]) + 1
         y0, y1 = int(lm[29, 1]), int(lm[33, 1]) + 1
         skin = self.image[max(y0, 0):max(y1, y0 + 1), max(x0, 0):max(x1, x0 + 1)].reshape(-1, 3).astype(np.float32)
         mean = skin.mean(axis=0) if len(skin) else np.array([170, 130, 110], np.float32)
         light = float(np.clip(mean.mean() / 160.0, 0.55, 1.15))
-        colours = [CAVITY_DARK, CAVITY_EDGE, TEETH * min(light, 1.0), TONGUE * light]
+        lips = self._lip_colour()
         sample = self.image[::7, ::7]
         gray = float(np.abs(sample.astype(np.int16) - sample.mean(axis=2, keepdims=True)).mean()) < 2.5
+        if lips is None:
+            lips = np.array([150, 80, 80], np.float32) * light
+        # the lips' hue, a little redder inside (mucosa), in ever deeper shadow
+        inner = lips * np.float32([1.1, 0.78, 0.8])
+        # (real open mouths, measured: about as light as two thirds of the face, and red)
+        colours = [inner * 0.22 + np.float32([4, 0, 1]), inner * 0.55, TEETH * min(light, 1.0),
+                   inner * 0.92 + np.float32([14, 0, 4])]
         if gray:
             colours = [np.full(3, c.mean(), np.float32) for c in colours]
-        return [np.asarray(c, np.float32) for c in colours]
+        return [np.clip(np.asarray(c, np.float32), 0, 255) for c in colours]
+
+    def _lip_colour(self) -> np.ndarray | None:
+        """Median colour of the lips (between their outer and inner edges), or None."""
+        lm = self.lm
+        x0, y0 = int(max(lm[48:60, 0].min(), 0)), int(max(lm[48:60, 1].min(), 0))
+        x1, y1 = int(min(lm[48:60, 0].max() + 1, self.w)), int(min(lm[48:60, 1].max() + 1, self.h))
+        if x1 - x0 < 3 or y1 - y0 < 3:
+            return None
+        mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        cv2.fillPoly(mask, [np.round(lm[48:60] - [x0, y0]).astype(np.int32)], 1)
+        cv2.fillPoly(mask, [np.round(lm[60:68] - [x0, y0]).astype(np.int32)], 0)
+        px = self.image[y0:y1, x0:x1][mask > 0].astype(np.float32)
+        return np.median(px, axis=0) if len(px) >= 10 else None
 
     def _mouth_box(self) -> tuple[int, int, int, int]:
         lm = self.lm
         return _box(lm[48, 0] - 0.1 * self.mouth_w, min(lm[50, 1], lm[52, 1]) - 0.1 * self.mouth_w,
-                    lm[54, 0] + 0.1 * self.mouth_w, lm[57, 1] + self.max_gap * 1.3, self.size)
+                    lm[54, 0] + 0.1 * self.mouth_w, lm[57, 1] + self.max_gap * 1.3, self.dims)
 
     def _head_mask(self) -> np.ndarray:
         lm = self.lm
-        mask = np.zeros((self.size, self.size), np.float32)
+        mask = np.zeros((self.h, self.w), np.float32)
         cx, cy = float(lm[:, 0].mean()), float(lm[27, 1])
         axes = (int(0.85 * self.face_w), int(1.25 * self.face_h))
         cv2.ellipse(mask, (int(cx), int(cy)), axes, 0, 0, 360, 1.0, -1)
         neck_w = int(0.32 * self.face_w)
-        cv2.rectangle(mask, (int(lm[8, 0]) - neck_w, int(lm[8, 1])), (int(lm[8, 0]) + neck_w, self.size), 0.6, -1)
+        neck_end = min(self.h, int(lm[8, 1] + self.face_h))     # the neck, down to a face's height below the chin
+        cv2.rectangle(mask, (int(lm[8, 0]) - neck_w, int(lm[8, 1])), (int(lm[8, 0]) + neck_w, neck_end), 0.6, -1)
         k = int(0.35 * self.face_w) | 1
         return cv2.GaussianBlur(mask, (k, k), 0)
 
@@ -274,7 +336,7 @@ class PortraitRig:
         ew = float(pts[3, 0] - pts[0, 0])
         eh = max(float(((pts[5, 1] + pts[4, 1]) - (pts[1, 1] + pts[2, 1])) / 2), 1.0)
         x0, y0, x1, y1 = _box(pts[0, 0] - 0.25 * ew, pts[:, 1].min() - 1.6 * ew / 2.2,
-                              pts[3, 0] + 0.25 * ew, pts[:, 1].max() + 0.35 * ew, self.size)
+                              pts[3, 0] + 0.25 * ew, pts[:, 1].max() + 0.35 * ew, self.dims)
         xs = np.arange(x0, x1, dtype=np.float64)
         ys = np.arange(y0, y1, dtype=np.float64)[:, None]
         up = np.interp(xs, pts[[0, 1, 2, 3], 0], pts[[0, 1, 2, 3], 1])[None, :]
@@ -299,21 +361,21 @@ class PortraitRig:
         # brow and of the skin under the eye, half and half, smoothed along the eye and drawn
         # towards the eye's mean so it reads as one lid
         img = self.image.astype(np.float32)
-        cols = np.clip(xs.astype(int), 0, self.size - 1)
+        cols = np.clip(xs.astype(int), 0, self.w - 1)
         span = np.linspace(0.0, 1.0, 10)[:, None]
-        rows = np.clip((up[0] - lash - 0.15 * eh - span * (0.6 * eh + 0.25 * ew)).astype(int), 0, self.size - 1)
+        rows = np.clip((up[0] - lash - 0.15 * eh - span * (0.6 * eh + 0.25 * ew)).astype(int), 0, self.h - 1)
         skin = np.stack([img[r, cols] for r in rows])                                    # (10, w, 3)
         luma = skin @ np.float32([0.299, 0.587, 0.114])
         keep = luma >= np.median(luma, axis=0, keepdims=True)
         lid_rgb = (skin * keep[..., None]).sum(0) / np.maximum(keep.sum(0), 1)[:, None]    # (w, 3)
-        rows = np.clip((lo[0] + 0.25 * eh + span * (0.25 * ew)).astype(int), 0, self.size - 1)
+        rows = np.clip((lo[0] + 0.25 * eh + span * (0.25 * ew)).astype(int), 0, self.h - 1)
         under = np.stack([img[r, cols] for r in rows])
         luma = under @ np.float32([0.299, 0.587, 0.114])
         keep = luma >= np.median(luma, axis=0, keepdims=True)
         lid_rgb = 0.5 * lid_rgb + 0.5 * (under * keep[..., None]).sum(0) / np.maximum(keep.sum(0), 1)[:, None]
         lid_rgb = cv2.GaussianBlur(lid_rgb[:, None, :], (1, 21), 0)[:, 0, :]
         lid_rgb = 0.5 * lid_rgb + 0.5 * lid_rgb[len(lid_rgb) // 4: -len(lid_rgb) // 4 or None].mean(0)
-        lash_rgb = np.percentile(np.concatenate([img[np.clip((up[0] - k).astype(int), 0, self.size - 1), cols]
+        lash_rgb = np.percentile(np.concatenate([img[np.clip((up[0] - k).astype(int), 0, self.h - 1), cols]
                                                  for k in range(0, 3)]), 5, axis=0)
         inside = np.zeros((y1 - y0, x1 - x0), np.uint8)
         cv2.fillPoly(inside, [np.round(pts - [x0, y0]).astype(np.int32)], 1)
@@ -346,18 +408,25 @@ class PortraitRig:
             qy = self.cmask * hy + (1 - self.cmask) * gy
         else:
             qx, qy = gx, gy
-        w = np.array([p[k] for k in SMOOTH_FIELDS], np.float32)
+        w = np.array([p.get(k, 0.0) for k in SMOOTH_FIELDS], np.float32) * self.field_gain
+        if self.photo_gap > 0:      # the photo's open mouth shut at rest, eased open by the jaw
+            # (eased off by the jaw one and a half times as fast as the gap it shuts: the field
+            # delivers its shut in a smooth, steep part, and the mouth must open as far as others)
+            w[-1] = np.clip(1.0 - 1.5 * p["jaw"] * self.max_gap / self.photo_gap, 0.0, 1.0)
         if w.any():
-            f = np.tensordot(w, self.fields, axes=1)                      # (n, n, 2)
+            used = np.flatnonzero(w)
+            f = np.tensordot(w[used], self.fields[used], axes=1)          # (n, n, 2)
             f = cv2.remap(f, qx / GRID_STEP, qy / GRID_STEP, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
             qx, qy = qx - f[..., 0], qy - f[..., 1]
         elif not head:
             return None
         return np.dstack([qx - gx, qy - gy])
 
-    def render(self, p: dict[str, float]) -> np.ndarray:
+    def render(self, p: dict[str, float], out: np.ndarray | None = None) -> np.ndarray:
         """One RGB frame for the motion parameters `p` (see motion.MotionTrack.frame);
-        missing parameters take their neutral values."""
+        missing parameters take their neutral values. With `out` (an array, or a view
+        into a larger frame, that already holds this rig's image) only the changing
+        region is written into it."""
         p = {**PARAMS, **p}
         x0, y0, x1, y1 = self.roi
         coarse = self._coarse_lookup(p)
@@ -372,12 +441,14 @@ class PortraitRig:
         for eye in self.eyes:
             self._apply_eye(eye, mx, my, p)
         hx, hy = None, None
-        if p["jaw"] > 0.02:
-            hx, hy = self._apply_jaw(mx, my, p["jaw"])
-        out = self.image.copy()
+        jaw = p["jaw"] if self.photo_gap <= 0 else max(0.0, p["jaw"] - self.photo_gap / self.max_gap)
+        if jaw > 0.02:
+            hx, hy = self._apply_jaw(mx, my, jaw)
+        if out is None:
+            out = self.image.copy()
         roi = cv2.remap(self.image, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT101)
         if hx is not None:
-            self._paint_cavity(roi, hx, hy, p)
+            self._paint_cavity(roi, hx, hy, {**p, "jaw": jaw})
         for eye, sub, sx, sy in lids:
             self._paint_lid(roi, eye, sub, sx, sy, float(np.clip(p["blink"], 0, 1)))
         out[y0:y1, x0:x1] = roi
@@ -461,11 +532,19 @@ class PortraitRig:
         bx0, by0, _, _ = self.jaw_box
         hx, hy = mx[sub].copy(), my[sub].copy()       # head-local position before the jaw moves
         drop = cv2.remap(self.jaw_layer, hx - bx0, hy - by0, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
-        my[sub] -= jaw * drop
+        my[sub] -= np.float32(jaw) * drop
         return (sub, hx), hy
 
     def _paint_cavity(self, roi: np.ndarray, hsub, hy_all, p: dict[str, float]) -> None:
-        """Fill the tear between the lips: below the upper lip, above the moved lower lip."""
+        """Fill the tear between the lips (below the upper lip, above the moved lower lip)
+        with a mouth's interior, in head-local coordinates so it moves with the head and
+        holds still from frame to frame: upper teeth as separate incisors, laterals,
+        canines and premolars, shaded darker towards the corners and under the lip, the
+        tips of the lower teeth showing above the lower lip, a tongue that rises for
+        spread vowels and drops as the jaw opens, and the shadow deepening into the
+        throat; coloured from the photo's lips and lit like its face. A photo that shows
+        its own teeth keeps them: the tear then opens between them, and only what lies
+        behind the teeth (the cavity, the tongue) is painted."""
         sub, hx_all = hsub
         x0, y0, x1, y1 = self.roi
         mx0, my0, mx1, my1 = self.mouth_box
@@ -494,26 +573,93 @@ class PortraitRig:
         r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
         alpha, below_top, drop = alpha[r0:r1, c0:c1], below_top[r0:r1, c0:c1], drop[r0:r1, c0:c1]
         ry0, ry1, rx0, rx1 = ry0 + r0, ry0 + r1, rx0 + c0, rx0 + c1
-        gap = np.maximum(drop, 1e-3)
-        t = np.clip(below_top / gap, 0.0, 1.0)          # 0 at the upper lip, 1 at the lower lip
-        centre = np.clip(1.0 - np.abs(t - 0.5) * 2.0, 0.0, 1.0)
-        cavity = self._edge + (self._dark - self._edge) * centre[..., None]
-        teeth_band = np.float32(np.clip(0.2 * self.max_gap, 2.0, 10.0))
-        bxs = hx_all[iy, ix][r0:r1, c0:c1]
-        u = np.clip((bxs - self._corners[0]) / self._corners[1], 0.0, 1.0)
-        across = (0.5 + 0.5 * np.maximum(np.sin(np.pi * u), 0.0) ** 0.7)      # teeth darker towards the corners
-        across = (across * (0.88 + 0.12 * np.abs(np.sin(np.pi * u * 7.0)) ** 0.3))[..., None]  # tooth edges
-        teeth = (np.clip((np.minimum(teeth_band, 0.45 * gap) - below_top) / 1.5, 0.0, 1.0)
-                 * np.clip(drop / 3.0, 0.0, 1.0))
-        shade = 0.78 + 0.22 * np.clip(below_top / teeth_band, 0, 1)
-        tooth = self._teeth * across
-        cavity = cavity * (1 - teeth[..., None]) + (tooth * shade[..., None]) * teeth[..., None]
-        low_teeth = (np.clip((below_top - (gap - 0.3 * teeth_band)) / 2.0, 0.0, 1.0)
-                     * np.clip((drop - 10.0) / 10.0, 0, 0.5))
-        cavity = cavity * (1 - low_teeth[..., None]) + (self._teeth * 0.7) * low_teeth[..., None]
-        tongue = (np.clip((t - 0.7) / 0.2, 0.0, 1.0) * np.clip(gap / np.float32(0.4 * self.max_gap), 0.0, 0.6)
-                  * (1 - low_teeth))
-        cavity = cavity * (1 - tongue[..., None]) + self._tongue * tongue[..., None]
+        bxs = bx[r0:r1, c0:c1]
+        cavity = self._interior(bxs, below_top, np.maximum(drop, 1e-3), p)
         region = roi[ry0:ry1, rx0:rx1].astype(np.float32)
         a = alpha[..., None]
         roi[ry0:ry1, rx0:rx1] = np.clip(region * (1 - a) + cavity * a, 0, 255).astype(np.uint8)
+
+    def _interior(self, bx: np.ndarray, below_top: np.ndarray, gap: np.ndarray, p: dict[str, float]) -> np.ndarray:
+        """RGB of the mouth's interior at head-local x `bx`, `below_top` pixels under the
+        upper lip, in a tear `gap` pixels tall."""
+        mw = self._corners[1]
+        u = (bx - self._corners[0]) / mw                      # 0 and 1 at the mouth's corners
+        c = np.abs(u - 0.5)                                   # 0 at the middle
+        t = np.clip(below_top / gap, 0.0, 1.0)                # 0 at the upper lip, 1 at the lower lip
+        # the cavity: the lips' colour in shadow, deepening into the throat (centre, upper middle)
+        throat = np.exp(-((c / 0.28) ** 2 + ((t - 0.42) / 0.45) ** 2))
+        cavity = self._edge + (self._dark - self._edge) * throat[..., None]
+        # the tongue: a dome whose top rises for spread vowels and drops as the jaw opens
+        top = (0.5 - 0.2 * p["spread"] + 0.12 * p["round"] + 0.1 * p["jaw"]) + 0.5 * (2 * c) ** 2
+        tongue = np.clip((t - top) * gap / 2.0, 0.0, 1.0) * np.clip(gap / (0.15 * self.max_gap) - 0.5, 0, 1)
+        tongue *= np.clip((0.47 - c) / 0.05, 0.0, 1.0)
+        lit = np.clip(1.0 - (t - top) * 1.4, 0.55, 1.0) * (1.0 - 0.8 * c)      # lit on top, darker to the sides
+        cavity = cavity * (1 - tongue[..., None]) + (self._tongue * lit[..., None]) * tongue[..., None]
+        if self.kind == TEETH_SMILE:       # the person's own teeth frame the tear: nothing painted over them
+            return cavity
+        # upper teeth: incisors, laterals, canines, premolars, each its own width and length
+        k = np.searchsorted(_TOOTH_EDGES, c).clip(1, len(_TOOTH_EDGES) - 1)
+        lo, hi = _TOOTH_EDGES[k - 1], _TOOTH_EDGES[k]
+        f = (c - lo) / (hi - lo)                              # 0..1 across one tooth
+        width_px = (hi - lo) * mw
+        show = np.minimum(np.float32(0.085) * mw, 0.5 * gap)  # how much of the upper teeth the lip uncovers
+        length = show * _TOOTH_LENGTH[k - 1] * (1.0 - 0.35 * np.abs(2 * f - 1) ** 4)   # rounded corners
+        upper = np.clip((length - below_top) / 1.2 + 0.5, 0.0, 1.0) * np.clip(gap / 2.5 - 0.4, 0.0, 1.0)
+        seam = np.clip(np.minimum(f, 1 - f) * width_px / 1.1, 0.0, 1.0)       # the dark line between two teeth
+        across = 1.0 - 0.95 * (2 * c) ** 1.6 * 0.55           # darker towards the corners, deeper in the mouth
+        down = 0.80 + 0.2 * np.clip(below_top / np.maximum(length, 1.0), 0.0, 1.0)   # the lip's shadow at the top
+        tooth = self._teeth * ((0.68 + 0.32 * seam) * np.clip(across, 0.0, 1.0) * down)[..., None]
+        cavity = cavity * (1 - upper[..., None]) + tooth * upper[..., None]
+        # lower teeth: their tips over the lower lip, narrower, in shadow, once the mouth is open
+        low_len = np.minimum(np.float32(0.035) * mw, 0.16 * gap) * (1.0 - 0.15 * np.abs(2 * f - 1) ** 2)
+        lower = (np.clip((below_top - (gap - low_len)) / 1.2, 0.0, 1.0) * np.clip((0.36 - c) / 0.04, 0.0, 1.0)
+                 * np.clip(gap / (0.3 * self.max_gap) - 0.3, 0.0, 1.0))
+        low_tooth = self._teeth * (0.7 * (0.75 + 0.25 * seam) * np.clip(across, 0.0, 1.0))[..., None]
+        return cavity * (1 - lower[..., None]) + low_tooth * lower[..., None]
+
+
+# Edges of the upper teeth from the middle of the mouth (fractions of the mouth's width) and
+# their relative lengths: central incisors, laterals, canines, two premolars, a molar.
+_TOOTH_EDGES = np.array([0.0, 0.105, 0.19, 0.265, 0.33, 0.39, 0.45, 0.6], np.float32)
+_TOOTH_LENGTH = np.array([1.0, 0.86, 0.95, 0.8, 0.75, 0.7, 0.6], np.float32)
+
+
+class FramedRig:
+    """A rig for a frame of any aspect. A square frame is animated whole, as always; in
+    any other the warp runs only on a crop around the head (the support of the head's
+    mask, where anything can move), and each frame is that animated crop composited
+    onto the static frame, so the per-frame cost grows with the face, not with the
+    frame. Exposes `render(p)` like PortraitRig."""
+
+    MARGIN = 8   # pixels of static frame kept around the head's mask inside the crop
+
+    def __init__(self, image: np.ndarray, landmarks: np.ndarray):
+        self.image = np.ascontiguousarray(image)
+        h, w = image.shape[:2]
+        lm = np.asarray(landmarks, np.float64)
+        if h == w:
+            self.box = (0, 0, w, h)
+        else:
+            face_w = float(lm[16, 0] - lm[0, 0])
+            face_h = float(lm[8, 1] - min(lm[19, 1], lm[24, 1]))
+            blur = 0.5 * (int(0.35 * face_w) | 1) + self.MARGIN      # see PortraitRig._head_mask
+            cx, cy = float(lm[:, 0].mean()), float(lm[27, 1])
+            self.box = _box(cx - 0.85 * face_w - blur, cy - 1.25 * face_h - blur, cx + 0.85 * face_w + blur,
+                            max(cy + 1.25 * face_h, lm[8, 1] + face_h) + blur, (w, h))
+        x0, y0, x1, y1 = self.box
+        self.rig = PortraitRig(self.image[y0:y1, x0:x1], (lm - [x0, y0]).astype(np.float32))
+        self.whole = self.box == (0, 0, w, h)
+
+    @property
+    def mouth_box(self) -> tuple[int, int, int, int]:
+        x0, y0 = self.box[:2]
+        a, b, c, d = self.rig.mouth_box
+        return a + x0, b + y0, c + x0, d + y0
+
+    def render(self, p: dict[str, float]) -> np.ndarray:
+        if self.whole:
+            return self.rig.render(p)
+        out = self.image.copy()
+        x0, y0, x1, y1 = self.box
+        self.rig.render(p, out=out[y0:y1, x0:x1])
+        return out

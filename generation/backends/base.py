@@ -18,7 +18,7 @@ from ..face import FaceAnalysis
 @dataclass(frozen=True)
 class Analysis:
     """What a backend learnt from the photo and the voice, shared by motion and render."""
-    image: np.ndarray            # framed portrait, (size, size, 3) uint8 RGB
+    image: np.ndarray            # framed portrait, (height, width, 3) uint8 RGB
     landmarks: np.ndarray        # (68, 2) float32 in the framed image
     face: FaceAnalysis           # detection in the original photo
     audio: Audio                 # mono 16 kHz analysis audio
@@ -50,5 +50,5 @@ class Backend(Protocol):
     def motion(self, analysis: Analysis, controls: Controls) -> MotionTrackLike: ...
 
     def render(self, analysis: Analysis, track: MotionTrackLike, indices: Sequence[int]) -> list[np.ndarray]:
-        """RGB uint8 frames (size, size, 3) for `indices` of `track`, in order."""
+        """RGB uint8 frames (height, width, 3) for `indices` of `track`, in order."""
         ...

@@ -21,6 +21,7 @@ import torch
 
 from ..audio import Audio, frame_count
 from ..controls import Controls
+from ..errors import InvalidControl, gettext_noop
 from ..face import analyse_face
 from ..framing import frame_portrait
 from ..threads import torch_threads
@@ -91,12 +92,15 @@ class DiffusionBackend:
 
     # -- analyse ----------------------------------------------------------------------
     def analyse(self, photo_rgb: np.ndarray, audio: Audio, controls: Controls) -> Analysis:
+        if controls.width != controls.height:
+            raise InvalidControl(gettext_noop("the diffusion engine makes square videos; choose a square size "
+                                              "or the warp engine"), field="size")
         face = analyse_face(photo_rgb)
-        framed = frame_portrait(photo_rgb, face, controls.size, zoom=self.zoom)
+        framed = frame_portrait(photo_rgb, face, controls.width, zoom=self.zoom)
         n = frame_count(audio.duration, controls.fps)
         res = self.model.resolution
         ref = cv2.resize(framed.image, (res, res), interpolation=cv2.INTER_AREA)
-        lm = framed.landmarks * (res / controls.size)
+        lm = framed.landmarks * (res / controls.width)
         region, masks = face_masks(lm, res, res // self.model.vae_scale, expand=self.expand)
         mono = to_16k(audio.mono, audio.sample_rate)
         if self.paths.vocal_separator is not None:

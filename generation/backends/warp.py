@@ -10,7 +10,7 @@ from ..controls import Controls, control
 from ..face import analyse_face
 from ..framing import frame_portrait
 from ..motion import plan_motion
-from ..rig import PortraitRig
+from ..rig import FramedRig
 from ..voice import VoiceAnalysis, analyse_voice
 from .base import Analysis, MotionTrackLike
 
@@ -37,11 +37,11 @@ class WarpBackend:
 
     def analyse(self, photo_rgb: np.ndarray, audio: Audio, controls: Controls) -> Analysis:
         face = analyse_face(photo_rgb)
-        framed = frame_portrait(photo_rgb, face, controls.size)
+        framed = frame_portrait(photo_rgb, face, (controls.width, controls.height))
         heard = voice_analysis(audio, controls.fps, controls.lipsync)
         return Analysis(image=framed.image, landmarks=framed.landmarks, face=face, audio=audio,
                         fps=controls.fps, frames=len(heard.features),
-                        extra={"rig": PortraitRig(framed.image, framed.landmarks), "voice": heard,
+                        extra={"rig": FramedRig(framed.image, framed.landmarks), "voice": heard,
                                "pose": face.pose})
 
     def motion(self, analysis: Analysis, controls: Controls) -> MotionTrackLike:
@@ -52,5 +52,5 @@ class WarpBackend:
         return plan_motion(heard.features, controls, heard.phones, controls.lipsync)
 
     def render(self, analysis: Analysis, track: MotionTrackLike, indices: Sequence[int]) -> list[np.ndarray]:
-        rig: PortraitRig = analysis.extra["rig"]
+        rig: FramedRig = analysis.extra["rig"]
         return [rig.render(track.frame(i)) for i in indices]

@@ -107,14 +107,14 @@ class LiveEngine:
             raise InvalidControl(gettext_noop("the voice's sample rate must be one of %(choices)s Hz"),
                                  field="sample_rate", params={"choices": ", ".join(map(str, INPUT_RATES))})
         self.controls = controls = controls or Controls()
-        self.fps, self.size = controls.fps, controls.size
+        self.fps, self.size = controls.fps, controls.width
         self.stage = WatermarkStage(marker)            # the pipeline's own watermark stage
         face = analyse_face(photo_rgb)
-        framed = frame_portrait(photo_rgb, face, controls.size)
+        framed = frame_portrait(photo_rgb, face, controls.width)
         self.rig = PortraitRig(framed.image, framed.landmarks)
         self.mouth_box = [int(v) for v in self.rig.mouth_box]
         self.landmarks = framed.landmarks
-        self.encoder = LiveEncoder(recording, size=controls.size, fps=controls.fps)
+        self.encoder = LiveEncoder(recording, size=controls.width, fps=controls.fps)
         self.mouth = StreamingMouth(controls.fps, expression_scale=controls.expression_scale,
                                     jaw_offset=EMOTION_OFFSETS[controls.emotion][2])
         self.max_frames = int(np.ceil(max_seconds * controls.fps))

@@ -1,6 +1,7 @@
 """The figures themselves, from a `FaceTrack` (and the voice for sync)."""
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from ..face import face_embedding, head_pose
@@ -153,3 +154,53 @@ def summarise_video(track: FaceTrack, voice=None) -> dict:
         out["sync"] = audio_mouth_sync(opening, f.level_db[idx], track.sample_fps)
         out["rest"] = mouth_at_rest(opening, f.voiced[idx], track.sample_fps)
     return out
+
+
+INTERIOR_FEATURES = ("lightness", "a", "b", "lightness_spread", "bright_share", "dark_share", "texture")
+
+
+def mouth_interior_stats(rgb: np.ndarray, lm: np.ndarray) -> np.ndarray | None:
+    """Colour and texture statistics of the open mouth (inside the inner lips) of one
+    frame, relative to the face's own light (the nose's skin) so that photos lit
+    differently compare: mean L*, a*, b*, the spread of L*, the share of bright
+    (teeth-like) and of dark (cavity) pixels, and the mean L* gradient (texture).
+    None when the mouth is too closed to measure (under 30 pixels inside)."""
+    pts = np.asarray(lm, np.float64)
+    h, w = rgb.shape[:2]
+    x0, y0 = max(int(pts[60:68, 0].min()), 0), max(int(pts[60:68, 1].min()), 0)
+    x1, y1 = min(int(pts[60:68, 0].max()) + 2, w), min(int(pts[60:68, 1].max()) + 2, h)
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return None
+    inside = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    cv2.fillPoly(inside, [np.round(pts[60:68] - [x0, y0]).astype(np.int32)], 1)
+    inside = cv2.erode(inside, np.ones((3, 3), np.uint8)) > 0        # off the lips' edge
+    if inside.sum() < 30:
+        return None
+    lab = cv2.cvtColor(rgb[y0:y1, x0:x1], cv2.COLOR_RGB2LAB).astype(np.float32)
+    sx0, sx1 = int(min(pts[31, 0], pts[35, 0])), int(max(pts[31, 0], pts[35, 0])) + 1
+    sy0, sy1 = int(pts[28, 1]), int(pts[33, 1]) + 1
+    nose = rgb[max(sy0, 0):max(sy1, sy0 + 1), max(sx0, 0):max(sx1, sx0 + 1)]
+    skin_l = float(np.median(cv2.cvtColor(nose, cv2.COLOR_RGB2LAB)[..., 0])) if nose.size else 160.0
+    skin_l = max(skin_l, 20.0)
+    L = lab[..., 0]
+    gx, gy = cv2.Sobel(L, cv2.CV_32F, 1, 0), cv2.Sobel(L, cv2.CV_32F, 0, 1)
+    grad = np.sqrt(gx * gx + gy * gy)
+    m = inside
+    return np.array([L[m].mean() / skin_l, lab[..., 1][m].mean() - 128, lab[..., 2][m].mean() - 128,
+                     L[m].std() / skin_l, float(np.mean(L[m] > 0.85 * skin_l)), float(np.mean(L[m] < 0.3 * skin_l)),
+                     grad[m].mean() / skin_l], np.float64)
+
+
+def interior_distance(generated: list[np.ndarray], real: list[np.ndarray], k: int = 5) -> float | None:
+    """Mean distance of generated open mouths' statistics to their `k` nearest real open
+    mouths, each statistic in units of the real mouths' spread (0: like real mouths)."""
+    if not generated or not real:
+        return None
+    r = np.stack(real)
+    mu, sd = r.mean(axis=0), r.std(axis=0) + 1e-6
+    rz = (r - mu) / sd
+    d = []
+    for g in generated:
+        dist = np.sort(np.linalg.norm(rz - (g - mu) / sd, axis=1))
+        d.append(float(dist[:min(k, len(dist))].mean()))
+    return round(float(np.mean(d)), 3)

@@ -60,7 +60,7 @@ def live_controls(data: dict | None) -> Controls:
     if controls.backend != "warp" or controls.motion != "procedural":
         raise InvalidControl(gettext_noop("live sessions use the warp engine with procedural motion"),
                              field="backend")
-    if controls.size not in LIVE_SIZES:
+    if controls.width != controls.height or controls.width not in LIVE_SIZES:
         raise InvalidControl(gettext_noop("live sessions are %(choices)s pixels"), field="size",
                              params={"choices": ", ".join(map(str, LIVE_SIZES))})
     return controls

@@ -11,13 +11,33 @@ from jobs.backends import unavailable_backends
 from jobs.services import LIVE_PURPOSE
 
 
+class LooseChoiceField(forms.TypedChoiceField):
+    """A choice that also takes the control's other spellings of a value (a size as 512
+    or 512x512), turned into the stored one before it is checked against the choices."""
+
+    def __init__(self, *, normalise, **kwargs):
+        self.normalise = normalise
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value in self.empty_values:
+            return value
+        try:
+            return self.normalise(value)
+        except (TypeError, ValueError):
+            return value      # not a spelling of any choice: refused as an invalid choice
+
+
 def control_field(control: Control) -> forms.Field:
     """The form field of a declared control; blank means its default. Values are checked
     again by generation.controls.Controls when the job is submitted."""
     common = {"label": _(control.label), "help_text": _(control.help) if control.help else "", "required": False}
     if control.kind == "choice":
-        return forms.TypedChoiceField(choices=[(c, _(control.choice_label(c))) for c in control.choices],
-                                      coerce=control.clean, initial=control.default, **common)
+        field = forms.TypedChoiceField if control.normalise is None else LooseChoiceField
+        extra = {} if control.normalise is None else {"normalise": control.normalise}
+        return field(**extra, choices=[(c, _(control.choice_label(c))) for c in control.choices],
+                     coerce=control.clean, initial=control.default, **common)
     if control.kind == "number":
         return forms.FloatField(min_value=control.low, max_value=control.high, initial=control.default,
                                 widget=forms.NumberInput(attrs={"step": "any"}), **common)

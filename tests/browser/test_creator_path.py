@@ -52,7 +52,7 @@ def test_creator_makes_a_video_from_upload_to_playback(new_page, creator, consen
     page.get_by_role("button", name="Generate").click()
     page.wait_for_url("**/jobs/*/")
     job = Job.objects.get()
-    assert job.controls["emotion"] == "happy" and job.controls["size"] == 256 and job.controls["seed"] == 7
+    assert job.controls["emotion"] == "happy" and job.controls["size"] == "256x256" and job.controls["seed"] == 7
     page.shot("progress")
 
     # The page polls the job API and reloads itself when the job is final.

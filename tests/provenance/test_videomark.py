@@ -1,6 +1,7 @@
 """The video watermark (vtss-3): invisible (PSNR), read back exactly from our own
 MP4 and after a crop and a 50% downscale, never read from unmarked video."""
 import av
+import cv2
 import numpy as np
 import pytest
 
@@ -8,7 +9,7 @@ from bench import attacks
 from bench.watermark import psnr, write_video
 from generation.controls import Controls
 from generation.pipeline import generate_video
-from provenance.videomark import CODEC_NAME, VideoWatermarker, read_video_watermark
+from provenance.videomark import CODEC_NAME, VideoWatermarker, add_luma_delta, read_video_watermark
 from tests.conftest import corpus_file
 from tests.provenance.corpus_frames import corpus_frames
 
@@ -90,3 +91,17 @@ def test_vtss1_outputs_of_earlier_releases_stay_readable(tmp_path):
                        tmp_path / "v1.mp4")
     reading = read_watermark(path, legacy=True)
     assert reading.registry_id == REGISTRY_ID and reading.codec == "vtss-1" and reading.method == "blind"
+
+
+def test_luma_delta_is_added_to_every_channel_with_saturation():
+    """The 8-bit two-plane addition gives exactly what adding the float delta merged
+    to three channels gives, clipping at 0 and 255 included."""
+    rng = np.random.default_rng(11)
+    rgb = rng.integers(0, 256, (37, 53, 3), dtype=np.uint8)
+    rgb[:4] = 255
+    rgb[-4:] = 0
+    delta = np.rint(rng.normal(0, 6, (37, 53))).astype(np.float32)
+    delta[0, :5] = 300.0
+    delta[-1, :5] = -300.0
+    expected = cv2.add(rgb, cv2.merge([delta, delta, delta]), dtype=cv2.CV_8U)
+    assert np.array_equal(add_luma_delta(rgb, delta), expected)

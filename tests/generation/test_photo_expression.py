@@ -1,0 +1,123 @@
+"""The photo's own expression (generation.expression) and rendering relative to a
+neutral rest: a wide-open photo mouth is closed at rest and opens with the jaw; a
+teeth-showing smile keeps the person's own teeth (the upper ones stay, the cavity
+opens behind them); a closed mouth opens onto a painted interior with separate
+teeth, darker towards the corners. Photos are frames of the corpus's real videos
+(open-mouth and smiling moments, decoded with PyAV) and corpus portraits."""
+import av
+import cv2
+import numpy as np
+import pytest
+
+from generation.expression import CLOSED, TEETH_SMILE, WIDE_OPEN, read_expression, teeth_mask
+from generation.face import analyse_face
+from generation.framing import frame_portrait
+from generation.images import load_image_file
+from generation.metrics.tracking import landmarks_of
+from generation.rig import PortraitRig
+from tests.conftest import corpus_file
+
+REST = {"closure": 0.6}      # what the motion plan gives in silence
+
+
+def _frame(video: str, index: int) -> np.ndarray:
+    """Frame `index` of a corpus video, its shorter side scaled to 512 (as bench.expression_photos)."""
+    with av.open(str(corpus_file(f"videos/{video}"))) as c:
+        for i, frame in enumerate(c.decode(video=0)):
+            if i == index:
+                rgb = frame.to_ndarray(format="rgb24")
+                s = 512 / min(rgb.shape[:2])
+                return cv2.resize(rgb, (round(rgb.shape[1] * s), round(rgb.shape[0] * s)), interpolation=cv2.INTER_AREA)
+    raise AssertionError(f"{video} has no frame {index}")
+
+
+def _rig(rgb: np.ndarray) -> PortraitRig:
+    framed = frame_portrait(rgb, analyse_face(rgb), 512)
+    return PortraitRig(framed.image, framed.landmarks)
+
+
+def _opening(rgb: np.ndarray) -> float:
+    lm = landmarks_of(rgb)
+    return float(np.mean(lm[[67, 66, 65], 1] - lm[[61, 62, 63], 1]) / np.linalg.norm(lm[45] - lm[36]))
+
+
+@pytest.fixture(scope="module")
+def wide_open():
+    return _rig(_frame("expressive_lp_d10.mp4", 100))      # mid-word, mouth wide open, no teeth
+
+
+@pytest.fixture(scope="module")
+def teeth_smile():
+    return _rig(load_image_file(corpus_file("photos/obama_1.jpg")))
+
+
+@pytest.fixture(scope="module")
+def closed():
+    return _rig(load_image_file(corpus_file("photos/elizabeth_olsen.jpg")))
+
+
+def test_the_photos_expression_is_read(wide_open, teeth_smile, closed):
+    assert wide_open.kind == WIDE_OPEN and wide_open.expression.opening > 0.2
+    assert teeth_smile.kind == TEETH_SMILE and teeth_smile.expression.teeth > 0.5
+    assert closed.kind == CLOSED and closed.expression.opening < 0.03
+    smile = _frame("expressive_lp_d12.mp4", 24)             # a laughing smile with teeth, from a real video
+    assert read_expression(smile, analyse_face(smile).landmarks).kind == TEETH_SMILE
+
+
+def test_a_wide_open_photo_mouth_rests_closed_and_opens_with_the_jaw(wide_open):
+    photo = wide_open.expression.opening
+    rest = _opening(wide_open.render(REST))
+    assert rest <= 0.15 and rest < 0.5 * photo, (rest, photo)
+    opened = [_opening(wide_open.render({"jaw": j})) for j in (0.25, 0.5, 1.0)]
+    assert opened[0] < opened[1] < opened[2] and opened[2] > rest + 0.1, (rest, opened)
+    # closed with the lips' own texture, not the dark interior: the photo's opening is lighter at rest
+    lm = wide_open.lm
+    x0, x1 = int(lm[61, 0]), int(lm[63, 0])
+    y0, y1 = int(lm[[61, 62, 63], 1].max()) + 2, int(lm[[65, 66, 67], 1].min()) - 2
+    luma = lambda im: float(cv2.cvtColor(im[y0:y1, x0:x1], cv2.COLOR_RGB2GRAY).mean())
+    assert luma(wide_open.render(REST)) > luma(wide_open.image) + 10
+
+
+def test_a_teeth_smile_keeps_the_persons_own_teeth(teeth_smile):
+    rig = teeth_smile
+    x0, y0, x1, y1 = rig.mouth_box
+    rest = rig.render(REST)
+    assert np.abs(rest[y0:y1, x0:x1].astype(int) - rig.image[y0:y1, x0:x1]).mean() < 1.0   # rests as the photo
+    teeth, (tx0, ty0, tx1, ty1) = teeth_mask(rig.image, rig.lm)
+    line = rig.lip_line[tx0:tx1][None, :]
+    rows = np.arange(ty0, ty1)[:, None]
+    upper = teeth & (rows < line - 2)                 # the upper teeth, above where the face tears open
+    assert upper.sum() > 200
+    opened = rig.render({"jaw": 0.8})
+    moved = np.abs(opened[ty0:ty1, tx0:tx1].astype(int) - rig.image[ty0:ty1, tx0:tx1]).max(axis=2)
+    assert np.median(moved[upper]) <= 2 and np.mean(moved[upper] > 20) < 0.05      # they stay with the upper jaw
+    # the new opening behind them is dark: nothing tooth-coloured is painted
+    gap = rig.render({"jaw": 0.8}).astype(int) - rest.astype(int)
+    changed = np.abs(gap).max(axis=2)[y0:y1, x0:x1] > 40
+    luma = cv2.cvtColor(opened, cv2.COLOR_RGB2GRAY)[y0:y1, x0:x1]
+    tooth_luma = float(np.median(cv2.cvtColor(rig.image, cv2.COLOR_RGB2GRAY)[ty0:ty1, tx0:tx1][teeth]))
+    assert changed.sum() > 300
+    assert np.mean(luma[changed] > 0.8 * tooth_luma) < 0.1
+
+
+def test_a_closed_mouth_opens_onto_separate_teeth_darker_at_the_corners(closed):
+    rig = closed
+    frame = rig.render({"jaw": 0.6})
+    lm = rig.lm
+    cx0, cx1 = int(lm[48, 0]), int(lm[54, 0])
+    line = rig.lip_line
+    gray = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY).astype(float)
+    # a row just below the upper lip's edge runs across the upper teeth
+    row = np.array([gray[int(line[x]) + 3, x] for x in range(cx0, cx1)])
+    mid = row[len(row) // 2 - 10: len(row) // 2 + 10]
+    n = len(row)
+    sides = np.concatenate([row[int(0.12 * n):int(0.2 * n)], row[int(0.8 * n):int(0.88 * n)]])
+    assert mid.mean() > sides.mean() + 15                     # darker towards the corners
+    centre = row[int(0.2 * len(row)):int(0.8 * len(row))]
+    seams = np.sum((centre[1:-1] < centre[:-2] - 3) & (centre[1:-1] <= centre[2:]))
+    assert 5 <= seams <= 16                                   # separate teeth, not one band
+    # the tongue follows the mouth's shape: higher for a spread vowel
+    below = lambda im: cv2.cvtColor(im, cv2.COLOR_RGB2GRAY)[int(line[(cx0 + cx1) // 2]) + 6:
+                                                             int(line[(cx0 + cx1) // 2]) + 14, (cx0 + cx1) // 2]
+    assert not np.array_equal(below(rig.render({"jaw": 0.6, "spread": 1.0})), below(frame))
+    assert np.array_equal(rig.render({"jaw": 0.6}), frame)   # the same shape, the same pixels: stable
