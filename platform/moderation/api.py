@@ -16,7 +16,7 @@ from accounts.permissions import ModeratorsOnly
 from registry.models import RegistryEntry
 
 from .models import Case, CaseAction
-from .services import ACTIONS, act, open_output, open_upload
+from .services import ACTIONS, act, detection_for_display, open_output, open_upload
 
 
 class CaseActionSerializer(serializers.ModelSerializer):
@@ -42,6 +42,13 @@ class CaseSerializer(serializers.ModelSerializer):
 
     def get_taken_down(self, case) -> bool:
         return bool(case.entry_id and hasattr(case.entry, "takedown"))
+
+    def to_representation(self, case):
+        # The detector's result as a moderator reads it: label and cue groups in words in the
+        # request's language, with what the model was trained on and its measured rates.
+        data = super().to_representation(case)
+        data["detection"] = detection_for_display(case.detection)
+        return data
 
 
 class CaseCreateSerializer(serializers.Serializer):
@@ -110,6 +117,8 @@ class DetectorModelSerializer(serializers.Serializer):
     feature_version = serializers.CharField()
     trained_at = serializers.CharField()
     thresholds = serializers.DictField()
+    trained_on = serializers.ListField(child=serializers.DictField())
+    measured = serializers.DictField(allow_null=True)
     held_out = serializers.DictField()
     laundered_all = serializers.DictField()
 
@@ -121,11 +130,14 @@ class DetectorModelView(APIView):
 
     @extend_schema(responses=DetectorModelSerializer)
     def get(self, request):
+        from detection.explain import model_card  # noqa: PLC0415 - beside the heavy import below
         from detection.model import DEFAULT_MODEL, manifest_of  # noqa: PLC0415 - heavy (scikit-learn): not in every web process
         m = manifest_of(DEFAULT_MODEL)
         if m is None:
             return Response({"detail": "no detector model is installed"}, status=status.HTTP_404_NOT_FOUND)
         ev = m.get("evaluation", {})
+        card = model_card(m)
         return Response({"version": m.get("version"), "feature_version": m.get("feature_version"),
                          "trained_at": m.get("trained_at"), "thresholds": m.get("thresholds"),
+                         "trained_on": card["trained_on"], "measured": card["measured"],
                          "held_out": ev.get("held_out"), "laundered_all": ev.get("laundered_all")})
