@@ -39,6 +39,12 @@ class CaseSerializer(serializers.ModelSerializer):
                   "provenance", "error", "decision", "note", "created_by", "decided_by", "decided_at", "created_at",
                   "analysed_at", "taken_down", "actions"]
         read_only_fields = fields
+        extra_kwargs = {"detection": {"help_text": (
+            "The detector's result in the request's language: score (0..1, 1 = generated); label (No sign of "
+            "generation found, Suspicious or Likely generated: never a claim that the file is real) and label_key; "
+            "cues (the cue groups that weighed most: group, name, sentence, pushes, effect); trained_on (generator "
+            "families); measured (detection rates at 1% and 5% false positives on real videos for families left "
+            "out of training, with 95% intervals); caveat; thresholds; timeline; top_features (for engineers).")}}
 
     def get_taken_down(self, case) -> bool:
         return bool(case.entry_id and hasattr(case.entry, "takedown"))
