@@ -240,15 +240,16 @@ def _boundary(f32: np.ndarray, res: np.ndarray, lms: np.ndarray, good: np.ndarra
     return out
 
 
-def _mouth_texture_tcorr(f32: np.ndarray, lms: np.ndarray, good: np.ndarray) -> float:
+def mouth_texture_tcorr(f32: np.ndarray, lms: np.ndarray, good: np.ndarray) -> float:
     """How the fine texture inside the mouth (teeth, tongue) follows from frame to frame:
     the correlation of its high-pass between neighbouring frames, on a fixed 16x8 grid."""
     crops = []
     for i in good:
         pts = lms[i, 48:68]
-        x0, y0 = np.floor(pts.min(0)).astype(int)
-        x1, y1 = np.ceil(pts.max(0)).astype(int)
-        if x1 - x0 < 8 or y1 - y0 < 4 or x0 < 0 or y0 < 0:
+        H, W = f32.shape[1:]
+        x0, y0 = np.maximum(np.floor(pts.min(0)).astype(int), 0)
+        x1, y1 = np.minimum(np.ceil(pts.max(0)).astype(int), (W, H))
+        if x1 - x0 < 8 or y1 - y0 < 4:   # mouth too small, or (mostly) outside the frame
             crops.append(None)
             continue
         c = cv2.resize(f32[i, y0:y1, x0:x1], (16, 8), interpolation=cv2.INTER_AREA)
@@ -481,7 +482,7 @@ def _window(frames, f32, res, lms, found, boxes, flow_stats, loud, s, e) -> list
             row += list(v.mean(0)) + [float(v[:, 0].std())]
         else:
             row += [np.nan] * 5
-        extra["mouth_hp_tcorr"] = _mouth_texture_tcorr(f32, lms, good)
+        extra["mouth_hp_tcorr"] = mouth_texture_tcorr(f32, lms, good)
     else:
         row += [np.nan] * 5
     row += [extra.get(k, np.nan) for k in EXTRA_NAMES]

@@ -35,7 +35,7 @@ def cue_items(page) -> list[tuple[str, str]]:
     items = []
     for li in page.locator("#cues li").all():
         name = li.locator("strong").inner_text()
-        items.append((li.get_attribute("data-group"), li.inner_text().split("(")[0].strip(), name))
+        items.append((li.get_attribute("data-group"), li.locator(".cue-text").inner_text().strip(), name))
     return items
 
 
