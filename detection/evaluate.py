@@ -243,7 +243,7 @@ def _booster_oof(table: Table, X: np.ndarray, *, k: int, seed: int, max_iter: in
 
 
 def leave_one_generator_out(table: Table, *, k: int = 4, seed: int = 0, max_iter: int = 150, keep=None,
-                            calibrated: bool = True, n_boot: int = BOOT, log=None) -> dict:
+                            calibrated: bool = True, n_boot: int = BOOT, only=None, log=None) -> dict:
     """For each generator family (the other generators and our engine): trained without any
     of its clips, tested on them against the real videos (out-of-fold by identity), clean and
     laundered, with bootstrap intervals. `keep` selects feature columns (ablations)."""
@@ -251,6 +251,8 @@ def leave_one_generator_out(table: Table, *, k: int = 4, seed: int = 0, max_iter
     X = table.X if keep is None else table.X[:, keep]
     out = {}
     for f in sorted(set(fam) - {"real"}):
+        if only is not None and f not in only:
+            continue
         probs = _booster_oof(table, X, k=k, seed=seed, max_iter=max_iter, train_mask=fam != f, calibrated=calibrated)
         rows = (fam == f) | (fam == "real")
         y, s, c, v = video_level(table, probs, rows)
@@ -282,7 +284,8 @@ def summarise_lofo(lofo: dict, others: list[str]) -> dict:
     return out
 
 
-def lofo_group_ablation(table: Table, *, k: int = 3, seed: int = 0, max_iter: int = 80, log=None) -> dict:
+def lofo_group_ablation(table: Table, *, k: int = 3, seed: int = 0, max_iter: int = 80, log=None,
+                        include_ours: bool = True) -> dict:
     """Leave-one-generator-out without one cue group at a time (a plain booster, no
     calibration: the figures are rank-based): which groups carry over to unseen families."""
     fam = families(table)
@@ -291,7 +294,7 @@ def lofo_group_ablation(table: Table, *, k: int = 3, seed: int = 0, max_iter: in
     for g in ["none"] + list(FEATURE_GROUPS):
         keep = np.array([feature_group(n) != g for n in FEATURE_NAMES])
         lofo = leave_one_generator_out(table, k=k, seed=seed, max_iter=max_iter, keep=keep, calibrated=False,
-                                       n_boot=0)
+                                       n_boot=0, only=None if include_ours else others)
         s = summarise_lofo(lofo, others)
         out[f"without_{g}" if g != "none" else "all_groups"] = {
             "features_left": int(keep.sum()),

@@ -77,9 +77,9 @@ CUE_TEXT = {
 
 # Generator families as a moderator reads them.
 FAMILY_TEXT = {
-    "veritalk": "Veritalk (our engine: warp, procedural and learned motion)",
-    "aniportrait_audio": "AniPortrait (from audio)",
-    "aniportrait_video": "AniPortrait (from video)",
+    "veritalk": gettext_noop("Veritalk (our engine: warp, procedural and learned motion)"),
+    "aniportrait_audio": gettext_noop("AniPortrait (from audio)"),
+    "aniportrait_video": gettext_noop("AniPortrait (from video)"),
     "emoportraits": "EMOPortraits",
     "hallo": "Hallo",
     "hallo2": "Hallo2",

@@ -222,7 +222,7 @@ def detection_for_display(detection: dict | None) -> dict | None:
         cues.append({**c, "name": gettext(words["name"]), "sentence": gettext(words["sentence"])})
     d["cues"] = cues
     d["caveat"] = gettext(LOW_SCORE_CAVEAT)
-    d.setdefault("trained_on", [])
+    d["trained_on"] = [{**f, "name": gettext(f.get("name", ""))} for f in d.get("trained_on") or []]
     d.setdefault("measured", None)
     return d
 
