@@ -6,6 +6,7 @@ thresholds come from the calibration data (out-of-fold scores), not from taste."
 from __future__ import annotations
 
 import json
+import math
 import warnings
 import zipfile
 from dataclasses import dataclass, field
@@ -196,9 +197,11 @@ def thresholds_from_calibration(real_scores: np.ndarray, gen_scores: np.ndarray,
         t = real_scores[len(real_scores) - k - 1] if k < len(real_scores) else 0.0
         return float(np.nextafter(t, 1.0))               # strictly above the last excluded real score
 
-    t_syn = max(at_fpr(likely_fpr), 0.5)
-    t_sus = min(at_fpr(suspicious_fpr), t_syn)
-    return {"suspicious": round(t_sus, 6), "likely_generated": round(t_syn, 6),
+    # Rounded up, never down: a threshold rounded below the last excluded real score would
+    # let one more real video reach the label than the rule allows.
+    t_syn = math.ceil(max(at_fpr(likely_fpr), 0.5) * 1e6) / 1e6
+    t_sus = min(math.ceil(at_fpr(suspicious_fpr) * 1e6) / 1e6, t_syn)
+    return {"suspicious": t_sus, "likely_generated": t_syn,
             "rule": f"suspicious: <= {suspicious_fpr:.0%} of real videos at or above (out-of-fold calibrated scores); "
                     f"likely generated: <= {likely_fpr:.0%} of real videos and probability >= 0.5",
             "real_videos": int(len(real_scores)), "generated_videos": int(len(gen_scores)),

@@ -77,6 +77,11 @@ def test_thresholds_are_read_off_the_real_scores():
     assert (real >= t["suspicious"]).mean() <= 0.05
     assert t["suspicious"] <= t["likely_generated"] and t["likely_generated"] >= 0.5
     assert t["tpr_at_likely_generated"] > 0.9
+    # A real score just above a 6-decimal rounding point: the threshold rounds up, so the
+    # rule (2 of 46 real videos at or above 5%) still holds.
+    edge = np.r_[[0.1, 0.2, 0.7084494, 0.71, 0.9], np.full(41, 0.05)]
+    t = thresholds_from_calibration(edge, np.array([0.95]))
+    assert (edge >= t["suspicious"]).sum() == 2
 
 
 def test_scoring_a_file_gives_the_detect_contract(tiny, generated_clips):
