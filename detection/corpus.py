@@ -45,17 +45,59 @@ class Clip:
         return asdict(self)
 
 
+OURS = "veritalk"          # the generator family of our own engine (every backend and motion)
+OTHER_DIR = "other_generators"
+
+
 def identity_of(stem: str) -> str:
+    """The person (or source interview) a file shows: TalkingHeadBench clips
+    (`thb_real_<youtube id>_<n>`, `<generator>__<youtube id>_<n>`) by their YouTube id, so
+    that a real interview and every generation made from it fall in the same group."""
+    if "__" in stem:
+        stem = "thb_real_" + stem.split("__", 1)[1]
+    if stem.startswith("thb_real_"):
+        return "yt_" + stem[len("thb_real_"):].rsplit("_", 1)[0].lower()
     return SAME_PERSON.get(stem, stem)
+
+
+def unsure_files(corpus: Path = DEFAULT_CORPUS) -> set[str]:
+    """Files whose provenance the corpus's SOURCES.tsv marks `unsure` (kept out of both classes)."""
+    tsv = Path(corpus) / "SOURCES.tsv"
+    if not tsv.exists():
+        return set()
+    out = set()
+    for line in tsv.read_text().splitlines()[1:]:
+        cols = line.split("\t")
+        if len(cols) > 2 and cols[2].strip() == "unsure":
+            out.add(Path(cols[0]).name)
+    return out
 
 
 def real_clips(corpus: Path = DEFAULT_CORPUS) -> list[Clip]:
     out = []
+    skip = EXCLUDED_REAL | unsure_files(corpus)
     for p in sorted((Path(corpus) / "videos").glob("*.mp4")):
-        if p.name in EXCLUDED_REAL:
+        if p.name in skip:
             continue
         out.append(Clip(str(p), 0, identity_of(p.stem), p.name, "real"))
     return out
+
+
+def other_generator_clips(corpus: Path = DEFAULT_CORPUS) -> list[Clip]:
+    """Talking heads of other open generators (`<generator>__<source clip>.mp4`): their
+    generator is both their family and their engine; the source interview is their group."""
+    out = []
+    for p in sorted((Path(corpus) / OTHER_DIR).glob("*__*.mp4")):
+        gen, src = p.stem.split("__", 1)
+        out.append(Clip(str(p), 1, identity_of(p.stem), src, gen, None, gen))
+    return out
+
+
+def generator_family(clip: Clip) -> str:
+    """"real", OURS for any of our engine's generations, else the other generator's name."""
+    if clip.label == 0:
+        return "real"
+    return OURS if clip.engine.startswith("veritalk") or not clip.engine else clip.engine
 
 
 def _family_controls(family: str, rng: np.random.Generator) -> dict:

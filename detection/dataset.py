@@ -65,10 +65,20 @@ def clip_variant_features(clip: Clip, variant: str, cache: Path) -> dict:
     return {"X": f.X, "starts": f.starts}
 
 
-def build_table(clips: list[Clip], cache: Path, variants=VARIANTS, log=None) -> Table:
+def cached(clip: Clip, variant: str, cache: Path) -> bool:
+    return (Path(cache) / "features" / FEATURE_VERSION / f"{_key(clip)}__{variant}.npz").exists()
+
+
+def build_table(clips: list[Clip], cache: Path, variants=VARIANTS, log=None, *, cached_only: bool = False) -> Table:
+    """Window features of every clip and variant (computed and cached where missing; with
+    `cached_only`, variants not yet in the cache are left out and reported)."""
     Xs, ys, cs, vs, ss = [], [], [], [], []
     for ci, clip in enumerate(clips):
         for v in variants:
+            if cached_only and not cached(clip, v, cache):
+                if log:
+                    log(f"not cached, left out: {Path(clip.path).name} [{v}]")
+                continue
             try:
                 d = clip_variant_features(clip, v, cache)
             except Exception as exc:  # a broken file must not stop a training run; it is reported

@@ -6,13 +6,17 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+from scipy.stats import beta
 from sklearn.metrics import brier_score_loss, roc_auc_score, roc_curve
 from sklearn.model_selection import GroupKFold
 
+from .corpus import OURS, generator_family
 from .dataset import Table
 from .features import FEATURE_GROUPS, FEATURE_NAMES, feature_group
 from .laundering import ATTACKS
-from .model import fit_calibrated, make_classifier
+from .model import fit_calibrated, make_classifier, thresholds_from_calibration
+
+BOOT = 1000   # bootstrap resamples for the intervals
 
 
 def tpr_at_fpr(y, s, fpr_max=0.01) -> float:
@@ -79,7 +83,8 @@ def report(table: Table, probs: np.ndarray) -> dict:
     y, s, _, v = video_level(table, probs)
     out = {"held_out": metrics(y[v == "clean"], s[v == "clean"]), "laundered": {}}
     for a in ATTACKS:
-        out["laundered"][a] = metrics(y[v == a], s[v == a])
+        if (v == a).any():
+            out["laundered"][a] = metrics(y[v == a], s[v == a])
     lm = v != "clean"
     out["laundered_all"] = metrics(y[lm], s[lm])
     out["all_variants"] = metrics(y, s)
@@ -146,4 +151,158 @@ def group_ablation(table: Table, *, k: int = 5, seed: int = 0, max_iter: int = 1
                                "laundered_all": metrics(y[v != "clean"], s[v != "clean"])}
         if log:
             log(f"without {g}: {out[f'without_{g}']['held_out'].get('auc')}")
+    return out
+
+
+# ---------------------------------------------------------------- generator families
+
+def families(table: Table) -> np.ndarray:
+    """Per window: "real", OURS ("veritalk") for our engine's generations, or the other
+    generator's name (hallo, liveportrait ...)."""
+    names = np.array([generator_family(c) for c in table.clips])
+    return names[table.clip]
+
+
+def tpr_at(y, s, fpr_max: float) -> float:
+    """Detection rate at the highest threshold that keeps real videos at or under `fpr_max`."""
+    return tpr_at_fpr(y, s, fpr_max)
+
+
+def _point(y, s) -> dict:
+    return {"auc": float(roc_auc_score(y, s)), "tpr_at_1pct_fpr": tpr_at(y, s, 0.01),
+            "tpr_at_5pct_fpr": tpr_at(y, s, 0.05)}
+
+
+def rates_with_intervals(y, s, ident, *, n_boot: int = BOOT, seed: int = 0) -> dict:
+    """AUC and detection rates at 1% and 5% false positives on real videos, each with a 95%
+    bootstrap interval: real videos and generated videos resampled by identity (person or
+    source interview), so that clips of one person move together."""
+    y, s, ident = np.asarray(y), np.asarray(s), np.asarray(ident)
+    if len(np.unique(y)) < 2:
+        return {"n_real": int((y == 0).sum()), "n_generated": int((y == 1).sum())}
+    point = _point(y, s)
+    if n_boot == 0:
+        return {**{k: {"value": round(v, 4)} for k, v in point.items()},
+                "n_real": int((y == 0).sum()), "n_generated": int((y == 1).sum())}
+    rng = np.random.default_rng(seed)
+    by_class = []
+    for c in (0, 1):
+        ids = np.unique(ident[y == c])
+        by_class.append([np.where((y == c) & (ident == i))[0] for i in ids])
+    boots = {k: [] for k in point}
+    for _ in range(n_boot):
+        idx = np.concatenate([np.concatenate([groups[j] for j in rng.integers(0, len(groups), len(groups))])
+                              for groups in by_class])
+        for k, v in _point(y[idx], s[idx]).items():
+            boots[k].append(v)
+    out = {k: {"value": round(point[k], 4), "low": round(float(np.percentile(boots[k], 2.5)), 4),
+               "high": round(float(np.percentile(boots[k], 97.5)), 4)} for k in point}
+    out.update({"n_real": int((y == 0).sum()), "n_generated": int((y == 1).sum()),
+                "real_identities": len(by_class[0]), "generated_identities": len(by_class[1])})
+    return out
+
+
+def clopper_pearson(k: int, n: int, conf: float = 0.95) -> tuple[float, float]:
+    a = (1 - conf) / 2
+    lo = 0.0 if k == 0 else float(beta.ppf(a, k, n - k + 1))
+    hi = 1.0 if k == n else float(beta.ppf(1 - a, k + 1, n - k))
+    return lo, hi
+
+
+def real_above_threshold_cv(real_scores, real_ident, *, fpr: float = 0.05, k: int = 5) -> dict:
+    """How many real videos reach Suspicious when the threshold is read off *other* people's
+    real videos (the in-sample figure is at most `fpr` by construction): identity folds,
+    threshold from the rest, count in the fold; Clopper-Pearson 95% interval."""
+    real_scores, real_ident = np.asarray(real_scores), np.asarray(real_ident)
+    ids = np.unique(real_ident)
+    above = 0
+    for tr, te in GroupKFold(n_splits=min(k, len(ids))).split(real_scores, groups=real_ident):
+        t = thresholds_from_calibration(real_scores[tr], np.array([]), suspicious_fpr=fpr)["suspicious"]
+        above += int((real_scores[te] >= t).sum())
+    n = len(real_scores)
+    lo, hi = clopper_pearson(above, n)
+    return {"value": round(above / n, 4), "low": round(lo, 4), "high": round(hi, 4), "above": above, "n": n}
+
+
+def _booster_oof(table: Table, X: np.ndarray, *, k: int, seed: int, max_iter: int, train_mask: np.ndarray,
+                 calibrated: bool) -> np.ndarray:
+    groups = table.groups("identity")
+    probs = np.full(len(table.y), np.nan)
+    for tr, te in GroupKFold(n_splits=k).split(X, table.y, groups):
+        m = np.zeros(len(table.y), bool)
+        m[tr] = True
+        m &= train_mask
+        if calibrated:
+            clf = make_classifier(groups=groups[m], X=X[m], y=table.y[m], seed=seed, max_iter=max_iter)
+            clf = fit_calibrated(clf, X[m], table.y[m])
+        else:
+            clf = make_classifier(seed=seed, max_iter=max_iter).estimator
+            clf.fit(X[m], table.y[m])
+        probs[te] = clf.predict_proba(X[te])[:, 1]
+    return probs
+
+
+def leave_one_generator_out(table: Table, *, k: int = 4, seed: int = 0, max_iter: int = 150, keep=None,
+                            calibrated: bool = True, n_boot: int = BOOT, only=None, log=None) -> dict:
+    """For each generator family (the other generators and our engine): trained without any
+    of its clips, tested on them against the real videos (out-of-fold by identity), clean and
+    laundered, with bootstrap intervals. `keep` selects feature columns (ablations)."""
+    fam = families(table)
+    X = table.X if keep is None else table.X[:, keep]
+    out = {}
+    for f in sorted(set(fam) - {"real"}):
+        if only is not None and f not in only:
+            continue
+        probs = _booster_oof(table, X, k=k, seed=seed, max_iter=max_iter, train_mask=fam != f, calibrated=calibrated)
+        rows = (fam == f) | (fam == "real")
+        y, s, c, v = video_level(table, probs, rows)
+        vid_ident = np.array([table.clips[i].identity for i in c])
+        res = {}
+        for name, m in (("clean", v == "clean"), ("laundered", v != "clean")):
+            res[name] = rates_with_intervals(y[m], s[m], vid_ident[m], n_boot=n_boot, seed=seed)
+        gm = (v == "clean") & (y == 1)
+        res["scores"] = {"clean": [round(float(x), 4) for x in s[gm]], "identity": [str(i) for i in vid_ident[gm]]}
+        out[f] = res
+        if log:
+            log(f"left out {f}: clean {res['clean'].get('tpr_at_5pct_fpr')}")
+    return out
+
+
+def summarise_lofo(lofo: dict, others: list[str]) -> dict:
+    """Mean and worst detection rate at 5% (and 1%) false positives over the other generators'
+    families, clean and laundered."""
+    out = {}
+    for variant in ("clean", "laundered"):
+        row = {}
+        for key in ("tpr_at_5pct_fpr", "tpr_at_1pct_fpr", "auc"):
+            vals = {f: lofo[f][variant][key]["value"] for f in others if key in lofo[f][variant]}
+            if vals:
+                worst = min(vals, key=vals.get)
+                row[key] = {"mean": round(float(np.mean(list(vals.values()))), 4), "worst": vals[worst],
+                            "worst_family": worst}
+        out[variant] = row
+    return out
+
+
+def lofo_group_ablation(table: Table, *, k: int = 3, seed: int = 0, max_iter: int = 80, log=None,
+                        include_ours: bool = True) -> dict:
+    """Leave-one-generator-out without one cue group at a time (a plain booster, no
+    calibration: the figures are rank-based): which groups carry over to unseen families."""
+    fam = families(table)
+    others = sorted(set(fam) - {"real", OURS})
+    out = {}
+    for g in ["none"] + list(FEATURE_GROUPS):
+        keep = np.array([feature_group(n) != g for n in FEATURE_NAMES])
+        lofo = leave_one_generator_out(table, k=k, seed=seed, max_iter=max_iter, keep=keep, calibrated=False,
+                                       n_boot=0, only=None if include_ours else others)
+        s = summarise_lofo(lofo, others)
+        out[f"without_{g}" if g != "none" else "all_groups"] = {
+            "features_left": int(keep.sum()),
+            "others_mean_tpr_at_5pct": s["clean"]["tpr_at_5pct_fpr"]["mean"],
+            "others_worst_tpr_at_5pct": s["clean"]["tpr_at_5pct_fpr"]["worst"],
+            "others_mean_tpr_at_5pct_laundered": s["laundered"]["tpr_at_5pct_fpr"]["mean"],
+            "ours_auc": lofo[OURS]["clean"]["auc"]["value"] if OURS in lofo else None,
+            "per_family_tpr_at_5pct": {f: lofo[f]["clean"]["tpr_at_5pct_fpr"]["value"] for f in lofo}}
+        if log:
+            log(f"ablation {g}: {out[list(out)[-1]]['others_mean_tpr_at_5pct']}")
     return out

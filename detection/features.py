@@ -22,7 +22,7 @@ import numpy as np
 from .landmarks import track
 from .video import ANALYSIS_FPS, Samples
 
-FEATURE_VERSION = "vt-det-features-1"
+FEATURE_VERSION = "vt-det-features-2"
 WINDOW_SECONDS = 2.0
 STRIDE_SECONDS = 1.0
 SPEC_BINS = 12
@@ -51,14 +51,34 @@ def _names() -> list[str]:
           "nose_nonrigid", "jaw_nonrigid", "brow_nonrigid", "mouth_head_ratio", "face_found_frac", "face_scale"]
     n += ["av_corr0", "av_corr_max", "av_lag_best", "av_corr_speed", "av_silent_open", "audio_dyn"]
     n += ["mouth_int_mean", "mouth_int_std", "mouth_int_lap", "mouth_dark_frac", "mouth_int_tstd"]
+    # Cues meant to carry over to other generators (features 2).
+    n += ["ncons_energy_corr", "ncons_tcorr_diff", "ncons_tdiff_ratio"]
+    n += ["blend_res_ratio", "blend_contrast", "blend_flicker"]
+    n += ["parallax_corr", "parallax_ratio"]
+    n += ["mouth_hp_tcorr", "ear_speed_max", "av_speed_lag"]
     return n
 
 
 FEATURE_NAMES = _names()
+EXTRA_NAMES = FEATURE_NAMES[FEATURE_NAMES.index("ncons_energy_corr"):]
 
 
 def feature_group(name: str) -> str:
     """The family of cues a feature belongs to (for ablations and explanations)."""
+    if name.startswith("ncons_"):
+        return "noise_consistency"
+    if name.startswith("blend_"):
+        return "boundary"
+    if name.startswith("parallax_"):
+        return "parallax"
+    if name.startswith(("ear_", "blink_")):
+        return "blinks"
+    if name.startswith(("roll_", "yaw_", "pitch_", "pose_")) or name == "mouth_head_ratio":
+        return "head_motion"
+    if name.startswith("lip_"):
+        return "lip_motion"
+    if name.endswith("_nonrigid"):
+        return "face_shape"
     if name.startswith("spec_"):
         return "spectral"
     if name.startswith("res_"):
@@ -69,9 +89,9 @@ def feature_group(name: str) -> str:
         return "warp"
     if name.startswith(("av_", "audio_")):
         return "audio_mouth"
-    if name.startswith("mouth_int") or name == "mouth_dark_frac":
+    if name.startswith(("mouth_int", "mouth_hp")) or name == "mouth_dark_frac":
         return "mouth_interior"
-    return "kinematics"
+    return "face_tracking"
 
 
 FEATURE_GROUPS = sorted({feature_group(n) for n in FEATURE_NAMES})
@@ -183,6 +203,62 @@ def _nonrigid(lms: np.ndarray, idx: list[int], iod: float) -> float:
     return float(np.mean(res) / iod) if res else np.nan
 
 
+def _boundary(f32: np.ndarray, res: np.ndarray, lms: np.ndarray, good: np.ndarray) -> dict:
+    """Along the jaw line: grain on the edge against just inside and outside it, the step in
+    brightness across it, and how much the edge flickers from frame to frame compared with
+    the cheek inside it (a face blended into a frame leaves a seam that lives its own life)."""
+    n, H, W = f32.shape
+    on, inn, out = [], [], []
+    ratios, contrasts = [], []
+    for i in good:
+        jaw = lms[i, 0:17].astype(np.float64)
+        c = lms[i].mean(0)
+        nv = jaw - c
+        nv /= np.linalg.norm(nv, axis=1, keepdims=True) + 1e-6
+        iod = np.linalg.norm(lms[i, 42:48].mean(0) - lms[i, 36:42].mean(0)) + 1e-6
+        k = max(2.0, 0.12 * iod)
+
+        def at(pts):
+            x = np.clip(np.round(pts[:, 0]).astype(int), 0, W - 1)
+            y = np.clip(np.round(pts[:, 1]).astype(int), 0, H - 1)
+            return y, x
+        yb, xb = at(jaw)
+        yi, xi = at(jaw - k * nv)
+        yo, xo = at(jaw + k * nv)
+        r = np.abs(res[i])
+        ratios.append(r[yb, xb].mean() / (0.5 * (r[yi, xi].mean() + r[yo, xo].mean()) + 1e-3))
+        contrasts.append(np.abs(f32[i][yo, xo] - f32[i][yi, xi]).mean() / (f32[i][yi, xi].mean() + 1.0))
+        on.append(f32[i][yb, xb])
+        inn.append(f32[i][yi, xi])
+    out = {}
+    if ratios:
+        out["blend_res_ratio"] = float(np.mean(ratios))
+        out["blend_contrast"] = float(np.mean(contrasts))
+    if len(on) >= 4:
+        on_, in_ = np.diff(np.array(on), axis=0), np.diff(np.array(inn), axis=0)
+        out["blend_flicker"] = float(np.abs(on_).mean() / (np.abs(in_).mean() + 0.5))
+    return out
+
+
+def mouth_texture_tcorr(f32: np.ndarray, lms: np.ndarray, good: np.ndarray) -> float:
+    """How the fine texture inside the mouth (teeth, tongue) follows from frame to frame:
+    the correlation of its high-pass between neighbouring frames, on a fixed 16x8 grid."""
+    crops = []
+    for i in good:
+        pts = lms[i, 48:68]
+        H, W = f32.shape[1:]
+        x0, y0 = np.maximum(np.floor(pts.min(0)).astype(int), 0)
+        x1, y1 = np.minimum(np.ceil(pts.max(0)).astype(int), (W, H))
+        if x1 - x0 < 8 or y1 - y0 < 4:   # mouth too small, or (mostly) outside the frame
+            crops.append(None)
+            continue
+        c = cv2.resize(f32[i, y0:y1, x0:x1], (16, 8), interpolation=cv2.INTER_AREA)
+        crops.append(c - cv2.blur(c, (3, 3)))
+    cs = [_corr(a.ravel(), b.ravel()) for a, b in zip(crops[:-1], crops[1:]) if a is not None and b is not None]
+    cs = [c for c in cs if np.isfinite(c)]
+    return float(np.mean(cs)) if len(cs) >= 3 else np.nan
+
+
 def _std_diff(x: np.ndarray, k: int) -> float:
     return float(np.std(np.diff(x, n=k))) if len(x) > k + 1 else np.nan
 
@@ -279,6 +355,14 @@ def _window(frames, f32, res, lms, found, boxes, flow_stats, loud, s, e) -> list
     row += [std_face, std_bg, std_face / (std_bg + 1e-3) if has_face and has_bg else np.nan, c1_bg, c1_face, c5_bg,
             c1_frame, float(e_face.std() / (e_face.mean() + 1e-6)) if e_face is not None else np.nan,
             float(e_bg.std() / (e_bg.mean() + 1e-6)) if e_bg is not None else np.nan]
+    extra: dict[str, float] = {}
+    if has_face and has_bg:
+        # A camera's grain and compression change over the whole frame together; a face made
+        # or pasted separately has its own grain, fresh (or frozen) where the background's is not.
+        extra["ncons_energy_corr"] = _corr(e_face, e_bg) if e_face.std() > 1e-9 and e_bg.std() > 1e-9 else np.nan
+        extra["ncons_tcorr_diff"] = float(c1_face - c1_bg)
+        td = np.abs(np.diff(rf, axis=0))
+        extra["ncons_tdiff_ratio"] = float(td[:, fm].mean() / (td[:, bgm].mean() + 1e-3))
 
     # Background stillness.
     ff = f32[idx]
@@ -337,6 +421,19 @@ def _window(frames, f32, res, lms, found, boxes, flow_stats, loud, s, e) -> list
         lip_open = None
         row += [np.nan] * 23 + [len(good) / len(idx), np.nan]
 
+    if lip_open is not None:
+        extra.update(_boundary(f32, res, lms, good))
+        # Head motion against background motion: a moving camera moves both; a generated
+        # head moves over a background that is frozen or drifts on its own.
+        head_v = np.linalg.norm(np.diff(L[:, 27:36].mean(1), axis=0), axis=1) / iod
+        bgd = flow_stats[good[:-1], 3]
+        ok_p = np.isfinite(bgd) & (np.diff(good) == 1)
+        if ok_p.sum() >= 5 and head_v[ok_p].std() > 1e-6 and bgd[ok_p].std() > 1e-6:
+            extra["parallax_corr"] = _corr(head_v[ok_p], bgd[ok_p])
+        if ok_p.sum() >= 3:
+            extra["parallax_ratio"] = float(np.log10((bgd[ok_p].mean() + 1e-2) / (head_v[ok_p].mean() * 100 + 1e-2)))
+        extra["ear_speed_max"] = float(np.abs(np.diff(ear)).max() / med_ear) if len(ear) > 2 else np.nan
+
     # Audio-mouth coupling.
     if loud is not None and lip_open is not None and lip_open.std() > 1e-4:
         a = loud[good]
@@ -349,6 +446,10 @@ def _window(frames, f32, res, lms, found, boxes, flow_stats, loud, s, e) -> list
                 else:
                     cors.append(_corr(lip_open[:lag], a[-lag:]))
             cors = np.nan_to_num(np.array(cors), nan=0.0)
+            da, dl = np.diff(a), np.diff(lip_open)
+            sc = [_corr(dl[max(0, g):len(dl) + min(0, g)], da[max(0, -g):len(da) - max(0, g)]) for g in range(-4, 5)]
+            sc = np.nan_to_num(np.array(sc, np.float64), nan=-1.0)
+            extra["av_speed_lag"] = float(np.argmax(sc) - 4) if sc.max() > 0.1 else np.nan
             silent = a < np.percentile(a, 25) + 3
             open_ = lip_open > np.median(lip_open)
             row += [float(cors[3]), float(cors.max()), float(np.argmax(cors) - 3),
@@ -381,7 +482,9 @@ def _window(frames, f32, res, lms, found, boxes, flow_stats, loud, s, e) -> list
             row += list(v.mean(0)) + [float(v[:, 0].std())]
         else:
             row += [np.nan] * 5
+        extra["mouth_hp_tcorr"] = mouth_texture_tcorr(f32, lms, good)
     else:
         row += [np.nan] * 5
+    row += [extra.get(k, np.nan) for k in EXTRA_NAMES]
     assert len(row) == len(FEATURE_NAMES), (len(row), len(FEATURE_NAMES))
     return [float(v) if v is not None else np.nan for v in row]

@@ -6,6 +6,7 @@ thresholds come from the calibration data (out-of-fold scores), not from taste."
 from __future__ import annotations
 
 import json
+import math
 import warnings
 import zipfile
 from dataclasses import dataclass, field
@@ -21,13 +22,15 @@ from sklearn.pipeline import Pipeline
 
 from common.files import sha256_file
 
+from .explain import LABEL_TEXT, cue, label_key, model_card
 from .features import FEATURE_NAMES, FEATURE_VERSION, feature_group
 
 MODEL_DIR = Path(__file__).resolve().parent / "models"
 DEFAULT_MODEL = MODEL_DIR / "detector.skops"
-LABELS = ("Authentic", "Suspicious", "Synthetic")
+# The labels, never a claim that a file is real (detection.explain).
+LABELS = tuple(LABEL_TEXT.values())
 # Changes whenever the classifier's make-up changes: part of the model version with the data.
-MODEL_REVISION = "hgb200-impute-indicator-sigmoid3-balanced"
+MODEL_REVISION = "hgb200-impute-indicator-sigmoid3-calibrator-balanced"
 # Types a detector file may contain; anything else makes `load` refuse the file.
 TRUSTED_TYPES = [
     "sklearn.calibration.CalibratedClassifierCV",
@@ -68,9 +71,11 @@ def make_classifier(*, groups: np.ndarray | None = None, X=None, y=None, cv: int
     # training fold never measured does not break the fit.
     base = Pipeline([
         ("impute", SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True)),
+        # No class weights in the booster: the calibrator balances the classes (sample weights),
+        # and class_weight="balanced" makes scikit-learn 1.9's booster fit about 7x slower.
         ("boost", HistGradientBoostingClassifier(max_iter=max_iter, learning_rate=0.06, max_leaf_nodes=15,
                                                  min_samples_leaf=min_samples_leaf, l2_regularization=1.0,
-                                                 class_weight="balanced", random_state=seed))])
+                                                 random_state=seed))])
     if groups is not None and X is not None:
         per_class = min(len(np.unique(groups[y == c])) for c in (0, 1))
         k = max(2, min(cv, per_class))
@@ -84,20 +89,40 @@ class Detector:
     classifier: CalibratedClassifierCV
     reference: np.ndarray            # per-feature median of real windows (explanations)
     spread: np.ndarray               # per-feature IQR of real windows
-    thresholds: dict = field(default_factory=dict)   # {"suspicious": t1, "synthetic": t2}
+    thresholds: dict = field(default_factory=dict)   # {"suspicious": t1, "likely_generated": t2}
     version: str = "untrained"
     feature_version: str = FEATURE_VERSION
     feature_names: list = field(default_factory=lambda: list(FEATURE_NAMES))
+    card: dict = field(default_factory=lambda: model_card(None))   # trained_on and measured rates
 
     def window_scores(self, X: np.ndarray) -> np.ndarray:
         return self.classifier.predict_proba(np.asarray(X, np.float32))[:, 1]
 
+    def label_key(self, score: float) -> str:
+        return label_key(score, self.thresholds)
+
     def label(self, score: float) -> str:
-        if score >= self.thresholds.get("synthetic", 0.5):
-            return "Synthetic"
-        if score >= self.thresholds.get("suspicious", 0.5):
-            return "Suspicious"
-        return "Authentic"
+        """"No sign of generation found", "Suspicious" or "Likely generated" (English; the
+        platform translates them)."""
+        return LABEL_TEXT[self.label_key(score)]
+
+    def cues(self, X: np.ndarray, top: int = 4) -> list[dict]:
+        """The cue groups that weighed most, in words: on the clip's median window, all of a
+        group's features set at once to their typical value in real videos; how much the
+        score moves is the group's effect (one batch of n_groups + 1 rows)."""
+        X = np.asarray(X, np.float32)
+        with np.errstate(all="ignore"):
+            med = np.nanmedian(X, axis=0)
+        groups = [feature_group(n) for n in self.feature_names]
+        names = sorted(set(groups))
+        probe = np.repeat(med[None], len(names) + 1, axis=0)
+        for k, g in enumerate(names):
+            cols = [j for j, gj in enumerate(groups) if gj == g]
+            probe[k, cols] = self.reference[cols]
+        scores = self.window_scores(probe)
+        effect = scores[-1] - scores[:-1]
+        order = [k for k in np.argsort(-np.abs(effect)) if abs(effect[k]) >= 0.005][:top]
+        return [cue(names[k], effect[k]) for k in order]
 
     def explain(self, X: np.ndarray, top: int = 6) -> list[dict]:
         """The features that weighed most for this clip: on the clip's median window, each
@@ -117,7 +142,7 @@ class Detector:
             z = (med[j] - self.reference[j]) / (self.spread[j] + 1e-9) if np.isfinite(med[j]) else None
             out.append({"feature": self.feature_names[j], "group": feature_group(self.feature_names[j]),
                         "value": _num(med[j]), "typical_real": _num(self.reference[j]), "deviation_iqr": _num(z),
-                        "effect": round(float(effect[j]), 4), "pushes": "generated" if effect[j] > 0 else "authentic"})
+                        "effect": round(float(effect[j]), 4), "pushes": "generated" if effect[j] > 0 else "real"})
         return out
 
 
@@ -138,9 +163,9 @@ def balanced_weights(y: np.ndarray) -> np.ndarray:
 
 
 def fit_calibrated(clf: CalibratedClassifierCV, X: np.ndarray, y: np.ndarray) -> CalibratedClassifierCV:
-    """Fit with both classes weighing the same: the booster through its class_weight, the
-    calibrator through sample weights (sklearn warns that the pipeline takes none: it
-    does not need them)."""
+    """Fit with both classes weighing the same in the calibration (sample weights; sklearn
+    warns that the pipeline takes none: the booster is fitted unweighted, which only
+    shifts its raw scores, and the calibrator maps them to even-prior probabilities)."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Since Pipeline does not appear to accept sample_weight")
         return clf.fit(X, y, sample_weight=balanced_weights(y))
@@ -156,14 +181,14 @@ def fit_detector(X: np.ndarray, y: np.ndarray, groups: np.ndarray, *, version: s
         q75, q25 = np.nanpercentile(real, 75, axis=0), np.nanpercentile(real, 25, axis=0)
     ref = np.where(np.isfinite(ref), ref, np.nan)
     return Detector(clf, ref.astype(np.float64), np.nan_to_num(q75 - q25, nan=1.0).astype(np.float64),
-                    dict(thresholds or {"suspicious": 0.5, "synthetic": 0.5}), version)
+                    dict(thresholds or {"suspicious": 0.5, "likely_generated": 0.5}), version)
 
 
-def thresholds_from_calibration(real_scores: np.ndarray, gen_scores: np.ndarray, *, synthetic_fpr: float = 0.01,
+def thresholds_from_calibration(real_scores: np.ndarray, gen_scores: np.ndarray, *, likely_fpr: float = 0.01,
                                 suspicious_fpr: float = 0.05) -> dict:
     """Two operating points read off the out-of-fold calibrated scores of real videos:
-    at most `suspicious_fpr` of real videos reach Suspicious, at most `synthetic_fpr`
-    reach Synthetic. Synthetic also needs a calibrated probability of at least 0.5."""
+    at most `suspicious_fpr` of real videos reach Suspicious, at most `likely_fpr`
+    reach Likely generated, which also needs a calibrated probability of at least 0.5."""
     real_scores = np.sort(np.asarray(real_scores, np.float64))
     gen_scores = np.asarray(gen_scores, np.float64)
 
@@ -172,14 +197,16 @@ def thresholds_from_calibration(real_scores: np.ndarray, gen_scores: np.ndarray,
         t = real_scores[len(real_scores) - k - 1] if k < len(real_scores) else 0.0
         return float(np.nextafter(t, 1.0))               # strictly above the last excluded real score
 
-    t_syn = max(at_fpr(synthetic_fpr), 0.5)
-    t_sus = min(at_fpr(suspicious_fpr), t_syn)
-    return {"suspicious": round(t_sus, 6), "synthetic": round(t_syn, 6),
+    # Rounded up, never down: a threshold rounded below the last excluded real score would
+    # let one more real video reach the label than the rule allows.
+    t_syn = math.ceil(max(at_fpr(likely_fpr), 0.5) * 1e6) / 1e6
+    t_sus = min(math.ceil(at_fpr(suspicious_fpr) * 1e6) / 1e6, t_syn)
+    return {"suspicious": t_sus, "likely_generated": t_syn,
             "rule": f"suspicious: <= {suspicious_fpr:.0%} of real videos at or above (out-of-fold calibrated scores); "
-                    f"synthetic: <= {synthetic_fpr:.0%} of real videos and probability >= 0.5",
+                    f"likely generated: <= {likely_fpr:.0%} of real videos and probability >= 0.5",
             "real_videos": int(len(real_scores)), "generated_videos": int(len(gen_scores)),
             "tpr_at_suspicious": round(float((gen_scores >= t_sus).mean()), 4) if len(gen_scores) else None,
-            "tpr_at_synthetic": round(float((gen_scores >= t_syn).mean()), 4) if len(gen_scores) else None}
+            "tpr_at_likely_generated": round(float((gen_scores >= t_syn).mean()), 4) if len(gen_scores) else None}
 
 
 # ---------------------------------------------------------------- files
@@ -227,7 +254,7 @@ def load(path: str | Path = DEFAULT_MODEL) -> Detector:
         raise ModelFileError(f"{path.name} was trained on features {b.get('feature_version')!r}; this code computes "
                              f"{FEATURE_VERSION!r}: retrain with `manage.py train_detector`")
     return Detector(b["classifier"], np.asarray(b["reference"]), np.asarray(b["spread"]), json.loads(b["thresholds"]),
-                    b["version"], b["feature_version"], json.loads(b["feature_names"]))
+                    b["version"], b["feature_version"], json.loads(b["feature_names"]), model_card(manifest_of(path)))
 
 
 def manifest_of(path: str | Path = DEFAULT_MODEL) -> dict | None:

@@ -55,8 +55,14 @@ def score_file(path: str | Path, detector: Detector | None = None, *, progress: 
         win = det.window_scores(feats.X)
         score = float(win.mean())
         top = det.explain(feats.X) if explain else []
-    return {"score": round(score, 4), "label": det.label(score), "model_version": det.version,
-            "thresholds": {k: det.thresholds[k] for k in ("suspicious", "synthetic") if k in det.thresholds},
-            "timeline": timeline(feats.starts, win, feats.duration), "top_features": top,
+        cues = det.cues(feats.X) if explain else []
+    th = dict(det.thresholds)
+    if "likely_generated" not in th and "synthetic" in th:   # a model saved before the labels were renamed
+        th["likely_generated"] = th["synthetic"]
+    return {"score": round(score, 4), "label": det.label(score), "label_key": det.label_key(score),
+            "model_version": det.version,
+            "thresholds": {k: th[k] for k in ("suspicious", "likely_generated") if k in th},
+            "trained_on": det.card["trained_on"], "measured": det.card["measured"], "caveat": det.card["caveat"],
+            "cues": cues, "timeline": timeline(feats.starts, win, feats.duration), "top_features": top,
             "windows": int(len(win)), "duration": round(feats.duration, 2), "feature_version": det.feature_version,
             "seconds": round(time.perf_counter() - started, 3)}

@@ -16,7 +16,7 @@ from accounts.permissions import ModeratorsOnly
 from registry.models import RegistryEntry
 
 from .models import Case, CaseAction
-from .services import ACTIONS, act, open_output, open_upload
+from .services import ACTIONS, act, detection_for_display, open_output, open_upload
 
 
 class CaseActionSerializer(serializers.ModelSerializer):
@@ -39,9 +39,22 @@ class CaseSerializer(serializers.ModelSerializer):
                   "provenance", "error", "decision", "note", "created_by", "decided_by", "decided_at", "created_at",
                   "analysed_at", "taken_down", "actions"]
         read_only_fields = fields
+        extra_kwargs = {"detection": {"help_text": (
+            "The detector's result in the request's language: score (0..1, 1 = generated); label (No sign of "
+            "generation found, Suspicious or Likely generated: never a claim that the file is real) and label_key; "
+            "cues (the cue groups that weighed most: group, name, sentence, pushes, effect); trained_on (generator "
+            "families); measured (detection rates at 1% and 5% false positives on real videos for families left "
+            "out of training, with 95% intervals); caveat; thresholds; timeline; top_features (for engineers).")}}
 
     def get_taken_down(self, case) -> bool:
         return bool(case.entry_id and hasattr(case.entry, "takedown"))
+
+    def to_representation(self, case):
+        # The detector's result as a moderator reads it: label and cue groups in words in the
+        # request's language, with what the model was trained on and its measured rates.
+        data = super().to_representation(case)
+        data["detection"] = detection_for_display(case.detection)
+        return data
 
 
 class CaseCreateSerializer(serializers.Serializer):
@@ -110,6 +123,8 @@ class DetectorModelSerializer(serializers.Serializer):
     feature_version = serializers.CharField()
     trained_at = serializers.CharField()
     thresholds = serializers.DictField()
+    trained_on = serializers.ListField(child=serializers.DictField())
+    measured = serializers.DictField(allow_null=True)
     held_out = serializers.DictField()
     laundered_all = serializers.DictField()
 
@@ -121,11 +136,14 @@ class DetectorModelView(APIView):
 
     @extend_schema(responses=DetectorModelSerializer)
     def get(self, request):
+        from detection.explain import model_card  # noqa: PLC0415 - beside the heavy import below
         from detection.model import DEFAULT_MODEL, manifest_of  # noqa: PLC0415 - heavy (scikit-learn): not in every web process
         m = manifest_of(DEFAULT_MODEL)
         if m is None:
             return Response({"detail": "no detector model is installed"}, status=status.HTTP_404_NOT_FOUND)
         ev = m.get("evaluation", {})
+        card = model_card(m)
         return Response({"version": m.get("version"), "feature_version": m.get("feature_version"),
                          "trained_at": m.get("trained_at"), "thresholds": m.get("thresholds"),
+                         "trained_on": card["trained_on"], "measured": card["measured"],
                          "held_out": ev.get("held_out"), "laundered_all": ev.get("laundered_all")})

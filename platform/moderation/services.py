@@ -13,13 +13,14 @@ from django.core.files.base import File
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 
 from accounts.permissions import can_moderate
 from audit.chain import atomic as audit_atomic
 from audit.chain import record
 from common.errors import UserError
 from common.files import sha256_stream
+from detection.explain import LABEL_TEXT, LIKELY_GENERATED, LOW_SCORE_CAVEAT, NO_SIGN, SUSPICIOUS, cue
 from registry.models import RegistryEntry
 from registry.services import verify_path
 
@@ -191,6 +192,39 @@ def act(case: Case, user, action: str, note: str = "") -> Case:
         CaseAction.objects.create(case=case, action=action, note=note, actor=user)
         record(f"moderation.{action}", actor=user, target=case, data=data)
     return case
+
+
+# Labels stored by cases analysed before the honest labels (never shown as they were).
+_OLD_LABELS = {"Authentic": NO_SIGN, "Suspicious": SUSPICIOUS, "Synthetic": LIKELY_GENERATED}
+
+
+def detection_for_display(detection: dict | None) -> dict | None:
+    """A case's detector result as a moderator reads it, in the active language: the label,
+    the cue groups in words, what the model was trained on and measured to do, and what a
+    low score does not mean. Results stored before the labels and cues were added are
+    shown with the new label and no cues."""
+    if not detection:
+        return detection
+    d = dict(detection)
+    key = d.get("label_key") or _OLD_LABELS.get(d.get("label"), None)
+    th = dict(d.get("thresholds") or {})
+    if "synthetic" in th:
+        th.setdefault("likely_generated", th.pop("synthetic"))
+    if key is None and isinstance(d.get("score"), (int, float)):
+        key = LIKELY_GENERATED if d["score"] >= th.get("likely_generated", 0.5) else (
+            SUSPICIOUS if d["score"] >= th.get("suspicious", 0.5) else NO_SIGN)
+    d["thresholds"] = th
+    d["label_key"] = key
+    d["label"] = gettext(LABEL_TEXT[key]) if key in LABEL_TEXT else d.get("label")
+    cues = []
+    for c in d.get("cues") or []:
+        words = cue(c.get("group", ""), c.get("effect", 0.0))
+        cues.append({**c, "name": gettext(words["name"]), "sentence": gettext(words["sentence"])})
+    d["cues"] = cues
+    d["caveat"] = gettext(LOW_SCORE_CAVEAT)
+    d["trained_on"] = [{**f, "name": gettext(f.get("name", ""))} for f in d.get("trained_on") or []]
+    d.setdefault("measured", None)
+    return d
 
 
 def _default_model():

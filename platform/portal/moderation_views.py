@@ -12,10 +12,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.permissions import MODERATORS_ONLY, can_moderate, require
 from moderation.models import Case
-from moderation.services import ACTIONS, ModerationError, act, open_output, open_upload
+from moderation.services import ACTIONS, ModerationError, act, detection_for_display, open_output, open_upload
 from registry.models import RegistryEntry
 
 PLOT_W, PLOT_H, PAD = 640, 180, 28
+THRESHOLD_LABELS = {"suspicious": _("Suspicious"), "likely_generated": _("Likely generated")}
 ACTION_LABELS = {"clear": _("Clear"), "flag": _("Flag"), "take_down": _("Take down"), "escalate": _("Escalate")}
 # Case states and decisions as shown (the model's labels, for the translation catalogue)
 CASE_LABELS = (_("Queued"), _("Analysing"), _("Analysed"), _("Analysis failed"), _("Open"), _("Cleared"),
@@ -64,8 +65,11 @@ def queue(request):
         cases = cases.filter(decision=decision)
     flagged = Case.objects.filter(decision__in=(Case.Decision.FLAGGED, Case.Decision.ESCALATED)).count()
     status = 400 if (upload.errors or opener.errors) else 200
+    cases = list(cases[:100])
+    for c in cases:
+        c.shown = detection_for_display(c.detection)   # the label in words, in the page's language
     return render(request, "moderation/queue.html", {
-        "cases": cases[:100], "upload": upload, "opener": opener, "decision": decision,
+        "cases": cases, "upload": upload, "opener": opener, "decision": decision,
         "decisions": Case.Decision.choices, "flagged": flagged}, status=status)
 
 
@@ -84,7 +88,8 @@ def score_plot(detection: dict | None) -> dict | None:
         return PAD + ih * (1 - float(v))
     points = " ".join(f"{x(i):.1f},{y(p['score']):.1f}" for i, p in enumerate(tl))
     th = detection.get("thresholds") or {}
-    lines = [{"y": round(y(v), 1), "label": k.capitalize(), "value": v} for k, v in sorted(th.items())]
+    lines = [{"y": round(y(v), 1), "key": k, "label": THRESHOLD_LABELS.get(k, k), "value": v}
+             for k, v in sorted(th.items()) if isinstance(v, (int, float))]
     ticks = [{"x": round(x(i), 1), "t": p["t"]} for i, p in enumerate(tl) if n <= 20 or i % max(1, n // 10) == 0]
     dots = [{"x": round(x(i), 1), "y": round(y(p["score"]), 1), "t": p["t"], "score": p["score"]}
             for i, p in enumerate(tl)]
@@ -100,8 +105,9 @@ def _case_for(request, case_id) -> Case:
 @login_required
 def case_detail(request, case_id):
     case = _case_for(request, case_id)
+    detection = detection_for_display(case.detection)
     return render(request, "moderation/case.html", {
-        "case": case, "plot": score_plot(case.detection), "form": ActionForm(),
+        "case": case, "detection": detection, "plot": score_plot(detection), "form": ActionForm(),
         "taken_down": bool(case.entry_id and hasattr(case.entry, "takedown")),
         "actions": case.actions.select_related("actor")})
 
@@ -128,7 +134,8 @@ def case_action(request, case_id):
                              % {"action": ACTION_LABELS.get(form.cleaned_data["action"], form.cleaned_data["action"])})
             return redirect("moderation_portal:case", case_id=case.pk)
     case.refresh_from_db()
+    detection = detection_for_display(case.detection)
     return render(request, "moderation/case.html", {
-        "case": case, "plot": score_plot(case.detection), "form": form,
+        "case": case, "detection": detection, "plot": score_plot(detection), "form": form,
         "taken_down": bool(case.entry_id and hasattr(case.entry, "takedown")),
         "actions": case.actions.select_related("actor")}, status=400)

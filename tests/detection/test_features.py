@@ -80,3 +80,18 @@ def test_not_a_video_is_a_clear_error(tmp_path):
     from tests.conftest import corpus_file
     with pytest.raises(VideoError, match="no video stream"):
         read_samples(corpus_file("audio/sr_english_en.wav"))
+
+
+def test_a_mouth_at_the_frame_edge_is_measured_or_missing_never_an_error():
+    """A laundered crop can leave the mouth half outside the frame (expressive_lp_d3 after
+    the laundering chain once stopped the feature extraction)."""
+    from detection.features import mouth_texture_tcorr
+    rng = np.random.default_rng(0)
+    f32 = rng.uniform(0, 255, (6, 64, 64)).astype(np.float32)
+    lms = np.zeros((6, 68, 2), np.float32)
+    mouth = np.array([[50, 58], [70, 58], [70, 72], [50, 72]], np.float32)   # right and below the frame
+    lms[:, 48:68] = np.resize(mouth, (20, 2))
+    edge = mouth_texture_tcorr(f32, lms, np.arange(6))   # raised an OpenCV error on an empty crop before
+    assert np.isnan(edge) or -1 <= edge <= 1
+    lms[:, 48:68] = np.resize(mouth - 20, (20, 2))   # inside: a number
+    assert np.isfinite(mouth_texture_tcorr(f32, lms, np.arange(6)))

@@ -123,8 +123,10 @@ def tiny_detector(tmp_path_factory):
     X = np.concatenate([rng.normal(0, 1, (40, n)), rng.normal(0.7, 1, (40, n))]).astype(np.float32)
     with threadpool_limits(1):  # OpenMP threads on a busy 2-core machine: 20 s instead of a tenth of one
         det = train_tiny(X, np.repeat([0, 1], 40), np.repeat(np.arange(8), 10))
-    det.thresholds = {"suspicious": 0.4, "synthetic": 0.6}
-    return save(det, tmp_path_factory.mktemp("model") / "tiny.skops", manifest={"version": det.version})
+    det.thresholds = {"suspicious": 0.4, "likely_generated": 0.6}
+    manifest = {"version": det.version, "trained_on": ["veritalk", "hallo"],
+                "measured": {"tpr_at_5pct_fpr": {"value": 0.9, "low": 0.8, "high": 0.95}}}
+    return save(det, tmp_path_factory.mktemp("model") / "tiny.skops", manifest=manifest)
 
 
 def as_user(user=None):

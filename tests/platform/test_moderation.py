@@ -83,7 +83,8 @@ def test_upload_is_analysed_by_a_worker_on_the_detection_queue(client, moderator
     page = client.get(reverse("moderation_portal:case", args=[case_id]))
     assert page.status_code == 200
     html = page.content.decode()
-    assert "<svg" in html and "<polyline" in html and "What weighed most" in html and "no_provenance" in html
+    assert "<svg" in html and "<polyline" in html and "the cues that weighed most" in html and "no_provenance" in html
+    assert "Authentic" not in html and "Trained on these generator families" in html
 
 
 @pytest.fixture
@@ -105,8 +106,8 @@ def test_take_down_stops_the_portal_serving_the_output(client, output, moderator
     case = open_output(moderator, entry)
     case = run_analysis(case.pk)
     assert case.status == "done" and case.entry == entry
-    assert case.provenance["verdict"] == "authentic" and case.detection["label"] in ("Authentic", "Suspicious",
-                                                                                      "Synthetic")
+    assert case.provenance["verdict"] == "authentic" and case.detection["label"] in (
+        "No sign of generation found", "Suspicious", "Likely generated")
     with pytest.raises(ModerationError, match="needs a note"):
         act(case, moderator, "take_down", "")
     act(case, moderator, "take_down", "impersonation report #12")
@@ -174,7 +175,8 @@ def test_only_moderators_reach_the_endpoints_and_pages(client, creator, moderato
     client.force_login(moderator)
     r = client.get("/api/detection/model/")
     assert r.status_code == 200 and r.json()["version"].startswith("vt-det-")
-    assert set(r.json()["thresholds"]) >= {"suspicious", "synthetic"}
+    assert set(r.json()["thresholds"]) >= {"suspicious", "likely_generated"}
+    assert r.json()["trained_on"] and r.json()["measured"]["tpr_at_5pct_fpr"]["low"] is not None
     r = client.get("/api/moderation/cases/")
     assert r.status_code == 200 and set(r.json()) >= {"count", "results", "next"}
     assert client.get(reverse("moderation_portal:queue")).status_code == 200
@@ -187,8 +189,16 @@ def test_detect_command_prints_the_contract(tiny_model, real_video):
     rc, out, err = run_command("detect", str(real_video), "--json", "--model", str(tiny_model))
     assert rc == 0, err
     r = json.loads(out)
-    assert set(r) >= {"score", "label", "model_version", "timeline", "top_features"}
+    assert set(r) >= {"score", "label", "model_version", "timeline", "top_features", "cues", "trained_on", "measured",
+                      "caveat", "thresholds"}
+    assert r["label"] in ("No sign of generation found", "Suspicious", "Likely generated")
+    assert "does not show that the video is real" in r["caveat"]
+    assert all(c["name"] and c["sentence"].endswith(".") for c in r["cues"])
     assert AuditEvent.objects.filter(action="detection.run").count() == 1
+    rc, out, err = run_command("detect", str(real_video), "--json", "--model", str(tiny_model), "--language", "fr")
+    fr = json.loads(out)
+    assert fr["label"] in ("Aucun signe de génération trouvé", "Suspect", "Probablement généré")
+    assert "ne montre pas que la vidéo est réelle" in fr["caveat"]
     rc, out, err = run_command("detect", str(corpus_file("audio/sr_english_en.wav")), "--json", "--model",
                                str(tiny_model))
     assert rc == 2 and "no video stream" in err
