@@ -7,7 +7,6 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from accounts.models import Role
@@ -24,12 +23,7 @@ from veritalk.middleware import heavy_request
 
 from . import stash
 from .forms import NewJobForm, VerifyForm
-
-# The job states as shown to people (Job.Status labels, translated).
-STATUS_LABELS = {"denied": _("Denied by policy"), "checking": _("Checking"), "queued": _("Queued"),
-                 "running": _("Running"), "succeeded": _("Succeeded"), "failed": _("Failed"),
-                 "cancelled": _("Cancelled")}
-
+from .words import VOCABULARY
 
 IMAGE_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 
@@ -97,7 +91,7 @@ def kept_photo(request, token):
 @login_required
 def job_detail(request, job_id):
     job = _job_for(request, job_id)
-    labels = {k: str(v) for k, v in STATUS_LABELS.items()}
+    labels = {k: {"label": str(w.label), "sentence": str(w.sentence)} for k, w in VOCABULARY["job_status"].items()}
     return render(request, "portal/job.html", {"job": job, "status_labels": labels})
 
 

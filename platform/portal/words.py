@@ -100,6 +100,11 @@ VOCABULARY: dict[str, dict[str, Word]] = {
         "Suspicious": Word(_("Suspicious"), _("Some cues of a talking-portrait engine.")),
         "Synthetic": Word(_("Synthetic"), _("Strong cues of a talking-portrait engine.")),
     },
+    "invitation": {
+        "pending": Word(_("waiting for an answer")),
+        "accepted": Word(_("accepted")),
+        "expired": Word(_("expired")),
+    },
     "matched_by": {
         "hash": Word(_("the file's hash")),
         "watermark": Word(_("its watermark")),
@@ -125,3 +130,48 @@ def sentence(kind: str, code) -> str:
 def choices(kind: str, codes) -> list[tuple[str, object]]:
     """Form choices for `codes`, labelled."""
     return [(c, word(kind, c).label) for c in codes]
+
+
+# The policy's refusals, one sentence per (check, outcome), with the values the policy's own
+# text carried (read back from it by portal.reasons); never a consent number or a rule id.
+REASONS: dict[tuple[str, str], object] = {
+    ("creator_vetted", "not_vetted"): _("Creator %(creator_username)s has not been vetted yet; an admin or moderator "
+                                       "must vet the account first."),
+    ("creator_vetted", "not_creator"): _("Account %(creator_username)s is not a creator account."),
+    ("consent_active", "missing"): _("%(subject_name)s has not granted you consent."),
+    ("consent_active", "revoked"): _("%(subject_name)s revoked their consent on %(consent_revoked_at)s."),
+    ("consent_active", "expired"): _("%(subject_name)s's consent expired on %(consent_expires_at)s."),
+    ("consent_active", "not_started"): _("%(subject_name)s's consent is not valid before %(consent_starts_at)s."),
+    ("allowed_purpose", "no_purpose"): _("The request does not say what the video is for; choose a purpose."),
+    ("allowed_purpose", "not_allowed"): _("The purpose “%(purpose)s” is not allowed on Veritalk; allowed purposes: "
+                                          "%(allowed)s."),
+    ("consent_in_scope", "purpose"): _("%(subject_name)s did not consent to videos for “%(purpose)s” (the consent "
+                                       "covers: %(granted)s)."),
+    ("consent_in_scope", "unknown_channel"): _("The channel “%(channel)s” is not known; channels: %(known)s."),
+    ("consent_in_scope", "no_channel"): _("The consent is limited to some channels (%(granted)s); say where the video "
+                                          "will be shown."),
+    ("consent_in_scope", "channel"): _("%(subject_name)s did not consent to videos shown on “%(channel)s” (the "
+                                       "consent covers: %(granted)s)."),
+    ("consent_in_scope", "quota"): _("The consent allows %(consent_max_videos)s video(s) and all of them have been "
+                                     "made or are under way."),
+    ("identity_match", "not_enrolled"): _("%(subject_name)s has not enrolled their face, so no photo can be matched "
+                                          "to their consent."),
+    ("identity_match", "mismatch"): _("The photo does not show %(subject_name)s: the face does not match the face "
+                                      "they enrolled."),
+    ("protected_person", "protected"): _("The photo shows a person on Veritalk's protected list; videos of them need "
+                                         "an elevated consent verified by an administrator."),
+    ("exactly_one_face", "no_face"): _("No face was found in the photo."),
+    ("exactly_one_face", "several_faces"): _("The photo shows %(photo_face_count)s faces; it must show exactly one "
+                                             "person."),
+    ("input_limits", "photo_too_large"): _("The photo is %(photo_bytes)s; the policy allows at most "
+                                           "%(params_max_photo_bytes)s."),
+    ("input_limits", "audio_too_large"): _("The voice track is %(audio_bytes)s; the policy allows at most "
+                                           "%(params_max_audio_bytes)s."),
+    ("input_limits", "audio_too_long"): _("The voice track is %(audio_seconds)s s long; the policy allows at most "
+                                          "%(params_max_audio_seconds)s s."),
+    ("rate_limit", "unknown"): _("Your recent videos could not be counted; try again later."),
+    ("rate_limit", "jobs"): _("%(creator_username)s has reached the limit of %(params_max_jobs)s videos in "
+                              "%(params_window_hours)s hours."),
+    ("rate_limit", "denials"): _("%(creator_username)s had %(params_max_denied)s refused requests in "
+                                 "%(params_window_hours)s hours; try again later."),
+}
