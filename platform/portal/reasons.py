@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext
 
+from common import units
 from consent.policy import current_policy
 
 from .words import REASONS, VOCABULARY, label
@@ -34,8 +35,8 @@ def _pattern(template: str) -> tuple[re.Pattern, tuple[str, ...]]:
 
 
 def megabytes(value) -> str:
-    size = round(float(value) / 2**20, 1)
-    return f"{number_format(int(size) if size.is_integer() else size, use_l10n=True)} MB"
+    size = float(units.megabytes(float(value)))
+    return gettext("%(size)s MB") % {"size": number_format(int(size) if size.is_integer() else size, use_l10n=True)}
 
 
 def _shown(name: str, value: str) -> str:

@@ -85,7 +85,7 @@ def test_controls_dates_and_sizes_in_words():
         assert mb(41_943_040) == "40 MB" and mb(15_000_000) == "14.3 MB"
     with translation.override("fr"):
         assert dict(controls(stored))["Regard"] == "gauche–droite 0,25 ; bas–haut -0,5"
-        assert mb(15_000_000) == "14,3 MB"
+        assert mb(15_000_000) == "14,3 Mo"
         moment = datetime(2026, 12, 5, 21, 13, 7, 123456, tzinfo=dt_timezone.utc)
         with timezone.override("Europe/Paris"):
             assert when(moment) == "5 décembre 2026 22:13"      # the reader's zone, no seconds

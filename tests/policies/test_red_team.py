@@ -255,7 +255,7 @@ def test_21_sockpuppet_enrols_someone_elses_face(world, via, make_user):
 def test_22_oversized_photo(world, via, settings):
     settings.VERITALK_MAX_PHOTO_BYTES = 50_000
     refused(world.attempt(via, subject=world.bea, photo_path=photo("obama_2")),
-            "the photo file is" if via == "api" else "the limit is 50,000")
+            "the photo file is" if via == "api" else "the limit is 0.048 MB")
 
 
 def test_23_corrupt_photo(world, via, text_file):
