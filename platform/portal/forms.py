@@ -16,9 +16,9 @@ from generation.controls import Control, declared
 from generation.errors import InputError
 from generation.images import sniff_image
 from jobs.inputs import read_upload
+from veritalk.words import choices
 
 from . import stash
-from .words import choices
 
 
 def _shown(value) -> str:
@@ -168,6 +168,9 @@ class NewJobForm(forms.Form):
         if self.is_bound:
             self.data = self.data.copy()
             self.data["upload_token"] = self.token
+            for c in declared():   # a control left out means its default: show that, not an empty slider
+                if c.name not in self.data and f"{c.name}_0" not in self.data:
+                    self.data[c.name] = c.text(c.default)
         self.fields["upload_token"].initial = self.token
 
     def kept(self) -> dict:

@@ -16,8 +16,7 @@ from django.utils.translation import gettext
 
 from common import units
 from consent.policy import current_policy
-
-from .words import REASONS, VOCABULARY, label
+from veritalk.words import REASONS, VOCABULARY, label
 
 PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 

@@ -20,10 +20,10 @@ from jobs.models import Job
 from moderation.services import is_taken_down
 from registry.uploads import verify_upload
 from veritalk.middleware import heavy_request
+from veritalk.words import VOCABULARY
 
 from . import stash
 from .forms import NewJobForm, VerifyForm
-from .words import VOCABULARY
 
 IMAGE_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 

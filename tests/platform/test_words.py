@@ -19,10 +19,10 @@ from jobs.models import Job
 from moderation.models import Case
 from moderation.services import ACTIONS
 from policies.checks import CHECKS
-from portal import words
 from portal.reasons import explain
 from portal.templatetags.words import controls, mb, when
 from provenance.verify import VERDICT_TEXT
+from veritalk import words
 
 
 def test_every_code_has_a_label_and_a_sentence_in_both_languages():

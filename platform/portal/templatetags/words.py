@@ -11,9 +11,11 @@ from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext
 
+from detection.features import feature_group
 from generation.controls import declared
+from veritalk import words
 
-from .. import reasons, words
+from .. import reasons
 
 register = template.Library()
 
@@ -26,6 +28,12 @@ def label(code, kind: str) -> str:
 @register.filter
 def sentence(code, kind: str) -> str:
     return words.sentence(kind, code)
+
+
+@register.filter
+def cue(feature: str) -> str:
+    """The family of a detector feature (a code for `label:"cue"`)."""
+    return feature_group(str(feature))
 
 
 @register.filter

@@ -1,7 +1,8 @@
 """Words, not codes: every code the portal shows people (verdicts, job and case states,
 moderation actions and decisions, purposes, channels, policy rules, provenance
 states) has a label and a sentence here, marked for translation. One mapping, read by
-every template through the `words` template library and by the forms."""
+every template through the portal's `words` template library and by the portal's and the
+live pages' forms (so it lives below both)."""
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -99,6 +100,29 @@ VOCABULARY: dict[str, dict[str, Word]] = {
                                                   "is not proof that the file is real.")),
         "Suspicious": Word(_("Suspicious"), _("Some cues of a talking-portrait engine.")),
         "Synthetic": Word(_("Synthetic"), _("Strong cues of a talking-portrait engine.")),
+    },
+    "c2pa_action": {
+        "c2pa.created": Word(_("Created")),
+        "c2pa.watermarked": Word(_("Watermarked")),
+        "c2pa.edited": Word(_("Edited")),
+        "c2pa.opened": Word(_("Opened")),
+        "c2pa.placed": Word(_("Placed")),
+        "c2pa.converted": Word(_("Converted")),
+        "c2pa.transcoded": Word(_("Transcoded")),
+    },
+    "c2pa_relationship": {
+        "parentOf": Word(_("its source")),
+        "componentOf": Word(_("a component")),
+        "inputTo": Word(_("an input")),
+    },
+    "cue": {   # the detector's feature families (detection.features.feature_group)
+        "spectral": Word(_("Frequency spectrum"), _("How fine detail is spread over frequencies.")),
+        "noise_residual": Word(_("Sensor noise"), _("The grain a camera sensor leaves.")),
+        "stillness": Word(_("Background stillness"), _("How still the background is around the face.")),
+        "warp": Word(_("Motion field"), _("How the image moves: warping shows as smooth, rigid motion.")),
+        "audio_mouth": Word(_("Lips and voice"), _("How the mouth follows the voice.")),
+        "mouth_interior": Word(_("Inside the mouth"), _("Teeth and tongue detail.")),
+        "kinematics": Word(_("Face and head movement"), _("Blinks, head turns and lip movement over time.")),
     },
     "invitation": {
         "pending": Word(_("waiting for an answer")),

@@ -1,0 +1,204 @@
+"""French complete: every page each kind of user reaches is rendered in English and in
+French on the same data, and a French page fails the test where a piece of its text (a
+text node, or an aria-label, title, alt, placeholder or data- text) is the same as on
+the English page and holds an English word. Names, file names, ids, hashes and numbers
+are not words; content marked translate="no" (a file's manifest, hashes, the policy
+version) is data, not interface. Numbers are written the French way (1,5, not 1.5)."""
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from consent.invitations import create_invitation
+from consent.models import Subject
+from consent.services import grant_consent
+from jobs.models import Job
+from moderation.services import open_output, open_upload, run_analysis
+from registry.models import RegistryEntry
+from tests.conftest import corpus_file
+from tests.platform.conftest import run_command
+
+ARTIFACT = Path(__file__).resolve().parents[1] / "browser" / "artifacts" / "french_pages.json"
+TEXT_ATTRS = {"aria-label", "title", "alt", "placeholder"}
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+# Words that are the same in both languages, or proper names and formats.
+SAME = {"veritalk", "c2pa", "sha-256", "mp4", "mov", "webm", "mkv", "jpeg", "png", "webp", "wav", "mp3", "flac",
+        "m4a", "ogg", "english", "français", "web", "marketing", "absent", "note", "photo", "audio", "action",
+        "actions", "invitation", "signature", "api", "gpu", "cpu", "admin", "score", "message", "selfies",
+        "diffusion", "provenance", "image", "images", "portrait", "version", "source"}
+FILE_NAME = re.compile(r"\S+\.[A-Za-z0-9]{2,4}\b")
+NUMBER_EN = re.compile(r"(?<![\w.,-])\d+\.\d+(?![\w.-])")
+
+
+class Texts(HTMLParser):
+    """The page's human text: text nodes outside script/style and translate="no" subtrees,
+    and the text attributes of elements (data- attributes that hold a sentence)."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.stack, self.out = [], []
+
+    def skipping(self) -> bool:
+        return any(skip for _, skip in self.stack)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        skip = tag in ("script", "style") or attrs.get("translate") == "no"
+        if not skip and not self.skipping():
+            for k, v in attrs.items():
+                if v and (k in TEXT_ATTRS or (k.startswith("data-") and " " in v.strip())):
+                    self.out.append(v)
+        if tag not in VOID:
+            self.stack.append((tag, skip))
+
+    def handle_endtag(self, tag):
+        for i in range(len(self.stack) - 1, -1, -1):
+            if self.stack[i][0] == tag:
+                del self.stack[i:]
+                break
+
+    def handle_data(self, data):
+        if not self.skipping() and data.strip():
+            self.out.append(" ".join(data.split()))
+
+
+def texts(html: str) -> list[str]:
+    parser = Texts()
+    parser.feed(html)
+    return parser.out
+
+
+def english_left(en: list[str], fr: list[str], names: set[str]) -> list[str]:
+    """French pieces identical to an English piece that still hold an English word."""
+    english = set(en)
+    left = []
+    for piece in fr:
+        if piece not in english:
+            continue
+        words = re.findall(r"[^\W\d_][\w'’-]*", FILE_NAME.sub(" ", piece))
+        words = [w for w in words if w.lower() not in SAME and w not in names and len(w) > 1
+                 and not re.search(r"[_.\d]", w)]
+        if words:
+            left.append(piece)
+    return sorted(set(left))
+
+
+@pytest.fixture
+def world(transactional_db, settings, tmp_path, make_user, creator, subject, portrait, tiny_detector):
+    """Every kind of user with something on each of their pages: ana (creator) with a made
+    video, a refused one and an invitation sent; bea (subject) enrolled and consenting,
+    with an invitation waiting; mo (moderator) with an analysed case on ana's video; audrey
+    (auditor)."""
+    settings.VERITALK_DETECTOR_MODEL = str(tiny_detector)
+    bea = make_user("bea", "subject", vetted=False)
+    subject.account = bea
+    subject.save()
+    consent = grant_consent(subject=subject, creator=creator, purposes=["test", "education"], channels=["web"],
+                            statement="yes", max_videos=5)
+    rc, out, err = run_command("generate", "--creator", "ana", "--subject", "Bea", "--photo", str(portrait),
+                               "--audio", str(corpus_file("audio/sr_english_en.wav")), "--out",
+                               str(tmp_path / "out.mp4"), "--size", "256", "--purpose", "test", "--channel", "web",
+                               "--json")
+    assert rc == 0, err
+    made = Job.objects.get(pk=json.loads(out)["job"])
+    refused = Subject.objects.create(display_name="Cy", created_by=creator)
+    run_command("generate", "--creator", "ana", "--subject", "Cy", "--photo", str(portrait), "--audio",
+                str(corpus_file("audio/sr_english_en.wav")), "--out", str(tmp_path / "no.mp4"), "--purpose", "test")
+    denied = Job.objects.get(subject=refused)
+    other = make_user("zoe", "creator")
+    inv, token = create_invitation(creator=other, display_name="Bea B.", invitee=bea, message="Hello")
+    _, open_token = create_invitation(creator=creator, display_name="Dee")
+    moderator = make_user("mo", "moderator", vetted=False)
+    case = open_output(moderator, RegistryEntry.objects.get(job=made))
+    run_analysis(case.pk)
+    with open(corpus_file("videos/voxceleb2_00373.mp4"), "rb") as fh:
+        upload_case = open_upload(moderator, SimpleUploadedFile("clip.mp4", fh.read(), content_type="video/mp4"))
+    run_analysis(upload_case.pk)
+    auditor = make_user("audrey", "auditor", vetted=False)
+    names = {"ana", "bea", "Bea", "B.", "Cy", "Dee", "zoe", "mo", "audrey", "Hello", "yes", "Veritalk", "Inc",
+             "voxceleb2_00373", "clip", "elizabeth_olsen"}
+    return {"creator": creator, "subject": bea, "moderator": moderator, "auditor": auditor, "made": made,
+            "denied": denied, "consent": consent, "case": case, "upload_case": upload_case, "token": open_token,
+            "names": names}
+
+
+def pages(w) -> list[tuple[str, object, str, dict | None]]:
+    """(label, user, url, POST data or None) for every page a user reaches."""
+    made, denied = w["made"], w["denied"]
+    video = corpus_file("videos/voxceleb2_00373.mp4")
+    return [
+        ("login", None, reverse("login"), None),
+        ("invitation (stranger)", None, reverse("consent_portal:invitation", args=[w["token"]]), None),
+        ("dashboard", w["creator"], reverse("portal:dashboard"), None),
+        ("new video", w["creator"], reverse("portal:new_job"), None),
+        ("new video with errors", w["creator"], reverse("portal:new_job"), {"expression_scale": "9"}),
+        ("video made", w["creator"], reverse("portal:job", args=[made.pk]), None),
+        ("video refused", w["creator"], reverse("portal:job", args=[denied.pk]), None),
+        ("invite", w["creator"], reverse("consent_portal:invite"), None),
+        ("live", w["creator"], reverse("live:new"), None),
+        ("verify (creator)", w["creator"], reverse("portal:verify"), None),
+        ("my consents", w["subject"], reverse("consent_portal:me"), None),
+        ("grant", w["subject"], reverse("consent_portal:grant"), None),
+        ("revoke", w["subject"], reverse("consent_portal:revoke", args=[w["consent"].pk]), None),
+        ("enrol", w["subject"], reverse("consent_portal:enrol"), None),
+        ("videos of me", w["subject"], reverse("consent_portal:videos"), None),
+        ("invitation (subject)", w["subject"], reverse("consent_portal:invitation", args=[w["token"]]), None),
+        ("moderation", w["moderator"], reverse("moderation_portal:queue"), None),
+        ("case (our output)", w["moderator"], reverse("moderation_portal:case", args=[w["case"].pk]), None),
+        ("case (upload)", w["moderator"], reverse("moderation_portal:case", args=[w["upload_case"].pk]), None),
+        ("vetting", w["moderator"], reverse("consent_portal:vetting"), None),
+        ("elevation", w["moderator"], reverse("consent_portal:elevation"), None),
+        ("live moderation", w["moderator"], reverse("live:moderation"), None),
+        ("verify", w["auditor"], reverse("portal:verify"), None),
+        ("verify our output", w["auditor"], reverse("portal:verify"), {"file": made.output.path}),
+        ("verify a camera video", w["auditor"], reverse("portal:verify"), {"file": str(video)}),
+    ]
+
+
+def fetch(client, user, url, data, lang):
+    client.logout()
+    if user is not None:
+        client.force_login(user)
+    if data is None:
+        r = client.get(url, HTTP_ACCEPT_LANGUAGE=lang, follow=True)
+    else:
+        files = {k: open(v, "rb") for k, v in data.items() if k == "file"}
+        try:
+            r = client.post(url, {**data, **files}, HTTP_ACCEPT_LANGUAGE=lang, follow=True)
+        finally:
+            for f in files.values():
+                f.close()
+    assert r.status_code in (200, 400), (url, r.status_code)
+    return r.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_english_left_on_any_french_page(client, world):
+    problems = {}
+    for label, user, url, data in pages(world):
+        en, fr = fetch(client, user, url, data, "en"), fetch(client, user, url, data, "fr")
+        assert '<html lang="fr">' in fr
+        left = english_left(texts(en), texts(fr), world["names"])
+        numbers = [n for piece in texts(fr) for n in NUMBER_EN.findall(piece)]
+        if left or numbers:
+            problems[label] = {"english": left, "numbers": numbers}
+    report = json.dumps(problems, indent=1, ensure_ascii=False)
+    ARTIFACT.parent.mkdir(parents=True, exist_ok=True)
+    ARTIFACT.write_text(report)
+    assert problems == {}, report
+
+
+def test_the_checker_finds_english():
+    """The check itself: an untranslated piece is found; names, ids and same words are not."""
+    en = ["Your videos", "Bea", "Photo", "3f2a9c", "report.mp4", "Score 0.5"]
+    fr = ["Vos vidéos", "Bea", "Photo", "3f2a9c", "report.mp4", "Score 0.5", "Open"]
+    assert english_left(en + ["Open"], fr, {"Bea"}) == ["Open"]
+    assert NUMBER_EN.findall("score 0.482, version 2026.12-1, 1,5") == ["0.482"]
+    assert texts('<p title="Hello there">Hi <span translate="no">data <b>x</b></span> end</p>'
+                 '<script>var a = "no";</script>') == ["Hello there", "Hi", "end"]
