@@ -12,17 +12,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from consent.invitations import create_invitation
-from consent.models import Subject
-from consent.services import grant_consent
-from jobs.models import Job
-from moderation.services import open_output, open_upload, run_analysis
-from registry.models import RegistryEntry
 from tests.conftest import corpus_file
-from tests.platform.conftest import run_command
 
 ARTIFACT = Path(__file__).resolve().parents[1] / "browser" / "artifacts" / "french_pages.json"
 TEXT_ATTRS = {"aria-label", "title", "alt", "placeholder"}
@@ -89,45 +81,6 @@ def english_left(en: list[str], fr: list[str], names: set[str]) -> list[str]:
     return sorted(set(left))
 
 
-@pytest.fixture
-def world(transactional_db, settings, tmp_path, make_user, creator, subject, portrait, tiny_detector):
-    """Every kind of user with something on each of their pages: ana (creator) with a made
-    video, a refused one and an invitation sent; bea (subject) enrolled and consenting,
-    with an invitation waiting; mo (moderator) with an analysed case on ana's video; audrey
-    (auditor)."""
-    settings.VERITALK_DETECTOR_MODEL = str(tiny_detector)
-    bea = make_user("bea", "subject", vetted=False)
-    subject.account = bea
-    subject.save()
-    consent = grant_consent(subject=subject, creator=creator, purposes=["test", "education"], channels=["web"],
-                            statement="yes", max_videos=5)
-    rc, out, err = run_command("generate", "--creator", "ana", "--subject", "Bea", "--photo", str(portrait),
-                               "--audio", str(corpus_file("audio/sr_english_en.wav")), "--out",
-                               str(tmp_path / "out.mp4"), "--size", "256", "--purpose", "test", "--channel", "web",
-                               "--json")
-    assert rc == 0, err
-    made = Job.objects.get(pk=json.loads(out)["job"])
-    refused = Subject.objects.create(display_name="Cy", created_by=creator)
-    run_command("generate", "--creator", "ana", "--subject", "Cy", "--photo", str(portrait), "--audio",
-                str(corpus_file("audio/sr_english_en.wav")), "--out", str(tmp_path / "no.mp4"), "--purpose", "test")
-    denied = Job.objects.get(subject=refused)
-    other = make_user("zoe", "creator")
-    inv, token = create_invitation(creator=other, display_name="Bea B.", invitee=bea, message="Hello")
-    _, open_token = create_invitation(creator=creator, display_name="Dee")
-    moderator = make_user("mo", "moderator", vetted=False)
-    case = open_output(moderator, RegistryEntry.objects.get(job=made))
-    run_analysis(case.pk)
-    with open(corpus_file("videos/voxceleb2_00373.mp4"), "rb") as fh:
-        upload_case = open_upload(moderator, SimpleUploadedFile("clip.mp4", fh.read(), content_type="video/mp4"))
-    run_analysis(upload_case.pk)
-    auditor = make_user("audrey", "auditor", vetted=False)
-    names = {"ana", "bea", "Bea", "B.", "Cy", "Dee", "zoe", "mo", "audrey", "Hello", "yes", "Veritalk", "Inc",
-             "voxceleb2_00373", "clip", "elizabeth_olsen"}
-    return {"creator": creator, "subject": bea, "moderator": moderator, "auditor": auditor, "made": made,
-            "denied": denied, "consent": consent, "case": case, "upload_case": upload_case, "token": open_token,
-            "names": names}
-
-
 def pages(w) -> list[tuple[str, object, str, dict | None]]:
     """(label, user, url, POST data or None) for every page a user reaches."""
     made, denied = w["made"], w["denied"]
@@ -179,7 +132,8 @@ def fetch(client, user, url, data, lang):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_no_english_left_on_any_french_page(client, world):
+def test_no_english_left_on_any_french_page(client, portal_world):
+    world = portal_world
     problems = {}
     for label, user, url, data in pages(world):
         en, fr = fetch(client, user, url, data, "en"), fetch(client, user, url, data, "fr")
