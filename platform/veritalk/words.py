@@ -45,7 +45,7 @@ VOCABULARY: dict[str, dict[str, Word]] = {
         "failed": Word(_("Analysis failed"), _("The file could not be analysed.")),
     },
     "case_decision": {
-        "open": Word(_("Open"), _("No decision yet.")),
+        "open": Word(_("Not decided yet"), _("No decision yet.")),
         "cleared": Word(_("Cleared"), _("A moderator found nothing wrong.")),
         "flagged": Word(_("Flagged"), _("Marked for attention.")),
         "taken_down": Word(_("Taken down"), _("Our output is no longer served to anyone.")),
@@ -114,6 +114,10 @@ VOCABULARY: dict[str, dict[str, Word]] = {
         "parentOf": Word(_("its source")),
         "componentOf": Word(_("a component")),
         "inputTo": Word(_("an input")),
+    },
+    "pushes": {   # which way a detector feature moves the score
+        "generated": Word(_("towards generated")),
+        "authentic": Word(_("towards authentic")),
     },
     "cue": {   # the detector's feature families (detection.features.feature_group)
         "spectral": Word(_("Frequency spectrum"), _("How fine detail is spread over frequencies.")),

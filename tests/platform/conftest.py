@@ -203,7 +203,7 @@ def portal_world(transactional_db, settings, tmp_path, make_user, creator, subje
     run_analysis(upload_case.pk)
     auditor = make_user("audrey", "auditor", vetted=False)
     names = {"ana", "bea", "Bea", "B.", "Cy", "Dee", "zoe", "mo", "audrey", "Hello", "yes", "Veritalk", "Inc",
-             "voxceleb2_00373", "clip", "elizabeth_olsen"}
+             "voxceleb2_00373", "clip", "elizabeth_olsen", "tiny-test"}
     return {"creator": creator, "subject": bea, "moderator": moderator, "auditor": auditor, "made": made,
             "denied": denied, "consent": consent, "case": case, "upload_case": upload_case, "token": open_token,
             "names": names}

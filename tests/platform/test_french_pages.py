@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 from html.parser import HTMLParser
 from pathlib import Path
 
+import django
+import polib
 import pytest
+from django.conf import settings
 from django.urls import reverse
 
 from tests.conftest import corpus_file
@@ -24,6 +28,8 @@ SAME = {"veritalk", "c2pa", "sha-256", "mp4", "mov", "webm", "mkv", "jpeg", "png
         "m4a", "ogg", "english", "français", "web", "marketing", "absent", "note", "photo", "audio", "action",
         "actions", "invitation", "signature", "api", "gpu", "cpu", "admin", "score", "message", "selfies",
         "diffusion", "provenance", "image", "images", "portrait", "version", "source"}
+SVG_SHAPES = {"svg", "line", "text", "circle", "rect", "polyline", "path"}
+COORDINATES = {"x", "y", "x1", "x2", "y1", "y2", "cx", "cy", "r", "width", "height", "viewbox"}
 FILE_NAME = re.compile(r"\S+\.[A-Za-z0-9]{2,4}\b")
 NUMBER_EN = re.compile(r"(?<![\w.,-])\d+\.\d+(?![\w.-])")
 
@@ -34,13 +40,16 @@ class Texts(HTMLParser):
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
-        self.stack, self.out = [], []
+        self.stack, self.out, self.coordinates = [], [], []
 
     def skipping(self) -> bool:
         return any(skip for _, skip in self.stack)
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
+        if tag in SVG_SHAPES:   # drawing coordinates are never localized ("77,6" breaks the plot)
+            self.coordinates += [f"{tag} {k}={v}" for k, v in attrs.items() if k in COORDINATES
+                                 and not re.fullmatch(r"-?\d+(\.\d+)?( -?\d+(\.\d+)?)*", v or "")]
         skip = tag in ("script", "style") or attrs.get("translate") == "no"
         if not skip and not self.skipping():
             for k, v in attrs.items():
@@ -66,19 +75,38 @@ def texts(html: str) -> list[str]:
     return parser.out
 
 
-def english_left(en: list[str], fr: list[str], names: set[str]) -> list[str]:
-    """French pieces identical to an English piece that still hold an English word."""
-    english = set(en)
-    left = []
-    for piece in fr:
-        if piece not in english:
-            continue
-        words = re.findall(r"[^\W\d_][\w'’-]*", FILE_NAME.sub(" ", piece))
-        words = [w for w in words if w.lower() not in SAME and w not in names and len(w) > 1
-                 and not re.search(r"[_.\d]", w)]
-        if words:
-            left.append(piece)
-    return sorted(set(left))
+def bad_coordinates(html: str) -> list[str]:
+    parser = Texts()
+    parser.feed(html)
+    return parser.coordinates
+
+
+def words_of(piece: str, names: set[str]) -> list[str]:
+    words = re.findall(r"[^\W\d_][\w'’-]*", FILE_NAME.sub(" ", piece))
+    return [w for w in words if w.lower() not in SAME and w not in names and len(w) > 1
+            and not re.search(r"[_.\d]", w)]
+
+
+@lru_cache(maxsize=1)
+def french_words() -> frozenset:
+    """Every word of the French translations: the project's catalogue and Django's own."""
+    catalogues = [Path(settings.LOCALE_PATHS[0]) / "fr" / "LC_MESSAGES" / "django.po",
+                  Path(django.__file__).parent / "conf" / "locale" / "fr" / "LC_MESSAGES" / "django.po"]
+    words = set()
+    for path in catalogues:
+        for entry in polib.pofile(str(path)):
+            for text in [entry.msgstr, *entry.msgstr_plural.values()]:
+                words.update(re.findall(r"[^\W\d_][\w'’-]*", text))
+    return frozenset(words)
+
+
+def english_left(en: list[str], fr: list[str], names: set[str], french: frozenset | None = None) -> list[str]:
+    """French pieces holding a word that the English page also shows and that no French
+    translation uses (so not a name, a code or a word both languages share): an untranslated
+    piece, or an English word left inside a French sentence."""
+    french = french_words() if french is None else french
+    english = {w for piece in en for w in words_of(piece, names)} - french
+    return sorted({piece for piece in fr if any(w in english for w in words_of(piece, names))})
 
 
 def pages(w) -> list[tuple[str, object, str, dict | None]]:
@@ -139,7 +167,7 @@ def test_no_english_left_on_any_french_page(client, portal_world):
         en, fr = fetch(client, user, url, data, "en"), fetch(client, user, url, data, "fr")
         assert '<html lang="fr">' in fr
         left = english_left(texts(en), texts(fr), world["names"])
-        numbers = [n for piece in texts(fr) for n in NUMBER_EN.findall(piece)]
+        numbers = [n for piece in texts(fr) for n in NUMBER_EN.findall(piece)] + bad_coordinates(fr)
         if left or numbers:
             problems[label] = {"english": left, "numbers": numbers}
     report = json.dumps(problems, indent=1, ensure_ascii=False)
@@ -152,7 +180,12 @@ def test_the_checker_finds_english():
     """The check itself: an untranslated piece is found; names, ids and same words are not."""
     en = ["Your videos", "Bea", "Photo", "3f2a9c", "report.mp4", "Score 0.5"]
     fr = ["Vos vidéos", "Bea", "Photo", "3f2a9c", "report.mp4", "Score 0.5", "Open"]
-    assert english_left(en + ["Open"], fr, {"Bea"}) == ["Open"]
+    assert english_left(en + ["Open"], fr, {"Bea"}, frozenset({"Vos", "vidéos"})) == ["Open"]
+    assert english_left(["0.100 (generated)", "minute"], ["0,100 (generated)", "0,100 (généré)", "par minute"],
+                        set(), frozenset({"généré", "par", "minute"})) == ["0,100 (generated)"]
+    assert "Vérifier" in french_words() and "generated" not in french_words()
+    assert bad_coordinates('<svg viewBox="0 0 640 180"><line x1="28" y1="77,6"/><circle cx="1.5" r="3"/></svg>') \
+        == ["line y1=77,6"]
     assert NUMBER_EN.findall("score 0.482, version 2026.12-1, 1,5") == ["0.482"]
     assert texts('<p title="Hello there">Hi <span translate="no">data <b>x</b></span> end</p>'
                  '<script>var a = "no";</script>') == ["Hello there", "Hi", "end"]
