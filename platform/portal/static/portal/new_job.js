@@ -113,7 +113,9 @@
           box.style.height = (100 * (b[3] - b[1]) / data.height) + "%";
           box.hidden = false;
         }
-        if (data.ok) { say(figure.dataset.found, "ok"); } else { say(data.problem, "bad"); }
+        var other = data.identity && data.identity.matches === false;
+        // "this is the face that will be animated" only where it may be: not for someone else's face.
+        if (!data.ok) { say(data.problem, "bad"); } else { say(other ? "" : figure.dataset.found, "ok"); }
         if (data.identity) { sayIdentity(data.identity.message, data.identity.matches ? "ok" : "bad"); }
         figure.dataset.faces = String(data.faces.length);
         figure.dataset.matches = data.identity ? String(data.identity.matches) : "";
@@ -141,6 +143,14 @@
     subject.addEventListener("change", function () { followSubject(); check(); });
     followSubject();
   }
+  // A newly chosen file or value clears the error the last submit showed for that field.
+  document.querySelectorAll("#new-job input, #new-job select").forEach(function (field) {
+    field.addEventListener("change", function () {
+      var name = field.name.replace(/_[01]$/, "");
+      var error = document.getElementById(name + "-error");
+      if (error) { error.hidden = true; }
+    });
+  });
   if (input && figure) {
     input.addEventListener("change", function () { preview(input.files && input.files[0]); });
     if (input.files && input.files.length) {
