@@ -121,7 +121,7 @@ def test_job_page_in_french_and_the_readers_time_zone(client, creator, subject, 
     client.cookies["tz"] = "Asia/Kolkata"
     page = client.get(reverse("portal:job", args=[job.pk]), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
     assert "Refusé par la politique" in page and "Bea ne vous a pas donné son consentement." in page
-    assert re.search(r"<li>[^<=]+: 1,5</li>", page)
+    assert re.search(r"<li>[^<=]+ : 1,5</li>", page)
     assert "expression_scale=" not in page and "consent-active" not in page
     local = job.created_at.astimezone(zoneinfo.ZoneInfo("Asia/Kolkata"))
     assert f"{local:%H:%M}" in page and job.created_at.isoformat()[:19] not in page
