@@ -38,6 +38,16 @@ VOCABULARY: dict[str, dict[str, Word]] = {
         "failed": Word(_("Failed"), _("Something went wrong while making the video; nothing was released.")),
         "cancelled": Word(_("Cancelled"), _("The video was cancelled before it was made.")),
     },
+    "job_error": {   # why a job stopped, by its error code (the stored message where none is here)
+        "consent_revoked": Word(_("Consent revoked"), _("The person in this video revoked their consent: the video was "
+                                                        "cancelled before it was made and the uploaded files were "
+                                                        "deleted.")),
+        "no_face": Word(_("No face"), _("No face was found in the photo.")),
+        "multiple_faces": Word(_("Several faces"), _("The photo shows more than one face; it must show exactly one "
+                                                    "person.")),
+        "internal_error": Word(_("Internal error"), _("Something went wrong on our side; nothing was released. Try "
+                                                      "again, or tell us if it happens again.")),
+    },
     "case_status": {
         "queued": Word(_("Queued"), _("Waiting for the detector.")),
         "running": Word(_("Analysing"), _("The detector and the provenance check are running.")),

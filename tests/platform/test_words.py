@@ -32,6 +32,7 @@ def test_every_code_has_a_label_and_a_sentence_in_both_languages():
         "case_decision": set(Case.Decision.values), "action": set(ACTIONS),
         "purpose": set(policy.param("allowed_purpose", "purposes", [])),
         "channel": set(policy.param("consent_in_scope", "channels", [])), "rule": {r.id for r in policy.rules},
+        "job_error": {"consent_revoked", "internal_error", "no_face", "multiple_faces"},
     }
     for kind, codes in needed.items():
         assert codes and codes <= set(words.VOCABULARY[kind]), (kind, codes - set(words.VOCABULARY[kind]))
