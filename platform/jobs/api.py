@@ -229,7 +229,11 @@ class FacePreviewView(APIView):
         rgb = load_image(data, max_pixels=settings.VERITALK_MAX_PHOTO_PIXELS)  # InputError -> 400
         boxes = detect_faces(rgb)
         problem = face_problem(rgb, boxes)
-        identity = identity_preview(request.user, subject, rgb) if subject is not None and problem is None else None
+        # Only for a subject whose consent to this creator is in force (the form offers no other): the
+        # comparison is not an identity oracle on anyone else's enrolment. Each one is audited.
+        consent = subject.active_consent(request.user) if subject is not None else None
+        consenting = consent is not None and consent.is_active()
+        identity = identity_preview(request.user, subject, rgb) if consenting and problem is None else None
         with audit_atomic():
             record("face.previewed", actor=request.user,
                    data={"faces": len(boxes), "bytes": len(data),

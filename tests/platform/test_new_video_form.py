@@ -160,6 +160,14 @@ def test_photo_preview_checks_the_face_against_the_chosen_subject(client, creato
 
 
 @pytest.mark.django_db
+def test_photo_preview_compares_only_with_a_consenting_subject(client, creator, subject, portrait):
+    client.force_login(creator)   # Bea is ana's subject but has not consented: no comparison
+    with open(portrait, "rb") as f:
+        r = client.post(reverse("api-faces"), {"photo": f, "subject": subject.pk})
+    assert r.status_code == 200 and r.json()["ok"] and r.json()["identity"] is None
+
+
+@pytest.mark.django_db
 def test_photo_preview_refuses_a_subject_that_is_not_yours(client, creator, make_user, portrait):
     other = make_user("eve")
     theirs = Subject.objects.create(display_name="Zed", created_by=other)
