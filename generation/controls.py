@@ -199,10 +199,14 @@ CONTROLS: tuple[Control, ...] = (
             gettext_noop("Diffusion runs on the GPU queue."), choices=BACKEND_NAMES,
             labels={"warp": gettext_noop("Warp (CPU)"), "diffusion": gettext_noop("Diffusion (GPU)")}),
     Control("motion", "choice", DEFAULT_MOTION, gettext_noop("Motion planner"),
-            gettext_noop("How the warp engine plans head and face motion."), choices=MOTIONS),
+            gettext_noop("How the warp engine plans head and face motion."), choices=MOTIONS,
+            labels={"procedural": gettext_noop("Procedural (rules)"),
+                    "learned": gettext_noop("Learned (from real videos)")}),
     Control("lipsync", "choice", "auto", gettext_noop("Lip sync"),
             gettext_noop("Mouth shapes from English phones, from formants, or chosen automatically."),
-            choices=LIPSYNC_MODES),
+            choices=LIPSYNC_MODES,
+            labels={"auto": gettext_noop("Automatic"), "phonemes": gettext_noop("From English phones"),
+                    "acoustic": gettext_noop("From formants")}),
 )
 
 

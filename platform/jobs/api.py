@@ -9,6 +9,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.http import FileResponse
+from django.utils.translation import gettext
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
@@ -26,10 +27,11 @@ from consent.models import Subject
 from consent.services import subjects_for
 from generation.controls import Control, declared
 from generation.errors import InvalidControl
-from generation.face import detect_faces, face_problem
+from generation.face import analyse_face, detect_faces, face_embedding, face_problem
 from generation.images import load_image
 from moderation.services import is_taken_down
 
+from .gate import decide_face
 from .inputs import read_upload
 from .intake import accept_job
 from .models import Job
@@ -199,29 +201,66 @@ class JobViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.List
 
 class FacePreviewSerializer(serializers.Serializer):
     photo = serializers.FileField(help_text="The portrait you are about to use (JPEG, PNG or WebP).")
+    subject = serializers.IntegerField(required=False, help_text="One of your subjects: the face is compared with "
+                                                                 "their enrolled face, as the gate will.")
+    purpose = serializers.CharField(required=False, allow_blank=True, default="")
+    channel = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+def identity_preview(creator, subject, rgb) -> dict:
+    """The photo's single face against `subject`, by the gate's own face rules (jobs.gate.decide_face)."""
+    name = subject.display_name
+    if not subject.enrolled:
+        message = gettext("%(name)s has not enrolled a face yet, so no photo can be matched.") % {"name": name}
+        return {"subject": subject.pk, "matches": None, "rules": ["identity-match"], "message": message}
+    embedding = [round(float(v), 6) for v in face_embedding(rgb, analyse_face(rgb))]
+    decision = decide_face(creator=creator, subject=subject, face_embedding=embedding).decision
+    if decision.allowed:
+        message = gettext("Matches %(name)s.") % {"name": name}
+    elif "identity-match" in decision.rules:
+        message = gettext("Does not match %(name)s's enrolled face.") % {"name": name}
+    else:
+        message = gettext("This face is on the protected list: a video of this person needs an elevated consent.")
+    return {"subject": subject.pk, "matches": decision.allowed, "rules": list(decision.rules) if not decision.allowed
+            else [], "message": message}
 
 
 class FacePreviewView(APIView):
     """Face detection on a photo before a job is submitted: the portal draws the box
-    over its preview. The photo is read in memory and not kept."""
+    over its preview and, given a subject, says whether the face matches them (the gate's
+    identity and protected-person rules). The photo is read in memory and not kept."""
     parser_classes = [MultiPartParser]
     heavy_requests = ("post",)  # dlib in the request: bounded per process (veritalk.middleware)
 
     @extend_schema(request=FacePreviewSerializer, responses={200: inline_serializer("FacePreview", {
         "width": serializers.IntegerField(), "height": serializers.IntegerField(),
         "faces": serializers.ListField(child=serializers.DictField()),
-        "ok": serializers.BooleanField(), "problem": serializers.CharField(allow_null=True)})})
+        "ok": serializers.BooleanField(), "problem": serializers.CharField(allow_null=True),
+        "identity": serializers.DictField(allow_null=True)})})
     def post(self, request):
         if not is_creator(request.user):
             raise PermissionDenied(CreatorsOnly.message)
         s = FacePreviewSerializer(data=request.data)
         s.is_valid(raise_exception=True)
+        subject = None
+        if s.validated_data.get("subject") is not None:
+            subject = subjects_for(request.user).filter(pk=s.validated_data["subject"]).first()
+            if subject is None:
+                raise serializers.ValidationError(
+                    {"subject": [f"Subject {s.validated_data['subject']} is not one of your subjects."]})
         data = read_upload(s.validated_data["photo"], limit=settings.VERITALK_MAX_PHOTO_BYTES, field="photo")
         rgb = load_image(data, max_pixels=settings.VERITALK_MAX_PHOTO_PIXELS)  # InputError -> 400
         boxes = detect_faces(rgb)
         problem = face_problem(rgb, boxes)
+        # Only for a subject whose consent to this creator is in force (the form offers no other): the
+        # comparison is not an identity oracle on anyone else's enrolment. Each one is audited.
+        consent = subject.active_consent(request.user) if subject is not None else None
+        consenting = consent is not None and consent.is_active()
+        identity = identity_preview(request.user, subject, rgb) if consenting and problem is None else None
         with audit_atomic():
-            record("face.previewed", actor=request.user, data={"faces": len(boxes), "bytes": len(data)})
+            record("face.previewed", actor=request.user,
+                   data={"faces": len(boxes), "bytes": len(data),
+                         **({"subject": subject.pk, "matches": identity["matches"]} if identity else {})})
         return Response({"width": int(rgb.shape[1]), "height": int(rgb.shape[0]), "ok": problem is None,
                          "faces": [{"box": b.as_list(), "score": round(b.score, 3)} for b in boxes],
-                         "problem": problem.message if problem else None})
+                         "problem": problem.message if problem else None, "identity": identity})

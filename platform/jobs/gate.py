@@ -112,3 +112,12 @@ def decide_job(job, *, without: frozenset = frozenset()) -> GateResult:
                           purpose=job.purpose, channel=job.channel, face_embedding=job.face_embedding,
                           photo_bytes=job.photo_bytes, audio_bytes=job.audio_bytes, audio_seconds=job.audio_seconds,
                           since=job.created_at, exclude_job=job.pk, consent=consent, without=without)
+
+
+def decide_face(*, creator, subject, face_embedding, purpose: str = "", channel: str = "") -> GateResult:
+    """Only the rules that compare the photo's face (identity match, protected list), on the
+    same facts and policy as a submission: what the portal's photo preview shows before
+    anything is submitted. The submission is still decided on every rule."""
+    checks = {r.check for r in current_policy().rules} - EMBEDDING_CHECKS
+    return decide_request(creator=creator, subject=subject, face_count=1, purpose=purpose, channel=channel,
+                          face_embedding=face_embedding, without=frozenset(checks))

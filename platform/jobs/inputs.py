@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from common.units import megabytes
 from detection.photo_check import require_photograph
 from generation.audio import EXTENSIONS as AUDIO_EXTENSIONS
 from generation.audio import decode_audio
@@ -60,12 +61,12 @@ def read_upload(f, *, limit: int, field: str) -> bytes:
     else:
         size = getattr(f, "size", None)
         if size is not None and size > limit:
-            raise FileTooLarge(gettext_noop("the %(field)s file is %(size)s bytes; the limit is %(limit)s"),
-                               field=field, params={"field": field, "size": f"{size:,}", "limit": f"{limit:,}"})
+            raise FileTooLarge(gettext_noop("the %(field)s file is %(size)s MB; the limit is %(limit)s MB"),
+                               field=field, params={"field": field, "size": megabytes(size), "limit": megabytes(limit)})
         data = f.read(limit + 1)
     if len(data) > limit:
-        raise FileTooLarge(gettext_noop("the %(field)s file is larger than the limit of %(limit)s bytes"), field=field,
-                           params={"field": field, "limit": f"{limit:,}"})
+        raise FileTooLarge(gettext_noop("the %(field)s file is larger than the limit of %(limit)s MB"), field=field,
+                           params={"field": field, "limit": megabytes(limit)})
     if not data:
         raise CorruptFile(gettext_noop("the %(field)s file is empty"), field=field, params={"field": field})
     return data

@@ -5,7 +5,8 @@ from django.utils.translation import gettext_lazy as _
 from consent.models import Subject
 from consent.policy import current_policy
 from consent.services import subjects_for, subjects_to_offer
-from generation.controls import EMOTIONS
+from generation.controls import EMOTIONS, control
+from veritalk.words import choices
 
 from .services import LIVE_SIZES
 
@@ -19,7 +20,8 @@ class NewLiveForm(forms.Form):
     channel = forms.ChoiceField(choices=(), required=False, label=_("Channel"),
                                 help_text=_("Where the session will be shown, "
                                             "if the subject's consent limits channels."))
-    emotion = forms.ChoiceField(choices=[(e, e.capitalize()) for e in EMOTIONS], initial="neutral", label=_("Emotion"))
+    emotion = forms.ChoiceField(choices=[(e, _(control("emotion").choice_label(e))) for e in EMOTIONS],
+                                initial="neutral", label=_("Emotion"))
     head_motion = forms.FloatField(min_value=0, max_value=2, initial=1.0, label=_("Head motion"))
     blink_rate = forms.FloatField(min_value=0, max_value=60, initial=15, label=_("Blinks per minute"))
     size = forms.TypedChoiceField(choices=[(s, f"{s} x {s}") for s in LIVE_SIZES], coerce=int, initial=512,
@@ -32,8 +34,8 @@ class NewLiveForm(forms.Form):
         # Offered: not a subject who revoked (a crafted choice of one still gets the gate's reason).
         subject.widget.choices = [("", subject.empty_label)] + [
             (s.pk, subject.label_from_instance(s)) for s in subjects_to_offer(creator).order_by("display_name")]
-        self.fields["channel"].choices = [("", _("Not stated"))] + [
-            (c, c.capitalize()) for c in current_policy().param("consent_in_scope", "channels", [])]
+        self.fields["channel"].choices = [("", _("Not stated"))] + choices(
+            "channel", current_policy().param("consent_in_scope", "channels", []))
         for name, field in self.fields.items():
             if field.help_text:
                 field.widget.attrs["aria-describedby"] = f"{name}-help"

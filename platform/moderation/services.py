@@ -20,6 +20,7 @@ from audit.chain import atomic as audit_atomic
 from audit.chain import record
 from common.errors import UserError
 from common.files import sha256_stream
+from common.units import megabytes
 from detection.explain import LABEL_TEXT, LIKELY_GENERATED, LOW_SCORE_CAVEAT, NO_SIGN, SUSPICIOUS, cue
 from registry.models import RegistryEntry
 from registry.services import verify_path
@@ -60,8 +61,8 @@ def open_upload(user, upload, *, name: str | None = None) -> Case:
     if size <= 0:
         raise ModerationError(gettext_noop("the file is empty"), code="empty_file", field="file")
     if size > MAX_UPLOAD_BYTES:
-        raise ModerationError(gettext_noop("the file is larger than the limit of %(limit)s bytes"),
-                              code="file_too_large", field="file", params={"limit": f"{MAX_UPLOAD_BYTES:,}"})
+        raise ModerationError(gettext_noop("the file is larger than the limit of %(limit)s MB"),
+                              code="file_too_large", field="file", params={"limit": megabytes(MAX_UPLOAD_BYTES)})
     upload.seek(0)
     head = upload.read(12)
     upload.seek(0)

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role
 from consent.policy import current_policy
+from veritalk.words import choices
 
 
 class SubjectSignupForm(UserCreationForm):
@@ -80,10 +81,8 @@ class GrantForm(forms.Form):
         super().__init__(*args, **kwargs)
         policy = current_policy()
         self.fields["creator"].choices = [(c.username, c.username) for c in creators]
-        self.fields["purposes"].choices = [(p, p.capitalize()) for p in
-                                           policy.param("allowed_purpose", "purposes", [])]
-        self.fields["channels"].choices = [(c, c.capitalize()) for c in
-                                           policy.param("consent_in_scope", "channels", [])]
+        self.fields["purposes"].choices = choices("purpose", policy.param("allowed_purpose", "purposes", []))
+        self.fields["channels"].choices = choices("channel", policy.param("consent_in_scope", "channels", []))
         for name, field in self.fields.items():
             if field.help_text:
                 field.widget.attrs["aria-describedby"] = f"{name}-help"

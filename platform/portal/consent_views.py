@@ -150,14 +150,14 @@ def grant(request):
         d = form.cleaned_data
         creator = get_user_model().objects.get(username=d["creator"])
         try:
-            consent = give_consent(account=request.user, creator=creator, purposes=d["purposes"],
-                                   channels=d["channels"], starts_at=d["starts_at"], expires_at=d["expires_at"],
-                                   max_videos=d["max_videos"], statement=d["statement"], agreed=d["agree"])
+            give_consent(account=request.user, creator=creator, purposes=d["purposes"],
+                         channels=d["channels"], starts_at=d["starts_at"], expires_at=d["expires_at"],
+                         max_videos=d["max_videos"], statement=d["statement"], agreed=d["agree"])
         except ConsentError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
-            messages.success(request, _("Consent #%(pk)s to %(creator)s is active.")
-                             % {"pk": consent.pk, "creator": creator.username})
+            messages.success(request, _("Your consent to %(creator)s is active.")
+                             % {"creator": creator.username})
             return redirect("consent_portal:me")
     return render(request, "consent/grant.html", {"form": form, "subject": subject},
                   status=400 if form.errors else 200)
@@ -171,8 +171,9 @@ def revoke(request, consent_id: int):
     form = RevokeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         revoke_consent(consent, actor=request.user, reason=form.cleaned_data["reason"])
-        messages.success(request, _("Consent #%(pk)s is revoked. No new video can be made under it; queued ones "
-                                    "were cancelled and existing ones are marked revoked.") % {"pk": consent.pk})
+        messages.success(request, _("Your consent to %(creator)s is revoked. No new video can be made under it; "
+                                    "queued ones were cancelled and existing ones are marked revoked.")
+                         % {"creator": consent.creator.username})
         return redirect("consent_portal:me")
     return render(request, "consent/revoke.html", {"form": form, "consent": consent})
 
@@ -264,7 +265,9 @@ def elevation(request):
         except ConsentError as exc:
             messages.error(request, exc.message)
         else:
-            messages.success(request, _("Consent #%(pk)s is now an elevated, verified consent.") % {"pk": consent.pk})
+            messages.success(request, _("The consent of %(subject)s to %(creator)s is now an elevated, verified "
+                                        "consent.") % {"subject": consent.subject.display_name,
+                                                       "creator": consent.creator.username})
         return redirect("consent_portal:elevation")
     active = [c for c in Consent.objects.filter(revoked_at__isnull=True).select_related("subject", "creator")
               .order_by("-granted_at")[:200] if c.is_active()]

@@ -6,6 +6,7 @@ app_name = "portal"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("jobs/new/", views.new_job, name="new_job"),
+    path("jobs/new/kept/<str:token>/photo", views.kept_photo, name="kept_photo"),
     path("jobs/<uuid:job_id>/", views.job_detail, name="job"),
     path("jobs/<uuid:job_id>/status/", views.job_status, name="job_status"),
     path("jobs/<uuid:job_id>/cancel/", views.cancel, name="job_cancel"),

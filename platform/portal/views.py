@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -15,21 +16,20 @@ from accounts.permissions import can_see_every_job, role_of
 from audit.chain import record
 from consent.services import subjects_for
 from generation.errors import InputError
+from generation.images import sniff_image
 from jobs.intake import accept_job
 from jobs.models import Job
 from jobs.services import CancelError, cancel_job
 from moderation.services import is_taken_down
 from registry.uploads import verify_upload
 from veritalk.middleware import heavy_request
+from veritalk.words import VOCABULARY
 
+from . import stash
 from .account_views import landing
 from .forms import NewJobForm, VerifyForm
 
-# The job states as shown to people (Job.Status labels, translated).
-STATUS_LABELS = {"denied": _("Denied by policy"), "checking": _("Checking"), "queued": _("Queued"),
-                 "running": _("Running"), "succeeded": _("Succeeded"), "failed": _("Failed"),
-                 "cancelled": _("Cancelled")}
-
+IMAGE_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 
 # Where each role lands; creators and admins get the dashboard.
 HOME_PAGES = {Role.SUBJECT: "consent_portal:me", Role.AUDITOR: "portal:verify",
@@ -64,24 +64,39 @@ def dashboard(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def new_job(request):
+    """Every problem of a submission at once (each file checked on its own, every field);
+    files that passed are kept for the next attempt (portal.stash)."""
     form = NewJobForm(request.POST or None, request.FILES or None, creator=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             job = accept_job(creator=request.user, subject=form.cleaned_data["subject"],
-                             photo=form.cleaned_data["photo"], audio=form.cleaned_data["audio"],
+                             photo=form.cleaned_data["photo"][1], audio=form.cleaned_data["audio"][1],
                              controls=form.controls(), purpose=form.cleaned_data["purpose"],
                              channel=form.cleaned_data["channel"])
         except InputError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
+            form.clear_kept()
             return redirect("portal:job", job_id=job.pk)
-    return render(request, "portal/new_job.html", {"form": form}, status=400 if form.errors else 200)
+    return render(request, "portal/new_job.html", {"form": form, "kept": form.kept(), "scopes": form.scopes},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+def kept_photo(request, token):
+    """The photo kept from a failed attempt of the new-video form (its preview), to its owner only."""
+    kept = stash.get(request.user, token, "photo")
+    if kept is None:
+        raise Http404
+    kind = sniff_image(kept[1], max_pixels=settings.VERITALK_MAX_PHOTO_PIXELS)  # it passed this check when kept
+    return HttpResponse(kept[1], content_type=IMAGE_TYPES.get(kind, "application/octet-stream"),
+                        headers={"Content-Disposition": "inline", "Cache-Control": "private, no-store"})
 
 
 @login_required
 def job_detail(request, job_id):
     job = _job_for(request, job_id)
-    labels = {k: str(v) for k, v in STATUS_LABELS.items()}
+    labels = {k: {"label": str(w.label), "sentence": str(w.sentence)} for k, w in VOCABULARY["job_status"].items()}
     return render(request, "portal/job.html", {"job": job, "status_labels": labels})
 
 

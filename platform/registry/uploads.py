@@ -10,6 +10,7 @@ import av
 from django.conf import settings
 from PIL import Image, UnidentifiedImageError
 
+from common.units import megabytes
 from generation.errors import CorruptFile, FileTooLarge, UnsupportedFormat, gettext_noop
 from provenance.manifest_report import manifest_report
 
@@ -44,8 +45,8 @@ def verify_upload(upload) -> dict:
     """The verification summary of an uploaded file, with its manifest report under `manifest`."""
     size = getattr(upload, "size", None)
     if size is not None and size > MAX_VERIFY_BYTES:
-        raise FileTooLarge(gettext_noop("the file is %(size)s bytes; the limit is %(limit)s"), field="file",
-                           params={"size": f"{size:,}", "limit": f"{MAX_VERIFY_BYTES:,}"})
+        raise FileTooLarge(gettext_noop("the file is %(size)s MB; the limit is %(limit)s MB"), field="file",
+                           params={"size": megabytes(size), "limit": megabytes(MAX_VERIFY_BYTES)})
     if not size:
         raise CorruptFile(gettext_noop("the file is empty"), field="file")
     name = getattr(upload, "name", "") or ""

@@ -1,9 +1,11 @@
 """Request-level limits that Django does not apply to file uploads: the body's size,
 and how many upload-reading requests a web process runs at once."""
 import threading
+import zoneinfo
 
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
+from django.utils import timezone
 
 
 class RequestSizeLimitMiddleware:
@@ -74,3 +76,23 @@ class HeavyRequestLimitMiddleware:
             return response
         request._heavy_slot = True
         return None
+
+
+class ReaderTimeZoneMiddleware:
+    """Dates and times in the reader's time zone: the portal's pages set a `tz` cookie
+    from the browser (Intl.DateTimeFormat); a zone Python does not know is ignored."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        name = request.COOKIES.get("tz", "")
+        try:
+            zone = zoneinfo.ZoneInfo(name) if name and len(name) < 64 else None
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            zone = None
+        if zone is not None:
+            timezone.activate(zone)
+        else:
+            timezone.deactivate()
+        return self.get_response(request)

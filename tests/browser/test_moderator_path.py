@@ -78,7 +78,7 @@ def test_moderator_flags_and_takes_down(new_page, make_user, creator, output, se
     plot = page.get_by_role("img", name="Detector score per second")
     assert plot.is_visible() and page.locator("svg polyline").count() == 1
     assert page.locator("svg circle").count() == len(case.detection["timeline"]) >= 2
-    assert page.inner_text("#verdict") == "authentic"
+    assert page.inner_text("#verdict") == "Verified"
     page.shot("case")
 
     page.get_by_label("Action").select_option("flag")

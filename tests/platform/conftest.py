@@ -2,14 +2,22 @@
 and helpers to see what reached the broker and the media folder."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
+from consent.invitations import create_invitation
+from consent.models import Subject
 from consent.services import grant_consent
+from jobs.models import Job
+from moderation.services import open_output, open_upload, run_analysis
 from provenance.signing import mint_platform_chain
+from registry.models import RegistryEntry
+from tests.conftest import corpus_file
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -161,3 +169,43 @@ def verify_json(path) -> dict:
     assert set(result["watermark"]) >= {"found", "payload", "confidence"}
     assert set(result["registry"]) >= {"match", "job", "consent", "revoked"}
     return result
+
+
+@pytest.fixture
+def portal_world(transactional_db, settings, tmp_path, make_user, creator, subject, portrait, tiny_detector):
+    """The portal with something on every page, for the checks that visit them all
+    (tests/platform/test_french_pages.py, tests/browser/test_accessibility.py): ana (creator)
+    with a made video, a refused one and an invitation sent; bea (subject) enrolled and
+    consenting, with an invitation waiting; mo (moderator) with analysed cases, one on ana's
+    video; audrey (auditor)."""
+    settings.VERITALK_DETECTOR_MODEL = str(tiny_detector)
+    bea = make_user("bea", "subject", vetted=False)
+    subject.account = bea
+    subject.save()
+    consent = grant_consent(subject=subject, creator=creator, purposes=["test", "education"], channels=["web"],
+                            statement="yes", max_videos=5)
+    rc, out, err = run_command("generate", "--creator", "ana", "--subject", "Bea", "--photo", str(portrait),
+                               "--audio", str(corpus_file("audio/sr_english_en.wav")), "--out",
+                               str(tmp_path / "out.mp4"), "--size", "256", "--purpose", "test", "--channel", "web",
+                               "--json")
+    assert rc == 0, err
+    made = Job.objects.get(pk=json.loads(out)["job"])
+    refused = Subject.objects.create(display_name="Cy", created_by=creator)
+    run_command("generate", "--creator", "ana", "--subject", "Cy", "--photo", str(portrait), "--audio",
+                str(corpus_file("audio/sr_english_en.wav")), "--out", str(tmp_path / "no.mp4"), "--purpose", "test")
+    denied = Job.objects.get(subject=refused)
+    other = make_user("zoe", "creator")
+    inv, token = create_invitation(creator=other, display_name="Bea B.", invitee=bea, message="Hello")
+    _, open_token = create_invitation(creator=creator, display_name="Dee")
+    moderator = make_user("mo", "moderator", vetted=False)
+    case = open_output(moderator, RegistryEntry.objects.get(job=made))
+    run_analysis(case.pk)
+    with open(corpus_file("videos/voxceleb2_00373.mp4"), "rb") as fh:
+        upload_case = open_upload(moderator, SimpleUploadedFile("clip.mp4", fh.read(), content_type="video/mp4"))
+    run_analysis(upload_case.pk)
+    auditor = make_user("audrey", "auditor", vetted=False)
+    names = {"ana", "bea", "Bea", "B.", "Cy", "Dee", "zoe", "mo", "audrey", "Hello", "yes", "Veritalk", "Inc",
+             "voxceleb2_00373", "clip", "elizabeth_olsen", "tiny-test"}
+    return {"creator": creator, "subject": bea, "moderator": moderator, "auditor": auditor, "made": made,
+            "denied": denied, "consent": consent, "case": case, "upload_case": upload_case, "token": open_token,
+            "names": names}

@@ -63,7 +63,8 @@ def test_denied_job_shows_the_reason(client_as, creator, subject, portrait, shor
     job = Job.objects.get()
     assert r.status_code == 302 and r["Location"] == reverse("portal:job", args=[job.pk])
     page = client.get(r["Location"]).content.decode()
-    assert "Denied by policy" in page and "No consent from subject" in page
+    assert "Denied by policy" in page and "<strong>Active consent:</strong> Bea has not granted you consent." in page
+    assert "consent-active" not in page and "No consent from subject" not in page   # words, not the rule's id
 
 
 @pytest.mark.django_db
@@ -101,4 +102,5 @@ def test_verify_page_reports_a_real_video(client_as, creator):
     client = client_as(creator)
     with open(corpus_file("videos/voxceleb2_00373.mp4"), "rb") as f:
         r = client.post(reverse("portal:verify"), {"file": f})
-    assert r.status_code == 200 and "no_provenance" in r.content.decode()
+    page = r.content.decode()
+    assert r.status_code == 200 and 'data-verdict="no_provenance">No provenance</span>' in page

@@ -10,11 +10,13 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from django.utils.html import escape
 
 from consent.models import Consent, Subject
 from consent.protected import protect_person
 from consent.services import elevate_consent, revoke_consent
 from jobs.models import Job
+from portal.reasons import explain
 from tests.conftest import corpus_file
 from tests.platform.conftest import stored_job_files
 from tests.policies.conftest import assert_nothing_written, consent_to, enrol, join, photo
@@ -39,7 +41,12 @@ def denied(outcome, rule: str, text: str, version: str = "2026.12-1"):
         assert outcome.text.count(f'"status":"{answered}"') == 1
     else:
         assert outcome.http == 302 and "Denied by policy" in outcome.text
-        assert text.replace("'", "&#x27;") in outcome.text  # the creator is shown why
+        # The creator is shown why, in words: the rule's name and the portal's sentence for the
+        # policy's outcome (portal.reasons reads it back from the stored text; none is left raw).
+        shown = explain(job.decision)
+        assert shown and all(r["matched"] for r in shown), shown
+        for r in shown:
+            assert f"{escape(r['label'])}:</strong> {escape(r['sentence'])}" in outcome.text, (r, outcome.text[-3000:])
     assert_nothing_written(outcome)
 
 
@@ -248,7 +255,7 @@ def test_21_sockpuppet_enrols_someone_elses_face(world, via, make_user):
 def test_22_oversized_photo(world, via, settings):
     settings.VERITALK_MAX_PHOTO_BYTES = 50_000
     refused(world.attempt(via, subject=world.bea, photo_path=photo("obama_2")),
-            "the photo file is" if via == "api" else "the limit is 50,000")
+            "the photo file is" if via == "api" else "the limit is 0.048 MB")
 
 
 def test_23_corrupt_photo(world, via, text_file):

@@ -92,7 +92,7 @@ def test_oversize_uploads(logged_in, consenting_subject, portrait, short_speech,
     settings.VERITALK_MAX_PHOTO_BYTES = 50_000
     r = logged_in.post(reverse("portal:new_job"), form(consenting_subject, portrait.read_bytes(),
                                                        short_speech.read_bytes()))
-    refused(r, "the limit is 50,000")
+    refused(r, "the limit is 0.048 MB")
     settings.VERITALK_MAX_REQUEST_BYTES = 100_000                      # the whole request, before parsing
     r = logged_in.post(reverse("portal:new_job"), form(consenting_subject, portrait.read_bytes(),
                                                        short_speech.read_bytes()))

@@ -15,7 +15,11 @@
       .then(function (job) {
         bar.value = job.progress;
         percent.textContent = job.progress + " %";
-        if (labels[job.status]) { status.textContent = labels[job.status]; }
+        var sentence = document.getElementById("job-status-sentence");
+        if (labels[job.status]) {
+          status.textContent = labels[job.status].label;
+          if (sentence) { sentence.textContent = labels[job.status].sentence; }
+        }
         status.className = "status status-" + job.status;
         var checking = document.getElementById("job-checking");  // the note while the face is checked
         if (checking && job.status !== "checking") { checking.hidden = true; }
