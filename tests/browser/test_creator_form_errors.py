@@ -101,7 +101,7 @@ def test_creator_meets_every_error_path_on_one_form_then_makes_the_video(new_pag
 
     # 6. Fixed: the video is made from the kept files by the intake and generation workers.
     page.get_by_label("Purpose").select_option("test")
-    page.get_by_label("Size").select_option("256")
+    page.get_by_label("Size").select_option("256x256")
     for message in queued_messages():
         message.unlink()
     with start_worker(celery_app, pool="solo", perform_ping_check=False, queues=["intake", "generation"]):

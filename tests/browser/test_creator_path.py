@@ -47,7 +47,7 @@ def test_creator_makes_a_video_from_upload_to_playback(new_page, creator, consen
     page.get_by_label("Audio").set_input_files(str(corpus_file("audio/sr_english_en.wav")))
     page.get_by_label("Purpose").select_option("test")
     page.get_by_label("Emotion").select_option("happy")
-    page.get_by_label("Size").select_option("256")
+    page.get_by_label("Size").select_option("256x256")
     page.get_by_label("Seed").fill("7")
     page.get_by_role("button", name="Generate").click()
     page.wait_for_url("**/jobs/*/")
