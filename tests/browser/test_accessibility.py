@@ -29,7 +29,8 @@ def main_pages(w) -> dict[str, list[tuple[str, str]]]:
     """(name, url) of each role's main pages; None is the visitor."""
     made, denied = w["made"], w["denied"]
     return {
-        "visitor": [("login", "/login/"), ("invitation", f"/consent/invitations/{w['token']}/")],
+        "visitor": [("landing", "/"), ("sign-up", "/signup/"), ("password-reset", "/password-reset/"),
+                    ("login", "/login/"), ("invitation", f"/consent/invitations/{w['token']}/")],
         "creator": [("dashboard", "/"), ("new-video", "/jobs/new/"), ("video", f"/jobs/{made.pk}/"),
                     ("refused", f"/jobs/{denied.pk}/"), ("invite", "/subjects/invite/"), ("live", "/live/")],
         "subject": [("consents", "/me/"), ("grant", "/me/consents/new/"), ("enrol", "/me/enrol/"),

@@ -133,7 +133,9 @@ def tiny_detector(tmp_path_factory):
         det = train_tiny(X, np.repeat([0, 1], 40), np.repeat(np.arange(8), 10))
     det.thresholds = {"suspicious": 0.4, "likely_generated": 0.6}
     manifest = {"version": det.version, "trained_on": ["veritalk", "hallo"],
-                "measured": {"tpr_at_5pct_fpr": {"value": 0.9, "low": 0.8, "high": 0.95}}}
+                "measured": {"tpr_at_1pct_fpr": {"value": 0.7, "low": 0.5, "high": 0.85},
+                             "tpr_at_5pct_fpr": {"value": 0.9, "low": 0.8, "high": 0.95},
+                             "real_above_suspicious": {"value": 0.04, "low": 0.01, "high": 0.14}}}
     return save(det, tmp_path_factory.mktemp("model") / "tiny.skops", manifest=manifest)
 
 
@@ -204,8 +206,9 @@ def portal_world(transactional_db, settings, tmp_path, make_user, creator, subje
         upload_case = open_upload(moderator, SimpleUploadedFile("clip.mp4", fh.read(), content_type="video/mp4"))
     run_analysis(upload_case.pk)
     auditor = make_user("audrey", "auditor", vetted=False)
-    names = {"ana", "bea", "Bea", "B.", "Cy", "Dee", "zoe", "mo", "audrey", "Hello", "yes", "Veritalk", "Inc",
+    unvetted = make_user("uli", "creator", vetted=False)
+    names = {"ana", "bea", "Bea", "B.", "Cy", "Dee", "zoe", "mo", "audrey", "uli", "Hello", "yes", "Veritalk", "Inc",
              "voxceleb2_00373", "clip", "elizabeth_olsen", "tiny-test"}
     return {"creator": creator, "subject": bea, "moderator": moderator, "auditor": auditor, "made": made,
             "denied": denied, "consent": consent, "case": case, "upload_case": upload_case, "token": open_token,
-            "names": names}
+            "unvetted": unvetted, "names": names}

@@ -114,7 +114,12 @@ def pages(w) -> list[tuple[str, object, str, dict | None]]:
     made, denied = w["made"], w["denied"]
     video = corpus_file("videos/voxceleb2_00373.mp4")
     return [
+        ("landing", None, "/", None),
+        ("sign-up", None, reverse("account:signup"), None),
+        ("sign-up with errors", None, reverse("account:signup"), {"username": "x"}),
+        ("password reset", None, reverse("password_reset"), None),
         ("login", None, reverse("login"), None),
+        ("vetting request", w["unvetted"], reverse("account:vetting_request"), None),
         ("invitation (stranger)", None, reverse("consent_portal:invitation", args=[w["token"]]), None),
         ("dashboard", w["creator"], reverse("portal:dashboard"), None),
         ("new video", w["creator"], reverse("portal:new_job"), None),
