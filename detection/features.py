@@ -63,34 +63,29 @@ FEATURE_NAMES = _names()
 EXTRA_NAMES = FEATURE_NAMES[FEATURE_NAMES.index("ncons_energy_corr"):]
 
 
+# (group, name prefixes, name suffixes, whole names), first match wins; anything else is face tracking.
+_GROUP_RULES = (
+    ("noise_consistency", ("ncons_",), (), ()),
+    ("boundary", ("blend_",), (), ()),
+    ("parallax", ("parallax_",), (), ()),
+    ("blinks", ("ear_", "blink_"), (), ()),
+    ("head_motion", ("roll_", "yaw_", "pitch_", "pose_"), (), ("mouth_head_ratio",)),
+    ("lip_motion", ("lip_",), (), ()),
+    ("face_shape", (), ("_nonrigid",), ()),
+    ("spectral", ("spec_",), (), ()),
+    ("noise_residual", ("res_",), (), ()),
+    ("stillness", ("bg_", "face_diff"), (), ()),
+    ("warp", ("flow_",), (), ()),
+    ("audio_mouth", ("av_", "audio_"), (), ()),
+    ("mouth_interior", ("mouth_int", "mouth_hp"), (), ("mouth_dark_frac",)),
+)
+
+
 def feature_group(name: str) -> str:
     """The family of cues a feature belongs to (for ablations and explanations)."""
-    if name.startswith("ncons_"):
-        return "noise_consistency"
-    if name.startswith("blend_"):
-        return "boundary"
-    if name.startswith("parallax_"):
-        return "parallax"
-    if name.startswith(("ear_", "blink_")):
-        return "blinks"
-    if name.startswith(("roll_", "yaw_", "pitch_", "pose_")) or name == "mouth_head_ratio":
-        return "head_motion"
-    if name.startswith("lip_"):
-        return "lip_motion"
-    if name.endswith("_nonrigid"):
-        return "face_shape"
-    if name.startswith("spec_"):
-        return "spectral"
-    if name.startswith("res_"):
-        return "noise_residual"
-    if name.startswith(("bg_", "face_diff")):
-        return "stillness"
-    if name.startswith("flow_"):
-        return "warp"
-    if name.startswith(("av_", "audio_")):
-        return "audio_mouth"
-    if name.startswith(("mouth_int", "mouth_hp")) or name == "mouth_dark_frac":
-        return "mouth_interior"
+    for group, prefixes, suffixes, names in _GROUP_RULES:
+        if name.startswith(prefixes) or name.endswith(suffixes) or name in names:
+            return group
     return "face_tracking"
 
 
