@@ -236,6 +236,7 @@ class LiveEngine:
             need = self.mouth.needed_samples(i)
             not_before = self.t0 + need / ANALYSIS_RATE
             deadline = not_before + self.max_wait
+            ready_at = not_before      # when the frame could first be made (its voice, its time)
             with self._cond:
                 while self._stop is None:
                     now = self.clock()
@@ -243,6 +244,7 @@ class LiveEngine:
                     if (have and now >= not_before) or now >= deadline:
                         break
                     self._cond.wait(timeout=max(0.001, (not_before if have else deadline) - now))
+                    ready_at = self.clock()
                 if self._stop is not None:
                     self.reason = self._stop
                     return
@@ -255,8 +257,13 @@ class LiveEngine:
             # Behind the clock: skip this frame's picture (the previous one stays on screen
             # for longer) to catch up, but show at least one frame in MAX_SKIPS + 1 unless
             # hopelessly behind, so an overloaded machine shows a slower face, not a frozen one.
-            lag = self.clock() - not_before
+            # The lag counts from when the frame could first be made: a frame that waited for
+            # late voice (or for silence to fill in) is not behind for want of CPU, and skipping
+            # its picture would freeze the face without catching up on anything.
+            lag = self.clock() - ready_at
             late = i > 0 and (lag > MAX_LAG or (lag > LAG_TO_DROP and self._skipped < MAX_SKIPS))
+            if late and not self._skipped:
+                log.warning("live frame %d skipped: the engine is %.0f ms behind the clock", i, lag * 1000)
             self._skipped = self._skipped + 1 if late else 0
             rgb = None if late else self.rig.render(params)
             self.busy_seconds += time.perf_counter() - started
