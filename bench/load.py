@@ -94,6 +94,33 @@ def _percentiles(ms: list[float]) -> dict:
             "max_ms": round(float(a.max()), 1)}
 
 
+def server_timing(header: str, client_ms: float) -> dict:
+    """The parts of a `Server-Timing` header (app, db, lock; milliseconds), plus the
+    client's time outside the view."""
+    parts = {}
+    for item in header.split(","):
+        name, _, rest = item.strip().partition(";")
+        for attr in rest.split(";"):
+            key, _, value = attr.partition("=")
+            if key.strip() == "dur":
+                parts[name] = float(value)
+    if "app" in parts:
+        parts["outside_view"] = max(0.0, client_ms - parts["app"])
+    return parts
+
+
+def where_time_went(rows: list[dict]) -> dict:
+    """p50 and p95 of each part over the requests that carried the header."""
+    rows = [r for r in rows if "app" in r]
+    out = {"requests": len(rows)}
+    for key in ("app", "db", "lock", "outside_view"):
+        a = np.asarray([r.get(key, 0.0) for r in rows])
+        if len(a):
+            out[key] = {"p50_ms": round(float(np.percentile(a, 50)), 1),
+                        "p95_ms": round(float(np.percentile(a, 95)), 1)}
+    return out
+
+
 def _exactly_once(stack, accepted: set[str]) -> dict:
     """How every job ended: lost (accepted, not final or missing), doubled (more than one
     end, submission decision, creation or release), and rows the client never heard of."""
@@ -144,12 +171,16 @@ def one_run(args, index: int) -> dict:
                         "seeds": seeds}
         env = Environment(user_classes=[Creator, Watcher], host=stack.url(""))
         calls: dict[str, list] = {SUBMIT: [], STATUS: []}
+        server: dict[str, list] = {SUBMIT: [], STATUS: []}
         codes: dict[int, int] = {}
 
         def on_request(name=None, response_time=0.0, response=None, exception=None, start_time=None, **_):
             code = getattr(response, "status_code", 0) or 0
             codes[code] = codes.get(code, 0) + 1
             calls.setdefault(name, []).append((start_time or time.time(), float(response_time), code))
+            if response is not None and code:
+                server.setdefault(name, []).append(server_timing(response.headers.get("Server-Timing", ""),
+                                                                 float(response_time)))
 
         env.events.request.add_listener(on_request)
         runner = env.create_local_runner()
@@ -180,6 +211,7 @@ def one_run(args, index: int) -> dict:
         sampler.send_signal(signal.SIGTERM)
         audit_lock = json.loads(sampler.communicate(timeout=30)[0] or "{}")
         status_run = list(calls[STATUS])
+        split = {SUBMIT: where_time_went(server[SUBMIT]), STATUS: where_time_went(server[STATUS])}
 
         # A status read's price: the watchers alone for a few seconds on the idle stack.
         before = stack.cpu_seconds().get("web", 0.0)
@@ -213,6 +245,9 @@ def one_run(args, index: int) -> dict:
         "accepted_in_minute": in_minute, "accepted": len(accepted), "creators": len(seeds),
         "submit": _percentiles([ms for _, ms, _ in submits]),
         "status": _percentiles([ms for _, ms, _ in status_run]),
+        # Where a request's time went (the server's Server-Timing header): the view, its database
+        # statements, the audit lock; `outside_view` is the rest (socket, gunicorn's queue, parsing).
+        "submit_server": split[SUBMIT], "status_server": split[STATUS],
         "http_5xx": sum(v for k, v in codes.items() if k >= 500), "connection_failures": codes.get(0, 0),
         "http_codes": {str(k): v for k, v in sorted(codes.items())},
         "checking_to_decided": decided,

@@ -143,7 +143,7 @@ class Stack:
             "VERITALK_VAR_DIR": str(self.base / "var"), "VERITALK_SIGNING_DIR": str(self.base / "signing"),
             "VERITALK_JOB_LEASE_SECONDS": str(lease_seconds), "VERITALK_REAP_SECONDS": str(reap_seconds),
             "VERITALK_REDISPATCH_SECONDS": str(redispatch_seconds), "VERITALK_LOG_LEVEL": "WARNING",
-            "PYTHONUNBUFFERED": "1",
+            "PYTHONUNBUFFERED": "1", "VERITALK_SERVER_TIMING": "1",
         })
         self.env.update({k: str(v) for k, v in {"WEB_WORKERS": web_workers, "WEB_THREADS": web_threads}.items()
                          if v is not None})

@@ -4,12 +4,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+
+from veritalk.timing import add_lock_wait
 
 from .models import AuditAnchor, AuditEvent
 
@@ -44,8 +47,10 @@ def lock() -> None:
     transactions already start with the database's write lock)."""
     conn = transaction.get_connection()
     if conn.vendor == "postgresql" and conn.in_atomic_block:
+        started = time.perf_counter()
         with conn.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_LOCK_KEY])
+        add_lock_wait(time.perf_counter() - started)
 
 
 @contextmanager

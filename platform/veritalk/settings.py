@@ -87,6 +87,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "veritalk.timing.ServerTimingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "veritalk.middleware.RequestSizeLimitMiddleware",
     "veritalk.middleware.HeavyRequestLimitMiddleware",
@@ -184,6 +185,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # for a slot, then get a 503 with Retry-After. The other threads stay free for reads.
 VERITALK_WEB_HEAVY_CONCURRENCY = env.int("VERITALK_WEB_HEAVY_CONCURRENCY", default=2)
 VERITALK_WEB_HEAVY_WAIT_SECONDS = env.float("VERITALK_WEB_HEAVY_WAIT_SECONDS", default=20.0)
+# A Server-Timing header on every response (view, database, audit-lock wait): for load
+# tests and diagnosis; it tells any client how busy the server is, so off by default.
+VERITALK_SERVER_TIMING = env.bool("VERITALK_SERVER_TIMING", default=False)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # Signing keys live outside the repository (0600 files in a 0700 folder).

@@ -1,0 +1,59 @@
+"""Where a request's time goes, in a `Server-Timing` header (a web standard: browsers'
+developer tools and the load bench read it): the whole view, the time in database
+statements (with their count), and the wait for the audit log's lock. Off unless
+VERITALK_SERVER_TIMING is set: the figures describe the server's load to anyone."""
+from __future__ import annotations
+
+import time
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection
+
+
+@dataclass
+class Spent:
+    db: float = 0.0
+    queries: int = 0
+    lock: float = 0.0
+
+
+_current: ContextVar[Spent | None] = ContextVar("veritalk_request_spent", default=None)
+
+
+def add_lock_wait(seconds: float) -> None:
+    """The audit log calls this after waiting for its lock (audit.chain.lock)."""
+    spent = _current.get()
+    if spent is not None:
+        spent.lock += seconds
+
+
+class ServerTimingMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not settings.VERITALK_SERVER_TIMING:
+            return self.get_response(request)
+        spent = Spent()
+        token = _current.set(spent)
+
+        def timed(execute, sql, params, many, context):
+            started = time.perf_counter()
+            try:
+                return execute(sql, params, many, context)
+            finally:
+                spent.db += time.perf_counter() - started
+                spent.queries += 1
+
+        started = time.perf_counter()
+        try:
+            with connection.execute_wrapper(timed):
+                response = self.get_response(request)
+        finally:
+            _current.reset(token)
+        total = time.perf_counter() - started
+        response["Server-Timing"] = (f"app;dur={total * 1000:.1f}, db;dur={spent.db * 1000:.1f};"
+                                     f"desc=\"{spent.queries} statements\", lock;dur={spent.lock * 1000:.1f}")
+        return response
