@@ -188,7 +188,7 @@ class Client:
         silent = mouth[: max(5, int(0.6 * self.ready["fps"]))]
         base, top = float(np.median(silent)), float(np.percentile(mouth, 95))
         threshold = base + 0.3 * (top - base)
-        latencies, missed = [], 0
+        latencies, missed, when = [], 0, []
         for onset in onsets:
             t = self.t0 + onset / RATE
             after = np.flatnonzero((arrival >= t) & (arrival < t + 1.0))
@@ -200,11 +200,21 @@ class Client:
                 missed += 1
                 continue
             latencies.append((arrival[opened[0]] - t) * 1000)
+            when.append(onset / RATE)
         span = arrival[-1] - arrival[0]
         gaps = int(np.sum(np.diff(index) - 1)) if len(index) > 1 else 0
         ideal = arrival[0] + (index - index[0]) / self.ready["fps"]
         jitter = (arrival - ideal) - np.median(arrival - ideal)
-        return {"latencies": latencies, "missed_onsets": missed, "frames": len(index),
+        # Drift: each minute's median onset latency, and how late frame i arrives after its own
+        # media time (t0 + i / fps), so a delay that grows over the session shows.
+        minute = (arrival - self.t0) // 60
+        delay = (arrival - self.t0 - index / self.ready["fps"]) * 1000
+        by_minute = {
+            "latency_p50_ms": [round(float(np.median([lat for lat, w in zip(latencies, when) if w // 60 == m])), 1)
+                               if any(w // 60 == m for w in when) else None for m in range(int(minute.max()) + 1)],
+            "frame_delay_p50_ms": [round(float(np.median(delay[minute == m])), 1) if np.any(minute == m) else None
+                                   for m in range(int(minute.max()) + 1)]}
+        return {"latencies": latencies, "missed_onsets": missed, "frames": len(index), "by_minute": by_minute,
                 "fps": (len(index) - 1) / span if span > 0 else 0.0,
                 # pictures the server skipped (their slots are covered by the previous fragment, so
                 # the stream has no gaps); gaps in the decode times only if the server did not say

@@ -95,8 +95,8 @@ def _percentiles(ms: list[float]) -> dict:
 
 
 def server_timing(header: str, client_ms: float) -> dict:
-    """The parts of a `Server-Timing` header (app, db, lock; milliseconds), plus the
-    client's time outside the view."""
+    """The parts of a `Server-Timing` header (app, cpu, db, slot, lock; milliseconds),
+    plus the client's time outside Django."""
     parts = {}
     for item in header.split(","):
         name, _, rest = item.strip().partition(";")
@@ -113,7 +113,7 @@ def where_time_went(rows: list[dict]) -> dict:
     """p50 and p95 of each part over the requests that carried the header."""
     rows = [r for r in rows if "app" in r]
     out = {"requests": len(rows)}
-    for key in ("app", "db", "lock", "outside_view"):
+    for key in ("app", "cpu", "db", "slot", "lock", "outside_view"):
         a = np.asarray([r.get(key, 0.0) for r in rows])
         if len(a):
             out[key] = {"p50_ms": round(float(np.percentile(a, 50)), 1),

@@ -1,11 +1,14 @@
 """Request-level limits that Django does not apply to file uploads: the body's size,
 and how many upload-reading requests a web process runs at once."""
 import threading
+import time
 import zoneinfo
 
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
+
+from .timing import add_slot_wait
 
 
 class RequestSizeLimitMiddleware:
@@ -65,7 +68,10 @@ class HeavyRequestLimitMiddleware:
         if request.method != "POST" or not _is_heavy(view_func, request.method):
             return None
         wait = settings.VERITALK_WEB_HEAVY_WAIT_SECONDS
-        if not self.slots.acquire(timeout=wait):
+        started = time.perf_counter()
+        got = self.slots.acquire(timeout=wait)
+        add_slot_wait(time.perf_counter() - started)
+        if not got:
             retry = max(1, round(wait))
             message = "the server is busy with other uploads; try again in a moment"
             if request.path.startswith("/api/"):

@@ -182,7 +182,10 @@ VERITALK_MAX_REQUEST_BYTES = env.int("VERITALK_MAX_REQUEST_BYTES",
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # Requests that read uploads (job submissions, face previews, verifications) run at most
 # this many at a time per web process; the next ones wait up to VERITALK_WEB_HEAVY_WAIT_SECONDS
-# for a slot, then get a 503 with Retry-After. The other threads stay free for reads.
+# for a slot, then get a 503 with Retry-After. The other threads stay free for reads. Measured
+# (bench.load's Server-Timing split, docs/benchmarks.md): with 2 slots a burst of 200 a minute
+# queues for them; with 6, submissions wait on the audit lock instead and status reads wait for
+# a thread. The audit log's single lock is the bound either way.
 VERITALK_WEB_HEAVY_CONCURRENCY = env.int("VERITALK_WEB_HEAVY_CONCURRENCY", default=2)
 VERITALK_WEB_HEAVY_WAIT_SECONDS = env.float("VERITALK_WEB_HEAVY_WAIT_SECONDS", default=20.0)
 # A Server-Timing header on every response (view, database, audit-lock wait): for load

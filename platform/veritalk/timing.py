@@ -1,6 +1,8 @@
 """Where a request's time goes, in a `Server-Timing` header (a web standard: browsers'
-developer tools and the load bench read it): the whole view, the time in database
-statements (with their count), and the wait for the audit log's lock. Off unless
+developer tools and the load bench read it): the whole request in Django, the CPU its
+thread used, the time in database statements (with their count), the wait for an
+upload slot (veritalk.middleware) and the wait for the audit log's lock. What is left
+is waiting for a core or for the interpreter's lock. Off unless
 VERITALK_SERVER_TIMING is set: the figures describe the server's load to anyone."""
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ class Spent:
     db: float = 0.0
     queries: int = 0
     lock: float = 0.0
+    slot: float = 0.0
 
 
 _current: ContextVar[Spent | None] = ContextVar("veritalk_request_spent", default=None)
@@ -27,6 +30,13 @@ def add_lock_wait(seconds: float) -> None:
     spent = _current.get()
     if spent is not None:
         spent.lock += seconds
+
+
+def add_slot_wait(seconds: float) -> None:
+    """The upload-slot bound calls this after waiting for a slot."""
+    spent = _current.get()
+    if spent is not None:
+        spent.slot += seconds
 
 
 class ServerTimingMiddleware:
@@ -47,13 +57,14 @@ class ServerTimingMiddleware:
                 spent.db += time.perf_counter() - started
                 spent.queries += 1
 
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.thread_time()
         try:
             with connection.execute_wrapper(timed):
                 response = self.get_response(request)
         finally:
             _current.reset(token)
-        total = time.perf_counter() - started
-        response["Server-Timing"] = (f"app;dur={total * 1000:.1f}, db;dur={spent.db * 1000:.1f};"
-                                     f"desc=\"{spent.queries} statements\", lock;dur={spent.lock * 1000:.1f}")
+        total, cpu = time.perf_counter() - started, time.thread_time() - cpu
+        response["Server-Timing"] = (f"app;dur={total * 1000:.1f}, cpu;dur={cpu * 1000:.1f}, "
+                                     f"db;dur={spent.db * 1000:.1f};desc=\"{spent.queries} statements\", "
+                                     f"slot;dur={spent.slot * 1000:.1f}, lock;dur={spent.lock * 1000:.1f}")
         return response

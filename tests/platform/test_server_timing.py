@@ -22,7 +22,7 @@ def test_header_names_view_database_and_lock_time(settings, creator):
     assert response.status_code == 200
     header = response["Server-Timing"]
     parts = dict(re.findall(r"(\w+);dur=([\d.]+)", header))
-    assert set(parts) == {"app", "db", "lock"}
+    assert set(parts) == {"app", "cpu", "db", "slot", "lock"}
     assert float(parts["app"]) >= float(parts["db"]) > 0
     statements = int(re.search(r'desc="(\d+) statements"', header).group(1))
     assert statements >= 1
