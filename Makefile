@@ -44,8 +44,8 @@ lint: $(VENV)/.dev
 	PYTHONPATH=platform $(VENV)/bin/lint-imports
 
 test: lint chromium
-	$(PY) -m pytest
-	DATABASE_URL=postgres://postgres@127.0.0.1:5432/veritalk $(PY) -m pytest tests/platform tests/live -m "not redis" -q
+	$(PY) -m pytest --durations=15
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/veritalk $(PY) -m pytest tests/platform tests/live -m "not redis" -q --durations=10
 
 # After changing translatable strings (needs gettext): makemessages adds the new strings to the
 # French catalogue, platform/locale/fr/LC_MESSAGES/django.po, and keeps every existing translation;
