@@ -30,9 +30,9 @@ DEFAULT_MODEL = MODEL_DIR / "detector.skops"
 # The labels, never a claim that a file is real (detection.explain).
 LABELS = tuple(LABEL_TEXT.values())
 # Changes whenever the classifier's make-up changes: part of the model version with the data.
-MODEL_REVISION = "hgb200-impute-indicator-sigmoid3-calibrator-balanced"
 # Weigh every video the same in training (booster and calibrator), not every window.
 VIDEO_WEIGHTS = False
+MODEL_REVISION = "hgb200-impute-indicator-sigmoid3-calibrator-balanced" + ("-video-weighted" if VIDEO_WEIGHTS else "")
 # Types a detector file may contain; anything else makes `load` refuse the file.
 TRUSTED_TYPES = [
     "sklearn.calibration.CalibratedClassifierCV",
