@@ -44,7 +44,7 @@ from detection.evaluate import (
     summarise_lofo,
     video_level,
 )
-from detection.model import DEFAULT_MODEL, fit_detector, load, thresholds_from_calibration
+from detection.model import DEFAULT_MODEL, VIDEO_WEIGHTS, fit_detector, load, thresholds_from_calibration
 from detection.score import score_file
 from detection.train import TRAIN_VARIANTS
 from generation.controls import Controls
@@ -167,6 +167,9 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=SEED)
     p.add_argument("--cached-only", action="store_true", help="only the features already cached")
     p.add_argument("--only-ablation", action="store_true", help="just the cue-group ablation (and its plot)")
+    p.add_argument("--weighting", choices=("window", "video"), default="video" if VIDEO_WEIGHTS else "window",
+                   help="train with every window (as before) or every video weighing the same; default: the "
+                        "shipped model's")
     a = p.parse_args(argv)
     corpus, cache = Path(a.corpus), Path(a.cache)
     if not (corpus / "videos").is_dir():
@@ -190,7 +193,8 @@ def main(argv=None) -> int:
             out["plots"] = ablation_plot(ablation, Path(a.plots))
         print(json.dumps(out) if a.json else json.dumps(out, indent=2))
         return 0
-    probs = out_of_fold(table, seed=a.seed, log=_log)
+    weighted = a.weighting == "video"
+    probs = out_of_fold(table, seed=a.seed, log=_log, weighted=weighted)
     fam = families(table)
     y, s, c, v = video_level(table, probs)
     fam_v = np.array([fam[table.clip == i][0] for i in c])
@@ -198,7 +202,7 @@ def main(argv=None) -> int:
     real = y == 0
     ours = real | (fam_v == OURS)
     out = {"machine": f"{_platform.node()} ({os.cpu_count()} cores, shared with other sessions)",
-           "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "seed": a.seed,
+           "weighting": a.weighting, "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "seed": a.seed,
            "protocol": "out-of-fold, 5-fold GroupKFold by person or source interview (a real interview and every "
                        "generation made from it fall in one group); laundered copies follow their clip; video score "
                        "= mean of 2 s window probabilities; trained on every family",
@@ -238,7 +242,8 @@ def main(argv=None) -> int:
                     "identities": len({cl.identity for cl in clips}), "windows": int(len(table.y))}
     lofo = None
     if not a.no_lofo:
-        lofo = leave_one_generator_out(table, k=4, seed=a.seed, max_iter=100, calibrated=False, log=_log)
+        lofo = leave_one_generator_out(table, k=4, seed=a.seed, max_iter=100, calibrated=False, log=_log,
+                                       weighted=weighted)
         others = sorted(set(lofo) - {OURS})
         out["leave_one_generator_out"] = {
             "protocol": "each family's generations never trained on; 4-fold by person/source interview, 100 boosting "

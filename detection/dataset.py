@@ -34,6 +34,10 @@ class Table:
     def groups(self, key: str) -> np.ndarray:
         return np.array([getattr(self.clips[i], key) for i in self.clip])
 
+    def videos(self) -> np.ndarray:
+        """Per window, the video it comes from: its clip in one variant (clean or laundered)."""
+        return np.char.add(np.char.add(self.clip.astype(str), ":"), self.variant.astype(str))
+
     def subset(self, mask: np.ndarray) -> "Table":
         return Table(self.X[mask], self.y[mask], self.clip[mask], self.variant[mask], self.start[mask], self.clips)
 

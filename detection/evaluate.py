@@ -14,7 +14,7 @@ from .corpus import OURS, generator_family
 from .dataset import Table
 from .features import FEATURE_GROUPS, FEATURE_NAMES, feature_group
 from .laundering import ATTACKS
-from .model import fit_calibrated, make_classifier, thresholds_from_calibration
+from .model import VIDEO_WEIGHTS, fit_calibrated, make_classifier, thresholds_from_calibration, video_weights
 
 BOOT = 1000   # bootstrap resamples for the intervals
 
@@ -42,14 +42,14 @@ def metrics(y, s) -> dict:
             "n_real": int((y == 0).sum()), "n_generated": int((y == 1).sum())}
 
 
-def _fit(table: Table, mask: np.ndarray, seed: int, max_iter: int):
+def _fit(table: Table, mask: np.ndarray, seed: int, max_iter: int, weighted: bool = VIDEO_WEIGHTS):
     clf = make_classifier(groups=table.groups("identity")[mask], X=table.X[mask], y=table.y[mask], seed=seed,
                           max_iter=max_iter)
-    return fit_calibrated(clf, table.X[mask], table.y[mask])
+    return fit_calibrated(clf, table.X[mask], table.y[mask], table.videos()[mask] if weighted else None)
 
 
 def out_of_fold(table: Table, *, k: int = 5, seed: int = 0, max_iter: int = 200,
-                train_mask: np.ndarray | None = None, log=None) -> np.ndarray:
+                train_mask: np.ndarray | None = None, log=None, weighted: bool = VIDEO_WEIGHTS) -> np.ndarray:
     """Window probabilities, each from a model that never saw the window's identity."""
     groups = table.groups("identity")
     probs = np.full(len(table.y), np.nan)
@@ -58,7 +58,7 @@ def out_of_fold(table: Table, *, k: int = 5, seed: int = 0, max_iter: int = 200,
         m[tr] = True
         if train_mask is not None:
             m &= train_mask
-        clf = _fit(table, m, seed, max_iter)
+        clf = _fit(table, m, seed, max_iter, weighted)
         probs[te] = clf.predict_proba(table.X[te])[:, 1]
         if log:
             log(f"fold {f + 1}/{k}")
@@ -225,8 +225,9 @@ def real_above_threshold_cv(real_scores, real_ident, *, fpr: float = 0.05, k: in
 
 
 def _booster_oof(table: Table, X: np.ndarray, *, k: int, seed: int, max_iter: int, train_mask: np.ndarray,
-                 calibrated: bool) -> np.ndarray:
+                 calibrated: bool, weighted: bool = VIDEO_WEIGHTS) -> np.ndarray:
     groups = table.groups("identity")
+    videos = table.videos()
     probs = np.full(len(table.y), np.nan)
     for tr, te in GroupKFold(n_splits=k).split(X, table.y, groups):
         m = np.zeros(len(table.y), bool)
@@ -234,16 +235,18 @@ def _booster_oof(table: Table, X: np.ndarray, *, k: int, seed: int, max_iter: in
         m &= train_mask
         if calibrated:
             clf = make_classifier(groups=groups[m], X=X[m], y=table.y[m], seed=seed, max_iter=max_iter)
-            clf = fit_calibrated(clf, X[m], table.y[m])
+            clf = fit_calibrated(clf, X[m], table.y[m], videos[m] if weighted else None)
         else:
             clf = make_classifier(seed=seed, max_iter=max_iter).estimator
-            clf.fit(X[m], table.y[m])
+            clf.fit(X[m], table.y[m], **({"boost__sample_weight": video_weights(table.y[m], videos[m])}
+                                         if weighted else {}))
         probs[te] = clf.predict_proba(X[te])[:, 1]
     return probs
 
 
 def leave_one_generator_out(table: Table, *, k: int = 4, seed: int = 0, max_iter: int = 150, keep=None,
-                            calibrated: bool = True, n_boot: int = BOOT, only=None, log=None) -> dict:
+                            calibrated: bool = True, n_boot: int = BOOT, only=None, log=None,
+                            weighted: bool = VIDEO_WEIGHTS) -> dict:
     """For each generator family (the other generators and our engine): trained without any
     of its clips, tested on them against the real videos (out-of-fold by identity), clean and
     laundered, with bootstrap intervals. `keep` selects feature columns (ablations)."""
@@ -253,7 +256,8 @@ def leave_one_generator_out(table: Table, *, k: int = 4, seed: int = 0, max_iter
     for f in sorted(set(fam) - {"real"}):
         if only is not None and f not in only:
             continue
-        probs = _booster_oof(table, X, k=k, seed=seed, max_iter=max_iter, train_mask=fam != f, calibrated=calibrated)
+        probs = _booster_oof(table, X, k=k, seed=seed, max_iter=max_iter, train_mask=fam != f, calibrated=calibrated,
+                             weighted=weighted)
         rows = (fam == f) | (fam == "real")
         y, s, c, v = video_level(table, probs, rows)
         vid_ident = np.array([table.clips[i].identity for i in c])

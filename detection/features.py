@@ -14,7 +14,9 @@ Missing evidence (no face, no sound) is NaN; the classifier handles it.
 """
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import lru_cache
 
 import cv2
 import numpy as np
@@ -106,19 +108,25 @@ def _corr(a: np.ndarray, b: np.ndarray) -> float:
     return float((a * b).sum() / d) if d > 1e-9 else np.nan
 
 
+@lru_cache(maxsize=8)
+def _spectrum_layout(h: int, w: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Hann window, ring index per (shifted) frequency and ring sizes for an h x w patch."""
+    win = np.outer(np.hanning(h), np.hanning(w)).astype(np.float32)
+    yy, xx = np.indices((h, w))
+    r = np.hypot((yy - h / 2) / (h / 2), (xx - w / 2) / (w / 2))
+    ring = np.fft.ifftshift(np.minimum((r * SPEC_BINS).astype(int), SPEC_BINS)).ravel()
+    cnt = np.bincount(ring, minlength=SPEC_BINS + 1)[:SPEC_BINS]
+    return win, ring, np.maximum(cnt, 1)
+
+
 def _radial_profile(patch: np.ndarray) -> np.ndarray:
     """Azimuthally averaged log power spectrum of a square patch, in SPEC_BINS rings."""
     p = patch.astype(np.float32)
     p = p - p.mean()
-    win = np.outer(np.hanning(p.shape[0]), np.hanning(p.shape[1])).astype(np.float32)
-    f = np.fft.fftshift(np.abs(np.fft.fft2(p * win)) ** 2)
-    h, w = f.shape
-    yy, xx = np.indices(f.shape)
-    r = np.hypot((yy - h / 2) / (h / 2), (xx - w / 2) / (w / 2))
-    ring = np.minimum((r * SPEC_BINS).astype(int), SPEC_BINS)
-    tot = np.bincount(ring.ravel(), weights=f.ravel(), minlength=SPEC_BINS + 1)[:SPEC_BINS]
-    cnt = np.bincount(ring.ravel(), minlength=SPEC_BINS + 1)[:SPEC_BINS]
-    return np.log10(tot / np.maximum(cnt, 1) + 1e-6)
+    win, ring, cnt = _spectrum_layout(*p.shape)
+    f = np.abs(np.fft.fft2(p * win)) ** 2
+    tot = np.bincount(ring, weights=f.ravel(), minlength=SPEC_BINS + 1)[:SPEC_BINS]
+    return np.log10(tot / cnt + 1e-6)
 
 
 def _spec_feats(patches: list[np.ndarray]) -> list[float]:
@@ -184,33 +192,28 @@ def _ear(pts: np.ndarray) -> float:
 
 def _nonrigid(lms: np.ndarray, idx: list[int], iod: float) -> float:
     """Mean residual of a landmark group after a similarity (Procrustes) alignment to its window mean."""
+    if not len(lms):
+        return np.nan
     pts = lms[:, idx, :].astype(np.float64)
     ref = pts.mean(0)
     rc = ref - ref.mean(0)
-    res = []
-    for p in pts:
-        pc = p - p.mean(0)
-        u, sv, vt = np.linalg.svd(pc.T @ rc)
-        r = u @ vt
-        scale = sv.sum() / ((pc ** 2).sum() + 1e-9)
-        q = scale * pc @ r
-        res.append(np.linalg.norm(q - rc, axis=1).mean())
-    return float(np.mean(res) / iod) if res else np.nan
+    pc = pts - pts.mean(1, keepdims=True)
+    u, sv, vt = np.linalg.svd(pc.transpose(0, 2, 1) @ rc)
+    scale = sv.sum(1) / ((pc ** 2).sum((1, 2)) + 1e-9)
+    q = scale[:, None, None] * pc @ (u @ vt)
+    return float(np.linalg.norm(q - rc, axis=2).mean(1).mean() / iod)
 
 
-def _boundary(f32: np.ndarray, res: np.ndarray, lms: np.ndarray, good: np.ndarray) -> dict:
-    """Along the jaw line: grain on the edge against just inside and outside it, the step in
-    brightness across it, and how much the edge flickers from frame to frame compared with
-    the cheek inside it (a face blended into a frame leaves a seam that lives its own life)."""
-    n, H, W = f32.shape
-    on, inn, out = [], [], []
-    ratios, contrasts = [], []
-    for i in good:
-        jaw = lms[i, 0:17].astype(np.float64)
-        c = lms[i].mean(0)
-        nv = jaw - c
+class _Jaw:
+    """Jaw-line samples of one frame (see `_boundary`), computed once per frame."""
+    __slots__ = ("ratio", "contrast", "on", "inn")
+
+    def __init__(self, f: np.ndarray, r: np.ndarray, lm: np.ndarray):
+        H, W = f.shape
+        jaw = lm[0:17].astype(np.float64)
+        nv = jaw - lm.mean(0)
         nv /= np.linalg.norm(nv, axis=1, keepdims=True) + 1e-6
-        iod = np.linalg.norm(lms[i, 42:48].mean(0) - lms[i, 36:42].mean(0)) + 1e-6
+        iod = np.linalg.norm(lm[42:48].mean(0) - lm[36:42].mean(0)) + 1e-6
         k = max(2.0, 0.12 * iod)
 
         def at(pts):
@@ -220,98 +223,183 @@ def _boundary(f32: np.ndarray, res: np.ndarray, lms: np.ndarray, good: np.ndarra
         yb, xb = at(jaw)
         yi, xi = at(jaw - k * nv)
         yo, xo = at(jaw + k * nv)
-        r = np.abs(res[i])
-        ratios.append(r[yb, xb].mean() / (0.5 * (r[yi, xi].mean() + r[yo, xo].mean()) + 1e-3))
-        contrasts.append(np.abs(f32[i][yo, xo] - f32[i][yi, xi]).mean() / (f32[i][yi, xi].mean() + 1.0))
-        on.append(f32[i][yb, xb])
-        inn.append(f32[i][yi, xi])
+        self.ratio = r[yb, xb].mean() / (0.5 * (r[yi, xi].mean() + r[yo, xo].mean()) + 1e-3)
+        self.contrast = np.abs(f[yo, xo] - f[yi, xi]).mean() / (f[yi, xi].mean() + 1.0)
+        self.on, self.inn = f[yb, xb], f[yi, xi]
+
+
+def _boundary(jaws: list[_Jaw]) -> dict:
+    """Along the jaw line: grain on the edge against just inside and outside it, the step in
+    brightness across it, and how much the edge flickers from frame to frame compared with
+    the cheek inside it (a face blended into a frame leaves a seam that lives its own life)."""
     out = {}
-    if ratios:
-        out["blend_res_ratio"] = float(np.mean(ratios))
-        out["blend_contrast"] = float(np.mean(contrasts))
-    if len(on) >= 4:
-        on_, in_ = np.diff(np.array(on), axis=0), np.diff(np.array(inn), axis=0)
+    if jaws:
+        out["blend_res_ratio"] = float(np.mean([j.ratio for j in jaws]))
+        out["blend_contrast"] = float(np.mean([j.contrast for j in jaws]))
+    if len(jaws) >= 4:
+        on_ = np.diff(np.array([j.on for j in jaws]), axis=0)
+        in_ = np.diff(np.array([j.inn for j in jaws]), axis=0)
         out["blend_flicker"] = float(np.abs(on_).mean() / (np.abs(in_).mean() + 0.5))
     return out
+
+
+def _mouth_crop(f: np.ndarray, lm: np.ndarray) -> np.ndarray | None:
+    """The mouth's fine texture on a fixed 16x8 grid, None when too small or outside the frame."""
+    pts = lm[48:68]
+    H, W = f.shape
+    x0, y0 = np.maximum(np.floor(pts.min(0)).astype(int), 0)
+    x1, y1 = np.minimum(np.ceil(pts.max(0)).astype(int), (W, H))
+    if x1 - x0 < 8 or y1 - y0 < 4:   # mouth too small, or (mostly) outside the frame
+        return None
+    c = cv2.resize(f[y0:y1, x0:x1], (16, 8), interpolation=cv2.INTER_AREA)
+    return c - cv2.blur(c, (3, 3))
+
+
+def _crops_tcorr(crops: list) -> float:
+    cs = [_corr(a.ravel(), b.ravel()) for a, b in zip(crops[:-1], crops[1:]) if a is not None and b is not None]
+    cs = [c for c in cs if np.isfinite(c)]
+    return float(np.mean(cs)) if len(cs) >= 3 else np.nan
 
 
 def mouth_texture_tcorr(f32: np.ndarray, lms: np.ndarray, good: np.ndarray) -> float:
     """How the fine texture inside the mouth (teeth, tongue) follows from frame to frame:
     the correlation of its high-pass between neighbouring frames, on a fixed 16x8 grid."""
-    crops = []
-    for i in good:
-        pts = lms[i, 48:68]
-        H, W = f32.shape[1:]
-        x0, y0 = np.maximum(np.floor(pts.min(0)).astype(int), 0)
-        x1, y1 = np.minimum(np.ceil(pts.max(0)).astype(int), (W, H))
-        if x1 - x0 < 8 or y1 - y0 < 4:   # mouth too small, or (mostly) outside the frame
-            crops.append(None)
-            continue
-        c = cv2.resize(f32[i, y0:y1, x0:x1], (16, 8), interpolation=cv2.INTER_AREA)
-        crops.append(c - cv2.blur(c, (3, 3)))
-    cs = [_corr(a.ravel(), b.ravel()) for a, b in zip(crops[:-1], crops[1:]) if a is not None and b is not None]
-    cs = [c for c in cs if np.isfinite(c)]
-    return float(np.mean(cs)) if len(cs) >= 3 else np.nan
+    return _crops_tcorr([_mouth_crop(f32[i], lms[i]) for i in good])
 
 
 def _std_diff(x: np.ndarray, k: int) -> float:
     return float(np.std(np.diff(x, n=k))) if len(x) > k + 1 else np.nan
 
 
+def _row_corr(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """`_corr` of each row of a with the same row of b (NaN where either is flat)."""
+    a = a - a.mean(1, keepdims=True)
+    b = b - b.mean(1, keepdims=True)
+    d = np.sqrt((a * a).sum(1) * (b * b).sum(1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(d > 1e-9, (a * b).sum(1) / d, np.nan)
+
+
+def _nanmean(x: np.ndarray) -> float:
+    return float(np.nanmean(x)) if len(x) else np.nan
+
+
+class _PerFrame:
+    """What windows share: each frame's jaw-line samples and mouth crop, and each pair's
+    high-passed background change, computed once however many windows cover them."""
+
+    def __init__(self, f32: np.ndarray, res: np.ndarray, lms: np.ndarray):
+        self.f32, self.res, self.lms = f32, res, lms
+        self._jaw: dict[int, _Jaw] = {}
+        self._mouth: dict[int, np.ndarray | None] = {}
+        self._hp: dict[int, np.ndarray] = {}
+
+    def jaw(self, i: int) -> _Jaw:
+        if i not in self._jaw:
+            self._jaw[i] = _Jaw(self.f32[i], np.abs(self.res[i]), self.lms[i])
+        return self._jaw[i]
+
+    def mouth(self, i: int):
+        if i not in self._mouth:
+            self._mouth[i] = _mouth_crop(self.f32[i], self.lms[i])
+        return self._mouth[i]
+
+    def hp_diff(self, k: int) -> np.ndarray:
+        """|high-pass of frame k+1 - frame k| (the frame difference less its blur)."""
+        if k not in self._hp:
+            dd = self.f32[k + 1] - self.f32[k]
+            self._hp[k] = np.abs(dd - cv2.GaussianBlur(dd, (0, 0), 2.0))
+        return self._hp[k]
+
+    def forget_before(self, k: int):
+        """Windows move forward: drop pairs no later window uses (bounded memory on long clips)."""
+        for key in [j for j in self._hp if j < k]:
+            del self._hp[key]
+
+
+def _residuals(f32: np.ndarray) -> np.ndarray:
+    """High-pass residual of every frame (the frame less its blur)."""
+    res = np.empty_like(f32)
+    for i in range(len(f32)):
+        res[i] = f32[i] - cv2.GaussianBlur(f32[i], (0, 0), 1.0)
+    return res
+
+
+def _flow_stats(frames: np.ndarray, f32: np.ndarray, box, i: int) -> tuple | None:
+    """Face optical flow from frame i to i+1 (magnitude, roughness, affine fit) and the
+    background's mean change; None when the face box is too small."""
+    n, H, W = frames.shape
+    x0, y0, x1, y1 = box
+    if x1 - x0 < 16 or y1 - y0 < 16:
+        return None
+    a = cv2.resize(frames[i, y0:y1, x0:x1], (FLOW_SIZE, FLOW_SIZE), interpolation=cv2.INTER_AREA)
+    b = cv2.resize(frames[i + 1, y0:y1, x0:x1], (FLOW_SIZE, FLOW_SIZE), interpolation=cv2.INTER_AREA)
+    fl = cv2.calcOpticalFlowFarneback(a, b, None, 0.5, 2, 9, 2, 5, 1.1, 0)
+    mag = np.hypot(fl[..., 0], fl[..., 1])
+    lap = np.abs(cv2.Laplacian(fl[..., 0], cv2.CV_32F)) + np.abs(cv2.Laplacian(fl[..., 1], cv2.CV_32F))
+    A, pinv = _affine_design()
+    fs = fl[::4, ::4].reshape(-1, 2)
+    resid = fs - A @ (pinv @ fs)
+    var = fs.var(0).sum()
+    r2 = 1 - resid.var(0).sum() / var if var > 1e-6 else np.nan
+    bgm = _bg_mask(box, (H, W))
+    bg = np.abs(f32[i + 1] - f32[i])[bgm].mean() if bgm.sum() > 200 else np.nan
+    return mag.mean(), lap.mean() / (mag.mean() + 0.05), r2, bg, 0
+
+
+@lru_cache(maxsize=1)
+def _affine_design() -> tuple[np.ndarray, np.ndarray]:
+    """Least-squares affine fit of the flow on a 4-pixel grid: the design matrix and its pseudo-inverse."""
+    yy, xx = np.mgrid[0:FLOW_SIZE:4, 0:FLOW_SIZE:4]
+    A = np.stack([xx.ravel(), yy.ravel(), np.ones(xx.size)], 1).astype(np.float32)
+    return A, np.linalg.pinv(A)
+
+
 def clip_features(samples: Samples) -> ClipFeatures:
     frames = samples.frames
     n, H, W = frames.shape
-    lms = track(frames)
-    found = ~np.isnan(lms[:, 0, 0])
     f32 = frames.astype(np.float32)
-    res = np.stack([f - cv2.GaussianBlur(f, (0, 0), 1.0) for f in f32])
+    # Two threads: dlib follows the face while OpenCV (which releases the GIL) makes the
+    # residuals, then the optical flow of the frame pairs is shared out between them.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        res_job = pool.submit(_residuals, f32)
+        lms = track(frames)
+        found = ~np.isnan(lms[:, 0, 0])
 
-    # A face box per frame (the last one seen where the tracker lost the face).
-    boxes = []
-    last = None
-    first = next((i for i in range(n) if found[i]), None)
-    for i in range(n):
-        if found[i]:
-            last = _face_box(lms[i], (H, W))
-        boxes.append(last if last is not None else
-                     (_face_box(lms[first], (H, W)) if first is not None else
-                      (W // 4, H // 6, 3 * W // 4, 5 * H // 6)))
+        # A face box per frame (the last one seen where the tracker lost the face).
+        boxes = []
+        last = None
+        first = next((i for i in range(n) if found[i]), None)
+        for i in range(n):
+            if found[i]:
+                last = _face_box(lms[i], (H, W))
+            boxes.append(last if last is not None else
+                         (_face_box(lms[first], (H, W)) if first is not None else
+                          (W // 4, H // 6, 3 * W // 4, 5 * H // 6)))
 
-    # Per-frame pair quantities (frame i with frame i+1).
-    flow_stats = np.full((n, 5), np.nan, np.float32)
-    for i in range(n - 1):
-        x0, y0, x1, y1 = boxes[i]
-        if x1 - x0 < 16 or y1 - y0 < 16:
-            continue
-        a = cv2.resize(frames[i, y0:y1, x0:x1], (FLOW_SIZE, FLOW_SIZE), interpolation=cv2.INTER_AREA)
-        b = cv2.resize(frames[i + 1, y0:y1, x0:x1], (FLOW_SIZE, FLOW_SIZE), interpolation=cv2.INTER_AREA)
-        fl = cv2.calcOpticalFlowFarneback(a, b, None, 0.5, 2, 9, 2, 5, 1.1, 0)
-        mag = np.hypot(fl[..., 0], fl[..., 1])
-        lap = np.abs(cv2.Laplacian(fl[..., 0], cv2.CV_32F)) + np.abs(cv2.Laplacian(fl[..., 1], cv2.CV_32F))
-        yy, xx = np.mgrid[0:FLOW_SIZE:4, 0:FLOW_SIZE:4]
-        A = np.stack([xx.ravel(), yy.ravel(), np.ones(xx.size)], 1).astype(np.float32)
-        fs = fl[::4, ::4].reshape(-1, 2)
-        coef, *_ = np.linalg.lstsq(A, fs, rcond=None)
-        resid = fs - A @ coef
-        var = fs.var(0).sum()
-        r2 = 1 - resid.var(0).sum() / var if var > 1e-6 else np.nan
-        bgm = _bg_mask(boxes[i], (H, W))
-        flow_stats[i] = (mag.mean(), lap.mean() / (mag.mean() + 0.05), r2, np.nan, 0)
-        if bgm.sum() > 200:
-            d = np.abs(f32[i + 1] - f32[i])[bgm]
-            flow_stats[i, 3] = d.mean()
+        # Per-frame pair quantities (frame i with frame i+1).
+        flow_stats = np.full((n, 5), np.nan, np.float32)
+        for i, st in enumerate(pool.map(lambda i: _flow_stats(frames, f32, boxes[i], i), range(n - 1),
+                                        chunksize=8)):
+            if st is not None:
+                flow_stats[i] = st
+        res = res_job.result()
 
     per_win = int(round(WINDOW_SECONDS * ANALYSIS_FPS))
     stride = int(round(STRIDE_SECONDS * ANALYSIS_FPS))
     starts = list(range(0, max(1, n - per_win + 1), stride))
     if n - per_win > 0 and starts[-1] + per_win < n - stride // 2:
         starts.append(n - per_win)
-    rows = [_window(frames, f32, res, lms, found, boxes, flow_stats, samples.loudness_db, s, min(n, s + per_win))
-            for s in starts]
+    shared = _PerFrame(f32, res, lms)
+    rows = []
+    for s in starts:
+        shared.forget_before(s)
+        rows.append(_window(frames, f32, res, lms, found, boxes, flow_stats, samples.loudness_db, s,
+                            min(n, s + per_win), shared))
     return ClipFeatures(np.asarray(rows, np.float32), samples.times[starts].astype(np.float32), samples.duration)
 
 
-def _window(frames, f32, res, lms, found, boxes, flow_stats, loud, s, e) -> list[float]:
+def _window(frames, f32, res, lms, found, boxes, flow_stats, loud, s, e, shared: _PerFrame) -> list[float]:
     n, H, W = frames.shape
     idx = np.arange(s, e)
     mid = boxes[(s + e) // 2]
@@ -336,17 +424,24 @@ def _window(frames, f32, res, lms, found, boxes, flow_stats, loud, s, e) -> list
     sf, sb = _spec_feats(face_patches), _spec_feats(bg_patches)
     row += sf + sb + [sf[-1] - sb[-1]]
 
-    # Noise residuals and their correlation between frames.
-    rf = res[idx]
-    std_face = float(rf[:, fm].std()) if has_face else np.nan
-    std_bg = float(rf[:, bgm].std()) if has_bg else np.nan
-    c1_bg = np.nanmean([_corr(rf[k][bgm], rf[k + 1][bgm]) for k in range(len(idx) - 1)]) if has_bg else np.nan
-    c1_face = np.nanmean([_corr(rf[k][fm], rf[k + 1][fm]) for k in range(len(idx) - 1)]) if has_face else np.nan
-    c5_bg = (np.nanmean([_corr(rf[k][bgm], rf[k + 5][bgm]) for k in range(0, len(idx) - 5, 2)])
-             if has_bg and len(idx) > 6 else np.nan)
-    c1_frame = np.nanmean([_corr(rf[k][::2, ::2].ravel(), rf[k + 1][::2, ::2].ravel()) for k in range(len(idx) - 1)])
-    e_face = np.array([np.mean(rf[k][fm] ** 2) for k in range(len(idx))]) if has_face else None
-    e_bg = np.array([np.mean(rf[k][bgm] ** 2) for k in range(len(idx))]) if has_bg else None
+    # Noise residuals and their correlation between frames; the face (a rectangle) and the
+    # background pixels of every frame of the window, taken out once.
+    rf = res[s:e]
+    ff = f32[s:e]
+    nw = len(idx)
+    RF = rf[:, y0:y1, x0:x1].reshape(nw, -1) if has_face else None
+    RB = rf[:, bgm] if has_bg else None
+    std_face = float(RF.std()) if has_face else np.nan
+    std_bg = float(RB.std()) if has_bg else np.nan
+    c1_bg = _nanmean(_row_corr(RB[:-1], RB[1:])) if has_bg else np.nan
+    c1_face = _nanmean(_row_corr(RF[:-1], RF[1:])) if has_face else np.nan
+    c5_bg = (_nanmean(_row_corr(RB[0:nw - 5:2], RB[5:nw:2])) if has_bg and nw > 6 else np.nan)
+    R2 = rf[:, ::2, ::2].reshape(nw, -1)
+    c1_frame = _nanmean(_row_corr(R2[:-1], R2[1:]))
+    # Row by row (not one reduction over axis 1): the same float32 sums as before, which matter
+    # where a frozen background's energy changes only in its last digits.
+    e_face = np.array([np.mean(r ** 2) for r in RF]) if has_face else None
+    e_bg = np.array([np.mean(r ** 2) for r in RB]) if has_bg else None
     row += [std_face, std_bg, std_face / (std_bg + 1e-3) if has_face and has_bg else np.nan, c1_bg, c1_face, c5_bg,
             c1_frame, float(e_face.std() / (e_face.mean() + 1e-6)) if e_face is not None else np.nan,
             float(e_bg.std() / (e_bg.mean() + 1e-6)) if e_bg is not None else np.nan]
@@ -356,21 +451,20 @@ def _window(frames, f32, res, lms, found, boxes, flow_stats, loud, s, e) -> list
         # or pasted separately has its own grain, fresh (or frozen) where the background's is not.
         extra["ncons_energy_corr"] = _corr(e_face, e_bg) if e_face.std() > 1e-9 and e_bg.std() > 1e-9 else np.nan
         extra["ncons_tcorr_diff"] = float(c1_face - c1_bg)
-        td = np.abs(np.diff(rf, axis=0))
-        extra["ncons_tdiff_ratio"] = float(td[:, fm].mean() / (td[:, bgm].mean() + 1e-3))
+        extra["ncons_tdiff_ratio"] = float(np.abs(np.diff(RF, axis=0)).mean()
+                                           / (np.abs(np.diff(RB, axis=0)).mean() + 1e-3))
 
     # Background stillness.
-    ff = f32[idx]
-    d = np.diff(ff, axis=0)
     if has_bg:
-        dbg = np.abs(d[:, bgm])
-        hp = np.stack([dd - cv2.GaussianBlur(dd, (0, 0), 2.0) for dd in d])
-        hp_ratio = float(np.abs(hp[:, bgm]).mean() / (dbg.mean() + 1e-3))
+        FB = ff[:, bgm]
+        dbg = np.abs(np.diff(FB, axis=0))
+        hp_bg = np.concatenate([shared.hp_diff(k)[bgm] for k in range(s, e - 1)])
+        hp_ratio = float(hp_bg.mean() / (dbg.mean() + 1e-3))
         row += [float(dbg.mean()), float(np.percentile(dbg, 90)), float((dbg < 0.5).mean()), hp_ratio,
-                float(ff[:, bgm].std(0).mean())]
+                float(FB.std(0).mean())]
     else:
         row += [np.nan] * 5
-    dface = float(np.abs(d[:, fm]).mean()) if has_face else np.nan
+    dface = float(np.abs(np.diff(ff[:, y0:y1, x0:x1], axis=0)).mean()) if has_face else np.nan
     row += [dface, row[-5] / (dface + 1e-3) if has_bg and has_face else np.nan]
 
     # Warp smoothness from the optical flow of the face.
@@ -417,7 +511,7 @@ def _window(frames, f32, res, lms, found, boxes, flow_stats, loud, s, e) -> list
         row += [np.nan] * 23 + [len(good) / len(idx), np.nan]
 
     if lip_open is not None:
-        extra.update(_boundary(f32, res, lms, good))
+        extra.update(_boundary([shared.jaw(i) for i in good]))
         # Head motion against background motion: a moving camera moves both; a generated
         # head moves over a background that is frozen or drifts on its own.
         head_v = np.linalg.norm(np.diff(L[:, 27:36].mean(1), axis=0), axis=1) / iod
@@ -458,8 +552,11 @@ def _window(frames, f32, res, lms, found, boxes, flow_stats, loud, s, e) -> list
     if lip_open is not None:
         order = good[np.argsort(lip_open)[-4:]]
         vals = []
-        face_mean = float(ff[:, fm].mean()) + 1e-3
-        face_lap = float(np.abs(cv2.Laplacian(frames[(s + e) // 2], cv2.CV_32F))[fm].mean()) + 1e-3
+        face_mean = float(ff[:, y0:y1, x0:x1].mean()) + 1e-3
+        # The Laplacian of the face rectangle with a one-pixel margin: the same as over the whole frame.
+        py0, px0 = max(0, y0 - 1), max(0, x0 - 1)
+        lap_face = cv2.Laplacian(frames[(s + e) // 2, py0:y1 + 1, px0:x1 + 1], cv2.CV_32F)
+        face_lap = float(np.abs(lap_face[y0 - py0:y0 - py0 + (y1 - y0), x0 - px0:x0 - px0 + (x1 - x0)]).mean()) + 1e-3
         for i in order:
             pts = lms[i, LIPS_INNER]
             mx0, my0 = np.floor(pts.min(0)).astype(int)
@@ -477,7 +574,7 @@ def _window(frames, f32, res, lms, found, boxes, flow_stats, loud, s, e) -> list
             row += list(v.mean(0)) + [float(v[:, 0].std())]
         else:
             row += [np.nan] * 5
-        extra["mouth_hp_tcorr"] = mouth_texture_tcorr(f32, lms, good)
+        extra["mouth_hp_tcorr"] = _crops_tcorr([shared.mouth(i) for i in good])
     else:
         row += [np.nan] * 5
     row += [extra.get(k, np.nan) for k in EXTRA_NAMES]

@@ -30,7 +30,9 @@ DEFAULT_MODEL = MODEL_DIR / "detector.skops"
 # The labels, never a claim that a file is real (detection.explain).
 LABELS = tuple(LABEL_TEXT.values())
 # Changes whenever the classifier's make-up changes: part of the model version with the data.
-MODEL_REVISION = "hgb200-impute-indicator-sigmoid3-calibrator-balanced"
+# Weigh every video the same in training (booster and calibrator), not every window.
+VIDEO_WEIGHTS = False
+MODEL_REVISION = "hgb200-impute-indicator-sigmoid3-calibrator-balanced" + ("-video-weighted" if VIDEO_WEIGHTS else "")
 # Types a detector file may contain; anything else makes `load` refuse the file.
 TRUSTED_TYPES = [
     "sklearn.calibration.CalibratedClassifierCV",
@@ -162,19 +164,39 @@ def balanced_weights(y: np.ndarray) -> np.ndarray:
     return w
 
 
-def fit_calibrated(clf: CalibratedClassifierCV, X: np.ndarray, y: np.ndarray) -> CalibratedClassifierCV:
-    """Fit with both classes weighing the same in the calibration (sample weights; sklearn
-    warns that the pipeline takes none: the booster is fitted unweighted, which only
-    shifts its raw scores, and the calibrator maps them to even-prior probabilities)."""
+def video_weights(y: np.ndarray, videos: np.ndarray) -> np.ndarray:
+    """Each video (a clip in one variant) weighs the same, and each class the same in total:
+    a two-minute interview's 120 windows no longer outweigh a dozen ten-second generations,
+    so the booster learns what sets videos apart, not what sets the longest ones apart."""
+    y = np.asarray(y)
+    _, inv, cnt = np.unique(np.asarray(videos), return_inverse=True, return_counts=True)
+    w = 1.0 / cnt[inv]
+    for c in (0, 1):
+        m = y == c
+        if m.any():
+            w[m] *= len(y) / (2.0 * w[m].sum())
+    return w
+
+
+def fit_calibrated(clf: CalibratedClassifierCV, X: np.ndarray, y: np.ndarray,
+                   videos: np.ndarray | None = None) -> CalibratedClassifierCV:
+    """Fit with both classes weighing the same in the calibration. Without `videos` the
+    booster is fitted unweighted (sklearn warns that the pipeline takes no sample weight;
+    that only shifts its raw scores, and the calibrator maps them to even-prior
+    probabilities); with them, booster and calibrator both get `video_weights`."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Since Pipeline does not appear to accept sample_weight")
-        return clf.fit(X, y, sample_weight=balanced_weights(y))
+        if videos is None:
+            return clf.fit(X, y, sample_weight=balanced_weights(y))
+        w = video_weights(y, videos)
+        return clf.fit(X, y, sample_weight=w, boost__sample_weight=w)
 
 
 def fit_detector(X: np.ndarray, y: np.ndarray, groups: np.ndarray, *, version: str, thresholds: dict | None = None,
-                 seed: int = 0, max_iter: int = 200, min_samples_leaf: int = 10) -> Detector:
+                 seed: int = 0, max_iter: int = 200, min_samples_leaf: int = 10,
+                 videos: np.ndarray | None = None) -> Detector:
     clf = make_classifier(groups=groups, X=X, y=y, seed=seed, max_iter=max_iter, min_samples_leaf=min_samples_leaf)
-    fit_calibrated(clf, X, y)
+    fit_calibrated(clf, X, y, videos)
     real = X[y == 0]
     with np.errstate(all="ignore"):
         ref = np.nanmedian(real, axis=0)

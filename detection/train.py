@@ -40,7 +40,7 @@ from .evaluate import (
     video_level,
 )
 from .features import FEATURE_NAMES, FEATURE_VERSION
-from .model import DEFAULT_MODEL, MODEL_REVISION, fit_detector, save, thresholds_from_calibration
+from .model import DEFAULT_MODEL, MODEL_REVISION, VIDEO_WEIGHTS, fit_detector, save, thresholds_from_calibration
 
 
 def corpus_clips(corpus: Path = DEFAULT_CORPUS, cache: Path = DEFAULT_CACHE, *, generate: bool = True,
@@ -118,7 +118,7 @@ def train(*, corpus: Path = DEFAULT_CORPUS, cache: Path = DEFAULT_CACHE, out: Pa
                                         list(variants)]).encode()).hexdigest()
     version = f"vt-det-{datetime.now(timezone.utc):%Y%m%d}-{digest[:8]}"
     detector = fit_detector(table.X, table.y, table.groups("identity"), version=version, thresholds=thresholds,
-                            max_iter=max_iter)
+                            max_iter=max_iter, videos=table.videos() if VIDEO_WEIGHTS else None)
     manifest = {
         "version": version, "feature_version": FEATURE_VERSION, "feature_names": list(FEATURE_NAMES),
         "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),

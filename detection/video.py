@@ -6,10 +6,12 @@ duration at ANALYSIS_FPS, not with its resolution or frame rate."""
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import av
 import numpy as np
+from av.video.reformatter import VideoReformatter
 
 from common.errors import UserError, gettext_noop
 
@@ -36,6 +38,16 @@ class Samples:
 
 def read_samples(path: str | os.PathLike, *, fps: float = ANALYSIS_FPS, height: int = WORK_HEIGHT,
                  max_seconds: float = MAX_SECONDS) -> Samples:
+    # The sound is decoded on a second thread while the pictures are (FFmpeg releases the GIL).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        sound = pool.submit(_decode_sound, path, max_seconds)
+        frames, times, size, rate = _read_frames(path, fps, height, max_seconds)
+        sound = sound.result()
+    loudness = _loudness_at(*sound, times) if sound is not None else None
+    return Samples(frames, times, loudness, float(times[-1] + 1.0 / fps), size, rate)
+
+
+def _read_frames(path, fps: float, height: int, max_seconds: float):
     try:
         container = av.open(str(path))
     except (av.error.FFmpegError, OSError) as exc:
@@ -50,6 +62,7 @@ def read_samples(path: str | os.PathLike, *, fps: float = ANALYSIS_FPS, height: 
             raise VideoError(gettext_noop("the video stream has no frame size"))
         w = max(2, int(round(src_w * height / src_h)) // 2 * 2)
         rate = float(vs.average_rate or 25.0)
+        scaler = VideoReformatter()   # one scaling context for every frame (same pixels as frame.reformat)
         frames, times = [], []
         step = 1.0 / fps
         next_t = 0.0
@@ -60,7 +73,7 @@ def read_samples(path: str | os.PathLike, *, fps: float = ANALYSIS_FPS, height: 
                     break
                 if t + 0.5 / rate < next_t:
                     continue
-                frames.append(frame.reformat(width=w, height=height, format="gray").to_ndarray())
+                frames.append(scaler.reformat(frame, width=w, height=height, format="gray", threads=1).to_ndarray())
                 times.append(t)
                 next_t += step
                 while next_t <= t:
@@ -73,12 +86,11 @@ def read_samples(path: str | os.PathLike, *, fps: float = ANALYSIS_FPS, height: 
         raise VideoError(gettext_noop("the video is too short to score (under half a second)"))
     times = np.asarray(times, np.float64)
     times -= times[0]
-    duration = float(times[-1] + step)
-    return Samples(np.stack(frames), times, _loudness(path, times, max_seconds), duration, (src_w, src_h), rate)
+    return np.stack(frames), times, (src_w, src_h), rate
 
 
-def _loudness(path, times: np.ndarray, max_seconds: float) -> np.ndarray | None:
-    """RMS loudness (dB) in 80 ms around each sample time, or None when there is no sound."""
+def _decode_sound(path, max_seconds: float) -> tuple[np.ndarray, np.ndarray] | None:
+    """The voice as float32 mono at AUDIO_RATE and its cumulative energy, or None without sound."""
     try:
         with av.open(str(path)) as c:
             if not c.streams.audio:
@@ -98,8 +110,11 @@ def _loudness(path, times: np.ndarray, max_seconds: float) -> np.ndarray | None:
     if not chunks:
         return None
     x = np.concatenate(chunks).astype(np.float32)
+    return x, np.concatenate([[0.0], np.cumsum(x.astype(np.float64) ** 2)])
+
+
+def _loudness_at(x: np.ndarray, csum: np.ndarray, times: np.ndarray) -> np.ndarray:
     half = int(0.04 * AUDIO_RATE)
-    csum = np.concatenate([[0.0], np.cumsum(x.astype(np.float64) ** 2)])
     centres = np.clip((times * AUDIO_RATE).astype(int), 0, x.size)
     lo, hi = np.clip(centres - half, 0, x.size), np.clip(centres + half, 0, x.size)
     energy = (csum[hi] - csum[lo]) / np.maximum(hi - lo, 1)

@@ -13,10 +13,12 @@ from detection.model import (
     DEFAULT_MODEL,
     Detector,
     ModelFileError,
+    fit_detector,
     load,
     manifest_of,
     save,
     thresholds_from_calibration,
+    video_weights,
 )
 from detection.score import score_file
 from detection.train import train_tiny
@@ -66,6 +68,28 @@ def test_a_skops_file_with_untrusted_types_is_refused(tmp_path):
     sio.dump({"classifier": os.system, "feature_version": "x"}, path)
     with pytest.raises(ModelFileError, match="outside the trusted list"):
         load(path)
+
+
+def test_video_weights_make_every_video_and_each_class_weigh_the_same():
+    # One long real video (6 windows), one short (2), three generated videos of 2 windows.
+    y = np.array([0] * 8 + [1] * 6)
+    videos = np.array(["r1"] * 6 + ["r2"] * 2 + ["g1", "g1", "g2", "g2", "g3", "g3"])
+    w = video_weights(y, videos)
+    per_video = {v: w[videos == v].sum() for v in np.unique(videos)}
+    assert per_video["r1"] == pytest.approx(per_video["r2"])
+    assert per_video["g1"] == pytest.approx(per_video["g3"])
+    assert w[y == 0].sum() == pytest.approx(w[y == 1].sum()) and w.sum() == pytest.approx(len(y))
+
+
+def test_a_video_weighted_detector_trains_and_scores():
+    # Separable synthetic windows of four videos: the weights reach booster and calibrator.
+    rng = np.random.default_rng(0)
+    g = np.array(["g1"] * 3 + ["g2"] * 2 + ["r1"] * 4 + ["r2"] * 5)
+    y = np.array([1] * 5 + [0] * 9)
+    X = (rng.normal(size=(14, 5)) + 3 * y[:, None]).astype(np.float32)
+    det = fit_detector(X, y, g, version="tiny-weighted", max_iter=20, min_samples_leaf=2, videos=g)
+    p = det.window_scores(X)
+    assert p[y == 1].min() > p[y == 0].max()
 
 
 def test_thresholds_are_read_off_the_real_scores():
