@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-from scipy import fft as sfft
 
 from .payload import CODED_BITS, decode_soft, encode_payload, payload_hex
 from .pooling import pool_frames
@@ -137,19 +136,15 @@ def _slot_templates() -> np.ndarray:
 
 
 _SLOT_F = _slot_templates()
-# The folded tile and the templates are real, so their correlations are too: half spectra
-# and inverse real FFTs give the same surfaces at half the cost (most of a decode's time).
-_SLOT_FH = np.ascontiguousarray(_SLOT_F[:, :, :WORK_TILE // 2 + 1])
 
 
 def _correlations(folded: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The sync correlation and the 120 bit correlations of a folded tile at every cyclic
     offset, each after its partial spectral whitening: (tile,), (CODED_BITS, tile)."""
-    f = sfft.rfft2(folded.astype(np.float64, copy=False))
+    f = np.fft.fft2(folded)
     mag = np.abs(f) + 1e-9
-    shape = (WORK_TILE, WORK_TILE)
-    sync = sfft.irfft2(f / mag ** WHITEN_SYNC * _SLOT_FH[SYNC], s=shape)
-    bits = sfft.irfft2((f / mag ** WHITEN_BITS)[None] * _SLOT_FH[:CODED_BITS], s=shape, axes=(1, 2))
+    sync = np.real(np.fft.ifft2(f / mag ** WHITEN_SYNC * _SLOT_F[SYNC]))
+    bits = np.real(np.fft.ifft2((f / mag ** WHITEN_BITS)[None] * _SLOT_F[:CODED_BITS], axes=(1, 2)))
     return sync, bits
 
 
