@@ -321,7 +321,7 @@ class Registry:
                 if clip is None:
                     continue
                 out["candidates"] += 1
-                output = rr.pooled_luma(clip["output"])
+                output = rr.pooled_output(clip["output"])
                 alignment = rr.align(copy.mean, output.mean)
                 if alignment is None:
                     continue

@@ -129,20 +129,24 @@ def _resized(rgb: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
     return np.ascontiguousarray(rgb), scale
 
 
-def detect_faces(rgb: np.ndarray) -> list[FaceBox]:
+def detect_faces(rgb: np.ndarray, *, detectors: tuple[str, ...] = ("hog", "cnn")) -> list[FaceBox]:
     """All faces in the image, largest first. HOG first, the CNN when HOG sees none
-    (turned or stylised faces)."""
+    (turned or stylised faces). `detectors` limits which of the two may run (the CNN
+    takes about half a second a call on a CPU: callers that try many variants of one
+    picture keep it for last)."""
     if min(rgb.shape[:2]) < MIN_SIDE:
         return []  # dlib fails (or crashes) on images a few pixels wide
     m = _models()
     small, scale = _resized(rgb, DETECT_MAX_SIDE)
     if min(small.shape[:2]) < MIN_SIDE // 2:
         return []  # a very elongated image: nothing a face fits in once scaled
-    with _lock:
-        rects, scores, _ = m["hog"].run(small, 1, 0.0)
-    boxes = [FaceBox(r.left() / scale, r.top() / scale, r.right() / scale, r.bottom() / scale, float(s))
-             for r, s in zip(rects, scores)]
-    if not boxes:
+    boxes = []
+    if "hog" in detectors:
+        with _lock:
+            rects, scores, _ = m["hog"].run(small, 1, 0.0)
+        boxes = [FaceBox(r.left() / scale, r.top() / scale, r.right() / scale, r.bottom() / scale, float(s))
+                 for r, s in zip(rects, scores)]
+    if not boxes and "cnn" in detectors:
         small, scale = _resized(rgb, CNN_MAX_SIDE)
         if min(small.shape[:2]) < MIN_SIDE // 2:
             return []

@@ -123,25 +123,40 @@ def _anchor_points(landmarks68: np.ndarray) -> np.ndarray:
 
 _STRETCHES = (1.0, 1.7, 1 / 1.7, 2.4, 1 / 2.4)   # width factors a face is looked for at
 CLEAR_FACE = 1.5     # HOG score of an unsqueezed face (squeezed ones scored 0.9, restretched 1.8)
+# The ways a face is looked for, in order: HOG on the frame as it is and restretched, then
+# (only when HOG found nothing at any stretch) dlib's CNN on the frame as it is.
+_ATTEMPTS = tuple(("hog", f) for f in _STRETCHES) + (("cnn", 1.0),)
 
 
 def frame_descriptor(rgb: np.ndarray) -> np.ndarray | None:
-    """The 256-number face descriptor of one RGB frame, or None without a face. The face
-    is looked for in the frame as it is and restretched (a squeezed or stretched copy
-    fools the landmarks): the most face-like detection wins, and the affine onto the
-    canonical crop undoes whatever stretch remains."""
+    """The 256-number face descriptor of one RGB frame, or None without a face."""
+    found = _frame_descriptor(rgb, _ATTEMPTS)
+    return None if found is None else found[0]
+
+
+def _frame_descriptor(rgb: np.ndarray, attempts, *, accept_first: bool = False):
+    """(descriptor, the attempt that found the face) or None. The face is looked for in
+    the frame as it is and restretched (a squeezed or stretched copy fools the
+    landmarks): the most face-like detection wins, and the affine onto the canonical
+    crop undoes whatever stretch remains. HOG first at every stretch, until a face as
+    clear as an unsqueezed one; the CNN (slow) only when HOG saw nothing. With
+    `accept_first`, a face found by the first attempt is taken as it is (a video's later
+    frames: the attempt that won on an earlier frame comes first)."""
     from generation.face import detect_faces, landmarks  # noqa: PLC0415 - heavy (dlib): only when fingerprinting
     h, w = rgb.shape[:2]
     best = None
-    for factor in _STRETCHES:
-        if best is not None and best[0] >= CLEAR_FACE:
-            break  # a face as clear as an unsqueezed one: no need to restretch
+    for k, (detector, factor) in enumerate(attempts):
+        if best is not None and (best[0] >= CLEAR_FACE or detector == "cnn" or (accept_first and k == 1)):
+            break  # a clear face, or one found already (the CNN is only a fallback)
         img = rgb if factor == 1.0 else cv2.resize(rgb, (max(16, round(w * factor)), h),
                                                    interpolation=cv2.INTER_LINEAR)
-        boxes = detect_faces(img)
+        boxes = detect_faces(img, detectors=(detector,))
         if boxes and (best is None or boxes[0].score > best[0]):
-            best = (boxes[0].score, img, boxes[0])
-    return None if best is None else _descriptor_at(best[1], landmarks(best[1], best[2]))
+            best = (boxes[0].score, img, boxes[0], (detector, factor))
+    if best is None:
+        return None
+    d = _descriptor_at(best[1], landmarks(best[1], best[2]))
+    return None if d is None else (d, best[3])
 
 
 def _descriptor_at(rgb: np.ndarray, landmarks68: np.ndarray) -> np.ndarray | None:
@@ -181,10 +196,14 @@ def video_descriptor(path, *, frames: int = DESCRIPTOR_FRAMES) -> np.ndarray | N
                 if len(picked) >= frames:
                     break
     found = []
+    attempts, winner = _ATTEMPTS, None
     for k, f in enumerate(picked):
-        d = frame_descriptor(f)
-        if d is not None:
-            found.append(d)
+        # A copy's geometry is the same in every frame: what found the face in one frame is tried first in the next.
+        got = _frame_descriptor(f, attempts, accept_first=winner is not None)
+        if got is not None:
+            found.append(got[0])
+            winner = got[1]
+            attempts = (winner,) + tuple(a for a in _ATTEMPTS if a != winner)
         elif k >= 1 and not found:
             return None  # two frames without a face: a faceless video, not worth the detector's time
     if not found:

@@ -19,7 +19,11 @@ padded, flipped or recoloured; our watermark on pictures that do not align is pa
 """
 from __future__ import annotations
 
+import hashlib
 import math
+import os
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import cv2
@@ -56,6 +60,31 @@ def pooled_luma(path, *, max_frames: int = MAX_POOLED) -> Pooled | None:
     return None if total is None else Pooled(total, n)
 
 
+_OUTPUT_CACHE: OrderedDict = OrderedDict()     # stored outputs' pooled luma: a server tests the same outputs often
+_OUTPUT_CACHE_SIZE = 8
+
+
+def pooled_output(path) -> Pooled | None:
+    """pooled_luma of a registry's stored output, kept in memory for the next copy (by path,
+    size and modification time: a replaced file is read again)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    key = (os.fspath(path), st.st_size, st.st_mtime_ns)
+    with _CACHE_LOCK:
+        if key in _OUTPUT_CACHE:
+            _OUTPUT_CACHE.move_to_end(key)
+            return _OUTPUT_CACHE[key]
+    pooled = pooled_luma(path)
+    if pooled is not None:
+        with _CACHE_LOCK:
+            _OUTPUT_CACHE[key] = pooled
+            if len(_OUTPUT_CACHE) > _OUTPUT_CACHE_SIZE:
+                _OUTPUT_CACHE.popitem(last=False)
+    return pooled
+
+
 @dataclass(frozen=True)
 class Alignment:
     matrix: np.ndarray      # 2x3: output pixel -> copy pixel
@@ -84,18 +113,48 @@ def _u8(img: np.ndarray) -> np.ndarray:
     return np.clip((img - lo) * (255.0 / max(hi - lo, 1e-3)), 0, 255).astype(np.uint8)
 
 
+SIFT_SIDE = 320             # SIFT looks for matches at this size (long side); ECC refines at ALIGN_SIDE
+_FEATURE_CACHE: OrderedDict = OrderedDict()   # pictures' SIFT features, by content: an output is matched many times
+_FEATURE_CACHE_SIZE = 16
+_CACHE_LOCK = threading.Lock()
+
+
+def _features(img: np.ndarray):
+    """(keypoints as an (n, 2) array in `img` pixels, descriptors) of a picture, at most
+    SIFT_SIDE pixels on its long side (SIFT doubles the picture first, so its cost grows
+    with the area; the pooled pictures are smooth and give about 100 keypoints at any of
+    these sizes). Cached by content."""
+    key = (img.shape, hashlib.blake2b(np.ascontiguousarray(img).tobytes(), digest_size=16).digest())
+    with _CACHE_LOCK:
+        if key in _FEATURE_CACHE:
+            _FEATURE_CACHE.move_to_end(key)
+            return _FEATURE_CACHE[key]
+    k = min(1.0, SIFT_SIDE / max(img.shape))
+    small = img if k == 1.0 else cv2.resize(img, (max(8, round(img.shape[1] * k)), max(8, round(img.shape[0] * k))),
+                                            interpolation=cv2.INTER_AREA)
+    kps, desc = cv2.SIFT_create(nfeatures=3000).detectAndCompute(_u8(small), None)
+    pts = np.float32([kp.pt for kp in kps]).reshape(-1, 2)
+    if k != 1.0:
+        pts = (pts + 0.5) * np.float32([img.shape[1] / small.shape[1], img.shape[0] / small.shape[0]]) - 0.5
+    found = (pts, desc)
+    with _CACHE_LOCK:
+        _FEATURE_CACHE[key] = found
+        if len(_FEATURE_CACHE) > _FEATURE_CACHE_SIZE:
+            _FEATURE_CACHE.popitem(last=False)
+    return found
+
+
 def _sift_affine(out_img: np.ndarray, copy_img: np.ndarray) -> tuple[np.ndarray, int] | None:
-    sift = cv2.SIFT_create(nfeatures=3000)
-    k1, d1 = sift.detectAndCompute(_u8(out_img), None)
-    k2, d2 = sift.detectAndCompute(_u8(copy_img), None)
+    k1, d1 = _features(out_img)
+    k2, d2 = _features(copy_img)
     if d1 is None or d2 is None or len(k1) < MIN_INLIERS or len(k2) < MIN_INLIERS:
         return None
     pairs = cv2.BFMatcher(cv2.NORM_L2).knnMatch(d1, d2, k=2)
     good = [m for m, n in (p for p in pairs if len(p) == 2) if m.distance < 0.8 * n.distance]
     if len(good) < MIN_INLIERS:
         return None
-    src = np.float32([k1[m.queryIdx].pt for m in good])
-    dst = np.float32([k2[m.trainIdx].pt for m in good])
+    src = np.float32([k1[m.queryIdx] for m in good])
+    dst = np.float32([k2[m.trainIdx] for m in good])
     matrix, inliers = cv2.estimateAffine2D(src, dst, method=cv2.RANSAC, ransacReprojThreshold=3.0,
                                            maxIters=4000, confidence=0.999)
     if matrix is None or int(inliers.sum()) < MIN_INLIERS:
@@ -204,5 +263,5 @@ def p_false_payload(candidates: int = MAX_CANDIDATES, threshold: float = INFORME
     return candidates * math.exp(-threshold ** 2 / 2)
 
 
-__all__ = ["Alignment", "InformedReading", "Pooled", "align", "informed_reading", "pooled_luma", "p_false_payload",
-           "INFORMED_THRESHOLD", "MAX_CANDIDATES", "SAME_CONTENT", "CODED_BITS"]
+__all__ = ["Alignment", "InformedReading", "Pooled", "align", "informed_reading", "pooled_luma", "pooled_output",
+           "p_false_payload", "INFORMED_THRESHOLD", "MAX_CANDIDATES", "SAME_CONTENT", "CODED_BITS"]

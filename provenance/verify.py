@@ -128,7 +128,7 @@ def _aligned_to(copy: "rr.Pooled | None", match: RegistryMatch):
     """(alignment, output pooled luma) of the copy onto the match's stored output, or None."""
     if copy is None or not match.output_path or not Path(match.output_path).is_file():
         return None
-    out = rr.pooled_luma(match.output_path)
+    out = rr.pooled_output(match.output_path)
     if out is None:
         return None
     return rr.align(copy.mean, out.mean), out

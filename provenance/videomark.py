@@ -138,6 +138,16 @@ def _slot_templates() -> np.ndarray:
 _SLOT_F = _slot_templates()
 
 
+def _correlations(folded: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The sync correlation and the 120 bit correlations of a folded tile at every cyclic
+    offset, each after its partial spectral whitening: (tile,), (CODED_BITS, tile)."""
+    f = np.fft.fft2(folded)
+    mag = np.abs(f) + 1e-9
+    sync = np.real(np.fft.ifft2(f / mag ** WHITEN_SYNC * _SLOT_F[SYNC]))
+    bits = np.real(np.fft.ifft2((f / mag ** WHITEN_BITS)[None] * _SLOT_F[:CODED_BITS], axes=(1, 2)))
+    return sync, bits
+
+
 # --------------------------------------------------------------- embedding ----
 
 class VideoWatermarker:
@@ -173,9 +183,12 @@ class VideoWatermarker:
         small = (cv2.resize(gray, (max(1, w // f), max(1, h // f)), interpolation=cv2.INTER_AREA) if f > 1
                  else gray).astype(np.float32)
         mean = cv2.blur(small, (5, 5))
-        var = cv2.blur(small * small, (5, 5)) - mean * mean
-        mask = np.clip(self.floor + self.strength * cv2.sqrt(np.maximum(var, 0)), self.floor, self.ceiling)
-        return small, mask
+        var = cv2.subtract(cv2.blur(cv2.multiply(small, small), (5, 5)), cv2.multiply(mean, mean))
+        mask = cv2.sqrt(cv2.max(var, 0.0))
+        # floor + strength x std, at most the ceiling (never under the floor: std >= 0)
+        np.multiply(mask, np.float32(self.strength), out=mask)
+        np.add(mask, np.float32(self.floor), out=mask)
+        return small, np.minimum(mask, np.float32(self.ceiling), out=mask)
 
     def mark(self, rgb: np.ndarray) -> np.ndarray:
         h, w = rgb.shape[:2]
@@ -193,21 +206,34 @@ class VideoWatermarker:
         energy = np.bincount(_SLOT_FLAT, weights=mchips2.ravel(), minlength=N_SLOTS) * (chip // WORK_CHIP) ** 2 * 0.55
         gains = _iss_gains(host, unit, energy, budget=self.max_mse * h * w, cap=self.max_boost)
         tile = _soft_tile((gains[LAYOUT.slot] * self._chip_sign).astype(np.float32), chip)
-        pattern = np.tile(tile, (-(-h // tile.shape[0]), -(-w // tile.shape[1])))[:h, :w]
-        delta = cv2.multiply(cv2.resize(mask, (w, h), interpolation=cv2.INTER_LINEAR), pattern)
+        delta = cv2.resize(mask, (w, h), interpolation=cv2.INTER_LINEAR)
+        _multiply_tiled(delta, tile)
         mse = cv2.norm(delta, cv2.NORM_L2SQR) / (h * w)
         if mse > self.max_mse:
             delta *= np.float32(np.sqrt(self.max_mse / mse))
         # The same whole-level delta added to R, G and B (only the luma changes), saturating:
         # its positive and negative parts as 8-bit planes (the same result as adding the
         # float delta, at a quarter of the memory traffic: this runs on every HD frame).
-        np.rint(delta, out=delta)
+        # Rounding to whole levels happens there (half to even, as np.rint).
         return add_luma_delta(rgb, delta)
 
 
+def _multiply_tiled(img: np.ndarray, tile: np.ndarray) -> None:
+    """img *= the tile repeated over it, in place (no frame-sized pattern is built)."""
+    h, w = img.shape
+    th, tw = tile.shape
+    if h % th == 0 and w % tw == 0:
+        img.reshape(h // th, th, w // tw, tw)[...] *= tile[:, None, :]
+        return
+    for y in range(0, h, th):
+        for x in range(0, w, tw):
+            block = img[y:y + th, x:x + tw]
+            block *= tile[:block.shape[0], :block.shape[1]]
+
+
 def add_luma_delta(rgb: np.ndarray, delta: np.ndarray) -> np.ndarray:
-    """`rgb` plus the whole-level float `delta` on each of R, G and B, saturating at 0
-    and 255 (as cv2.add of the delta merged to three channels)."""
+    """`rgb` plus the float `delta` rounded to whole levels (half to even) on each of R, G
+    and B, saturating at 0 and 255 (as cv2.add of the rounded delta merged to three channels)."""
     up = cv2.convertScaleAbs(cv2.max(delta, 0.0))
     down = cv2.convertScaleAbs(cv2.min(delta, 0.0))
     out = cv2.add(rgb, cv2.cvtColor(up, cv2.COLOR_GRAY2RGB))
@@ -220,7 +246,7 @@ def _soft_tile(chips: np.ndarray, chip: int = CHIP) -> np.ndarray:
     sigma = PATTERN_SIGMA * chip / CHIP
     size = CHIPS * chip
     pad = 4 * int(np.ceil(sigma))
-    hard = cv2.copyMakeBorder(np.kron(chips, np.ones((chip, chip), np.float32)), pad, pad, pad, pad,
+    hard = cv2.copyMakeBorder(chips.repeat(chip, axis=0).repeat(chip, axis=1), pad, pad, pad, pad,
                               cv2.BORDER_WRAP)
     return cv2.GaussianBlur(hard, (0, 0), sigma)[pad:pad + size, pad:pad + size]
 
@@ -241,10 +267,7 @@ def _surfaces(folded: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For every cyclic offset of the tile: the detection score (z of the sync
     correlation plus z of the payload energy, the sum over bits of the absolute
     correlation with each bit's chips) and the 120 soft bits."""
-    f = np.fft.fft2(folded)
-    mag = np.abs(f) + 1e-9
-    sync = np.real(np.fft.ifft2(f / mag ** WHITEN_SYNC * _SLOT_F[SYNC]))
-    bits = np.real(np.fft.ifft2((f / mag ** WHITEN_BITS)[None] * _SLOT_F[:CODED_BITS], axes=(1, 2)))
+    sync, bits = _correlations(folded)
     return _standard(sync) + _standard(np.abs(bits).sum(axis=0)), bits
 
 
@@ -317,10 +340,8 @@ def soft_bits_at(total: np.ndarray, *, chip_scale: float = 1.0, valid: np.ndarra
     g = normalise(hp)
     if valid is not None:
         g = g * (cv2.erode(_to_work(valid.astype(np.float32), factor), np.ones((5, 5), np.uint8)) > 0.99)
-    f = np.fft.fft2(_fold(g))
-    mag = np.abs(f) + 1e-9
-    sync = _standard(np.real(np.fft.ifft2(f / mag ** WHITEN_SYNC * _SLOT_F[SYNC])))
-    bits = np.real(np.fft.ifft2((f / mag ** WHITEN_BITS)[None] * _SLOT_F[:CODED_BITS], axes=(1, 2)))
+    sync, bits = _correlations(_fold(g))
+    sync = _standard(sync)
     span = range(-search, search + 1)
     offsets = [(dy % WORK_TILE, dx % WORK_TILE) for dy in span for dx in span]
     best = max(offsets, key=lambda o: sync[o])

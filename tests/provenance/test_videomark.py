@@ -105,3 +105,32 @@ def test_luma_delta_is_added_to_every_channel_with_saturation():
     delta[-1, :5] = -300.0
     expected = cv2.add(rgb, cv2.merge([delta, delta, delta]), dtype=cv2.CV_8U)
     assert np.array_equal(add_luma_delta(rgb, delta), expected)
+
+
+@pytest.mark.parametrize("size", [(512, 512), (1280, 720), (700, 410), (320, 240)])
+def test_faster_embedder_gives_the_released_frames_bit_for_bit(size):
+    """The per-frame embedder was sped up (issue 15); the frames it writes are exactly
+    those of the vtss-3 embedder as released (frozen in vtss3_reference_writer), at tile
+    multiples, partial tiles and the small-frame chip size. Should this fail after a numpy
+    or OpenCV upgrade by one level on a few pixels, a summation order changed there."""
+    from tests.provenance.vtss3_reference_writer import ReferenceVtss3Writer
+    frames = corpus_frames("videos/thb_real_sak2kobsimy_5.mp4", 0.4)[::3]
+    for registry_id in (REGISTRY_ID, 7):
+        new, old = VideoWatermarker(registry_id), ReferenceVtss3Writer(registry_id)
+        for f in frames:
+            f = np.ascontiguousarray(cv2.resize(f, size, interpolation=cv2.INTER_AREA))
+            assert np.array_equal(new.mark(f), old.mark(f))
+
+
+def test_iss_gains_match_the_plain_bisection():
+    """iss_gains walks the bisection against a solved threshold: the same gains, to the bit."""
+    from provenance.spread import iss_gains
+    from tests.provenance.vtss3_reference_writer import SLOT_WEIGHT, reference_iss_gains
+    rng = np.random.default_rng(3)
+    for _ in range(300):
+        host = rng.normal(size=121) * 10 ** rng.uniform(-1, 3)
+        unit = np.abs(rng.normal(size=121)) * 10 ** rng.uniform(-1, 3) + 1e-3
+        energy = np.abs(rng.normal(size=121)) * 10 ** rng.uniform(1, 4)
+        budget = 10 ** rng.uniform(2, 7)
+        assert np.array_equal(iss_gains(host, unit, energy, slot_weight=SLOT_WEIGHT, budget=budget, cap=3.5),
+                              reference_iss_gains(host, unit, energy, budget=budget, cap=3.5))
