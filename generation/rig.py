@@ -24,6 +24,9 @@ BROWS = list(range(17, 27))
 L_UPPER_LID, L_LOWER_LID = (37, 38), (41, 40)
 R_UPPER_LID, R_LOWER_LID = (43, 44), (47, 46)
 GRID_STEP = 4
+# An INTER_LINEAR resize by GRID_STEP reads output pixel i at grid position (i + 0.5) / GRID_STEP - 0.5,
+# i.e. GRID_STEP / 2 - 0.5 pixels early: coarse source positions carry this shift.
+UPSAMPLE_SHIFT = GRID_STEP / 2 - 0.5
 BLINK_LEVELS = 9
 # A shut eye: the upper lid comes 85 % of the way down and the lower lid rises to meet it
 # (dlib, like a person, reads the meeting line near the eye's middle as a closed eye; a
@@ -87,13 +90,13 @@ class PortraitRig:
         ys, xs = np.nonzero(self.head_mask_full > 1e-2)
         self.roi = _box(xs.min(), ys.min(), xs.max() + 1, ys.max() + 1, self.dims, GRID_STEP)
         x0, y0, x1, y1 = self.roi
-        gx = np.arange(x0, x1 + 1, GRID_STEP, dtype=np.float32)
-        gy = np.arange(y0, y1 + 1, GRID_STEP, dtype=np.float32)
-        self.cgx, self.cgy = np.meshgrid(gx, gy)                        # coarse grid (output coords)
+        # The coarse grid (output coords) reaches one step beyond the ROI on every side, so
+        # upsampling it never clamps at the ROI's edges (see render).
+        gx = np.arange(x0 - GRID_STEP, x1 + 2 * GRID_STEP, GRID_STEP, dtype=np.float32)
+        gy = np.arange(y0 - GRID_STEP, y1 + 2 * GRID_STEP, GRID_STEP, dtype=np.float32)
+        self.cgx, self.cgy = np.meshgrid(gx, gy)
         self.cmask = self.head_mask_full[np.clip(self.cgy.astype(int), 0, self.h - 1),
                                          np.clip(self.cgx.astype(int), 0, self.w - 1)]
-        fy, fx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
-        self.fgx, self.fgy = fx, fy                                      # full-res grid of the ROI
         ring = self._ring_anchors()
         # Smooth fields live in source coordinates on the whole-image coarse grid,
         # solved together: one kernel matrix for every field and the depth.
@@ -390,7 +393,7 @@ class PortraitRig:
 
     # -- per frame ------------------------------------------------------------------
     def _coarse_lookup(self, p: dict[str, float]) -> np.ndarray:
-        """Lookup offsets (source - output) on the coarse ROI grid: (ny, nx, 2)."""
+        """Source positions on the coarse grid, plus UPSAMPLE_SHIFT: (ny, nx, 2)."""
         gx, gy = self.cgx, self.cgy
         head = any(p[k] for k in ("yaw", "pitch", "roll", "tx", "ty")) or p["scale"] != 1.0
         if head:
@@ -418,9 +421,7 @@ class PortraitRig:
             f = np.tensordot(w[used], self.fields[used], axes=1)          # (n, n, 2)
             f = cv2.remap(f, qx / GRID_STEP, qy / GRID_STEP, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
             qx, qy = qx - f[..., 0], qy - f[..., 1]
-        elif not head:
-            return None
-        return np.dstack([qx - gx, qy - gy])
+        return np.dstack([qx + UPSAMPLE_SHIFT, qy + UPSAMPLE_SHIFT])
 
     def render(self, p: dict[str, float], out: np.ndarray | None = None) -> np.ndarray:
         """One RGB frame for the motion parameters `p` (see motion.MotionTrack.frame);
@@ -429,13 +430,12 @@ class PortraitRig:
         region is written into it."""
         p = {**PARAMS, **p}
         x0, y0, x1, y1 = self.roi
+        # The source position of every ROI pixel, upsampled from the coarse grid as is: the
+        # grid starts a step before the ROI, and the shift undoes resize's half-pixel centres.
         coarse = self._coarse_lookup(p)
-        if coarse is None:
-            mx, my = self.fgx.copy(), self.fgy.copy()
-        else:
-            up = cv2.resize(coarse, (coarse.shape[1] * GRID_STEP, coarse.shape[0] * GRID_STEP),
-                            interpolation=cv2.INTER_LINEAR)[: y1 - y0, : x1 - x0]
-            mx, my = self.fgx + up[..., 0], self.fgy + up[..., 1]
+        up = cv2.resize(coarse, (coarse.shape[1] * GRID_STEP, coarse.shape[0] * GRID_STEP),
+                        interpolation=cv2.INTER_LINEAR)[GRID_STEP: GRID_STEP + y1 - y0, GRID_STEP: GRID_STEP + x1 - x0]
+        mx, my = up[..., 0], up[..., 1]
         lids = [self._sub(eye["box"], mx, my, self._margin(p)) for eye in self.eyes] if p["blink"] > 0.02 else []
         lids = [(eye, sub, mx[sub].copy(), my[sub].copy()) for eye, sub in zip(self.eyes, lids) if sub is not None]
         for eye in self.eyes:
@@ -446,7 +446,10 @@ class PortraitRig:
             hx, hy = self._apply_jaw(mx, my, jaw)
         if out is None:
             out = self.image.copy()
-        roi = cv2.remap(self.image, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT101)
+        # (fixed-point maps: the conversion and the remap take a quarter less than a remap
+        # with float maps, which converts them block by block itself)
+        fixed, frac = cv2.convertMaps(up, None, cv2.CV_16SC2)
+        roi = cv2.remap(self.image, fixed, frac, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT101)
         if hx is not None:
             self._paint_cavity(roi, hx, hy, {**p, "jaw": jaw})
         for eye, sub, sx, sy in lids:

@@ -198,20 +198,16 @@ class VideoWatermarker:
         mse = cv2.norm(delta, cv2.NORM_L2SQR) / (h * w)
         if mse > self.max_mse:
             delta *= np.float32(np.sqrt(self.max_mse / mse))
-        # The same whole-level delta added to R, G and B (only the luma changes), saturating:
-        # its positive and negative parts as 8-bit planes (the same result as adding the
-        # float delta, at a quarter of the memory traffic: this runs on every HD frame).
+        # The same whole-level delta added to R, G and B (only the luma changes), saturating.
         np.rint(delta, out=delta)
         return add_luma_delta(rgb, delta)
 
 
 def add_luma_delta(rgb: np.ndarray, delta: np.ndarray) -> np.ndarray:
     """`rgb` plus the whole-level float `delta` on each of R, G and B, saturating at 0
-    and 255 (as cv2.add of the delta merged to three channels)."""
-    up = cv2.convertScaleAbs(cv2.max(delta, 0.0))
-    down = cv2.convertScaleAbs(cv2.min(delta, 0.0))
-    out = cv2.add(rgb, cv2.cvtColor(up, cv2.COLOR_GRAY2RGB))
-    return cv2.subtract(out, cv2.cvtColor(down, cv2.COLOR_GRAY2RGB), dst=out)
+    and 255: one saturating add of the delta merged to three channels (two passes over
+    the frame; this runs on every HD frame)."""
+    return cv2.add(rgb, cv2.cvtColor(delta, cv2.COLOR_GRAY2RGB), dtype=cv2.CV_8U)
 
 
 def _soft_tile(chips: np.ndarray, chip: int = CHIP) -> np.ndarray:
