@@ -35,7 +35,7 @@ BLINK_LEVELS = 9
 LID_MEET = 0.85
 SHUT_LASH_WIDTH, SHUT_LASH_SHADE = 3.5, 0.4
 SHUT_GAIN, SHUT_UP_SHARE, SHUT_CHIN = 1.4, 0.3, 1.0
-SHUT_LAYER = False
+SHUT_LAYER = True     # the shut as a full-resolution layer (identity 0.29 against 0.45 as a smooth field)
 SMOOTH_FIELDS = ("smile", "brow", "spread", "round", "closure", "tuck", "shut")
 # Every parameter a frame may carry, and its neutral value.
 PARAMS = {"jaw": 0.0, "smile": 0.0, "brow": 0.0, "spread": 0.0, "round": 0.0, "closure": 0.0, "tuck": 0.0,
@@ -119,10 +119,11 @@ class PortraitRig:
         self.jaw_box = _box(lm[3, 0], lm[48:55, 1].min() - 0.1 * self.mouth_w, lm[13, 0] + 1,
                             lm[8, 1] + 0.45 * self.face_h, self.dims)
         self.jaw_layer = self._jaw_layer()                               # px down per unit jaw, in jaw_box
-        # An open photo mouth is closed at rest by the smooth "shut" field (the lips meet, the
-        # lower lip, chin and jaw lifted with their own texture); the jaw opens it from
-        # there, by easing that field off, and tears the face open only past the photo's
-        # own opening.
+        # An open photo mouth is closed at rest by the shut layer (SHUT_LAYER; the lips meet,
+        # the lower lip, chin and jaw lifted with their own texture; the older smooth "shut"
+        # field bent the chin and raised the identity distance); the jaw opens it from
+        # there, by easing the shut off, and tears the face open only past the photo's own
+        # opening.
         self.photo_gap = float(np.mean(lm[[67, 66, 65], 1] - lm[[61, 62, 63], 1])) if self.kind == WIDE_OPEN else 0.0
         self.shut_box, self.shut_layer = self._shut_layer() if SHUT_LAYER and self.photo_gap > 0 else (None, None)
         if self.shut_layer is not None:
