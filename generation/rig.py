@@ -24,6 +24,9 @@ BROWS = list(range(17, 27))
 L_UPPER_LID, L_LOWER_LID = (37, 38), (41, 40)
 R_UPPER_LID, R_LOWER_LID = (43, 44), (47, 46)
 GRID_STEP = 4
+# An INTER_LINEAR resize by GRID_STEP reads output pixel i at grid position (i + 0.5) / GRID_STEP - 0.5,
+# i.e. GRID_STEP / 2 - 0.5 pixels early: coarse source positions carry this shift.
+UPSAMPLE_SHIFT = GRID_STEP / 2 - 0.5
 BLINK_LEVELS = 9
 # A shut eye: the upper lid comes 85 % of the way down and the lower lid rises to meet it
 # (dlib, like a person, reads the meeting line near the eye's middle as a closed eye; a
@@ -31,6 +34,8 @@ BLINK_LEVELS = 9
 # dark line (4.5 times the open lash line's width, 0.4 of its colour).
 LID_MEET = 0.85
 SHUT_LASH_WIDTH, SHUT_LASH_SHADE = 3.5, 0.4
+SHUT_GAIN, SHUT_UP_SHARE, SHUT_CHIN = 1.4, 0.3, 1.0
+SHUT_LAYER = True     # the shut as a full-resolution layer (identity 0.29 against 0.45 as a smooth field)
 SMOOTH_FIELDS = ("smile", "brow", "spread", "round", "closure", "tuck", "shut")
 # Every parameter a frame may carry, and its neutral value.
 PARAMS = {"jaw": 0.0, "smile": 0.0, "brow": 0.0, "spread": 0.0, "round": 0.0, "closure": 0.0, "tuck": 0.0,
@@ -87,13 +92,13 @@ class PortraitRig:
         ys, xs = np.nonzero(self.head_mask_full > 1e-2)
         self.roi = _box(xs.min(), ys.min(), xs.max() + 1, ys.max() + 1, self.dims, GRID_STEP)
         x0, y0, x1, y1 = self.roi
-        gx = np.arange(x0, x1 + 1, GRID_STEP, dtype=np.float32)
-        gy = np.arange(y0, y1 + 1, GRID_STEP, dtype=np.float32)
-        self.cgx, self.cgy = np.meshgrid(gx, gy)                        # coarse grid (output coords)
+        # The coarse grid (output coords) reaches one step beyond the ROI on every side, so
+        # upsampling it never clamps at the ROI's edges (see render).
+        gx = np.arange(x0 - GRID_STEP, x1 + 2 * GRID_STEP, GRID_STEP, dtype=np.float32)
+        gy = np.arange(y0 - GRID_STEP, y1 + 2 * GRID_STEP, GRID_STEP, dtype=np.float32)
+        self.cgx, self.cgy = np.meshgrid(gx, gy)
         self.cmask = self.head_mask_full[np.clip(self.cgy.astype(int), 0, self.h - 1),
                                          np.clip(self.cgx.astype(int), 0, self.w - 1)]
-        fy, fx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
-        self.fgx, self.fgy = fx, fy                                      # full-res grid of the ROI
         ring = self._ring_anchors()
         # Smooth fields live in source coordinates on the whole-image coarse grid,
         # solved together: one kernel matrix for every field and the depth.
@@ -114,11 +119,15 @@ class PortraitRig:
         self.jaw_box = _box(lm[3, 0], lm[48:55, 1].min() - 0.1 * self.mouth_w, lm[13, 0] + 1,
                             lm[8, 1] + 0.45 * self.face_h, self.dims)
         self.jaw_layer = self._jaw_layer()                               # px down per unit jaw, in jaw_box
-        # An open photo mouth is closed at rest by the smooth "shut" field (the lips meet, the
-        # lower lip, chin and jaw lifted with their own texture); the jaw opens it from
-        # there, by easing that field off, and tears the face open only past the photo's
-        # own opening.
+        # An open photo mouth is closed at rest by the shut layer (SHUT_LAYER; the lips meet,
+        # the lower lip, chin and jaw lifted with their own texture; the older smooth "shut"
+        # field bent the chin and raised the identity distance); the jaw opens it from
+        # there, by easing the shut off, and tears the face open only past the photo's own
+        # opening.
         self.photo_gap = float(np.mean(lm[[67, 66, 65], 1] - lm[[61, 62, 63], 1])) if self.kind == WIDE_OPEN else 0.0
+        self.shut_box, self.shut_layer = self._shut_layer() if SHUT_LAYER and self.photo_gap > 0 else (None, None)
+        if self.shut_layer is not None:
+            self.field_gain[SMOOTH_FIELDS.index("shut")] = 0.0
         self.mouth_box = self._mouth_box()
         self._lip_row = np.ascontiguousarray(self.lip_line[None, :])
         self._corners = (np.float32(lm[48, 0]), np.float32(max(lm[54, 0] - lm[48, 0], 1.0)))
@@ -183,9 +192,9 @@ class PortraitRig:
             # the smooth field delivers about half of a displacement this steep (the fit's
             # regularisation and the approximate inverse): asked for 1.4 times the gap (more
             # folds the lips over each other, which dlib reads as an open mouth)
-            gaps = [1.4 * g for g in gaps]
+            gaps = [SHUT_GAIN * g for g in gaps]
             g = float(np.mean(gaps))
-            up_share = 0.3                                   # the upper lip comes down a little, the jaw up most
+            up_share = SHUT_UP_SHARE
             for u, l, gk in zip(inner_up, inner_lo, gaps):
                 d[u, 1] = up_share * gk
                 d[l, 1] = -(1 - up_share) * gk
@@ -194,7 +203,7 @@ class PortraitRig:
             for i, w in zip(outer_lo, (0.6, 0.9, 1.0, 0.9, 0.6)):
                 d[i, 1] = -(1 - up_share) * g * w
             for i, w in zip(range(4, 13), (0.2, 0.4, 0.6, 0.75, 0.8, 0.75, 0.6, 0.4, 0.2)):
-                d[i, 1] = -(1 - up_share) * g * w
+                d[i, 1] = -(1 - up_share) * g * w * SHUT_CHIN
         elif name == "tuck":             # lower lip up under the upper teeth (f, v)
             for i in (67, 66, 65):
                 d[i, 1] = -0.06 * mw
@@ -274,6 +283,45 @@ class PortraitRig:
         # fade to zero at the box's sides so sampling outside it is seamless
         side = np.clip(np.minimum(xs - x0, x1 - 1 - xs) / 4.0, 0, 1)
         return (field * side[None, :]).astype(np.float32)
+
+    def _shut_layer(self):
+        """The open photo mouth shut, as a lookup offset (source - output, pixels down) over
+        a box from the nose to below the chin: the inner lips meet on a line SHUT_UP_SHARE
+        of the way down the opening; above it the upper lip is drawn down (the skin up to
+        the nose stretching evenly), below it the lower lip comes up whole, and lower down
+        the lift blends into SHUT_CHIN of it at the chin's contour and fades out down the
+        neck. The interior between the lips is never looked up."""
+        lm = self.lm
+        x0, y0, x1, y1 = box = _box(lm[3, 0], lm[33, 1], lm[13, 0] + 1, lm[8, 1] + 0.45 * self.face_h, self.dims)
+        xs = np.arange(x0, x1, dtype=np.float64)
+        ys = np.arange(y0, y1, dtype=np.float64)[:, None]
+        up = np.interp(xs, lm[[60, 61, 62, 63, 64], 0], lm[[60, 61, 62, 63, 64], 1])
+        gap = np.maximum(np.interp(xs, lm[[60, 67, 66, 65, 64], 0], lm[[60, 67, 66, 65, 64], 1]) - up, 0.0)
+        s = SHUT_UP_SHARE
+        meet = up + s * gap
+        nose = lm[33, 1]
+        above = -s * gap * np.clip((ys - nose) / np.maximum(meet - nose, 1.0), 0.0, 1.0)
+        cx, half = lm[8, 0], max((lm[13, 0] - lm[3, 0]) / 2, 1.0)
+        v = np.clip(np.abs(xs - cx) / half, 0.0, 1.0)
+        jaw = SHUT_CHIN * (1 - s) * self.photo_gap * np.cos(0.5 * np.pi * v) ** 2
+        contour = np.interp(xs, lm[3:14, 0], lm[3:14, 1])
+        lip_bottom = lm[57, 1]
+        b = np.clip((ys - lip_bottom) / np.maximum(contour - lip_bottom, 1.0), 0, 1)
+        b = b * b * (3 - 2 * b)
+        below = (1 - b) * (1 - s) * gap + b * jaw
+        neck = np.clip((ys - contour) / (0.3 * self.face_h), 0.0, 1.0)
+        below *= 1.0 - neck * neck * (3 - 2 * neck)
+        layer = np.where(ys < meet, above, below)
+        side = np.clip(np.minimum(xs - x0, x1 - 1 - xs) / 4.0, 0, 1)
+        return box, (layer * side).astype(np.float32)
+
+    def _apply_shut(self, mx, my, amount: float) -> None:
+        sub = self._sub(self.shut_box, mx, my, 4)
+        if sub is None:
+            return
+        bx0, by0 = self.shut_box[:2]
+        off = cv2.remap(self.shut_layer, mx[sub] - bx0, my[sub] - by0, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+        my[sub] += np.float32(amount) * off
 
     def _mouth_palette(self):
         """Cavity, teeth and tongue colours from the photo: the cavity and the tongue are its
@@ -390,7 +438,7 @@ class PortraitRig:
 
     # -- per frame ------------------------------------------------------------------
     def _coarse_lookup(self, p: dict[str, float]) -> np.ndarray:
-        """Lookup offsets (source - output) on the coarse ROI grid: (ny, nx, 2)."""
+        """Source positions on the coarse grid, plus UPSAMPLE_SHIFT: (ny, nx, 2)."""
         gx, gy = self.cgx, self.cgy
         head = any(p[k] for k in ("yaw", "pitch", "roll", "tx", "ty")) or p["scale"] != 1.0
         if head:
@@ -410,17 +458,13 @@ class PortraitRig:
             qx, qy = gx, gy
         w = np.array([p.get(k, 0.0) for k in SMOOTH_FIELDS], np.float32) * self.field_gain
         if self.photo_gap > 0:      # the photo's open mouth shut at rest, eased open by the jaw
-            # (eased off by the jaw one and a half times as fast as the gap it shuts: the field
-            # delivers its shut in a smooth, steep part, and the mouth must open as far as others)
-            w[-1] = np.clip(1.0 - 1.5 * p["jaw"] * self.max_gap / self.photo_gap, 0.0, 1.0)
+            w[-1] = self._shut_amount(p["jaw"]) * self.field_gain[-1]
         if w.any():
             used = np.flatnonzero(w)
             f = np.tensordot(w[used], self.fields[used], axes=1)          # (n, n, 2)
             f = cv2.remap(f, qx / GRID_STEP, qy / GRID_STEP, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
             qx, qy = qx - f[..., 0], qy - f[..., 1]
-        elif not head:
-            return None
-        return np.dstack([qx - gx, qy - gy])
+        return np.dstack([qx + UPSAMPLE_SHIFT, qy + UPSAMPLE_SHIFT])
 
     def render(self, p: dict[str, float], out: np.ndarray | None = None) -> np.ndarray:
         """One RGB frame for the motion parameters `p` (see motion.MotionTrack.frame);
@@ -429,30 +473,42 @@ class PortraitRig:
         region is written into it."""
         p = {**PARAMS, **p}
         x0, y0, x1, y1 = self.roi
+        # The source position of every ROI pixel, upsampled from the coarse grid as is: the
+        # grid starts a step before the ROI, and the shift undoes resize's half-pixel centres.
         coarse = self._coarse_lookup(p)
-        if coarse is None:
-            mx, my = self.fgx.copy(), self.fgy.copy()
-        else:
-            up = cv2.resize(coarse, (coarse.shape[1] * GRID_STEP, coarse.shape[0] * GRID_STEP),
-                            interpolation=cv2.INTER_LINEAR)[: y1 - y0, : x1 - x0]
-            mx, my = self.fgx + up[..., 0], self.fgy + up[..., 1]
+        up = cv2.resize(coarse, (coarse.shape[1] * GRID_STEP, coarse.shape[0] * GRID_STEP),
+                        interpolation=cv2.INTER_LINEAR)[GRID_STEP: GRID_STEP + y1 - y0, GRID_STEP: GRID_STEP + x1 - x0]
+        mx, my = up[..., 0], up[..., 1]
         lids = [self._sub(eye["box"], mx, my, self._margin(p)) for eye in self.eyes] if p["blink"] > 0.02 else []
         lids = [(eye, sub, mx[sub].copy(), my[sub].copy()) for eye, sub in zip(self.eyes, lids) if sub is not None]
         for eye in self.eyes:
             self._apply_eye(eye, mx, my, p)
+        if self.shut_layer is not None:
+            shut = self._shut_amount(p["jaw"])
+            if shut > 0:
+                self._apply_shut(mx, my, shut)
         hx, hy = None, None
         jaw = p["jaw"] if self.photo_gap <= 0 else max(0.0, p["jaw"] - self.photo_gap / self.max_gap)
         if jaw > 0.02:
             hx, hy = self._apply_jaw(mx, my, jaw)
         if out is None:
             out = self.image.copy()
-        roi = cv2.remap(self.image, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT101)
+        # (fixed-point maps: the conversion and the remap take a quarter less than a remap
+        # with float maps, which converts them block by block itself)
+        fixed, frac = cv2.convertMaps(up, None, cv2.CV_16SC2)
+        roi = cv2.remap(self.image, fixed, frac, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT101)
         if hx is not None:
             self._paint_cavity(roi, hx, hy, {**p, "jaw": jaw})
         for eye, sub, sx, sy in lids:
             self._paint_lid(roi, eye, sub, sx, sy, float(np.clip(p["blink"], 0, 1)))
         out[y0:y1, x0:x1] = roi
         return out
+
+    def _shut_amount(self, jaw: float) -> float:
+        """How far an open photo mouth is shut: fully at rest, eased off by the jaw one and a
+        half times as fast as the gap it shuts (the smooth field delivers its shut in a
+        steep part, and the mouth must open as far as others)."""
+        return float(np.clip(1.0 - 1.5 * jaw * self.max_gap / self.photo_gap, 0.0, 1.0))
 
     def _sub(self, box, mx, my, margin):
         """The part of the ROI maps whose lookups may fall in `box` (source coords)."""

@@ -42,6 +42,21 @@ def test_concurrent_encoder_writes_every_marked_frame_with_streamed_audio(tmp_pa
     assert got / 44_100 == pytest.approx(seconds, abs=0.05)
 
 
+def test_frames_keep_their_colours_through_the_encoder(tmp_path, short_speech):
+    """The writer converts RGB to I420 itself (OpenCV, BT.601 limited range, as swscale
+    would): a decoded frame matches what was written, colours included."""
+    y, x = np.mgrid[0:96, 0:128].astype(np.float32)
+    rgb = np.dstack([x * 2, y * 2.6, 255 - x - y]).clip(0, 255).astype(np.uint8)
+    writer = Mp4Writer(tmp_path / "c.mp4", width=128, height=96, fps=25, audio=AudioStream(short_speech), crf=12)
+    stage = WatermarkStage(CountingMarker())
+    for _ in range(3):
+        writer.write(stage(rgb))
+    writer.close()
+    with av.open(str(tmp_path / "c.mp4")) as c:
+        got = next(c.decode(video=0)).to_ndarray(format="rgb24")
+    assert np.abs(got.astype(int) - rgb).mean(axis=(0, 1)).max() < 2.5
+
+
 def test_encoder_errors_reach_the_producer(tmp_path, short_speech):
     class Broken:
         def mark(self, rgb):
