@@ -245,8 +245,9 @@ def one_run(args, index: int) -> dict:
         "accepted_in_minute": in_minute, "accepted": len(accepted), "creators": len(seeds),
         "submit": _percentiles([ms for _, ms, _ in submits]),
         "status": _percentiles([ms for _, ms, _ in status_run]),
-        # Where a request's time went (the server's Server-Timing header): the view, its database
-        # statements, the audit lock; `outside_view` is the rest (socket, gunicorn's queue, parsing).
+        # Where a request's time went (the server's Server-Timing header): the request in Django,
+        # its CPU, database statements, upload-slot and audit-lock waits; `outside_view` is the
+        # rest (socket, gunicorn's queue).
         "submit_server": split[SUBMIT], "status_server": split[STATUS],
         "http_5xx": sum(v for k, v in codes.items() if k >= 500), "connection_failures": codes.get(0, 0),
         "http_codes": {str(k): v for k, v in sorted(codes.items())},

@@ -60,8 +60,28 @@ def pooled_luma(path, *, max_frames: int = MAX_POOLED) -> Pooled | None:
     return None if total is None else Pooled(total, n)
 
 
-_OUTPUT_CACHE: OrderedDict = OrderedDict()     # stored outputs' pooled luma: a server tests the same outputs often
-_OUTPUT_CACHE_SIZE = 8
+class _Recent:
+    """The last `size` results of an expensive computation, by key (thread-safe; a None
+    result is not kept)."""
+
+    def __init__(self, size: int):
+        self.size, self._items, self._lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, key, make):
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        value = make()
+        if value is not None:
+            with self._lock:
+                self._items[key] = value
+                if len(self._items) > self.size:
+                    self._items.popitem(last=False)
+        return value
+
+
+_OUTPUTS = _Recent(8)       # stored outputs' pooled luma: a server tests the same outputs often
 
 
 def pooled_output(path) -> Pooled | None:
@@ -71,18 +91,7 @@ def pooled_output(path) -> Pooled | None:
         st = os.stat(path)
     except OSError:
         return None
-    key = (os.fspath(path), st.st_size, st.st_mtime_ns)
-    with _CACHE_LOCK:
-        if key in _OUTPUT_CACHE:
-            _OUTPUT_CACHE.move_to_end(key)
-            return _OUTPUT_CACHE[key]
-    pooled = pooled_luma(path)
-    if pooled is not None:
-        with _CACHE_LOCK:
-            _OUTPUT_CACHE[key] = pooled
-            if len(_OUTPUT_CACHE) > _OUTPUT_CACHE_SIZE:
-                _OUTPUT_CACHE.popitem(last=False)
-    return pooled
+    return _OUTPUTS.get((os.fspath(path), st.st_size, st.st_mtime_ns), lambda: pooled_luma(path))
 
 
 @dataclass(frozen=True)
@@ -100,8 +109,9 @@ class Alignment:
                 "rotation_deg": round(self.rotation_deg, 2)}
 
 
-def _shrunk(img: np.ndarray) -> tuple[np.ndarray, float]:
-    k = min(1.0, ALIGN_SIDE / max(img.shape))
+def _shrunk(img: np.ndarray, side: int = ALIGN_SIDE) -> tuple[np.ndarray, float]:
+    """`img` at most `side` pixels on its long side, and the factor applied."""
+    k = min(1.0, side / max(img.shape))
     if k < 1.0:
         img = cv2.resize(img, (max(8, round(img.shape[1] * k)), max(8, round(img.shape[0] * k))),
                          interpolation=cv2.INTER_AREA)
@@ -114,9 +124,7 @@ def _u8(img: np.ndarray) -> np.ndarray:
 
 
 SIFT_SIDE = 320             # SIFT looks for matches at this size (long side); ECC refines at ALIGN_SIDE
-_FEATURE_CACHE: OrderedDict = OrderedDict()   # pictures' SIFT features, by content: an output is matched many times
-_FEATURE_CACHE_SIZE = 16
-_CACHE_LOCK = threading.Lock()
+_FEATURES = _Recent(16)     # pictures' SIFT features, by content: an output is matched many times
 
 
 def _features(img: np.ndarray):
@@ -125,23 +133,16 @@ def _features(img: np.ndarray):
     with the area; the pooled pictures are smooth and give about 100 keypoints at any of
     these sizes). Cached by content."""
     key = (img.shape, hashlib.blake2b(np.ascontiguousarray(img).tobytes(), digest_size=16).digest())
-    with _CACHE_LOCK:
-        if key in _FEATURE_CACHE:
-            _FEATURE_CACHE.move_to_end(key)
-            return _FEATURE_CACHE[key]
-    k = min(1.0, SIFT_SIDE / max(img.shape))
-    small = img if k == 1.0 else cv2.resize(img, (max(8, round(img.shape[1] * k)), max(8, round(img.shape[0] * k))),
-                                            interpolation=cv2.INTER_AREA)
+    return _FEATURES.get(key, lambda: _sift_features(img))
+
+
+def _sift_features(img: np.ndarray):
+    small, k = _shrunk(img, SIFT_SIDE)
     kps, desc = cv2.SIFT_create(nfeatures=3000).detectAndCompute(_u8(small), None)
     pts = np.float32([kp.pt for kp in kps]).reshape(-1, 2)
     if k != 1.0:
         pts = (pts + 0.5) * np.float32([img.shape[1] / small.shape[1], img.shape[0] / small.shape[0]]) - 0.5
-    found = (pts, desc)
-    with _CACHE_LOCK:
-        _FEATURE_CACHE[key] = found
-        if len(_FEATURE_CACHE) > _FEATURE_CACHE_SIZE:
-            _FEATURE_CACHE.popitem(last=False)
-    return found
+    return pts, desc
 
 
 def _sift_affine(out_img: np.ndarray, copy_img: np.ndarray) -> tuple[np.ndarray, int] | None:

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from veritalk.timing import add_lock_wait
+from veritalk.timing import add_wait
 
 from .models import AuditAnchor, AuditEvent
 
@@ -50,7 +50,7 @@ def lock() -> None:
         started = time.perf_counter()
         with conn.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_LOCK_KEY])
-        add_lock_wait(time.perf_counter() - started)
+        add_wait("lock", time.perf_counter() - started)
 
 
 @contextmanager

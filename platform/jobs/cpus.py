@@ -1,10 +1,9 @@
-"""Which CPUs a batch worker (intake, generation, detection) may run on.
+"""Which CPUs a batch worker (intake, generation, detection) may run on (`runworker --cpus`).
 
-Niceness alone does not keep the web tier fast on a small machine: measured on the 2-core
-VM, renders at nice 10 (and even at nice 19 or SCHED_IDLE) still stretched a nice-0
-process's work 2-3 times (docs/benchmarks.md, "Web tier under upload bursts"). Pinning the
-batch workers off the first CPU leaves that core to the web processes, PostgreSQL and the
-broker, so reads keep a whole core whatever the renders do."""
+Pinning the batch workers off the first CPU leaves that core to the web processes,
+PostgreSQL and the broker. Measured on the 2-core VM it made submissions slower (the batch
+then shares one core and holds the audit lock longer; docs/benchmarks.md, "Where a
+submission's time goes"), so it is off by default: a knob for machines with more cores."""
 from __future__ import annotations
 
 import os

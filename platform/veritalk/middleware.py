@@ -8,7 +8,7 @@ from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 
-from .timing import add_slot_wait
+from .timing import add_wait
 
 
 class RequestSizeLimitMiddleware:
@@ -70,7 +70,7 @@ class HeavyRequestLimitMiddleware:
         wait = settings.VERITALK_WEB_HEAVY_WAIT_SECONDS
         started = time.perf_counter()
         got = self.slots.acquire(timeout=wait)
-        add_slot_wait(time.perf_counter() - started)
+        add_wait("slot", time.perf_counter() - started)
         if not got:
             retry = max(1, round(wait))
             message = "the server is busy with other uploads; try again in a moment"

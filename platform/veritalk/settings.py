@@ -188,7 +188,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # a thread. The audit log's single lock is the bound either way.
 VERITALK_WEB_HEAVY_CONCURRENCY = env.int("VERITALK_WEB_HEAVY_CONCURRENCY", default=2)
 VERITALK_WEB_HEAVY_WAIT_SECONDS = env.float("VERITALK_WEB_HEAVY_WAIT_SECONDS", default=20.0)
-# A Server-Timing header on every response (view, database, audit-lock wait): for load
+# A Server-Timing header on every response (request, its CPU, database, upload-slot and
+# audit-lock waits; veritalk.timing): for load
 # tests and diagnosis; it tells any client how busy the server is, so off by default.
 VERITALK_SERVER_TIMING = env.bool("VERITALK_SERVER_TIMING", default=False)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

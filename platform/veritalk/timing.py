@@ -25,18 +25,13 @@ class Spent:
 _current: ContextVar[Spent | None] = ContextVar("veritalk_request_spent", default=None)
 
 
-def add_lock_wait(seconds: float) -> None:
-    """The audit log calls this after waiting for its lock (audit.chain.lock)."""
+def add_wait(kind: str, seconds: float) -> None:
+    """Charge a wait to the current request: `lock` (the audit log's lock, audit.chain.lock)
+    or `slot` (an upload slot, veritalk.middleware). Outside a request (a worker) it is
+    ignored."""
     spent = _current.get()
     if spent is not None:
-        spent.lock += seconds
-
-
-def add_slot_wait(seconds: float) -> None:
-    """The upload-slot bound calls this after waiting for a slot."""
-    spent = _current.get()
-    if spent is not None:
-        spent.slot += seconds
+        setattr(spent, kind, getattr(spent, kind) + seconds)
 
 
 class ServerTimingMiddleware:
@@ -64,7 +59,7 @@ class ServerTimingMiddleware:
         finally:
             _current.reset(token)
         total, cpu = time.perf_counter() - started, time.thread_time() - cpu
-        response["Server-Timing"] = (f"app;dur={total * 1000:.1f}, cpu;dur={cpu * 1000:.1f}, "
-                                     f"db;dur={spent.db * 1000:.1f};desc=\"{spent.queries} statements\", "
-                                     f"slot;dur={spent.slot * 1000:.1f}, lock;dur={spent.lock * 1000:.1f}")
+        response["Server-Timing"] = (f"app;dur={total * 1000:.3f}, cpu;dur={cpu * 1000:.3f}, "
+                                     f"db;dur={spent.db * 1000:.3f};desc=\"{spent.queries} statements\", "
+                                     f"slot;dur={spent.slot * 1000:.3f}, lock;dur={spent.lock * 1000:.3f}")
         return response

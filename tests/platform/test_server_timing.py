@@ -5,7 +5,7 @@ import re
 import pytest
 
 from tests.platform.conftest import as_user
-from veritalk.timing import add_lock_wait
+from veritalk.timing import add_wait
 
 pytestmark = pytest.mark.django_db
 
@@ -29,4 +29,4 @@ def test_header_names_view_database_and_lock_time(settings, creator):
 
 
 def test_lock_wait_outside_a_request_is_ignored():
-    add_lock_wait(1.0)  # a worker's transaction: no request to charge it to, no error
+    add_wait("lock", 1.0)  # a worker's transaction: no request to charge it to, no error
