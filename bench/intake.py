@@ -48,7 +48,7 @@ class LockTimer:
         from django.db.models.signals import post_save  # noqa: PLC0415 - needs django.setup() first
 
         import audit.chain as chain  # noqa: PLC0415 - needs django.setup() first
-        from audit.models import AuditEvent  # noqa: PLC0415 - needs django.setup() first
+        from audit.models import PendingAuditEvent  # noqa: PLC0415 - needs django.setup() first
         original = chain.lock
 
         def timed_lock():
@@ -64,7 +64,7 @@ class LockTimer:
                 self._open["actions"].append(instance.action)
 
         chain.lock = timed_lock
-        post_save.connect(recorded, sender=AuditEvent, weak=False)
+        post_save.connect(recorded, sender=PendingAuditEvent, weak=False)
 
     def _close(self):
         o, self._open = self._open, None

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from veritalk.timing import add_wait
 
-from .models import AuditAnchor, AuditEvent
+from .models import AuditAnchor, AuditEvent, PendingAuditEvent
 
 GENESIS = "0" * 64
 
@@ -39,11 +39,13 @@ def _actor_name(actor) -> str:
     return getattr(actor, "username", None) or str(actor)
 
 
-AUDIT_LOCK_KEY = 0x5645_5249_4C4F_47  # "VERILOG": the advisory lock that orders audit writers
+AUDIT_LOCK_KEY = 0x5645_5249_4C4F_47  # "VERILOG": the advisory lock that orders serialised writers
+LINK_LOCK_KEY = 0x5645_5249_4C49_4E  # "VERILIN": held only while outbox rows are linked into the chain
+LINK_BATCH = 500
 
 
 def lock() -> None:
-    """Take the audit log's lock for the rest of the transaction (PostgreSQL; SQLite
+    """Take the serialising lock for the rest of the transaction (PostgreSQL; SQLite
     transactions already start with the database's write lock)."""
     conn = transaction.get_connection()
     if conn.vendor == "postgresql" and conn.in_atomic_block:
@@ -53,42 +55,112 @@ def lock() -> None:
         add_wait("lock", time.perf_counter() - started)
 
 
+def _effectively_outermost(conn) -> bool:
+    """No transaction is open, or only a test case's wrapping one (Django's own notion,
+    as for durable blocks): what this connection wrote is as committed as it will be."""
+    return not conn.in_atomic_block or all(getattr(b, "_from_testcase", False) for b in conn.atomic_blocks)
+
+
+def _link_after_commit() -> None:
+    conn = transaction.get_connection()
+    if _effectively_outermost(conn):
+        link_pending()
+    elif not getattr(conn, "veritalk_audit_depth", 0):
+        transaction.on_commit(link_pending)
+
+
 @contextmanager
-def atomic():
-    """transaction.atomic() whose first act is to take the audit log's lock.
+def atomic(*, serialised: bool = True):
+    """transaction.atomic() for a change that records audit events; its events are
+    linked into the chain once it commits.
 
-    Every transaction that writes the log must take that lock before any row lock:
+    `serialised` (the default) first takes one lock that orders every such transaction:
     with one lock order there is no deadlock between, say, a revocation (consent row,
-    then the log) and a job submission (the log, then the consent row's foreign-key
-    check at commit). Use it for every transaction that records audit events."""
-    with transaction.atomic():
-        lock()
-        yield
+    then jobs) and a release (job, then consent row). A transaction whose only row locks
+    are on rows it creates (a submission: a new job and its events) cannot take part in
+    such a cycle and passes serialised=False: it then waits for nobody (the events go to
+    the outbox, which needs no lock)."""
+    conn = transaction.get_connection()
+    conn.veritalk_audit_depth = getattr(conn, "veritalk_audit_depth", 0) + 1
+    try:
+        with transaction.atomic():
+            if serialised:
+                lock()
+            yield
+    finally:
+        conn.veritalk_audit_depth -= 1
+    _link_after_commit()
 
 
-def record(action: str, *, actor=None, target=None, data: dict | None = None) -> AuditEvent:
-    """Append one event. `target` is a model instance (its class name and pk are kept)."""
+def record(action: str, *, actor=None, target=None, data: dict | None = None) -> PendingAuditEvent:
+    """Record one event with the transaction it belongs to: it is written to the outbox
+    (no lock) and linked into the hash chain after the commit (link_pending). Outside a
+    transaction it is linked at once."""
     target_type = type(target).__name__.lower() if target is not None else ""
     target_id = str(target.pk) if target is not None else ""
     data = json.loads(json.dumps(data or {}, default=str))
+    event = PendingAuditEvent.objects.create(created_at=timezone.now(), actor=_actor_name(actor), action=action,
+                                             target_type=target_type, target_id=target_id, data=data)
+    _link_after_commit()
+    return event
+
+
+def _try_link_lock() -> bool:
+    conn = transaction.get_connection()
+    if conn.vendor != "postgresql":
+        return True  # SQLite: the transaction (IMMEDIATE) already holds the database's write lock
+    with conn.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [LINK_LOCK_KEY])
+        return bool(cursor.fetchone()[0])
+
+
+def _link_batch() -> int | None:
+    """Link up to LINK_BATCH outbox rows in one short transaction; None when another
+    process holds the link lock (it re-checks the outbox after releasing it)."""
+    with transaction.atomic():
+        if not _try_link_lock():
+            return None
+        pending = list(PendingAuditEvent.objects.order_by("id")[:LINK_BATCH])
+        if not pending:
+            return 0
+        last = AuditEvent.objects.order_by("-seq").only("seq", "hash").first()
+        seq, prev = (last.seq, last.hash) if last else (0, GENESIS)
+        rows = []
+        for p in pending:
+            seq += 1
+            h = row_digest(prev, seq, p.created_at.isoformat(), p.actor, p.action, p.target_type, p.target_id, p.data)
+            rows.append(AuditEvent(seq=seq, created_at=p.created_at, actor=p.actor, action=p.action,
+                                   target_type=p.target_type, target_id=p.target_id, data=p.data, prev_hash=prev,
+                                   hash=h))
+            prev = h
+        AuditEvent.objects.bulk_create(rows)
+        PendingAuditEvent.objects.filter(id__in=[p.id for p in pending]).delete()
+        AuditAnchor.objects.update_or_create(pk=1, defaults={"seq": seq, "hash": prev, "mac": _anchor_mac(seq, prev)})
+        return len(rows)
+
+
+def link_pending() -> int:
+    """Move committed outbox rows into the hash chain, oldest first; returns how many.
+
+    Never waits: when another process is linking, this returns and that process, after
+    releasing the link lock, looks at the outbox again and links what was committed
+    meanwhile (so no row is left behind by a lost race). Rows of a process that died
+    between its commit and its link are linked by the next writer, the reaper
+    (jobs.reap) or `audit_verify`."""
+    linked = 0
     for attempt in range(8):
         try:
-            with atomic():
-                last = AuditEvent.objects.select_for_update().order_by("-seq").first()
-                seq = last.seq + 1 if last else 1
-                prev = last.hash if last else GENESIS
-                created = timezone.now()
-                h = row_digest(prev, seq, created.isoformat(), _actor_name(actor), action, target_type, target_id, data)
-                event = AuditEvent.objects.create(seq=seq, created_at=created, actor=_actor_name(actor),
-                                                  action=action, target_type=target_type, target_id=target_id,
-                                                  data=data, prev_hash=prev, hash=h)
-                AuditAnchor.objects.update_or_create(pk=1, defaults={"seq": seq, "hash": h,
-                                                                     "mac": _anchor_mac(seq, h)})
-                return event
-        except IntegrityError:
+            while True:
+                n = _link_batch()
+                if n is None:
+                    return linked
+                linked += n
+                if n < LINK_BATCH and not PendingAuditEvent.objects.exists():
+                    return linked
+        except IntegrityError:  # SQLite under a non-IMMEDIATE connection: another linker won the race
             if attempt == 7:
                 raise
-    raise RuntimeError("unreachable")
+    return linked
 
 
 def _edited_or_moved(ev: AuditEvent, written_as: dict[str, int]) -> str:

@@ -31,3 +31,22 @@ class AuditAnchor(models.Model):
     seq = models.BigIntegerField()
     hash = models.CharField(max_length=64)
     mac = models.CharField(max_length=64)
+
+
+class PendingAuditEvent(models.Model):
+    """The outbox: an event committed with the change it records, not yet linked into
+    the chain. Writing here needs no lock, so a request never waits for the chain;
+    audit.chain.link_pending moves these rows into AuditEvent, oldest first, and
+    usually within the same request (after its commit)."""
+    created_at = models.DateTimeField()
+    actor = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=64)
+    target_type = models.CharField(max_length=64, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    data = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"pending {self.action} {self.target_type}:{self.target_id}"

@@ -257,7 +257,7 @@ class FacePreviewView(APIView):
         consent = subject.active_consent(request.user) if subject is not None else None
         consenting = consent is not None and consent.is_active()
         identity = identity_preview(request.user, subject, rgb) if consenting and problem is None else None
-        with audit_atomic():
+        with audit_atomic(serialised=False):  # one new event, no row lock: waits for nobody
             record("face.previewed", actor=request.user,
                    data={"faces": len(boxes), "bytes": len(data),
                          **({"subject": subject.pk, "matches": identity["matches"]} if identity else {})})

@@ -64,11 +64,14 @@ def store_submission(*, creator, subject, uploads, gate, status, purpose: str, c
     try:
         if allowed:
             # Inputs are stored only for jobs that may go on, under fixed names in the job's folder
-            # (named by the job's id, known before the row is saved). Written before the transaction:
-            # its first act takes the audit log's lock, which every recording transaction waits for.
+            # (named by the job's id, known before the row is saved), before the transaction.
             job.photo.save(f"photo.{uploads.photo_ext}", ContentFile(uploads.photo), save=False)
             job.audio.save(f"audio.{uploads.audio_ext}", ContentFile(uploads.audio), save=False)
-        with audit_atomic():
+        # Not serialised: this transaction locks only the rows it creates (the new job, its
+        # events in the outbox; the key-share locks of its foreign keys wait for nobody's
+        # job), so the request never waits for a worker's transaction. A revocation that
+        # commits meanwhile is caught by the next full gate (intake, start, release).
+        with audit_atomic(serialised=False):
             job.save()
             record("job.created", actor=creator, target=job,
                    data={"subject": subject.pk, "controls": job.controls, "purpose": purpose, "channel": channel,

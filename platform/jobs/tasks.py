@@ -7,6 +7,8 @@ import uuid
 from celery import shared_task
 from django.db import close_old_connections, connections
 
+from audit.chain import link_pending
+
 from .dispatch import GENERATE_TASK, reap
 from .intake import (
     intake_job,  # noqa: F401 - registers jobs.intake (the intake queue's task)
@@ -33,4 +35,5 @@ def generate_job(self, job_id: str) -> None:
 
 @shared_task(name="jobs.reap", ignore_result=True)
 def reap_jobs() -> dict:
-    return {**reap(), **reap_checking()}
+    # Also links audit events left in the outbox by a process that died after its commit.
+    return {**reap(), **reap_checking(), "audit_linked": link_pending()}

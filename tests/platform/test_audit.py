@@ -30,7 +30,7 @@ def named(seq: int) -> None:
 def test_intact_chain(chain):
     assert verify_chain() == []
     rc, out, _ = run_command("audit_verify", "--json")
-    assert rc == 0 and json.loads(out) == {"intact": True, "rows": 6, "problems": []}
+    assert rc == 0 and json.loads(out) == {"intact": True, "rows": 6, "pending": 0, "problems": []}
 
 
 @pytest.mark.parametrize("field,value", [
