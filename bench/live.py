@@ -84,7 +84,9 @@ def programme(audio: Path, seconds: float, seed: int) -> tuple[np.ndarray, list[
             continue
         frames = np.array([np.mean(piece[i:i + hop] ** 2) for i in range(0, len(piece) - hop, hop)])
         db = 10 * np.log10(frames + 1e-10)
-        loud = np.flatnonzero(db > max(-40.0, db.max() - 30.0))
+        # the voice's onset, not the room's: an excerpt may open on 0.1-0.3 s of its recording's
+        # background noise (about -38 dBFS in hdtf_radio31), which is above -40 dBFS but no voice
+        loud = np.flatnonzero(db > max(-40.0, db.max() - 30.0, float(np.percentile(db, 10)) + 12.0))
         if len(loud) == 0:
             continue
         onsets.append(total + int(loud[0]) * hop)
@@ -192,7 +194,10 @@ class Client:
         for onset in onsets:
             t = self.t0 + onset / RATE
             after = np.flatnonzero((arrival >= t) & (arrival < t + 1.0))
-            if len(after) == 0 or mouth[after[0]] > threshold:
+            before = np.flatnonzero(arrival < t)
+            # the picture on screen at the onset must show the mouth closed (the silence before
+            # it); the first frame to arrive after the onset may already open for it
+            if len(after) == 0 or len(before) == 0 or mouth[before[-1]] > threshold:
                 missed += 1            # no frame, or the mouth had not closed in the silence before
                 continue
             opened = after[mouth[after] > threshold]

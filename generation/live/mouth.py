@@ -2,10 +2,14 @@
 
 The offline planner (generation.motion) sees the whole clip: it normalises the level
 to the clip's active speech, smooths forwards and backwards and drops blips by
-looking at both sides. Live, frame i may use audio at most LOOKAHEAD_S past its
-centre: its features come from the same 60 ms window as offline (30 ms past the
-centre), and the next frame's features (40 ms later) feed a three-tap smoother, so
-the mouth anticipates an onset by half a frame and lags none. Levels are normalised
+looking at both sides. Live, frame i uses no audio past its own 60 ms window (30 ms
+past its centre): it is made as soon as that window has arrived. The mouth opens
+within the frame whose window hears an onset (the louder of the window's level and
+its newest 20 ms decides) and closes more softly (a one-pole smoother that is fast
+rising, slower falling); a lone voiced frame (a click) shows once, while a voiced
+stretch keeps the voice on for two frames after it. Until 2026-12-06 the next
+frame's window fed a three-tap smoother: one more frame (40 ms) of delay on every
+frame, and a softer onset (bench.live: p95 259-350 ms). Levels are normalised
 against running percentiles of the last minute instead of the whole clip, starting
 from a prior of speech at -20 dBFS over a quiet room. The acoustic path (level and
 formants) works for any language and for singing. English phones are not used live:
@@ -26,12 +30,16 @@ ANALYSIS_RATE = 16_000
 HISTORY_FRAMES = 1500          # a minute of levels for the running normalisation
 VOICED_FLOOR_DB = -60.0        # nothing quieter than this is voice, whatever the room
 PRIOR = (-20.0, -70.0)         # prior speech and silence levels (dBFS), 25 frames each
+# One-pole smoothing of (jaw, spread, round, voice gate) per frame, rising and falling: a
+# mouth opens for a syllable's onset within the frame that hears it and closes more softly.
+ATTACK = (0.9, 0.8, 0.8, 0.9)
+RELEASE = (0.45, 0.4, 0.4, 0.5)
+HANGOVER = 2                   # frames the voice stays on after a voiced stretch of 2+ frames
 
 
 def lookahead_seconds(fps: int) -> float:
-    """Audio past a frame's centre needed before the frame can be made."""
-    hop = ANALYSIS_RATE / fps
-    return (int(hop * 1.5) // 2 + hop) / ANALYSIS_RATE
+    """Audio past a frame's centre needed before the frame can be made (half its window)."""
+    return (int(ANALYSIS_RATE / fps * 1.5) // 2) / ANALYSIS_RATE
 
 
 @dataclass(frozen=True)
@@ -69,8 +77,11 @@ class StreamingMouth:
     """Feed 16 kHz mono float samples in order; `frames()` returns every frame whose
     look-ahead has arrived. `pad_to(n)` appends silence (the voice arrived late)."""
 
-    def __init__(self, fps: int = 25, *, expression_scale: float = 1.0, jaw_offset: float = 0.0):
+    def __init__(self, fps: int = 25, *, expression_scale: float = 1.0, jaw_offset: float = 0.0,
+                 attack: tuple = ATTACK, release: tuple = RELEASE):
         self.fps = fps
+        self.attack, self.release = np.asarray(attack, float), np.asarray(release, float)
+        self._since_voiced, self._streak, self._last_streak = 99, 0, 0
         self.hop = ANALYSIS_RATE / fps
         self.win = int(self.hop * 1.5)
         self.scale, self.jaw0 = expression_scale, jaw_offset
@@ -83,9 +94,6 @@ class StreamingMouth:
         self._levels = _Running([PRIOR[0]] * 25 + [PRIOR[1]] * 25)
         self._voiced_levels = _Running([PRIOR[0] - 6, PRIOR[0], PRIOR[0] + 4] * 8)
         self._pitch = _Running([150.0, 200.0, 250.0] * 4, size=600)
-        self._raw_voiced: deque[bool] = deque([False] * 3, maxlen=3)
-        self._raw_next: bool | None = None
-        self._prev_in = None                              # previous frame's unsmoothed values
         self._state = None                                # one-pole smoother state
         self._loud_prev = 0.0
 
@@ -94,7 +102,7 @@ class StreamingMouth:
 
     def needed_samples(self, frame: int) -> int:
         """Samples that must have arrived before `frame` can be returned."""
-        return self._window_start(frame + 1) + self.win
+        return self._window_start(frame) + self.win
 
     def feed(self, mono: np.ndarray) -> None:
         self._buf = np.concatenate([self._buf, np.asarray(mono, np.float32)])
@@ -114,8 +122,12 @@ class StreamingMouth:
             i += 1
         if idx:
             starts = np.array([self._window_start(j) - self._buf_start for j in idx])
-            rows = _frames_features(self._buf[starts[:, None] + np.arange(self.win)[None, :]], ANALYSIS_RATE)
-            self._feats.extend(rows[:, :5])
+            windows = self._buf[starts[:, None] + np.arange(self.win)[None, :]]
+            rows = _frames_features(windows, ANALYSIS_RATE)
+            # the level of the window's newest third (20 ms): an onset late in the window shows
+            tail = windows[:, -(self.win // 3):]
+            tail_db = 10 * np.log10(np.mean((tail - tail.mean(axis=1, keepdims=True)) ** 2, axis=1) + 1e-10)
+            self._feats.extend(np.column_stack([rows[:, :5], tail_db]))
             self._next_feat = i
         keep = self._window_start(self._next_feat) - self._buf_start
         if keep > 0:
@@ -123,11 +135,11 @@ class StreamingMouth:
             self._buf_start += keep
 
     def frames(self) -> list[MouthFrame]:
-        """Every frame whose own and next frame's features are known, in order."""
+        """Every frame whose features are known, in order."""
         out = []
-        while len(self._feats) >= 2:
+        while self._feats:
             cur = self._feats.popleft()
-            out.append(self._frame(cur, self._feats[0]))
+            out.append(self._frame(cur))
         return out
 
     # -- one frame ----------------------------------------------------------------
@@ -139,7 +151,7 @@ class StreamingMouth:
 
     def _raw(self, row) -> tuple[float, float]:
         """(opening 0..1 before gating, f2 normalised) from one frame's features."""
-        level, periodicity, pitch, f1, f2 = (float(v) for v in row)
+        level, periodicity, pitch, f1, f2 = (float(v) for v in row[:5])
         active = float(np.mean([self._voiced_levels.pct(q) for q in (25, 50, 75)]))
         loud = level - active
         absolute = np.clip((loud + 24.0) / 28.0, 0.0, 1.0)
@@ -150,31 +162,38 @@ class StreamingMouth:
         f2n = (f2 - 1500.0) / 600.0 if (f2 > 0 and periodicity > 0.45) else 0.0
         return float(opening * (0.7 + 0.6 * f1n)), float(f2n)
 
-    def _frame(self, cur, nxt) -> MouthFrame:
+    def _frame(self, cur) -> MouthFrame:
+        """Frame i from its own window and the frames before it (no look-ahead): the
+        voice turns on in the first voiced frame, and stays on for HANGOVER frames after
+        a voiced stretch of two frames or more (a lone voiced frame, a click, shows once)."""
         level = float(cur[0])
-        raw_now = self._is_voiced(level) if self._raw_next is None else self._raw_next
-        self._raw_next = raw_next = self._is_voiced(float(nxt[0]))
+        # the louder of the whole window and its newest 20 ms: the mouth opens in the frame
+        # whose window hears the onset, even when the onset is in its last third
+        heard = max(level, float(cur[5]))
+        raw = self._is_voiced(heard)
         self._levels.add(level)
-        # A lone voiced frame is a blip; a voiced frame keeps the voice on for 80 ms after it.
-        blip = raw_now and not raw_next and not self._raw_voiced[-1]
-        voiced = (raw_now and not blip) or (self._raw_voiced[-1] or self._raw_voiced[-2])
-        self._raw_voiced.append(raw_now and not blip)
-        if raw_now and not blip:
+        if raw:
+            self._streak += 1
+            self._since_voiced = 0
+            self._last_streak = self._streak
             self._voiced_levels.add(level)
             if cur[2] > 0:
                 self._pitch.add(float(cur[2]))
-        opening, f2n = self._raw(cur)
-        nxt_opening, nxt_f2n = self._raw(nxt)
-        gate_now, gate_next = float(voiced), float(raw_next or voiced)
-        values = np.array([opening * gate_now, 0.7 * np.clip(f2n, 0, 1) * gate_now,
-                           0.7 * np.clip(-f2n, 0, 1) * gate_now, gate_now])
-        following = np.array([nxt_opening * gate_next, 0.7 * np.clip(nxt_f2n, 0, 1) * gate_next,
-                              0.7 * np.clip(-nxt_f2n, 0, 1) * gate_next, gate_next])
-        previous = self._prev_in if self._prev_in is not None else values
-        self._prev_in = values
-        smooth = 0.25 * previous + 0.5 * values + 0.25 * following
-        k = np.array([0.75, 0.6, 0.6, 0.7])
-        self._state = smooth if self._state is None else self._state + k * (smooth - self._state)
+        else:
+            self._streak = 0
+            self._since_voiced += 1
+        voiced = raw or (self._since_voiced <= HANGOVER and self._last_streak >= 2)
+        opening, f2n = self._raw((heard, *cur[1:5]))
+        gate = float(voiced)
+        values = np.array([opening * gate, 0.7 * np.clip(f2n, 0, 1) * gate, 0.7 * np.clip(-f2n, 0, 1) * gate, gate])
+        if self._state is None:
+            self._state = values
+        else:
+            k = np.where(values > self._state, self.attack, self.release)
+            self._state = self._state + k * (values - self._state)
+        return self._finish(cur, level, voiced)
+
+    def _finish(self, cur, level: float, voiced: bool) -> MouthFrame:
         jaw, spread, rnd, gate = (float(v) for v in self._state)
         closure = REST[3] * (1.0 - gate)
         jaw = np.clip(jaw * (1 - 0.9 * closure) - 0.03, 0.0, 1.0) / 0.97

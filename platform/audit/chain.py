@@ -6,6 +6,7 @@ import hmac
 import json
 import time
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -61,12 +62,32 @@ def _effectively_outermost(conn) -> bool:
     return not conn.in_atomic_block or all(getattr(b, "_from_testcase", False) for b in conn.atomic_blocks)
 
 
+_deferred: ContextVar[list | None] = ContextVar("veritalk_audit_links_deferred", default=None)
+
+
+def defer_links() -> None:
+    """Until finish_deferred_links(), this context's links wait: the web tier links after
+    its response has been sent (audit.middleware), so no request waits for the chain."""
+    _deferred.set([])
+
+
+def finish_deferred_links() -> None:
+    box = _deferred.get()
+    _deferred.set(None)
+    if box:
+        link_pending()
+
+
 def _link_after_commit() -> None:
     conn = transaction.get_connection()
     if _effectively_outermost(conn):
-        link_pending()
+        box = _deferred.get()
+        if box is not None:
+            box.append(True)
+        else:
+            link_pending()
     elif not getattr(conn, "veritalk_audit_depth", 0):
-        transaction.on_commit(link_pending)
+        transaction.on_commit(_link_after_commit)
 
 
 @contextmanager

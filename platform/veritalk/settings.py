@@ -88,6 +88,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "veritalk.timing.ServerTimingMiddleware",
+    "audit.middleware.LinkAfterResponseMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "veritalk.middleware.RequestSizeLimitMiddleware",
     "veritalk.middleware.HeavyRequestLimitMiddleware",

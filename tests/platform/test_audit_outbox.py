@@ -119,3 +119,41 @@ def test_concurrent_writers_link_every_event_once_in_one_chain(transactional_db,
     for w in range(writers):  # one writer's events keep their order
         assert [d["i"] for _, d in rows if d["w"] == w] == list(range(events))
     assert PendingAuditEvent.objects.count() == 0 and verify_chain() == []
+
+
+def test_a_web_request_links_its_events_after_its_response(db, creator, client):
+    """The web tier defers the link to request_finished (audit.middleware): by the time the
+    client holds the response the events are in the chain, and nothing is left pending."""
+    client.force_login(creator)
+    before = AuditEvent.objects.count()
+    response = client.post("/api/token/", {}, content_type="application/json")
+    assert response.status_code in (200, 201), response.content
+    assert PendingAuditEvent.objects.count() == 0
+    assert AuditEvent.objects.count() > before and verify_chain() == []
+
+
+def test_a_request_links_only_once_its_response_is_closed(db, creator):
+    from django.core.signals import request_finished
+    from django.db import close_old_connections
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+
+    from audit.middleware import LinkAfterResponseMiddleware
+    seen = {}
+
+    def view(request):
+        record("test.in_request", actor=creator)
+        seen["pending"] = PendingAuditEvent.objects.count()
+        return HttpResponse("ok")
+
+    response = LinkAfterResponseMiddleware(view)(RequestFactory().get("/"))
+    assert seen["pending"] == 1 and AuditEvent.objects.count() == 0
+    # What the WSGI server does once the response is sent (request_finished); as Django's test
+    # client does, without closing the test's database connection.
+    request_finished.disconnect(close_old_connections)
+    try:
+        response.close()
+    finally:
+        request_finished.connect(close_old_connections)
+    assert PendingAuditEvent.objects.count() == 0
+    assert [e.action for e in AuditEvent.objects.all()] == ["test.in_request"]
