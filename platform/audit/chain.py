@@ -65,17 +65,17 @@ def _effectively_outermost(conn) -> bool:
 _deferred: ContextVar[list | None] = ContextVar("veritalk_audit_links_deferred", default=None)
 
 
-def defer_links() -> None:
-    """Until finish_deferred_links(), this context's links wait: the web tier links after
-    its response has been sent (audit.middleware), so no request waits for the chain."""
-    _deferred.set([])
+def defer_links():
+    """Until end_deferral(token), links that would follow a commit in this context are
+    left for later: the web tier links after its response has been sent (audit.middleware)."""
+    return _deferred.set([])
 
 
-def finish_deferred_links() -> None:
+def end_deferral(token) -> bool:
+    """Stop deferring; True when a link was left for later."""
     box = _deferred.get()
-    _deferred.set(None)
-    if box:
-        link_pending()
+    _deferred.reset(token)
+    return bool(box)
 
 
 def _link_after_commit() -> None:
