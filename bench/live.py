@@ -330,6 +330,10 @@ def run(photo: Path, audio: Path, sessions: int, seconds: float, size: int, seed
         "peak_rss_mb": round(peak, 1),
         "rss_first_minute_mb": round(float(np.median(first)), 1) if len(first) else None,
         "rss_last_minute_mb": round(float(np.median(last)), 1) if len(last) else None,
+        # each minute's median: memory that settles (allocator, the recording's sample tables)
+        # shows as steps that stop; a leak as a slope that does not
+        "rss_by_minute_mb": [round(float(np.median(rss[(t // 60) == m])), 1) for m in range(int(t[-1] // 60) + 1)
+                             if np.any((t // 60) == m)] if len(rss) else [],
         "seconds": round(wall, 1), "sessions": sessions, "size": size, "seed": seed,
         "per_session": [{k: v for k, v in r.items() if k != "latencies"} for r in results],
     }
