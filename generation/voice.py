@@ -40,6 +40,12 @@ class VoiceFeatures:
         return len(self) / self.fps
 
 
+def level_db(frames: np.ndarray) -> np.ndarray:
+    """(n, k) windows -> (n,) level in dBFS of each, its DC removed."""
+    x = frames - frames.mean(axis=1, keepdims=True)
+    return 10 * np.log10(np.mean(x * x, axis=1) + 1e-10)
+
+
 def _frames_features(frames: np.ndarray, sr: int) -> np.ndarray:
     """(n, win) windows -> (n, 6): level_db, periodicity, pitch, f1, f2, zcr."""
     n, win = frames.shape
@@ -47,7 +53,7 @@ def _frames_features(frames: np.ndarray, sr: int) -> np.ndarray:
     if n == 0:
         return out
     x = frames - frames.mean(axis=1, keepdims=True)
-    out[:, 0] = 10 * np.log10(np.mean(x * x, axis=1) + 1e-10)
+    out[:, 0] = level_db(frames)
     out[:, 5] = np.mean(np.abs(np.diff(np.sign(x), axis=1)) > 0, axis=1)
     w = x * np.hanning(win).astype(np.float32)
     nfft = 1 << int(np.ceil(np.log2(2 * win)))

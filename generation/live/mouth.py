@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..visemes import REST
-from ..voice import _frames_features
+from ..voice import _frames_features, level_db
 
 ANALYSIS_RATE = 16_000
 HISTORY_FRAMES = 1500          # a minute of levels for the running normalisation
@@ -32,8 +32,8 @@ VOICED_FLOOR_DB = -60.0        # nothing quieter than this is voice, whatever th
 PRIOR = (-20.0, -70.0)         # prior speech and silence levels (dBFS), 25 frames each
 # One-pole smoothing of (jaw, spread, round, voice gate) per frame, rising and falling: a
 # mouth opens for a syllable's onset within the frame that hears it and closes more softly.
-ATTACK = (0.9, 0.8, 0.8, 0.9)
-RELEASE = (0.45, 0.4, 0.4, 0.5)
+ATTACK = np.array([0.9, 0.8, 0.8, 0.9])
+RELEASE = np.array([0.45, 0.4, 0.4, 0.5])
 HANGOVER = 2                   # frames the voice stays on after a voiced stretch of 2+ frames
 
 
@@ -77,10 +77,8 @@ class StreamingMouth:
     """Feed 16 kHz mono float samples in order; `frames()` returns every frame whose
     look-ahead has arrived. `pad_to(n)` appends silence (the voice arrived late)."""
 
-    def __init__(self, fps: int = 25, *, expression_scale: float = 1.0, jaw_offset: float = 0.0,
-                 attack: tuple = ATTACK, release: tuple = RELEASE):
+    def __init__(self, fps: int = 25, *, expression_scale: float = 1.0, jaw_offset: float = 0.0):
         self.fps = fps
-        self.attack, self.release = np.asarray(attack, float), np.asarray(release, float)
         self._since_voiced, self._streak, self._last_streak = 99, 0, 0
         self.hop = ANALYSIS_RATE / fps
         self.win = int(self.hop * 1.5)
@@ -125,9 +123,7 @@ class StreamingMouth:
             windows = self._buf[starts[:, None] + np.arange(self.win)[None, :]]
             rows = _frames_features(windows, ANALYSIS_RATE)
             # the level of the window's newest third (20 ms): an onset late in the window shows
-            tail = windows[:, -(self.win // 3):]
-            tail_db = 10 * np.log10(np.mean((tail - tail.mean(axis=1, keepdims=True)) ** 2, axis=1) + 1e-10)
-            self._feats.extend(np.column_stack([rows[:, :5], tail_db]))
+            self._feats.extend(np.column_stack([rows[:, :5], level_db(windows[:, -(self.win // 3):])]))
             self._next_feat = i
         keep = self._window_start(self._next_feat) - self._buf_start
         if keep > 0:
@@ -189,7 +185,7 @@ class StreamingMouth:
         if self._state is None:
             self._state = values
         else:
-            k = np.where(values > self._state, self.attack, self.release)
+            k = np.where(values > self._state, ATTACK, RELEASE)
             self._state = self._state + k * (values - self._state)
         return self._finish(cur, level, voiced)
 

@@ -10,7 +10,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from veritalk.timing import add_wait
@@ -27,6 +27,12 @@ def row_digest(prev_hash: str, seq: int, created_at: str, actor: str, action: st
                        "target_type": target_type, "target_id": target_id, "data": data},
                       sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256((prev_hash + body).encode()).hexdigest()
+
+
+def event_digest(prev_hash: str, seq: int, ev) -> str:
+    """row_digest of an event's content (an AuditEvent or an outbox row) at position `seq`."""
+    return row_digest(prev_hash, seq, ev.created_at.isoformat(), ev.actor, ev.action, ev.target_type, ev.target_id,
+                      ev.data)
 
 
 def _anchor_mac(seq: int, head: str) -> str:
@@ -149,7 +155,7 @@ def _link_batch() -> int | None:
         rows = []
         for p in pending:
             seq += 1
-            h = row_digest(prev, seq, p.created_at.isoformat(), p.actor, p.action, p.target_type, p.target_id, p.data)
+            h = event_digest(prev, seq, p)
             rows.append(AuditEvent(seq=seq, created_at=p.created_at, actor=p.actor, action=p.action,
                                    target_type=p.target_type, target_id=p.target_id, data=p.data, prev_hash=prev,
                                    hash=h))
@@ -169,26 +175,17 @@ def link_pending() -> int:
     between its commit and its link are linked by the next writer, the reaper
     (jobs.reap) or `audit_verify`."""
     linked = 0
-    for attempt in range(8):
-        try:
-            while True:
-                n = _link_batch()
-                if n is None:
-                    return linked
-                linked += n
-                if n < LINK_BATCH and not PendingAuditEvent.objects.exists():
-                    return linked
-        except IntegrityError:  # SQLite under a non-IMMEDIATE connection: another linker won the race
-            if attempt == 7:
-                raise
+    while (n := _link_batch()) is not None:
+        linked += n
+        if n < LINK_BATCH and not PendingAuditEvent.objects.exists():
+            break
     return linked
 
 
 def _edited_or_moved(ev: AuditEvent, written_as: dict[str, int]) -> str:
     """A row whose hash fits its content under another position was moved, not edited."""
     original = 1 if ev.prev_hash == GENESIS else written_as.get(ev.prev_hash, -1) + 1
-    if original > 0 and original != ev.seq and row_digest(ev.prev_hash, original, ev.created_at.isoformat(), ev.actor,
-                                                        ev.action, ev.target_type, ev.target_id, ev.data) == ev.hash:
+    if original > 0 and original != ev.seq and event_digest(ev.prev_hash, original, ev) == ev.hash:
         return f"moved: it was written as row {original} (rows reordered)"
     return "its content was edited after it was written"
 
@@ -210,8 +207,7 @@ def verify_chain() -> list[ChainProblem]:
             gone = f"row {expected_seq} is" if ev.seq == expected_seq + 1 else f"rows {expected_seq}-{ev.seq - 1} are"
             problems.append(ChainProblem(expected_seq, f"missing (deleted): row {ev.seq} follows row "
                                                        f"{expected_seq - 1}; {gone} gone"))
-        recomputed = row_digest(ev.prev_hash, ev.seq, ev.created_at.isoformat(), ev.actor, ev.action, ev.target_type,
-                             ev.target_id, ev.data)
+        recomputed = event_digest(ev.prev_hash, ev.seq, ev)
         if recomputed != ev.hash:
             problems.append(ChainProblem(ev.seq, _edited_or_moved(ev, written_as)))
         elif ev.prev_hash != prev_hash:

@@ -4,14 +4,22 @@ chain (see audit.chain.verify_chain)."""
 from django.db import models
 
 
-class AuditEvent(models.Model):
-    seq = models.BigIntegerField(unique=True)
+class EventContent(models.Model):
+    """What an event says, as recorded and as chained (the fields its hash covers besides
+    its position)."""
     created_at = models.DateTimeField()
     actor = models.CharField(max_length=150, blank=True)
     action = models.CharField(max_length=64)
     target_type = models.CharField(max_length=64, blank=True)
     target_id = models.CharField(max_length=64, blank=True)
     data = models.JSONField(default=dict)
+
+    class Meta:
+        abstract = True
+
+
+class AuditEvent(EventContent):
+    seq = models.BigIntegerField(unique=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
 
@@ -33,17 +41,11 @@ class AuditAnchor(models.Model):
     mac = models.CharField(max_length=64)
 
 
-class PendingAuditEvent(models.Model):
+class PendingAuditEvent(EventContent):
     """The outbox: an event committed with the change it records, not yet linked into
     the chain. Writing here needs no lock, so a request never waits for the chain;
     audit.chain.link_pending moves these rows into AuditEvent, oldest first, and
     usually within the same request (after its commit)."""
-    created_at = models.DateTimeField()
-    actor = models.CharField(max_length=150, blank=True)
-    action = models.CharField(max_length=64)
-    target_type = models.CharField(max_length=64, blank=True)
-    target_id = models.CharField(max_length=64, blank=True)
-    data = models.JSONField(default=dict)
 
     class Meta:
         ordering = ["id"]
