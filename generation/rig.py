@@ -616,7 +616,10 @@ class PortraitRig:
         jx0, jy0 = self.jaw_box[:2]
         zeros = np.zeros_like(bx)
         line = cv2.remap(self._lip_row, bx, zeros, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        drop = cv2.remap(self.jaw_layer, bx - jx0, line + (1.0 - jy0), cv2.INTER_LINEAR,
+        # the drop just under the tear, sampled where both rows of the bilinear lookup are
+        # wholly below the line: a row cut by the line would make the drop (and the tear's
+        # lower edge and every shade measured down from the lip) jump from column to column
+        drop = cv2.remap(self.jaw_layer, bx - jx0, line + (1.5 - jy0), cv2.INTER_LINEAR,
                          borderMode=cv2.BORDER_CONSTANT)
         drop *= np.float32(p["jaw"])
         below_top = by - line

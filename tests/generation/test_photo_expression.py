@@ -121,3 +121,25 @@ def test_a_closed_mouth_opens_onto_separate_teeth_darker_at_the_corners(closed):
                                                              int(line[(cx0 + cx1) // 2]) + 14, (cx0 + cx1) // 2]
     assert not np.array_equal(below(rig.render({"jaw": 0.6, "spread": 1.0})), below(frame))
     assert np.array_equal(rig.render({"jaw": 0.6}), frame)   # the same shape, the same pixels: stable
+
+
+@pytest.mark.parametrize("which", ["closed", "teeth_smile"])
+def test_the_tear_opens_as_one_smooth_curve(which, request):
+    """The tear's length down each column follows the lip's curve: no column-to-column
+    jumps (they showed as vertical streaks in the interior and a serrated lower edge
+    through which bits of the upper teeth went down with the jaw)."""
+    rig = request.getfixturevalue(which)
+    paint = np.float32([0, 255, 0])
+    original = rig._interior
+    rig._interior = lambda bx, below_top, gap, p: np.broadcast_to(paint, bx.shape + (3,))
+    try:
+        frames = [rig.render({"jaw": jaw}).astype(float) for jaw in (0.5, 1.0)]
+    finally:
+        rig._interior = original
+    cx0, cx1 = int(rig.lm[48, 0]), int(rig.lm[54, 0])
+    n = cx1 - cx0
+    for jaw, im in zip((0.5, 1.0), frames):
+        painted = np.clip((im[..., 1] - np.maximum(im[..., 0], im[..., 2])) / 255.0, 0, 1)
+        length = painted[:, cx0 + n // 6: cx1 - n // 6].sum(axis=0)
+        assert length.min() > 10 * jaw, (jaw, length.min())
+        assert np.abs(np.diff(length, 2)).max() < 1.0, (jaw, np.round(np.diff(length, 2), 2))
