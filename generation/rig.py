@@ -18,7 +18,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .expression import CLOSED, TEETH_SMILE, WIDE_OPEN, PhotoExpression, occlusal_fraction, read_expression
+from .expression import CLOSED, TEETH_SMILE, WIDE_OPEN, PhotoExpression, occlusal_fraction, read_expression, teeth_mask
 
 BROWS = list(range(17, 27))
 L_UPPER_LID, L_LOWER_LID = (37, 38), (41, 40)
@@ -115,6 +115,8 @@ class PortraitRig:
         self.field_gain = np.array([0.0 if n == "closure" and self.kind != CLOSED else 1.0 for n in SMOOTH_FIELDS],
                                    np.float32)
         # The jaw and the cavity.
+        # where the photo's upper teeth end (a teeth smile): 1.0 when only the upper row shows
+        self.occlusal = occlusal_fraction(self.image, lm) if self.kind == TEETH_SMILE else 0.5
         self.lip_line = self._lip_line()
         self.jaw_box = _box(lm[3, 0], lm[48:55, 1].min() - 0.1 * self.mouth_w, lm[13, 0] + 1,
                             lm[8, 1] + 0.45 * self.face_h, self.dims)
@@ -247,7 +249,7 @@ class PortraitRig:
         lm = self.lm
         pts = [lm[48], (lm[60] + lm[48]) / 2]
         if self.kind == TEETH_SMILE:    # between the upper and the lower teeth (see occlusal_fraction)
-            f = occlusal_fraction(self.image, lm)
+            f = self.occlusal
             pts += [lm[u] + f * (lm[l] - lm[u]) for u, l in ((61, 67), (62, 66), (63, 65))]
         else:
             pts += [(lm[u] + lm[l]) / 2 for u, l in ((61, 67), (62, 66), (63, 65))]
@@ -341,11 +343,26 @@ class PortraitRig:
         # the lips' hue, a little redder inside (mucosa), in ever deeper shadow
         inner = lips * np.float32([1.1, 0.78, 0.8])
         # (real open mouths, measured: about as light as two thirds of the face, and red)
-        colours = [inner * 0.22 + np.float32([4, 0, 1]), inner * 0.55, TEETH * min(light, 1.0),
+        teeth = self._photo_teeth()
+        if teeth is None:   # white a little warmed by the face's light, lit like the face
+            teeth = (0.85 * TEETH + 0.15 * mean * (TEETH.mean() / max(float(mean.mean()), 1.0))) * min(light, 1.0)
+        colours = [inner * 0.22 + np.float32([4, 0, 1]), inner * 0.55, teeth,
                    inner * 0.92 + np.float32([14, 0, 4])]
         if gray:
             colours = [np.full(3, c.mean(), np.float32) for c in colours]
         return [np.clip(np.asarray(c, np.float32), 0, 255) for c in colours]
+
+    def _photo_teeth(self) -> np.ndarray | None:
+        """The colour of the person's own teeth where the photo shows them (the lighter
+        half of its teeth pixels: the shaded ones are painted darker anyway), or None."""
+        if self.kind != TEETH_SMILE:
+            return None
+        teeth, (x0, y0, x1, y1) = teeth_mask(self.image, self.lm)
+        px = self.image[y0:y1, x0:x1][teeth].astype(np.float32)
+        if len(px) < 20:
+            return None
+        luma = px @ np.float32([0.299, 0.587, 0.114])
+        return np.median(px[luma >= np.median(luma)], axis=0)
 
     def _lip_colour(self) -> np.ndarray | None:
         """Median colour of the lips (between their outer and inner edges), or None."""
@@ -654,27 +671,37 @@ class PortraitRig:
         tongue *= np.clip((0.47 - c) / 0.05, 0.0, 1.0)
         lit = np.clip(1.0 - (t - top) * 1.4, 0.55, 1.0) * (1.0 - 0.8 * c)      # lit on top, darker to the sides
         cavity = cavity * (1 - tongue[..., None]) + (self._tongue * lit[..., None]) * tongue[..., None]
-        if self.kind == TEETH_SMILE:       # the person's own teeth frame the tear: nothing painted over them
-            return cavity
-        # upper teeth: incisors, laterals, canines, premolars, each its own width and length
         k = np.searchsorted(_TOOTH_EDGES, c).clip(1, len(_TOOTH_EDGES) - 1)
         lo, hi = _TOOTH_EDGES[k - 1], _TOOTH_EDGES[k]
         f = (c - lo) / (hi - lo)                              # 0..1 across one tooth
         width_px = (hi - lo) * mw
+        seam = np.clip(np.minimum(f, 1 - f) * width_px / 1.1, 0.0, 1.0)       # the dark line between two teeth
+        across = np.clip(1.0 - 0.95 * (2 * c) ** 1.6 * 0.55, 0.0, 1.0)        # darker towards the corners
+        if self.kind != TEETH_SMILE:
+            cavity = self._upper_teeth(cavity, c, f, k, seam, across, below_top, gap, mw)
+        elif self.occlusal < 0.95:         # the photo's lower teeth go down with the jaw: nothing painted
+            return cavity
+        # lower teeth (a teeth smile that shows only its upper row has them behind the lower lip
+        # too): the incisors' and canines' tips over the lower lip, shorter towards the sides
+        # where the lip covers them, in shadow, once the mouth is open
+        side = np.clip(1.0 - (c / 0.3) ** 2, 0.0, 1.0)
+        low_len = np.minimum(np.float32(0.05) * mw, 0.2 * gap) * side ** 0.5 * (1.0 - 0.15 * np.abs(2 * f - 1) ** 2)
+        lower = (np.clip((below_top - (gap - low_len)) / 1.2, 0.0, 1.0) * np.clip(low_len - 0.8, 0.0, 1.0)
+                 * np.clip(gap / (0.3 * self.max_gap) - 0.3, 0.0, 1.0))
+        tip = np.clip((below_top - (gap - low_len)) / np.maximum(low_len, 1.0), 0.0, 1.0)  # 0 at the tip
+        low_tooth = self._teeth * ((0.62 + 0.13 * (1 - tip)) * (0.7 + 0.3 * seam) * across)[..., None]
+        return cavity * (1 - lower[..., None]) + low_tooth * lower[..., None]
+
+    def _upper_teeth(self, cavity, c, f, k, seam, across, below_top, gap, mw):
+        """The painted upper teeth over `cavity`: each its own width and length, rounded
+        corners, seams, the lip's shadow at the top."""
+        # upper teeth: incisors, laterals, canines, premolars, each its own width and length
         show = np.minimum(np.float32(0.085) * mw, 0.5 * gap)  # how much of the upper teeth the lip uncovers
         length = show * _TOOTH_LENGTH[k - 1] * (1.0 - 0.35 * np.abs(2 * f - 1) ** 4)   # rounded corners
         upper = np.clip((length - below_top) / 1.2 + 0.5, 0.0, 1.0) * np.clip(gap / 2.5 - 0.4, 0.0, 1.0)
-        seam = np.clip(np.minimum(f, 1 - f) * width_px / 1.1, 0.0, 1.0)       # the dark line between two teeth
-        across = 1.0 - 0.95 * (2 * c) ** 1.6 * 0.55           # darker towards the corners, deeper in the mouth
         down = 0.80 + 0.2 * np.clip(below_top / np.maximum(length, 1.0), 0.0, 1.0)   # the lip's shadow at the top
-        tooth = self._teeth * ((0.68 + 0.32 * seam) * np.clip(across, 0.0, 1.0) * down)[..., None]
-        cavity = cavity * (1 - upper[..., None]) + tooth * upper[..., None]
-        # lower teeth: their tips over the lower lip, narrower, in shadow, once the mouth is open
-        low_len = np.minimum(np.float32(0.035) * mw, 0.16 * gap) * (1.0 - 0.15 * np.abs(2 * f - 1) ** 2)
-        lower = (np.clip((below_top - (gap - low_len)) / 1.2, 0.0, 1.0) * np.clip((0.36 - c) / 0.04, 0.0, 1.0)
-                 * np.clip(gap / (0.3 * self.max_gap) - 0.3, 0.0, 1.0))
-        low_tooth = self._teeth * (0.7 * (0.75 + 0.25 * seam) * np.clip(across, 0.0, 1.0))[..., None]
-        return cavity * (1 - lower[..., None]) + low_tooth * lower[..., None]
+        tooth = self._teeth * ((0.68 + 0.32 * seam) * across * down)[..., None]
+        return cavity * (1 - upper[..., None]) + tooth * upper[..., None]
 
 
 # Edges of the upper teeth from the middle of the mouth (fractions of the mouth's width) and
