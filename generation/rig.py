@@ -345,9 +345,9 @@ class PortraitRig:
         # (real open mouths, measured: about as light as two thirds of the face, and red)
         teeth = self._photo_teeth()
         if teeth is None:   # white a little warmed by the face's light, lit like the face
-            teeth = (0.85 * TEETH + 0.15 * mean * (TEETH.mean() / max(float(mean.mean()), 1.0))) * min(light, 1.0)
-        colours = [inner * 0.22 + np.float32([4, 0, 1]), inner * 0.55, teeth,
-                   inner * 0.92 + np.float32([14, 0, 4])]
+            teeth = (0.85 * TEETH + 0.15 * mean * (TEETH.mean() / max(float(mean.mean()), 1.0))) * min(light, 1.08)
+        colours = [inner * 0.12 + np.float32([3, 0, 1]), inner * 0.42, teeth,
+                   inner * 1.0 + np.float32([22, 6, 10])]
         if gray:
             colours = [np.full(3, c.mean(), np.float32) for c in colours]
         return [np.clip(np.asarray(c, np.float32), 0, 255) for c in colours]
@@ -666,7 +666,7 @@ class PortraitRig:
         throat = np.exp(-((c / 0.28) ** 2 + ((t - 0.42) / 0.45) ** 2))
         cavity = self._edge + (self._dark - self._edge) * throat[..., None]
         # the tongue: a dome whose top rises for spread vowels and drops as the jaw opens
-        top = (0.5 - 0.2 * p["spread"] + 0.12 * p["round"] + 0.1 * p["jaw"]) + 0.5 * (2 * c) ** 2
+        top = (0.42 - 0.2 * p["spread"] + 0.12 * p["round"] + 0.1 * p["jaw"]) + 0.5 * (2 * c) ** 2
         tongue = np.clip((t - top) * gap / 2.0, 0.0, 1.0) * np.clip(gap / (0.15 * self.max_gap) - 0.5, 0, 1)
         tongue *= np.clip((0.47 - c) / 0.05, 0.0, 1.0)
         lit = np.clip(1.0 - (t - top) * 1.4, 0.55, 1.0) * (1.0 - 0.8 * c)      # lit on top, darker to the sides
@@ -676,7 +676,7 @@ class PortraitRig:
         f = (c - lo) / (hi - lo)                              # 0..1 across one tooth
         width_px = (hi - lo) * mw
         seam = np.clip(np.minimum(f, 1 - f) * width_px / 1.1, 0.0, 1.0)       # the dark line between two teeth
-        across = np.clip(1.0 - 0.95 * (2 * c) ** 1.6 * 0.55, 0.0, 1.0)        # darker towards the corners
+        across = np.clip(1.0 - 0.65 * (2 * c) ** 1.6, 0.0, 1.0)        # darker towards the corners, deeper in
         if self.kind != TEETH_SMILE:
             cavity = self._upper_teeth(cavity, c, f, k, seam, across, below_top, gap, mw)
         elif self.occlusal < 0.95:         # the photo's lower teeth go down with the jaw: nothing painted
@@ -685,22 +685,23 @@ class PortraitRig:
         # too): the incisors' and canines' tips over the lower lip, shorter towards the sides
         # where the lip covers them, in shadow, once the mouth is open
         side = np.clip(1.0 - (c / 0.3) ** 2, 0.0, 1.0)
-        low_len = np.minimum(np.float32(0.05) * mw, 0.2 * gap) * side ** 0.5 * (1.0 - 0.15 * np.abs(2 * f - 1) ** 2)
+        low_len = np.minimum(np.float32(0.065) * mw, 0.25 * gap) * side ** 0.5 * (1.0 - 0.15 * np.abs(2 * f - 1) ** 2)
         lower = (np.clip((below_top - (gap - low_len)) / 1.2, 0.0, 1.0) * np.clip(low_len - 0.8, 0.0, 1.0)
                  * np.clip(gap / (0.3 * self.max_gap) - 0.3, 0.0, 1.0))
         tip = np.clip((below_top - (gap - low_len)) / np.maximum(low_len, 1.0), 0.0, 1.0)  # 0 at the tip
-        low_tooth = self._teeth * ((0.62 + 0.13 * (1 - tip)) * (0.7 + 0.3 * seam) * across)[..., None]
+        low_tooth = self._teeth * ((0.68 + 0.17 * (1 - tip)) * (0.8 + 0.2 * seam) * across)[..., None]
         return cavity * (1 - lower[..., None]) + low_tooth * lower[..., None]
 
     def _upper_teeth(self, cavity, c, f, k, seam, across, below_top, gap, mw):
         """The painted upper teeth over `cavity`: each its own width and length, rounded
         corners, seams, the lip's shadow at the top."""
         # upper teeth: incisors, laterals, canines, premolars, each its own width and length
-        show = np.minimum(np.float32(0.085) * mw, 0.5 * gap)  # how much of the upper teeth the lip uncovers
+        show = np.minimum(np.float32(0.11) * mw, 0.55 * gap)  # how much of the upper teeth the lip uncovers
         length = show * _TOOTH_LENGTH[k - 1] * (1.0 - 0.35 * np.abs(2 * f - 1) ** 4)   # rounded corners
-        upper = np.clip((length - below_top) / 1.2 + 0.5, 0.0, 1.0) * np.clip(gap / 2.5 - 0.4, 0.0, 1.0)
-        down = 0.80 + 0.2 * np.clip(below_top / np.maximum(length, 1.0), 0.0, 1.0)   # the lip's shadow at the top
-        tooth = self._teeth * ((0.68 + 0.32 * seam) * across * down)[..., None]
+        upper = (np.clip((length - below_top) / 1.2 + 0.5, 0.0, 1.0) * np.clip(gap / 2.5 - 0.4, 0.0, 1.0)
+                 * np.clip((0.45 - c) / 0.04, 0.0, 1.0))        # the mouth's dark corners (buccal corridors)
+        down = 0.86 + 0.14 * np.clip(below_top / np.maximum(length, 1.0), 0.0, 1.0)  # the lip's shadow at the top
+        tooth = self._teeth * ((0.8 + 0.2 * seam) * across * down)[..., None]
         return cavity * (1 - upper[..., None]) + tooth * upper[..., None]
 
 
