@@ -147,3 +147,35 @@ def test_the_tear_opens_as_one_smooth_curve(which, request):
         length = painted[:, cx0 + n // 6: cx1 - n // 6].sum(axis=0)
         assert length.min() > 10 * jaw, (jaw, length.min())
         assert np.abs(np.diff(length, 2)).max() < 1.0, (jaw, np.round(np.diff(length, 2), 2))
+
+
+def test_lower_teeth_show_in_the_middle_over_the_lower_lip_not_as_a_band():
+    """A teeth smile that shows only its upper row (the lower teeth hidden behind the lower
+    lip) shows their tips when the jaw opens, in the middle, coloured from the person's own
+    teeth; a smile that shows both rows keeps its own lower teeth (nothing painted); a closed
+    mouth shows lower teeth in the middle only, shorter towards the sides."""
+    upper_only = _rig(load_image_file(corpus_file("photos/marissa_mayer.jpg")))
+    both_rows = _rig(load_image_file(corpus_file("photos/donald_trump.jpg")))
+    assert upper_only.kind == both_rows.kind == TEETH_SMILE
+    assert upper_only.occlusal >= 0.95 > both_rows.occlusal
+    p = {"jaw": 0.8, "spread": 0.0, "round": 0.0}
+
+    def column(rig, c):
+        """Down one column of the painted interior at `c` from the middle (0) to a corner (0.5):
+        whether each pixel looks like a tooth (light and nearly colourless: the cavity and
+        the tongue are dark or red)."""
+        gap = np.float32(0.8 * rig.max_gap)
+        below = np.arange(0.5, float(gap), 1.0, dtype=np.float32)[:, None]
+        bx = np.full_like(below, rig._corners[0] + (0.5 + c) * rig._corners[1])
+        rgb = rig._interior(bx, below, np.full_like(below, gap), p)[:, 0]
+        chroma = (rgb.max(axis=1) - rgb.min(axis=1)) / np.maximum(rgb.max(axis=1), 1.0)
+        return (rgb.mean(axis=1) > 90) & (chroma < 0.25)
+
+    middle = column(upper_only, 0.0)
+    assert middle[-2] and not middle[: len(middle) // 2].any()      # a tooth's tip just above the lower lip
+    assert not column(upper_only, 0.42).any()                        # none in the corners
+    assert not column(both_rows, 0.0).any()                          # own lower teeth: none painted
+    closed_rig = _rig(load_image_file(corpus_file("photos/elizabeth_olsen.jpg")))
+    lower_half = lambda col: col[len(col) // 2:]
+    tips = [int(lower_half(column(closed_rig, c)).sum()) for c in (0.0, 0.2, 0.42)]
+    assert tips[0] > tips[1] > tips[2] == 0, tips  # tallest in the middle, none at the corners
