@@ -38,17 +38,10 @@ def inner_gap(lm: np.ndarray) -> np.ndarray:
     return lm[[67, 66, 65], 1] - lm[[61, 62, 63], 1]
 
 
-def teeth_mask(rgb: np.ndarray, lm: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, int]]:
-    """Pixels inside the inner lips that look like teeth (bright for the face, little
-    colour: lips, tongue and the cavity are red or dark), in the inner-lip box."""
-    pts = lm[60:68]
-    h, w = rgb.shape[:2]
-    x0, y0 = max(int(np.floor(pts[:, 0].min())), 0), max(int(np.floor(pts[:, 1].min())), 0)
-    x1, y1 = min(int(np.ceil(pts[:, 0].max())) + 1, w), min(int(np.ceil(pts[:, 1].max())) + 1, h)
-    if x1 - x0 < 2 or y1 - y0 < 2:
-        return np.zeros((max(y1 - y0, 0), max(x1 - x0, 0)), bool), (x0, y0, x1, y1)
-    inside = np.zeros((y1 - y0, x1 - x0), np.uint8)
-    cv2.fillPoly(inside, [np.round(pts - [x0, y0]).astype(np.int32)], 1)
+def _teeth_like(rgb: np.ndarray, lm: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    """Pixels of `box` (x0, y0, x1, y1) that look like teeth: bright for the face and with
+    little colour (lips, tongue and the cavity are red or dark)."""
+    x0, y0, x1, y1 = box
     patch = rgb[y0:y1, x0:x1].astype(np.float32)
     luma = patch @ np.float32([0.299, 0.587, 0.114])
     chroma = (patch.max(axis=2) - patch.min(axis=2)) / np.maximum(patch.max(axis=2), 1.0)
@@ -59,8 +52,57 @@ def teeth_mask(rgb: np.ndarray, lm: np.ndarray) -> tuple[np.ndarray, tuple[int, 
     skin_luma = float(np.median(skin @ np.float32([0.299, 0.587, 0.114]))) if len(skin) else 150.0
     skin_chroma = (float(np.median((skin.max(1) - skin.min(1)) / np.maximum(skin.max(1), 1.0)))
                    if len(skin) else 0.3)
-    teeth = (luma > 0.72 * skin_luma) & (chroma < max(0.6 * skin_chroma, 0.08) + 0.12) & (inside > 0)
-    return teeth, (x0, y0, x1, y1)
+    return (luma > 0.72 * skin_luma) & (chroma < max(0.6 * skin_chroma, 0.08) + 0.12)
+
+
+def _box_of(pts: np.ndarray, shape) -> tuple[int, int, int, int]:
+    h, w = shape[:2]
+    return (max(int(np.floor(pts[:, 0].min())), 0), max(int(np.floor(pts[:, 1].min())), 0),
+            min(int(np.ceil(pts[:, 0].max())) + 1, w), min(int(np.ceil(pts[:, 1].max())) + 1, h))
+
+
+def teeth_mask(rgb: np.ndarray, lm: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """Pixels inside the inner lips that look like teeth, in the inner-lip box."""
+    pts = lm[60:68]
+    x0, y0, x1, y1 = box = _box_of(pts, rgb.shape)
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return np.zeros((max(y1 - y0, 0), max(x1 - x0, 0)), bool), box
+    inside = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    cv2.fillPoly(inside, [np.round(pts - [x0, y0]).astype(np.int32)], 1)
+    return _teeth_like(rgb, lm, box) & (inside > 0), box
+
+
+def opening_edges(rgb: np.ndarray, lm: np.ndarray, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The open mouth's upper and lower edges (y) at columns `xs`: the inner lips, moved
+    out past any teeth that touch them. dlib often puts the inner-lip points on the teeth
+    of a wide-open mouth, and a shut that brings those points together leaves the teeth
+    showing between the lips."""
+    lm = np.asarray(lm, np.float64)
+    up = np.interp(xs, lm[[60, 61, 62, 63, 64], 0], lm[[60, 61, 62, 63, 64], 1])
+    lo = np.interp(xs, lm[[60, 67, 66, 65, 64], 0], lm[[60, 67, 66, 65, 64], 1])
+    x0, y0, x1, y1 = box = _box_of(lm[48:60], rgb.shape)
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return up, lo
+    teeth = _teeth_like(rgb, lm, box)
+    top, bottom = up.copy(), lo.copy()
+    for i, x in enumerate(xs):
+        c = int(round(x)) - x0
+        if not 0 <= c < teeth.shape[1] or lo[i] - up[i] < 2:
+            continue
+        col = teeth[:, c]
+        r = int(round(up[i])) - y0          # up from the upper edge while the column shows teeth
+        while 0 < r <= len(col) and col[r - 1]:
+            r -= 1
+        top[i] = min(up[i], r + y0)
+        r = int(round(lo[i])) - y0          # down from the lower edge likewise
+        while 0 <= r < len(col) - 1 and col[r + 1]:
+            r += 1
+        bottom[i] = max(lo[i], r + y0)
+    # smooth along the mouth: one stray bright pixel must not notch the edge
+    k = max(3, (len(xs) // 12) | 1)
+    top = np.minimum(up, cv2.GaussianBlur(top.reshape(1, -1).astype(np.float32), (k, 1), 0).ravel())
+    bottom = np.maximum(lo, cv2.GaussianBlur(bottom.reshape(1, -1).astype(np.float32), (k, 1), 0).ravel())
+    return top, bottom
 
 
 def read_expression(rgb: np.ndarray, lm: np.ndarray) -> PhotoExpression:

@@ -18,7 +18,16 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .expression import CLOSED, TEETH_SMILE, WIDE_OPEN, PhotoExpression, occlusal_fraction, read_expression, teeth_mask
+from .expression import (
+    CLOSED,
+    TEETH_SMILE,
+    WIDE_OPEN,
+    PhotoExpression,
+    occlusal_fraction,
+    opening_edges,
+    read_expression,
+    teeth_mask,
+)
 
 BROWS = list(range(17, 27))
 L_UPPER_LID, L_LOWER_LID = (37, 38), (41, 40)
@@ -297,8 +306,15 @@ class PortraitRig:
         x0, y0, x1, y1 = box = _box(lm[3, 0], lm[33, 1], lm[13, 0] + 1, lm[8, 1] + 0.45 * self.face_h, self.dims)
         xs = np.arange(x0, x1, dtype=np.float64)
         ys = np.arange(y0, y1, dtype=np.float64)[:, None]
-        up = np.interp(xs, lm[[60, 61, 62, 63, 64], 0], lm[[60, 61, 62, 63, 64], 1])
-        gap = np.maximum(np.interp(xs, lm[[60, 67, 66, 65, 64], 0], lm[[60, 67, 66, 65, 64], 1]) - up, 0.0)
+        up, lo = opening_edges(self.image, lm, xs)        # the inner lips, past any teeth touching them
+        # dlib's eight inner-lip points make a hexagon, but a wide-open mouth is rounder (often
+        # nearly square at the sides): the opening is at least the ellipse through the middle
+        # gap and the inner corners, or its sides stay open when the middle has shut
+        u = np.clip((xs - (lm[60, 0] + lm[64, 0]) / 2) / max((lm[64, 0] - lm[60, 0]) / 2, 1.0), -1.0, 1.0)
+        middle = (up + lo) / 2
+        half = 0.5 * float(np.mean(lm[[67, 66, 65], 1] - lm[[61, 62, 63], 1])) * np.sqrt(1.0 - u * u)
+        up, lo = np.minimum(up, middle - half), np.maximum(lo, middle + half)
+        gap = np.maximum(lo - up, 0.0)
         s = SHUT_UP_SHARE
         meet = up + s * gap
         nose = lm[33, 1]
