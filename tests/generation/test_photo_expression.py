@@ -181,7 +181,8 @@ def test_lower_teeth_show_in_the_middle_over_the_lower_lip_not_as_a_band():
     assert tips[0] > tips[1] > tips[2] == 0, tips  # tallest in the middle, none at the corners
 
 
-@pytest.mark.parametrize("video, index, most", [("expressive_lp_d12.mp4", 120, 0.1), ("expressive_lp_d18.mp4", 144, 0.25)])
+@pytest.mark.parametrize("video, index, most", [("expressive_lp_d12.mp4", 120, 0.1),
+                                                ("expressive_lp_d18.mp4", 144, 0.25)])
 def test_a_wide_open_mouth_shuts_at_its_sides_too(video, index, most):
     """dlib's inner-lip hexagon is narrower at the sides than a wide-open mouth (rounder,
     nearly square in a shout): shutting only the hexagon left a diamond of dark interior
