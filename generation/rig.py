@@ -44,6 +44,7 @@ BLINK_LEVELS = 9
 LID_MEET = 0.85
 SHUT_LASH_WIDTH, SHUT_LASH_SHADE = 3.5, 0.4
 SHUT_GAIN, SHUT_UP_SHARE, SHUT_CHIN = 1.4, 0.3, 1.0
+SHUT_FLAT, SHUT_NECK = 0.4, 0.3   # the chin's lift: whole out to this share of the half face; fade down the neck
 SHUT_LAYER = True     # the shut as a full-resolution layer (identity 0.29 against 0.45 as a smooth field)
 SMOOTH_FIELDS = ("smile", "brow", "spread", "round", "closure", "tuck", "shut")
 # Every parameter a frame may carry, and its neutral value.
@@ -309,8 +310,8 @@ class PortraitRig:
         up, lo = opening_edges(self.image, lm, xs)        # the inner lips, past any teeth touching them
         # dlib's eight inner-lip points make a hexagon, but a wide-open mouth is rounder (often
         # nearly square at the sides): the opening is at least the ellipse through the middle
-        # gap and the inner corners, or its sides stay open when the middle has shut
-        u = np.clip((xs - (lm[60, 0] + lm[64, 0]) / 2) / max((lm[64, 0] - lm[60, 0]) / 2, 1.0), -1.0, 1.0)
+        # gap and the mouth's corners, or its sides stay open when the middle has shut
+        u = np.clip((xs - (lm[48, 0] + lm[54, 0]) / 2) / max((lm[54, 0] - lm[48, 0]) / 2, 1.0), -1.0, 1.0)
         middle = (up + lo) / 2
         half = 0.5 * float(np.mean(lm[[67, 66, 65], 1] - lm[[61, 62, 63], 1])) * np.sqrt(1.0 - u * u)
         up, lo = np.minimum(up, middle - half), np.maximum(lo, middle + half)
@@ -318,16 +319,28 @@ class PortraitRig:
         s = SHUT_UP_SHARE
         meet = up + s * gap
         nose = lm[33, 1]
-        above = -s * gap * np.clip((ys - nose) / np.maximum(meet - nose, 1.0), 0.0, 1.0)
+        # Away from the lips the gap's profile is blurred across: the lips need their exact
+        # gap to meet, but its steep ends at the mouth's corners, carried up to the nose and
+        # down to the chin, sheared the skin there into a visible seam.
+        k = int(0.25 * self.mouth_w) | 1
+        soft = cv2.GaussianBlur(gap.reshape(1, -1).astype(np.float32), (k, 1), 0).ravel().astype(np.float64)
+        t_up = np.clip((ys - nose) / np.maximum(meet - nose, 1.0), 0.0, 1.0)
+        above = -s * (t_up * gap + (1 - t_up) * soft) * t_up
         cx, half = lm[8, 0], max((lm[13, 0] - lm[3, 0]) / 2, 1.0)
         v = np.clip(np.abs(xs - cx) / half, 0.0, 1.0)
-        jaw = SHUT_CHIN * (1 - s) * self.photo_gap * np.cos(0.5 * np.pi * v) ** 2
+        # the chin lifts whole (like the mandible it is), the lift easing off only towards the
+        # jaw's angles: a lift that peaked at the middle bent the chin's contour into a W
+        flat = np.clip((v - SHUT_FLAT) / (1.0 - SHUT_FLAT), 0.0, 1.0)
+        jaw = SHUT_CHIN * (1 - s) * self.photo_gap * np.cos(0.5 * np.pi * flat) ** 2
         contour = np.interp(xs, lm[3:14, 0], lm[3:14, 1])
-        lip_bottom = lm[57, 1]
+        # from the lower lip's outer edge down (per column: beside the corners that is skin at
+        # the lips' height, which must not be sheared against the lip it borders)
+        lip_bottom = np.maximum(np.interp(xs, lm[[48, 59, 58, 57, 56, 55, 54], 0], lm[[48, 59, 58, 57, 56, 55, 54], 1]),
+                                meet + 1.0)
         b = np.clip((ys - lip_bottom) / np.maximum(contour - lip_bottom, 1.0), 0, 1)
         b = b * b * (3 - 2 * b)
-        below = (1 - b) * (1 - s) * gap + b * jaw
-        neck = np.clip((ys - contour) / (0.3 * self.face_h), 0.0, 1.0)
+        below = (1 - b) * (1 - s) * ((1 - b) * gap + b * soft) + b * jaw
+        neck = np.clip((ys - contour) / (SHUT_NECK * self.face_h), 0.0, 1.0)
         below *= 1.0 - neck * neck * (3 - 2 * neck)
         layer = np.where(ys < meet, above, below)
         side = np.clip(np.minimum(xs - x0, x1 - 1 - xs) / 4.0, 0, 1)
