@@ -64,6 +64,16 @@ def chain(src, dst, tmp_dir):
     return crop(b, dst, 0.1, crf=28)
 
 
+def two_generations(src, dst, *, crf1: int = 28, resize: float = 0.7, crf2: int = 28):
+    """A repost of a repost: re-encoded, then resized and re-encoded again."""
+    mid = Path(dst).with_suffix(".gen1.mp4")
+    try:
+        reencode(src, mid, crf1)
+        return geometric(mid, dst, scale=(resize, resize), crf=crf2)
+    finally:
+        mid.unlink(missing_ok=True)
+
+
 def remux(src, dst, *, keep_metadata: bool = True):
     """Copy the streams' packets into a new MP4 without re-encoding (what `ffmpeg
     -i src -c copy dst` does): the pictures are untouched, the C2PA box is not

@@ -253,8 +253,7 @@ def apply(family: str, params: dict, src: Path, dst: Path) -> Path:
         if family == "fps":
             return attacks.retime(src, dst, params["fps"])
         if family == "two_generations":
-            attacks.reencode(src, tmp, params["crf1"])
-            return attacks.geometric(tmp, dst, scale=(params["resize"],) * 2, crf=params["crf2"])
+            return attacks.two_generations(src, dst, crf1=params["crf1"], resize=params["resize"], crf2=params["crf2"])
         colour = {k: params[k] for k in ("brightness", "contrast", "saturation", "gamma") if k in params}
         geo = {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()
                if k in ("scale", "rotate", "flip", "crop", "pad_aspect")}

@@ -36,8 +36,7 @@ def main(argv=None) -> int:
         for rid in a.ids:
             out = work / f"out_{rid}.mp4"
             generate_video(a.photo, a.audio, out, marker=VideoWatermarker(rid), controls=Controls(size=512))
-            first = attacks.reencode(out, work / f"g1_{rid}.mp4", 28)
-            copy = attacks.geometric(first, work / f"g2_{rid}.mp4", scale=(0.7, 0.7), crf=28)
+            copy = attacks.two_generations(out, work / f"copy_{rid}.mp4")
             o, c = rr.pooled_luma(out), rr.pooled_luma(copy)
             alignment = rr.align(c.mean, o.mean)
             r = rr.informed_reading(c, alignment, o.total.shape, rid) if alignment else None

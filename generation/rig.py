@@ -313,8 +313,8 @@ class PortraitRig:
         # gap and the mouth's corners, or its sides stay open when the middle has shut
         u = np.clip((xs - (lm[48, 0] + lm[54, 0]) / 2) / max((lm[54, 0] - lm[48, 0]) / 2, 1.0), -1.0, 1.0)
         middle = (up + lo) / 2
-        half = 0.5 * float(np.mean(lm[[67, 66, 65], 1] - lm[[61, 62, 63], 1])) * np.sqrt(1.0 - u * u)
-        up, lo = np.minimum(up, middle - half), np.maximum(lo, middle + half)
+        half_gap = 0.5 * float(np.mean(lm[[67, 66, 65], 1] - lm[[61, 62, 63], 1])) * np.sqrt(1.0 - u * u)
+        up, lo = np.minimum(up, middle - half_gap), np.maximum(lo, middle + half_gap)
         gap = np.maximum(lo - up, 0.0)
         s = SHUT_UP_SHARE
         meet = up + s * gap
@@ -700,16 +700,16 @@ class PortraitRig:
         tongue *= np.clip((0.47 - c) / 0.05, 0.0, 1.0)
         lit = np.clip(1.0 - (t - top) * 1.4, 0.55, 1.0) * (1.0 - 0.8 * c)      # lit on top, darker to the sides
         cavity = cavity * (1 - tongue[..., None]) + (self._tongue * lit[..., None]) * tongue[..., None]
+        if self.kind == TEETH_SMILE and self.occlusal < 0.95:   # its own lower teeth go down with the jaw
+            return cavity
         k = np.searchsorted(_TOOTH_EDGES, c).clip(1, len(_TOOTH_EDGES) - 1)
         lo, hi = _TOOTH_EDGES[k - 1], _TOOTH_EDGES[k]
         f = (c - lo) / (hi - lo)                              # 0..1 across one tooth
         width_px = (hi - lo) * mw
         seam = np.clip(np.minimum(f, 1 - f) * width_px / 1.1, 0.0, 1.0)       # the dark line between two teeth
         across = np.clip(1.0 - 0.65 * (2 * c) ** 1.6, 0.0, 1.0)        # darker towards the corners, deeper in
-        if self.kind != TEETH_SMILE:
+        if self.kind != TEETH_SMILE:     # a teeth smile keeps its own upper teeth
             cavity = self._upper_teeth(cavity, c, f, k, seam, across, below_top, gap, mw)
-        elif self.occlusal < 0.95:         # the photo's lower teeth go down with the jaw: nothing painted
-            return cavity
         # lower teeth (a teeth smile that shows only its upper row has them behind the lower lip
         # too): the incisors' and canines' tips over the lower lip, shorter towards the sides
         # where the lip covers them, in shadow, once the mouth is open

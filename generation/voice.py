@@ -42,7 +42,10 @@ class VoiceFeatures:
 
 def level_db(frames: np.ndarray) -> np.ndarray:
     """(n, k) windows -> (n,) level in dBFS of each, its DC removed."""
-    x = frames - frames.mean(axis=1, keepdims=True)
+    return _centred_level_db(frames - frames.mean(axis=1, keepdims=True))
+
+
+def _centred_level_db(x: np.ndarray) -> np.ndarray:
     return 10 * np.log10(np.mean(x * x, axis=1) + 1e-10)
 
 
@@ -53,7 +56,7 @@ def _frames_features(frames: np.ndarray, sr: int) -> np.ndarray:
     if n == 0:
         return out
     x = frames - frames.mean(axis=1, keepdims=True)
-    out[:, 0] = level_db(frames)
+    out[:, 0] = _centred_level_db(x)
     out[:, 5] = np.mean(np.abs(np.diff(np.sign(x), axis=1)) > 0, axis=1)
     w = x * np.hanning(win).astype(np.float32)
     nfft = 1 << int(np.ceil(np.log2(2 * win)))

@@ -30,11 +30,6 @@ def output(bea_account, creator):
     return job, RegistryEntry.objects.get(job=job)
 
 
-def two_generations(src, dst, tmp):
-    first = attacks.reencode(src, tmp / "gen1.mp4", 28)
-    return attacks.geometric(first, dst, scale=(0.7, 0.7), crf=28)
-
-
 COPIES = {
     "crop25_off_centre": lambda s, d, t: attacks.geometric(s, d, crop=(0.25, 0.05, 1.0, 0.80)),
     "letterbox_16_9": lambda s, d, t: attacks.geometric(s, d, pad_aspect=16 / 9),
@@ -75,7 +70,7 @@ def test_pasted_watermark_is_tampered_and_strangers_have_none(output, tmp_path):
 @pytest.mark.django_db
 def test_two_generations_are_never_tampered_nor_given_to_another_job(output, tmp_path):
     job, entry = output
-    copy = two_generations(job.output.path, tmp_path / "two_generations.mp4", tmp_path)
+    copy = attacks.two_generations(job.output.path, tmp_path / "two_generations.mp4")   # CRF 28, 70 %, CRF 28
     r = verify_json(copy)
     assert r["verdict"] in ("provenance_stripped", "no_provenance"), r["evidence"]
     if r["verdict"] == "provenance_stripped":
