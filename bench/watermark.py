@@ -41,6 +41,7 @@ from generation.audio import decode_audio, write_wav
 from generation.controls import Controls
 from generation.pipeline import ENCODE_CRF, ENCODE_PRESET, generate_video
 from provenance import fingerprint as fp
+from provenance import mark_residual
 from provenance import registry_recovery as rr
 from provenance.fingerprint_index import FingerprintIndex
 from provenance.payload import encode_payload
@@ -160,10 +161,12 @@ def source_clips(n: int, seconds: float = CLIP_SECONDS) -> list[dict]:
             generate_video(CORPUS / "photos" / photo, _voice_excerpt(voice, start, seconds), render, marker=rec,
                            controls=Controls(size=512, seed=i, head_motion=1.0))
             write_video(rec.frames, raw, lossless=True)
-        if not output.exists():
+        if not output.exists() or not mark_residual.residual_path(output).exists():
             marker = VideoWatermarker(registry_id)
             frames = [marker.mark(f) for f in read_rgb(raw)]
             _write_like_pipeline(frames, output, ENCODE_CRF, ENCODE_PRESET)
+            # what the job runner keeps beside every output (jobs.runner.keep_mark_residual)
+            mark_residual.write_for(output, rr.pooled_luma(output).mean, marker.host_mean())
         clips.append({"name": stem, "raw": raw, "unmarked": render, "output": output, "registry_id": registry_id,
                       "photo": photo})
     return clips
@@ -283,7 +286,8 @@ class Registry:
     """The bench's registry: every clip's output, its descriptor in a faiss index beside
     SYNTHETIC_ENTRIES random unit descriptors (ids that name no output)."""
 
-    def __init__(self, clips: list[dict], synthetic: int = SYNTHETIC_ENTRIES, seed: int = 0):
+    def __init__(self, clips: list[dict], synthetic: int = SYNTHETIC_ENTRIES, seed: int = 0, host: bool = True):
+        self.host = host            # the informed test subtracts the unmarked picture (mark_residual)
 
         faiss.omp_set_num_threads(1)   # no OpenMP pool before the workers fork (and one core per worker)
         self.clips = {c["registry_id"]: c for c in clips}
@@ -324,7 +328,9 @@ class Registry:
                 alignment = rr.align(copy.mean, output.mean)
                 if alignment is None:
                     continue
-                test = rr.informed_reading(copy, alignment, output.total.shape, rid)
+                host = mark_residual.host_of(clip["output"], output.mean) if self.host else None
+                test = rr.informed_reading(copy, alignment, output.total.shape, rid, host=host)
+                out["host_removed"] = test.host_removed
                 if out["statistic"] is None or test.statistic > out["statistic"]:
                     out.update(statistic=round(test.statistic, 3),
                                bit_accuracy=round(1 - test.bit_errors / 120, 4))
@@ -364,15 +370,16 @@ def _one_copy(task) -> dict:
     return row
 
 
-def _init_worker(clips, seed):
+def _init_worker(clips, seed, host=True):
     global _REGISTRY
-    _REGISTRY = Registry(clips, seed=seed)
+    _REGISTRY = Registry(clips, seed=seed, host=host)
 
 
-def sweep(seed: int, copies: int, clips: list[dict], families: list[str], jobs: int, log=print) -> list[dict]:
+def sweep(seed: int, copies: int, clips: list[dict], families: list[str], jobs: int, log=print,
+          host: bool = True) -> list[dict]:
     work = CACHE / "work"
     work.mkdir(parents=True, exist_ok=True)
-    done_path = CACHE / f"sweep-{seed}.jsonl"
+    done_path = CACHE / f"sweep-{seed}{'' if host else '-without-host'}.jsonl"
     done = {}
     if done_path.exists():
         for line in done_path.read_text().splitlines():
@@ -388,12 +395,12 @@ def sweep(seed: int, copies: int, clips: list[dict], families: list[str], jobs: 
                                str(work)))
     log(f"seed {seed}: {len(done)} copies cached, {len(tasks)} to attack and read")
     if tasks:
-        _init_worker(clips, seed)   # caches every output's descriptor once, before the workers start
+        _init_worker(clips, seed, host)   # caches every output's descriptor once, before the workers start
         with done_path.open("a") as fh:
             if jobs > 1:
                 # spawn, not fork: OpenCV's and FFmpeg's thread pools do not survive a fork
                 ctx = mp.get_context("spawn")
-                with ctx.Pool(jobs, initializer=_init_worker, initargs=(clips, seed)) as pool:
+                with ctx.Pool(jobs, initializer=_init_worker, initargs=(clips, seed, host)) as pool:
                     for row in pool.imap_unordered(_one_copy, tasks):
                         fh.write(json.dumps(row) + "\n")
                         fh.flush()
@@ -486,14 +493,15 @@ def quality(clips: list[dict]) -> dict:
     return {"min": round(min(psnrs), 2), "mean": round(float(np.mean(psnrs)), 2)}
 
 
-def run(seed: int, n_clips: int, copies: int, families: list[str], jobs: int, fp_windows: int, log=print) -> dict:
+def run(seed: int, n_clips: int, copies: int, families: list[str], jobs: int, fp_windows: int, log=print,
+        host: bool = True) -> dict:
     clips = source_clips(n_clips)
-    rows = sweep(seed, copies, clips, families, jobs, log=log)
-    registry = Registry(clips, seed=seed)
+    rows = sweep(seed, copies, clips, families, jobs, log=log, host=host)
+    registry = Registry(clips, seed=seed, host=host)
     unmarked = (sorted((CORPUS / "videos").glob("*.mp4")) + sorted((CORPUS / "other_generators").glob("*.mp4"))
                 + [c["unmarked"] for c in clips])
     return {
-        "seed": seed, "codec": CODEC_NAME, "clips": len(clips),
+        "seed": seed, "codec": CODEC_NAME, "clips": len(clips), "registry_host_removed": host,
         "photos": len({c["photo"] for c in clips}), "clip_seconds": CLIP_SECONDS, "size": 512,
         "families": summarise(rows),
         "psnr_db": quality(clips),
@@ -531,6 +539,8 @@ def main(argv=None) -> int:
     p.add_argument("--jobs", type=int, default=1, help="worker processes")
     p.add_argument("--fp-windows", type=int, default=2000)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--without-host", action="store_true",
+                   help="the registry path's informed test without subtracting the unmarked picture (as before)")
     p.add_argument("--diff-image", type=Path, help="write a x10 difference image of a marked frame here and stop")
     args = p.parse_args(argv)
     if not (CORPUS / "photos").is_dir():
@@ -541,7 +551,8 @@ def main(argv=None) -> int:
         return 0
     log = (lambda *a: print(*a, file=sys.stderr, flush=True)) if args.json else print
     log(f"seed {args.seed}")
-    out = run(args.seed, args.clips, args.copies, args.families.split(","), args.jobs, args.fp_windows, log=log)
+    out = run(args.seed, args.clips, args.copies, args.families.split(","), args.jobs, args.fp_windows, log=log,
+              host=not args.without_host)
     print(json.dumps(out) if args.json else json.dumps(out, indent=2))
     return 0
 

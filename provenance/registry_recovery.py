@@ -239,24 +239,71 @@ class InformedReading:
     threshold: float
     bit_errors: int
     sync_z: float
+    host_removed: bool = False  # the unmarked picture was subtracted first (mark_residual)
 
     @property
     def payload(self) -> str:
         return payload_hex(self.registry_id)
 
 
-def informed_reading(copy: Pooled, alignment: Alignment, output_shape, registry_id: int) -> InformedReading:
+HOST_BLURS = (0.0, 0.8, 1.6)  # output pixels: how much more the copy's chain smoothed than the resampling
+
+
+def host_in_copy(host: np.ndarray, alignment: Alignment, copy_shape) -> np.ndarray:
+    """The unmarked picture as the copy shows it, on the output's grid: taken to the
+    copy's geometry (smoothed first where the copy is smaller, as a resize does) and
+    resampled back exactly as the copy is."""
+    scale = math.sqrt(abs(float(np.linalg.det(alignment.matrix[:, :2]))))
+    img = host.astype(np.float32)
+    if scale < 0.95:
+        img = cv2.GaussianBlur(img, (0, 0), 0.5 * math.sqrt(1 / scale ** 2 - 1))
+    ch, cw = copy_shape
+    in_copy = cv2.warpAffine(img, alignment.matrix, (cw, ch), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return _warp_to_output(in_copy, alignment.matrix, host.shape)[0]
+
+
+def _without_host(copy_on_grid: np.ndarray, host_on_grid: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """The copy minus the picture: the host's tone curve fitted (quadratic: brightness,
+    contrast, gamma) and its extra smoothing chosen from HOST_BLURS, both by least squares
+    over the covered area. Payload-blind (the mark is a small part of the energy), so the
+    choice favours no candidate and the false-positive model is unchanged."""
+    v = valid > 0.99
+    if v.sum() < 64:
+        return copy_on_grid * valid
+    y = copy_on_grid[v].astype(np.float64)
+    best = None
+    for sigma in HOST_BLURS:
+        hb = cv2.GaussianBlur(host_on_grid, (0, 0), sigma) if sigma else host_on_grid
+        x = hb[v].astype(np.float64) / 255.0
+        basis = np.stack([x * x, x, np.ones_like(x)], 1)
+        coef, *_ = np.linalg.lstsq(basis, y, rcond=None)
+        energy = float(np.mean((y - basis @ coef) ** 2))
+        if best is None or energy < best[0]:
+            best = (energy, hb, coef)
+    _, hb, (a, b, c) = best
+    x = hb / np.float32(255.0)
+    return (copy_on_grid - (a * x * x + b * x + c)).astype(np.float32) * valid
+
+
+def informed_reading(copy: Pooled, alignment: Alignment, output_shape, registry_id: int,
+                     host: np.ndarray | None = None) -> InformedReading:
     """Resample the copy's pooled luma onto the output's pixel grid and test the
-    candidate's payload there."""
+    candidate's payload there. With `host` (the output's unmarked pooled luma,
+    mark_residual.host_of) the picture is subtracted first: what is left is the mark and
+    the copy's compression noise, so far less mark is needed (a repost of a repost)."""
     h, w = output_shape
     total, valid = _warp_to_output(copy.total, alignment.matrix, (h, w))
+    removed = host is not None and host.shape == (h, w)
+    if removed:
+        total = _without_host(total / max(1, copy.frames), host_in_copy(host, alignment, copy.total.shape), valid)
     chip_scale = VideoWatermarker.embed_scale(h, w) / CHIP
     soft, sync_z = soft_bits_at(total, chip_scale=chip_scale, valid=valid)
     code = 2.0 * encode_payload(registry_id) - 1.0
     norm = float(np.linalg.norm(soft))
     stat = float(code @ soft / norm) if norm > 0 else 0.0
     errors = int(np.sum((soft > 0) != (code > 0)))
-    return InformedReading(registry_id, stat >= INFORMED_THRESHOLD, stat, INFORMED_THRESHOLD, errors, sync_z)
+    return InformedReading(registry_id, stat >= INFORMED_THRESHOLD, stat, INFORMED_THRESHOLD, errors, sync_z,
+                           removed)
 
 
 def p_false_payload(candidates: int = MAX_CANDIDATES, threshold: float = INFORMED_THRESHOLD) -> float:
@@ -264,5 +311,5 @@ def p_false_payload(candidates: int = MAX_CANDIDATES, threshold: float = INFORME
     return candidates * math.exp(-threshold ** 2 / 2)
 
 
-__all__ = ["Alignment", "InformedReading", "Pooled", "align", "informed_reading", "pooled_luma", "pooled_output",
-           "p_false_payload", "INFORMED_THRESHOLD", "MAX_CANDIDATES", "SAME_CONTENT", "CODED_BITS"]
+__all__ = ["Alignment", "InformedReading", "Pooled", "align", "host_in_copy", "informed_reading", "pooled_luma",
+           "pooled_output", "p_false_payload", "INFORMED_THRESHOLD", "MAX_CANDIDATES", "SAME_CONTENT", "CODED_BITS"]

@@ -26,6 +26,7 @@ from common.errors import gettext_noop
 from common.files import sha256_file
 
 from . import fingerprint as fp
+from . import mark_residual
 from . import registry_recovery as rr
 from .manifest import C2paReading, read_manifest
 from .payload import payload_hex
@@ -172,15 +173,18 @@ def registry_recovery(path, candidates: Candidates, copy: "rr.Pooled | None" = N
         if found is None or found[0] is None:
             continue
         alignment, out = found
-        test = rr.informed_reading(copy, alignment, out.total.shape, match.registry_id)
+        test = rr.informed_reading(copy, alignment, out.total.shape, match.registry_id,
+                                   host=mark_residual.host_of(match.output_path, out.mean))
         if not test.found:
             continue
         confidence = float(np.clip(0.5 + 0.05 * (test.statistic - test.threshold), 0.5, 0.99))
         reading = WatermarkReading(True, match.registry_id, test.payload, round(confidence, 3), copy.frames,
                                    sync_z=round(test.sync_z, 2), bit_errors=test.bit_errors, codec=VIDEO_CODEC,
                                    method="registry")
+        informed = {"statistic": round(test.statistic, 2), "threshold": test.threshold,
+                    "host_removed": test.host_removed}
         check = ContentCheck(alignment.correlation >= rr.SAME_CONTENT, "alignment", alignment.correlation,
-                             alignment.as_dict())
+                             {**alignment.as_dict(), "informed": informed})
         return reading, match, check
     return None
 

@@ -166,6 +166,13 @@ class VideoWatermarker:
         bits = encode_payload(registry_id)
         self._slot_sign, self._chip_sign = payload_signs(bits, LAYOUT)
         self.frames = 0
+        self._host: np.ndarray | None = None      # sum of the unmarked luma (mark_residual)
+
+    def host_mean(self) -> np.ndarray | None:
+        """Mean luma of the frames before marking, None when none (or frames of several
+        sizes) were marked. Kept in memory only: what is stored is the mark it implies
+        (provenance.mark_residual), never an unmarked picture."""
+        return None if self._host is None or not self.frames else self._host / self.frames
 
     @staticmethod
     def embed_scale(h: int, w: int) -> int:
@@ -179,6 +186,7 @@ class VideoWatermarker:
         perceptual mask."""
         h, w = rgb.shape[:2]
         gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+        self._pool_host(gray)
         f = chip // WORK_CHIP
         small = (cv2.resize(gray, (max(1, w // f), max(1, h // f)), interpolation=cv2.INTER_AREA) if f > 1
                  else gray).astype(np.float32)
@@ -189,6 +197,14 @@ class VideoWatermarker:
         np.multiply(mask, np.float32(self.strength), out=mask)
         np.add(mask, np.float32(self.floor), out=mask)
         return small, np.minimum(mask, np.float32(self.ceiling), out=mask)
+
+    def _pool_host(self, gray: np.ndarray) -> None:
+        if self._host is None and self.frames == 1:
+            self._host = gray.astype(np.float32)
+        elif self._host is not None and self._host.shape == gray.shape:
+            cv2.accumulate(gray, self._host)
+        else:
+            self._host = None           # the frame size changed: no single host
 
     def mark(self, rgb: np.ndarray) -> np.ndarray:
         h, w = rgb.shape[:2]

@@ -21,7 +21,7 @@ import queue
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -74,6 +74,8 @@ class LiveResult:
     poster: np.ndarray | None
     reason: str
     busy_ms_per_frame: float = 0.0     # CPU work per frame (render, watermark, encode), wall time
+    # the marker's pooled unmarked luma, in memory only (provenance.mark_residual)
+    host_mean: np.ndarray | None = field(default=None, compare=False, repr=False)
     engine: str = ENGINE_NAME
     engine_version: str = ENGINE_VERSION
     backend: str = "warp-live"
@@ -113,6 +115,7 @@ class LiveEngine:
         self.controls = controls = controls or Controls()
         self.fps, self.size = controls.fps, controls.width
         self.stage = WatermarkStage(marker)            # the pipeline's own watermark stage
+        self._marker = marker
         face = analyse_face(photo_rgb)
         framed = frame_portrait(photo_rgb, face, controls.width)
         self.rig = PortraitRig(framed.image, framed.landmarks)
@@ -185,7 +188,8 @@ class LiveEngine:
         return LiveResult(path=self.encoder.recording, frames=self.frames, dropped=self.dropped, width=self.size,
                           busy_ms_per_frame=round(1000 * self.busy_seconds / max(self.frames, 1), 2),
                           height=self.size, fps=self.fps, audio_seconds=self.frames / self.fps,
-                          seconds=time.perf_counter() - self._started_wall, poster=self.poster, reason=self.reason)
+                          seconds=time.perf_counter() - self._started_wall, poster=self.poster, reason=self.reason,
+                          host_mean=getattr(self._marker, "host_mean", lambda: None)())
 
     # -- the engine thread ----------------------------------------------------------
     def _analysis_samples_after_pending(self) -> int:

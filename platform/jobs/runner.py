@@ -28,8 +28,10 @@ from common.files import sha256_file
 from consent.models import Consent
 from generation.controls import Controls
 from generation.pipeline import Cancelled, generate_video
+from provenance import mark_residual
 from provenance.fingerprint import stored_fingerprint
 from provenance.manifest import read_manifest, sign_file
+from provenance.registry_recovery import pooled_luma
 from provenance.videomark import VideoWatermarker
 from registry.models import RegistryEntry
 from registry.outputs import describe_output, sign_poster
@@ -137,20 +139,30 @@ class Attempt:
     rendered: Path
     signed: Path
     poster: Path
+    residual: Path
 
     @classmethod
     def of(cls, job: Job, owner: str) -> "Attempt":
         folder = Path(settings.MEDIA_ROOT) / "jobs" / str(job.pk)
         token = owner.rsplit(":", 1)[-1]
         return cls(folder, folder / f"output.{token}.partial.mp4", folder / f"output.{token}.signed.partial.mp4",
-                   folder / f"poster.{token}.partial.png")
+                   folder / f"poster.{token}.partial.png", folder / f"output.{token}.mark.partial.npz")
 
     @property
     def final(self) -> Path:
         return self.folder / OUTPUT_NAME
 
     def discard(self, *more: Path) -> None:
-        _discard(self.rendered, self.signed, self.poster, *more)
+        _discard(self.rendered, self.signed, self.poster, self.residual, *more)
+
+    def publish(self) -> None:
+        """The signed video, its poster and the mark residual under their final names."""
+        os.replace(self.signed, self.final)
+        os.replace(self.poster, self.folder / POSTER_NAME)
+        if self.residual.exists():
+            os.replace(self.residual, mark_residual.residual_path(self.final))
+        else:
+            mark_residual.residual_path(self.final).unlink(missing_ok=True)
 
 
 @dataclass(frozen=True)
@@ -236,8 +248,18 @@ def sign(job: Job, entry: RegistryEntry, result, marker, gate, attempt: Attempt,
     attempt.rendered.unlink(missing_ok=True)
     reading = read_manifest(attempt.signed, trust_anchor_pem=trust_anchor())
     poster_sha = sign_poster(result.poster, attempt.poster, job, entry, result, marker, gate.consent, gate.decision)
+    keep_mark_residual(attempt, marker.host_mean() if marker.frames else getattr(result, "host_mean", None))
     return Signed(sha256=sha256_file(attempt.signed), manifest=reading.manifest, manifest_id=reading.label or "",
                    store=store, poster_sha256=poster_sha, fingerprint=stored_fingerprint(attempt.signed))
+
+
+def keep_mark_residual(attempt: Attempt, host) -> None:
+    """The mark as our encode left it (the signed file's pooled luma minus the unmarked
+    frames' the marker pooled: `host`), for the registry path's informed test; nothing
+    when no marker pooled the frames."""
+    pooled = pooled_luma(attempt.signed) if host is not None else None
+    if pooled is None or mark_residual.write_for(attempt.final, pooled.mean, host, dest=attempt.residual) is None:
+        attempt.residual.unlink(missing_ok=True)
 
 
 def register(entry: RegistryEntry, job: Job, marker, signed: Signed) -> None:
@@ -267,9 +289,9 @@ def release(job: Job, entry: RegistryEntry, owner: str, result, marker, signed: 
         last = decide_job(job)
         if not last.decision.allowed:
             raise _Refused(last)
-        os.replace(attempt.signed, attempt.final)
-        os.replace(attempt.poster, attempt.folder / POSTER_NAME)
-        _discard(*attempt.folder.glob("*.partial.mp4"), *attempt.folder.glob("*.partial.png"))  # dead workers' tries
+        attempt.publish()
+        _discard(*attempt.folder.glob("*.partial.mp4"), *attempt.folder.glob("*.partial.png"),
+                 *attempt.folder.glob("*.partial.npz"))  # dead workers' tries
         entry.issue()
         record("registry.issued", target=entry, data={"job": str(job.pk), "sha256": signed.sha256,
                                                       "watermark": marker.payload})

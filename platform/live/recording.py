@@ -5,7 +5,6 @@ verified, in the same steps and the same transaction as a job's output
 locked, refuses."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from django.utils import timezone
@@ -15,7 +14,7 @@ from audit.chain import record
 from consent.models import Consent
 from jobs.gate import decide_job
 from jobs.models import Job
-from jobs.runner import OUTPUT_NAME, POSTER_NAME, Attempt, register, sign
+from jobs.runner import OUTPUT_NAME, Attempt, register, sign
 from provenance.manifest import PROVENANCE_LABEL, Ingredient, build_manifest
 from provenance.videomark import CODEC_NAME, VideoWatermarker
 from registry.models import RegistryEntry
@@ -60,7 +59,7 @@ def release(session: LiveSession, result, *, reason: str, voice_sha256: str) -> 
     entry = RegistryEntry.objects.get(job=job)
     folder = Path(job.photo.path).parent
     attempt = Attempt(folder, Path(result.path), folder / "output.live.signed.partial.mp4",
-                      folder / "poster.live.partial.png")
+                      folder / "poster.live.partial.png", folder / "output.live.mark.partial.npz")
     gate = decide_job(job)
     if not gate.decision.allowed:
         return stop_for(session, gate, "before release", recording=str(attempt.rendered))
@@ -77,8 +76,7 @@ def release(session: LiveSession, result, *, reason: str, voice_sha256: str) -> 
                 refused = last
             else:
                 refused = None
-                os.replace(attempt.signed, attempt.final)
-                os.replace(attempt.poster, folder / POSTER_NAME)
+                attempt.publish()
                 entry.issue()
                 job.output.name = f"jobs/{job.pk}/{OUTPUT_NAME}"
                 job.output_sha256, job.engine = signed.sha256, f"{result.engine} {result.engine_version}"

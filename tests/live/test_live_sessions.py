@@ -13,6 +13,7 @@ from audit.models import AuditEvent
 from jobs.models import Job
 from live.models import LiveSession
 from live.services import start_session
+from provenance import mark_residual
 from registry.models import RegistryEntry
 from tests.conftest import corpus_file
 from tests.live.conftest import stream_session, verify_json, voice
@@ -43,6 +44,7 @@ def test_a_session_streams_watermarked_frames_and_its_recording_verifies_authent
     result = verify_json(job.output.path)
     assert result["verdict"] == "authentic", result
     assert result["watermark"]["found"] and result["registry"]["job"] == str(job.pk)
+    assert mark_residual.residual_path(job.output.path).is_file()     # the registry path's informed test
     entry = RegistryEntry.objects.get(job=job)
     assert entry.state == "issued" and entry.manifest["title"] == f"Veritalk live session {session.pk}"
     provenance = next(a for a in entry.manifest["assertions"] if a["label"] == "com.veritalk.provenance")

@@ -1,8 +1,10 @@
 """Registry-assisted recovery in the library: a copy aligned to its output (mirrored
 and squeezed here, which the blind vtss-3 reader does not survive) carries the
-output's payload; the same pictures without the watermark, and the payload of another
-output, do not pass the informed test; the face-descriptor index finds a mirrored copy's
-output among unrelated descriptors; the false-positive bound holds."""
+output's payload; a repost of a repost passes once the output's unmarked picture is
+taken out (mark residual); the same pictures without the watermark, and the payload of
+another output, do not pass the informed test, with the picture taken out or not; the
+face-descriptor index finds a mirrored copy's output among unrelated descriptors; the
+false-positive bound holds."""
 import math
 
 import numpy as np
@@ -11,6 +13,7 @@ import pytest
 from bench import attacks
 from bench.watermark import write_video
 from provenance import fingerprint as fp
+from provenance import mark_residual
 from provenance import registry_recovery as rr
 from provenance.fingerprint_index import FingerprintIndex
 from provenance.videomark import VideoWatermarker, read_video_watermark
@@ -27,7 +30,12 @@ def clips(tmp_path_factory):
     marker = VideoWatermarker(REGISTRY_ID)
     marked = write_video([marker.mark(f) for f in frames], folder / "marked.mp4", crf=20)
     plain = write_video(frames, folder / "plain.mp4", crf=20)
+    mark_residual.write_for(marked, rr.pooled_luma(marked).mean, marker.host_mean())
     return folder, marked, plain
+
+
+def _host(marked):
+    return mark_residual.host_of(marked, rr.pooled_luma(marked).mean)
 
 
 def test_mirrored_squeezed_copy_carries_its_outputs_payload(clips):
@@ -52,6 +60,23 @@ def test_same_pictures_without_the_watermark_do_not_pass(clips):
     assert alignment is not None and alignment.correlation >= rr.SAME_CONTENT   # same content...
     test = rr.informed_reading(pooled, alignment, output.total.shape, REGISTRY_ID)
     assert not test.found and abs(test.statistic) < rr.INFORMED_THRESHOLD      # ...but no payload
+    removed = rr.informed_reading(pooled, alignment, output.total.shape, REGISTRY_ID, host=_host(marked))
+    assert removed.host_removed and not removed.found and abs(removed.statistic) < 4, removed
+
+
+@pytest.mark.parametrize("crf1,resize,crf2", [(28, 0.7, 28), (32, 0.5, 30), (30, 1.4, 32)])
+def test_a_repost_of_a_repost_passes_once_the_picture_is_taken_out(clips, crf1, resize, crf2):
+    folder, marked, _ = clips
+    copy = attacks.two_generations(marked, folder / f"two_{crf1}_{resize}.mp4", crf1=crf1, resize=resize, crf2=crf2)
+    output, pooled = rr.pooled_luma(marked), rr.pooled_luma(copy)
+    alignment = rr.align(pooled.mean, output.mean)
+    raw = rr.informed_reading(pooled, alignment, output.total.shape, REGISTRY_ID)
+    ours = rr.informed_reading(pooled, alignment, output.total.shape, REGISTRY_ID, host=_host(marked))
+    assert ours.host_removed and ours.found, ours
+    assert ours.statistic > raw.statistic                   # the picture was the main noise
+    for other in (REGISTRY_ID + 1, 7, 123457):
+        test = rr.informed_reading(pooled, alignment, output.total.shape, other, host=_host(marked))
+        assert not test.found, test
 
 
 def test_other_content_does_not_align():
