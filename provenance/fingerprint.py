@@ -114,6 +114,9 @@ _CANON = 64                          # canonical crop side before the final resi
 # fills its middle, with hair, ears and some background around it.
 _CANON_POINTS = np.float32([[24, 26], [40, 26], [32, 44]])
 DESCRIPTOR_FRAMES = 6                # frames sampled per video for the descriptor
+# Frames are looked at no larger than this (long side): the canonical crop needs 64 pixels of
+# face, and HOG's cost grows with the frame (an upscaled or HD copy took 12 s at full size).
+DESCRIPTOR_FRAME_SIDE = 640
 
 
 def _anchor_points(landmarks68: np.ndarray) -> np.ndarray:
@@ -159,19 +162,58 @@ def _frame_descriptor(rgb: np.ndarray, attempts, *, accept_first: bool = False):
     return None if d is None else (d, best[3])
 
 
+BAR_LEVEL = 12                       # grey level under which a dark area touching the frame's edge is a bar
+MIN_SEEN = 0.4                       # share of the descriptor that must show picture
+
+
+def _picture(gray: np.ndarray) -> np.ndarray:
+    """1.0 where the frame shows picture, 0.0 on black bars and rotation corners (dark
+    areas connected to the frame's edge), eroded a little so that blurring does not mix
+    them in."""
+    dark = (gray < BAR_LEVEL).astype(np.uint8)
+    if not dark.any():
+        return np.ones(gray.shape, np.float32)
+    _, labels = cv2.connectedComponents(dark, connectivity=4)
+    edge = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    edge = edge[edge > 0]
+    bars = np.isin(labels, edge) if edge.size else np.zeros(gray.shape, bool)
+    return cv2.erode((~bars).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(np.float32)
+
+
 def _descriptor_at(rgb: np.ndarray, landmarks68: np.ndarray) -> np.ndarray | None:
+    """The canonical crop's grey values, zero-mean and unit-norm over the part that shows
+    picture: what a letterboxed, pillarboxed, rotated or cropped copy lacks (bars, black
+    corners, the outside of the frame) is left out (0) rather than compared as black."""
     pts = _anchor_points(landmarks68)
     affine = cv2.getAffineTransform(pts, _CANON_POINTS)
-    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    gray8 = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    gray, picture = gray8.astype(np.float32), _picture(gray8)
     # The crop samples the frame at about a quarter of the face's size per pixel: blur first.
     scale = float(np.sqrt(abs(np.linalg.det(affine[:, :2]))))
     if scale < 0.5:
         gray = cv2.GaussianBlur(gray, (0, 0), 0.5 / scale)
     crop = cv2.warpAffine(gray, affine, (_CANON, _CANON), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    seen = cv2.warpAffine(picture, affine, (_CANON, _CANON), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=0)
     small = cv2.resize(crop, (DESCRIPTOR_SIDE, DESCRIPTOR_SIDE), interpolation=cv2.INTER_AREA).ravel()
-    small -= small.mean()
+    valid = cv2.resize(seen, (DESCRIPTOR_SIDE, DESCRIPTOR_SIDE), interpolation=cv2.INTER_AREA).ravel() > 0.95
+    if valid.mean() < MIN_SEEN:
+        return None
+    small = np.where(valid, small - small[valid].mean(), 0.0).astype(np.float32)
     norm = float(np.linalg.norm(small))
     return small / norm if norm > 1e-6 else None
+
+
+def similarity(query: np.ndarray, stored: np.ndarray) -> float:
+    """Correlation of a query descriptor with a stored one over the part the query shows
+    (its non-zero entries): a copy that lacks part of the crop (bars, corners, a crop) is
+    compared on what it has, not penalised for what it lacks."""
+    seen = query != 0
+    if not seen.any():
+        return 0.0
+    part = stored[seen] - stored[seen].mean()
+    norm = float(np.linalg.norm(part) * np.linalg.norm(query[seen]))
+    return float(query[seen] @ part / norm) if norm > 1e-9 else 0.0
 
 
 def mirrored(descriptor: np.ndarray) -> np.ndarray:
@@ -192,7 +234,9 @@ def video_descriptor(path, *, frames: int = DESCRIPTOR_FRAMES) -> np.ndarray | N
         picked = []
         for i, frame in enumerate(c.decode(stream)):
             if i % every == every // 2:
-                picked.append(frame.to_ndarray(format="rgb24"))
+                k = min(1.0, DESCRIPTOR_FRAME_SIDE / max(frame.width, frame.height))
+                picked.append(frame.to_ndarray(format="rgb24", width=max(16, round(frame.width * k)),
+                                               height=max(16, round(frame.height * k)), interpolation="AREA"))
                 if len(picked) >= frames:
                     break
     found = []

@@ -10,10 +10,11 @@ import threading
 import faiss
 import numpy as np
 
-from .fingerprint import DESCRIPTOR_DIM, mirrored
+from .fingerprint import DESCRIPTOR_DIM, mirrored, similarity
 
 HNSW_NEIGHBOURS = 32        # graph degree (faiss's M)
 SEARCH_DEPTH = 128          # efSearch: candidates explored per query
+SHORTLIST = 40              # ids the index ranks before they are scored over what the query shows
 MIN_SIMILARITY = 0.6        # below this a neighbour is not a candidate (unrelated faces score 0.5 at most)
 
 
@@ -47,15 +48,21 @@ class FingerprintIndex:
 
     def search(self, descriptor: np.ndarray, k: int = 5, *, min_similarity: float = MIN_SIMILARITY):
         """The k registry ids nearest to the descriptor or to its mirror: [(id, similarity, mirrored)],
-        most similar first."""
+        most similar first. The index's inner product ranks a shortlist (a query that lacks
+        part of its crop scores low there); the shortlist is then scored by
+        fingerprint.similarity, over the part the query shows."""
         if descriptor is None or not self._ids:
             return []
         queries = np.stack([descriptor, mirrored(descriptor)]).astype(np.float32)
         with self._lock:
-            sims, ids = self._index.search(queries, min(k, len(self._ids)))
+            _, ids = self._index.search(queries, min(max(k, SHORTLIST), len(self._ids)))
+            stored = {int(i): self._index.reconstruct(int(i)) for i in np.unique(ids) if i >= 0}
         best: dict[int, tuple[float, bool]] = {}
         for row, flip in ((0, False), (1, True)):
-            for s, i in zip(sims[row], ids[row]):
-                if i >= 0 and s >= min_similarity and s > best.get(int(i), (-2.0, False))[0]:
-                    best[int(i)] = (float(s), flip)
+            for i in ids[row]:
+                if i < 0:
+                    continue
+                s = similarity(queries[row], stored[int(i)])
+                if s >= min_similarity and s > best.get(int(i), (-2.0, False))[0]:
+                    best[int(i)] = (s, flip)
         return sorted(((i, s, f) for i, (s, f) in best.items()), key=lambda t: -t[1])[:k]

@@ -222,6 +222,7 @@ def align(copy_mean: np.ndarray, output_mean: np.ndarray) -> Alignment | None:
     corr, shrunk_map = best
     # Full-size pixels: output px -> shrunk output -> shrunk copy -> copy px.
     full = np.diag([1 / k_copy, 1 / k_copy, 1]) @ shrunk_map @ np.diag([k_out, k_out, 1])
+    full = _refined(copy_mean, output_mean, full)
     _, valid = _warp_to_output(np.ones(copy_mean.shape, np.float32), full[:2], output_mean.shape)
     lin = full[:2, :2]
     mirrored = bool(np.linalg.det(lin) < 0)
@@ -229,6 +230,40 @@ def align(copy_mean: np.ndarray, output_mean: np.ndarray) -> Alignment | None:
     sx, sy = float(np.linalg.norm(lin[:, 0])), float(np.linalg.norm(lin[:, 1]))
     rot = math.degrees(math.atan2(unflipped[1, 0], unflipped[0, 0]))
     return Alignment(full[:2], mirrored, corr, float(valid.mean()), (sx, sy), rot)
+
+
+REFINE_SIDE = 1024          # the last refinement works on pictures no larger than this (long side)
+BAR_LEVEL = 6.0             # pooled luma under which a copy's pixel is taken for a black bar
+
+
+def _refined(copy_mean: np.ndarray, output_mean: np.ndarray, full: np.ndarray) -> np.ndarray:
+    """The map refined by ECC at (up to) full size over the copy's own picture only: black
+    bars and what lies outside the frame are masked out, since a letterboxed or pillarboxed
+    copy's bars otherwise pull the estimate off by pixels, which is all a chip is. Kept
+    only when the aligned pictures correlate at least as well as before (over the same mask)."""
+    out_s, k_out = _shrunk(output_mean, REFINE_SIDE)
+    copy_s, k_copy = _shrunk(copy_mean, REFINE_SIDE)
+    to_small, to_full = np.diag([k_copy, k_copy, 1.0]), np.diag([1 / k_out, 1 / k_out, 1.0])
+    mask = cv2.erode((copy_s > BAR_LEVEL).astype(np.uint8), np.ones((9, 9), np.uint8))
+    if mask.sum() < 1024:
+        return full
+    start = (to_small @ full @ to_full)[:2].astype(np.float32)
+    try:
+        _, m = cv2.findTransformECC(cv2.GaussianBlur(out_s.astype(np.float32), (0, 0), 1.0),
+                                    cv2.GaussianBlur(copy_s.astype(np.float32), (0, 0), 1.0), start,
+                                    cv2.MOTION_AFFINE, (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 100, 1e-6),
+                                    mask, 5)
+    except cv2.error:
+        return full
+
+    def score(small_map) -> float:
+        warped, valid = _warp_to_output(copy_s, small_map, out_s.shape)
+        picture, _ = _warp_to_output(mask.astype(np.float32), small_map, out_s.shape)
+        return _correlation(warped, out_s, valid * (picture > 0.99))
+
+    if score(m) < score(start):
+        return full
+    return np.linalg.inv(to_small) @ np.vstack([m, [0, 0, 1]]).astype(np.float64) @ np.linalg.inv(to_full)
 
 
 @dataclass(frozen=True)

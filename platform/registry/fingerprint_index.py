@@ -50,6 +50,6 @@ def nearest(descriptor: np.ndarray, k: int) -> list[tuple[RegistryEntry, float]]
         if stored is None:
             continue
         query = fp.mirrored(descriptor) if flipped else descriptor
-        if abs(float(stored @ query) - similarity) < 0.02:   # the index speaks of this entry
+        if abs(fp.similarity(query, stored) - similarity) < 0.02:   # the index speaks of this entry
             out.append((entry, similarity))
     return out

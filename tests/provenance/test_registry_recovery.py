@@ -100,6 +100,22 @@ def test_index_finds_a_mirrored_copy_among_strangers(clips):
     assert hits and hits[0][0] == REGISTRY_ID and hits[0][2] is True and hits[0][1] > 0.8
 
 
+def test_bars_black_corners_and_crops_do_not_hide_the_output(clips):
+    folder, marked, _ = clips
+    ours = fp.video_descriptor(marked)
+    copy = attacks.geometric(marked, folder / "boxed.mp4", rotate=-7.0, scale=(0.8, 0.8),
+                             crop=(0.2, 0.2, 0.95, 0.95), pad_aspect=2.0, crf=28)
+    d = fp.video_descriptor(copy)
+    assert d is not None and (d == 0).mean() > 0.2                    # the bars are left out...
+    assert fp.similarity(d, ours) > 0.75, fp.similarity(d, ours)      # ...and what is left matches
+    rng = np.random.default_rng(8)
+    strangers = rng.normal(size=(2000, fp.DESCRIPTOR_DIM)).astype(np.float32)
+    index = FingerprintIndex()
+    index.add([(REGISTRY_ID, ours)] + [(i + 1, x / np.linalg.norm(x)) for i, x in enumerate(strangers)])
+    hits = index.search(d, k=3)
+    assert hits and hits[0][0] == REGISTRY_ID and hits[0][1] >= 0.75
+
+
 def test_false_positive_bound_per_copy():
     assert rr.p_false_payload() <= 1e-9
     assert rr.INFORMED_THRESHOLD >= math.sqrt(2 * math.log(rr.MAX_CANDIDATES / 1e-9))
