@@ -8,7 +8,9 @@ under var/bench/watermark, marked with VideoWatermarker as the watermark stage d
 encoded with the pipeline's own settings: that file is the registry's stored output.
 Each attacked copy is read blind (read_video_watermark); when that finds nothing, the
 registry path runs as `verify` does (face-descriptor index over all bench outputs plus
-synthetic entries, alignment to the stored output, informed payload test).
+10,000 descriptors of other people's faces from the corpus's videos, alignment to the
+stored output, informed payload test with the output's unmarked picture taken out;
+`--without-host` tests without taking it out).
 
     python -m bench.watermark --seed 15 --copies 100 --jobs 2 --json
 
@@ -53,7 +55,8 @@ PHOTOS = ["obama_1.jpg", "elizabeth_olsen.jpg", "biden_2.jpg", "angelina_jolie.j
           "woman_white_blouse.png"]
 VOICES = [("vctk_p240_en.mp3", 0.0), ("librispeech_1034_en.flac", 2.0)]
 CLIP_SECONDS = 4.0
-SYNTHETIC_ENTRIES = 10_000   # random unit descriptors added to the index beside the bench outputs
+SYNTHETIC_ENTRIES = 10_000   # distractor descriptors added to the index beside the bench outputs
+DISTRACTOR_STEP = 4          # every 4th frame of the corpus's other faces gives a distractor
 
 def _voice_excerpt(name: str, start: float, seconds: float) -> Path:
     """A mono 16 kHz WAV excerpt of a corpus voice (generation takes whole files)."""
@@ -282,9 +285,48 @@ def wilson_lower(successes: int, n: int, z: float = 1.96) -> float:
     return max(0.0, (centre - margin) / (1 + z * z / n))
 
 
+def _video_face_descriptors(path: str, step: int = DISTRACTOR_STEP) -> list[np.ndarray]:
+    """Face descriptors of every `step`-th frame of one video (what found the face in one
+    frame is tried first in the next, as fingerprint.video_descriptor does)."""
+    out, attempts, winner = [], fp._ATTEMPTS, None
+    with av.open(path) as c:
+        for i, frame in enumerate(c.decode(video=0)):
+            if i % step:
+                continue
+            k = min(1.0, fp.DESCRIPTOR_FRAME_SIDE / max(frame.width, frame.height))
+            rgb = frame.to_ndarray(format="rgb24", width=max(16, round(frame.width * k)),
+                                   height=max(16, round(frame.height * k)))
+            got = fp._frame_descriptor(rgb, attempts, accept_first=winner is not None)
+            if got is not None:
+                out.append(got[0])
+                winner = got[1]
+                attempts = (winner,) + tuple(a for a in fp._ATTEMPTS if a != winner)
+    return out
+
+
+def real_face_descriptors(jobs: int = 2) -> np.ndarray:
+    """(Cached) descriptors of real and generated faces of people the bench's clips do not
+    show: every DISTRACTOR_STEP-th frame of the corpus videos and other generators' clips,
+    and their mirror images. Faces crowd a registry far more than random vectors do (two
+    frontal portraits correlate up to 0.8): the look-up is measured against these."""
+    cached = CACHE / f"distractors-step{DISTRACTOR_STEP}.npy"
+    if cached.exists():
+        return np.load(cached)
+    videos = sorted(str(p) for p in (CORPUS / "videos").glob("*.mp4")) + \
+        sorted(str(p) for p in (CORPUS / "other_generators").glob("*.mp4"))
+    ctx = mp.get_context("spawn")
+    with ctx.Pool(jobs) as pool:
+        found = [d for ds in pool.map(_video_face_descriptors, videos) for d in ds]
+    arr = np.stack(found + [fp.mirrored(d) for d in found]).astype(np.float32)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    np.save(cached, arr)
+    return arr
+
+
 class Registry:
     """The bench's registry: every clip's output, its descriptor in a faiss index beside
-    SYNTHETIC_ENTRIES random unit descriptors (ids that name no output)."""
+    the real-face distractors (real_face_descriptors) and random unit descriptors up to
+    `synthetic` entries in all (ids that name no output)."""
 
     def __init__(self, clips: list[dict], synthetic: int = SYNTHETIC_ENTRIES, seed: int = 0, host: bool = True):
         self.host = host            # the informed test subtracts the unmarked picture (mark_residual)
@@ -294,16 +336,18 @@ class Registry:
         self.index = FingerprintIndex()
         items = []
         for c in clips:
-            cached = Path(str(c["output"]) + ".descriptor.npy")
+            cached = Path(str(c["output"]) + ".descriptor-masked.npy")
             if not cached.exists():
                 d = fp.video_descriptor(c["output"])
                 np.save(cached, d if d is not None else np.zeros(0, np.float32))
             d = np.load(cached)
             items.append((c["registry_id"], d if d.size else None))
+        real = real_face_descriptors()[:synthetic]
         rng = np.random.default_rng(seed)
-        fake = rng.normal(size=(synthetic, fp.DESCRIPTOR_DIM)).astype(np.float32)
+        fake = rng.normal(size=(synthetic - len(real), fp.DESCRIPTOR_DIM)).astype(np.float32)
         fake /= np.linalg.norm(fake, axis=1, keepdims=True)
-        items += [(10_000_000 + i, d) for i, d in enumerate(fake)]
+        self.real_distractors = len(real)
+        items += [(10_000_000 + i, d) for i, d in enumerate(np.concatenate([real, fake]))]
         t0 = time.perf_counter()
         self.index.add(items)
         self.build_seconds = time.perf_counter() - t0
@@ -508,6 +552,7 @@ def run(seed: int, n_clips: int, copies: int, families: list[str], jobs: int, fp
         "false_positives_blind": false_positives(unmarked, fp_windows) if fp_windows else None,
         "false_positives_registry": registry_false_positives(clips, registry),
         "registry": {"entries": len(registry.index), "synthetic": SYNTHETIC_ENTRIES,
+                     "real_face_distractors": registry.real_distractors,
                      "index_build_seconds": round(registry.build_seconds, 3)},
         "speed": speed(clips),
     }

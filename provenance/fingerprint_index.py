@@ -13,8 +13,8 @@ import numpy as np
 from .fingerprint import DESCRIPTOR_DIM, mirrored, similarity
 
 HNSW_NEIGHBOURS = 32        # graph degree (faiss's M)
-SEARCH_DEPTH = 128          # efSearch: candidates explored per query
-SHORTLIST = 40              # ids the index ranks before they are scored over what the query shows
+SEARCH_DEPTH = 2000        # efSearch: candidates explored per query (twice the shortlist: HNSW is approximate)
+SHORTLIST = 1000            # ids the index ranks before they are scored over what the query shows
 MIN_SIMILARITY = 0.6        # below this a neighbour is not a candidate (unrelated faces score 0.5 at most)
 
 
