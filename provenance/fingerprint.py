@@ -127,8 +127,10 @@ def _anchor_points(landmarks68: np.ndarray) -> np.ndarray:
 _STRETCHES = (1.0, 1.7, 1 / 1.7, 2.4, 1 / 2.4)   # width factors a face is looked for at
 CLEAR_FACE = 1.5     # HOG score of an unsqueezed face (squeezed ones scored 0.9, restretched 1.8)
 # The ways a face is looked for, in order: HOG on the frame as it is and restretched, then
-# (only when HOG found nothing at any stretch) dlib's CNN on the frame as it is.
-_ATTEMPTS = tuple(("hog", f) for f in _STRETCHES) + (("cnn", 1.0),)
+# (only when HOG found nothing at any stretch) dlib's CNN, as it is and restretched (some
+# faces HOG never finds, e.g. behind thick glasses: a stretched copy of one needs the CNN
+# on the restretched frame).
+_ATTEMPTS = tuple(("hog", f) for f in _STRETCHES) + tuple(("cnn", f) for f in _STRETCHES)
 
 
 def frame_descriptor(rgb: np.ndarray) -> np.ndarray | None:

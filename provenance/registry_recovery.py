@@ -180,39 +180,51 @@ def _correlation(a: np.ndarray, b: np.ndarray, valid: np.ndarray) -> float:
     return float(x @ y / (np.linalg.norm(x) * np.linalg.norm(y) + 1e-9))
 
 
+def _picture_size(img: np.ndarray) -> tuple[int, int]:
+    """(width, height) of the part of a frame that is not black bars (rows and columns of
+    which at least a fifth is brighter than BAR_LEVEL)."""
+    bright = img > BAR_LEVEL
+    rows, cols = np.flatnonzero(bright.mean(axis=1) > 0.2), np.flatnonzero(bright.mean(axis=0) > 0.2)
+    if len(rows) < 8 or len(cols) < 8:
+        return img.shape[1], img.shape[0]
+    return int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1)
+
+
 def align(copy_mean: np.ndarray, output_mean: np.ndarray) -> Alignment | None:
     """The affine map from the output's frame onto the copy's, from SIFT matches and
-    RANSAC, refined by ECC. SIFT copes with scale and rotation but not with a strong
-    squeeze, nor with a mirror image: the copy is also tried mirrored and stretched to
-    the output's proportions. None when no consistent map exists."""
+    RANSAC, refined by ECC over the copy's picture (not its bars). SIFT copes with scale
+    and rotation but not with a strong squeeze, nor with a mirror image: the copy is also
+    tried mirrored and with its picture restretched to the output's proportions. None
+    when no consistent map exists."""
     out_s, k_out = _shrunk(output_mean)
     copy_s, k_copy = _shrunk(copy_mean)
     ch, cw = copy_s.shape
     oh, ow = out_s.shape
-    # Each attempt: (picture given to SIFT, 3x3 map from that picture's pixels to copy_s pixels)
-    stretch = (ow / cw, oh / ch)
+    # Each attempt: (picture given to SIFT, 3x3 map from that picture's pixels to copy_s pixels).
+    # The restretch compares the picture's proportions, not the frame's: a letterboxed copy's
+    # frame has the canvas's.
+    bw, bh = _picture_size(copy_s)
+    stretch = (ow / bw, oh / bh)
     attempts = []
     for mirror in (False, True):
         flip = np.array([[-1, 0, cw - 1], [0, 1, 0], [0, 0, 1]], np.float64) if mirror else np.eye(3)
         base = copy_s[:, ::-1] if mirror else copy_s
         attempts.append((np.ascontiguousarray(base), flip))
-        if abs(math.log(stretch[0] / stretch[1])) > 0.15:
-            resized = cv2.resize(base, (ow, oh), interpolation=cv2.INTER_AREA)
-            attempts.append((resized, flip @ np.diag([1 / stretch[0], 1 / stretch[1], 1])))
+        ratio = stretch[0] / stretch[1]      # the copy's picture made as wide, for its height, as the output
+        if abs(math.log(ratio)) > 0.15:
+            resized = cv2.resize(base, (max(8, round(cw * ratio)), ch), interpolation=cv2.INTER_LINEAR)
+            attempts.append((resized, flip @ np.diag([1 / ratio, 1, 1])))
     best = None
     for img, to_copy in attempts:
         found = _sift_affine(out_s, img)
         if found is None:
             continue
-        matrix, _ = found
-        try:
-            _, matrix = cv2.findTransformECC(out_s.astype(np.float32), img.astype(np.float32),
-                                             matrix.astype(np.float32), cv2.MOTION_AFFINE,
-                                             (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 100, 1e-5), None, 5)
-        except cv2.error:
-            pass  # keep the RANSAC estimate
-        warped, valid = _warp_to_output(img, matrix, out_s.shape)
-        corr = _correlation(cv2.GaussianBlur(warped, (0, 0), 1.0), cv2.GaussianBlur(out_s, (0, 0), 1.0), valid)
+        mask = _picture_mask(img)
+        ransac = found[0].astype(np.float32)
+        ecc = _ecc(out_s, img, ransac, mask, eps=1e-5)
+        # ECC can drift (bars, little texture): the better of it and RANSAC's estimate
+        corr, matrix = max(((_aligned_correlation(img, mask, m, out_s), m) for m in (ecc, ransac)),
+                           key=lambda t: t[0])
         if best is None or corr > best[0] + 1e-3:
             best = (corr, to_copy @ np.vstack([matrix, [0, 0, 1]]).astype(np.float64))
         if corr > 0.98:
@@ -236,6 +248,34 @@ REFINE_SIDE = 1024          # the last refinement works on pictures no larger th
 BAR_LEVEL = 6.0             # pooled luma under which a copy's pixel is taken for a black bar
 
 
+def _picture_mask(img: np.ndarray) -> np.ndarray:
+    """1 on a copy's picture, 0 on its black bars and corners (eroded: no edge pixels)."""
+    return cv2.erode((img > BAR_LEVEL).astype(np.uint8), np.ones((9, 9), np.uint8))
+
+
+def _ecc(template: np.ndarray, img: np.ndarray, start: np.ndarray, mask: np.ndarray, *, eps: float) -> np.ndarray:
+    """ECC's affine map (template pixel -> img pixel) from `start`, over img's picture only;
+    `start` when it does not converge."""
+    if mask.sum() < 1024:
+        return start
+    try:
+        _, m = cv2.findTransformECC(cv2.GaussianBlur(template.astype(np.float32), (0, 0), 1.0),
+                                    cv2.GaussianBlur(img.astype(np.float32), (0, 0), 1.0), start.astype(np.float32),
+                                    cv2.MOTION_AFFINE, (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 100, eps),
+                                    mask, 5)
+    except cv2.error:
+        return start
+    return m
+
+
+def _aligned_correlation(img: np.ndarray, mask: np.ndarray, matrix: np.ndarray, template: np.ndarray) -> float:
+    """Correlation of `img` mapped onto `template` with the other, over the picture both show."""
+    warped, valid = _warp_to_output(img, matrix, template.shape)
+    picture, _ = _warp_to_output(mask.astype(np.float32), matrix, template.shape)
+    return _correlation(cv2.GaussianBlur(warped, (0, 0), 1.0), cv2.GaussianBlur(template, (0, 0), 1.0),
+                        valid * (picture > 0.99))
+
+
 def _refined(copy_mean: np.ndarray, output_mean: np.ndarray, full: np.ndarray) -> np.ndarray:
     """The map refined by ECC at (up to) full size over the copy's own picture only: black
     bars and what lies outside the frame are masked out, since a letterboxed or pillarboxed
@@ -244,24 +284,10 @@ def _refined(copy_mean: np.ndarray, output_mean: np.ndarray, full: np.ndarray) -
     out_s, k_out = _shrunk(output_mean, REFINE_SIDE)
     copy_s, k_copy = _shrunk(copy_mean, REFINE_SIDE)
     to_small, to_full = np.diag([k_copy, k_copy, 1.0]), np.diag([1 / k_out, 1 / k_out, 1.0])
-    mask = cv2.erode((copy_s > BAR_LEVEL).astype(np.uint8), np.ones((9, 9), np.uint8))
-    if mask.sum() < 1024:
-        return full
+    mask = _picture_mask(copy_s)
     start = (to_small @ full @ to_full)[:2].astype(np.float32)
-    try:
-        _, m = cv2.findTransformECC(cv2.GaussianBlur(out_s.astype(np.float32), (0, 0), 1.0),
-                                    cv2.GaussianBlur(copy_s.astype(np.float32), (0, 0), 1.0), start,
-                                    cv2.MOTION_AFFINE, (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 100, 1e-6),
-                                    mask, 5)
-    except cv2.error:
-        return full
-
-    def score(small_map) -> float:
-        warped, valid = _warp_to_output(copy_s, small_map, out_s.shape)
-        picture, _ = _warp_to_output(mask.astype(np.float32), small_map, out_s.shape)
-        return _correlation(warped, out_s, valid * (picture > 0.99))
-
-    if score(m) < score(start):
+    m = _ecc(out_s, copy_s, start, mask, eps=1e-6)
+    if m is start or _aligned_correlation(copy_s, mask, m, out_s) < _aligned_correlation(copy_s, mask, start, out_s):
         return full
     return np.linalg.inv(to_small) @ np.vstack([m, [0, 0, 1]]).astype(np.float64) @ np.linalg.inv(to_full)
 

@@ -100,6 +100,22 @@ def test_index_finds_a_mirrored_copy_among_strangers(clips):
     assert hits and hits[0][0] == REGISTRY_ID and hits[0][2] is True and hits[0][1] > 0.8
 
 
+@pytest.mark.parametrize("params", [
+    dict(scale=(0.53, 0.93), rotate=-9.0, crop=(0.2, 0.16, 0.96, 0.9), pad_aspect=1.5, crf=27),
+    dict(scale=(0.81, 0.81), crop=(0.12, 0.07, 0.83, 0.91), pad_aspect=1.6, crf=24),
+])
+def test_a_boxed_squeezed_cropped_copy_aligns_to_the_pixel(clips, params):
+    """Bars must not steer the alignment, and a squeeze is judged by the picture's own
+    proportions, not the canvas's (both lost copies of the seed-15 sweep)."""
+    folder, marked, _ = clips
+    copy = attacks.geometric(marked, folder / f"boxed_{params['crf']}.mp4", **params)
+    output, pooled = rr.pooled_luma(marked), rr.pooled_luma(copy)
+    alignment = rr.align(pooled.mean, output.mean)
+    assert alignment is not None and alignment.correlation >= rr.SAME_CONTENT, alignment
+    test = rr.informed_reading(pooled, alignment, output.total.shape, REGISTRY_ID, host=_host(marked))
+    assert test.found, test
+
+
 def test_bars_black_corners_and_crops_do_not_hide_the_output(clips):
     folder, marked, _ = clips
     ours = fp.video_descriptor(marked)
