@@ -4,7 +4,9 @@ aligned to each candidate's stored output (SIFT matches, RANSAC affine, ECC
 refinement, the mirror image tried too), its pooled luma is resampled onto the
 output's own pixel grid, and the candidate's payload is tested there (informed
 detection: the candidate's codeword is known, so a normalised correlation with it
-needs far less signal than blind decoding of an unknown word).
+needs far less signal than blind decoding of an unknown word). Where the output's mark
+residual is kept (mark_residual), the output's unmarked picture is taken out of the copy
+first: the picture is a constant watermark's main noise.
 
 False positives: for a copy that does not carry candidate c's watermark, the 120 soft
 bits' signs relative to c's codeword are modelled as independent fair coins (the chip
@@ -41,6 +43,8 @@ SAME_CONTENT = 0.8          # correlation of the aligned pictures above which th
 MAX_POOLED = 250            # frames pooled per video
 ALIGN_SIDE = 512            # alignment works on pictures no larger than this (long side)
 MIN_INLIERS = 12
+REFINE_SIDE = 1024          # the last refinement works on pictures no larger than this (long side)
+BAR_LEVEL = 6.0             # pooled luma under which a copy's pixel is taken for a black bar
 
 
 @dataclass(frozen=True)
@@ -242,10 +246,6 @@ def align(copy_mean: np.ndarray, output_mean: np.ndarray) -> Alignment | None:
     sx, sy = float(np.linalg.norm(lin[:, 0])), float(np.linalg.norm(lin[:, 1]))
     rot = math.degrees(math.atan2(unflipped[1, 0], unflipped[0, 0]))
     return Alignment(full[:2], mirrored, corr, float(valid.mean()), (sx, sy), rot)
-
-
-REFINE_SIDE = 1024          # the last refinement works on pictures no larger than this (long side)
-BAR_LEVEL = 6.0             # pooled luma under which a copy's pixel is taken for a black bar
 
 
 def _picture_mask(img: np.ndarray) -> np.ndarray:
