@@ -81,4 +81,5 @@ def test_consenting_subject_gets_a_registered_video(consenting_subject, portrait
     assert job.controls["emotion"] == "happy" and job.progress_percent == 100
     assert queued_messages() == []  # the message was acknowledged
     files = {p.name for p in stored_job_files()}
-    assert files == {"photo.jpg", "audio.wav", "output.mp4", "poster.png"}  # no partial files left behind
+    # no partial files left behind; the mark residual beside the output (the registry path's informed test)
+    assert files == {"photo.jpg", "audio.wav", "output.mp4", "output.mark.npz", "poster.png"}
