@@ -286,22 +286,10 @@ def wilson_lower(successes: int, n: int, z: float = 1.96) -> float:
 
 
 def _video_face_descriptors(path: str, step: int = DISTRACTOR_STEP) -> list[np.ndarray]:
-    """Face descriptors of every `step`-th frame of one video (what found the face in one
-    frame is tried first in the next, as fingerprint.video_descriptor does)."""
-    out, attempts, winner = [], fp._ATTEMPTS, None
+    """Face descriptors of every `step`-th frame of one video."""
     with av.open(path) as c:
-        for i, frame in enumerate(c.decode(video=0)):
-            if i % step:
-                continue
-            k = min(1.0, fp.DESCRIPTOR_FRAME_SIDE / max(frame.width, frame.height))
-            rgb = frame.to_ndarray(format="rgb24", width=max(16, round(frame.width * k)),
-                                   height=max(16, round(frame.height * k)))
-            got = fp._frame_descriptor(rgb, attempts, accept_first=winner is not None)
-            if got is not None:
-                out.append(got[0])
-                winner = got[1]
-                attempts = (winner,) + tuple(a for a in fp._ATTEMPTS if a != winner)
-    return out
+        frames = (fp.shrunk_rgb(f) for i, f in enumerate(c.decode(video=0)) if i % step == 0)
+        return [d for d in fp.frame_descriptors(frames) if d is not None]
 
 
 def real_face_descriptors(jobs: int = 2) -> np.ndarray:

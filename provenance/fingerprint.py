@@ -168,18 +168,18 @@ BAR_LEVEL = 12                       # grey level under which a dark area touchi
 MIN_SEEN = 0.4                       # share of the descriptor that must show picture
 
 
-def _picture(gray: np.ndarray) -> np.ndarray:
-    """1.0 where the frame shows picture, 0.0 on black bars and rotation corners (dark
-    areas connected to the frame's edge), eroded a little so that blurring does not mix
-    them in."""
-    dark = (gray < BAR_LEVEL).astype(np.uint8)
+def picture_mask(gray: np.ndarray, level: float = BAR_LEVEL, erode: int = 5) -> np.ndarray:
+    """1.0 where a frame (or a pooled frame) shows picture, 0.0 on black bars and rotation
+    corners (areas darker than `level` connected to the frame's edge; dark picture inside
+    stays), eroded by `erode` pixels so that blurring does not mix them in."""
+    dark = (gray < level).astype(np.uint8)
     if not dark.any():
         return np.ones(gray.shape, np.float32)
     _, labels = cv2.connectedComponents(dark, connectivity=4)
     edge = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
     edge = edge[edge > 0]
     bars = np.isin(labels, edge) if edge.size else np.zeros(gray.shape, bool)
-    return cv2.erode((~bars).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(np.float32)
+    return cv2.erode((~bars).astype(np.uint8), np.ones((erode, erode), np.uint8)).astype(np.float32)
 
 
 def _descriptor_at(rgb: np.ndarray, landmarks68: np.ndarray) -> np.ndarray | None:
@@ -189,7 +189,7 @@ def _descriptor_at(rgb: np.ndarray, landmarks68: np.ndarray) -> np.ndarray | Non
     pts = _anchor_points(landmarks68)
     affine = cv2.getAffineTransform(pts, _CANON_POINTS)
     gray8 = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    gray, picture = gray8.astype(np.float32), _picture(gray8)
+    gray, picture = gray8.astype(np.float32), picture_mask(gray8)
     # The crop samples the frame at about a quarter of the face's size per pixel: blur first.
     scale = float(np.sqrt(abs(np.linalg.det(affine[:, :2]))))
     if scale < 0.5:
@@ -236,26 +236,38 @@ def video_descriptor(path, *, frames: int = DESCRIPTOR_FRAMES) -> np.ndarray | N
         picked = []
         for i, frame in enumerate(c.decode(stream)):
             if i % every == every // 2:
-                k = min(1.0, DESCRIPTOR_FRAME_SIDE / max(frame.width, frame.height))
-                picked.append(frame.to_ndarray(format="rgb24", width=max(16, round(frame.width * k)),
-                                               height=max(16, round(frame.height * k)), interpolation="AREA"))
+                picked.append(shrunk_rgb(frame))
                 if len(picked) >= frames:
                     break
     found = []
-    attempts, winner = _ATTEMPTS, None
-    for k, f in enumerate(picked):
-        # A copy's geometry is the same in every frame: what found the face in one frame is tried first in the next.
-        got = _frame_descriptor(f, attempts, accept_first=winner is not None)
+    for k, got in enumerate(frame_descriptors(picked)):
         if got is not None:
-            found.append(got[0])
-            winner = got[1]
-            attempts = (winner,) + tuple(a for a in _ATTEMPTS if a != winner)
+            found.append(got)
         elif k >= 1 and not found:
             return None  # two frames without a face: a faceless video, not worth the detector's time
     if not found:
         return None
     mean = np.mean(found, axis=0)
     return (mean / (np.linalg.norm(mean) + 1e-9)).astype(np.float32)
+
+
+def shrunk_rgb(frame) -> np.ndarray:
+    """A decoded frame as RGB, no larger than DESCRIPTOR_FRAME_SIDE on its long side."""
+    k = min(1.0, DESCRIPTOR_FRAME_SIDE / max(frame.width, frame.height))
+    return frame.to_ndarray(format="rgb24", width=max(16, round(frame.width * k)),
+                            height=max(16, round(frame.height * k)), interpolation="AREA")
+
+
+def frame_descriptors(frames):
+    """Each frame's descriptor (or None), in order. A video's geometry is the same in every
+    frame: what found the face in one frame is tried first in the next."""
+    attempts, winner = _ATTEMPTS, None
+    for f in frames:
+        got = _frame_descriptor(f, attempts, accept_first=winner is not None)
+        if got is not None:
+            winner = got[1]
+            attempts = (winner,) + tuple(a for a in _ATTEMPTS if a != winner)
+        yield None if got is None else got[0]
 
 
 def pack_descriptor(descriptor: np.ndarray | None) -> str | None:

@@ -61,12 +61,10 @@ def load(path, shape) -> np.ndarray | None:
     return q.astype(np.float32) * step
 
 
-def write_for(output_path, output_mean: np.ndarray, host_mean: np.ndarray | None, dest=None) -> Path | None:
-    """Compute and store the residual of an output (at `dest`, default beside it)."""
+def write_for(output_path, output_mean: np.ndarray, host_mean: np.ndarray | None) -> Path | None:
+    """Compute the residual of an output and store it beside it (None: nothing to keep)."""
     r = residual(output_mean, host_mean)
-    if r is None:
-        return None
-    return save(dest or residual_path(output_path), r)
+    return None if r is None else save(residual_path(output_path), r)
 
 
 def host_of(output_path, output_mean: np.ndarray) -> np.ndarray | None:

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from . import fingerprint
 from .payload import CODED_BITS, encode_payload, payload_hex
 from .pooling import pool_frames
 from .videomark import CHIP, VideoWatermarker, soft_bits_at
@@ -186,9 +187,9 @@ def _correlation(a: np.ndarray, b: np.ndarray, valid: np.ndarray) -> float:
 
 def _picture_size(img: np.ndarray) -> tuple[int, int]:
     """(width, height) of the part of a frame that is not black bars (rows and columns of
-    which at least a fifth is brighter than BAR_LEVEL)."""
-    bright = img > BAR_LEVEL
-    rows, cols = np.flatnonzero(bright.mean(axis=1) > 0.2), np.flatnonzero(bright.mean(axis=0) > 0.2)
+    which at least a fifth is picture)."""
+    picture = fingerprint.picture_mask(img, BAR_LEVEL, erode=1)
+    rows, cols = np.flatnonzero(picture.mean(axis=1) > 0.2), np.flatnonzero(picture.mean(axis=0) > 0.2)
     if len(rows) < 8 or len(cols) < 8:
         return img.shape[1], img.shape[0]
     return int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1)
@@ -250,7 +251,7 @@ def align(copy_mean: np.ndarray, output_mean: np.ndarray) -> Alignment | None:
 
 def _picture_mask(img: np.ndarray) -> np.ndarray:
     """1 on a copy's picture, 0 on its black bars and corners (eroded: no edge pixels)."""
-    return cv2.erode((img > BAR_LEVEL).astype(np.uint8), np.ones((9, 9), np.uint8))
+    return fingerprint.picture_mask(img, BAR_LEVEL, erode=9).astype(np.uint8)
 
 
 def _ecc(template: np.ndarray, img: np.ndarray, start: np.ndarray, mask: np.ndarray, *, eps: float) -> np.ndarray:

@@ -258,8 +258,11 @@ def keep_mark_residual(attempt: Attempt, host) -> None:
     frames' the marker pooled: `host`), for the registry path's informed test; nothing
     when no marker pooled the frames."""
     pooled = pooled_luma(attempt.signed) if host is not None else None
-    if pooled is None or mark_residual.write_for(attempt.final, pooled.mean, host, dest=attempt.residual) is None:
+    residual = mark_residual.residual(pooled.mean, host) if pooled is not None else None
+    if residual is None:
         attempt.residual.unlink(missing_ok=True)
+    else:
+        mark_residual.save(attempt.residual, residual)
 
 
 def register(entry: RegistryEntry, job: Job, marker, signed: Signed) -> None:
