@@ -190,6 +190,18 @@ def analyse_face(rgb: np.ndarray, *, field: str = "photo") -> FaceAnalysis:
     return FaceAnalysis(box=boxes[0], landmarks=landmarks(rgb, boxes[0]))
 
 
+def embedding_at(rgb: np.ndarray, landmarks68: np.ndarray) -> np.ndarray:
+    """dlib's 128-d identity embedding of the face whose 68 landmarks are given (the
+    landmarks may come from another image of the same geometry, e.g. a warped frame)."""
+    pts = np.asarray(landmarks68, np.float64)
+    lo, hi = pts.min(axis=0), pts.max(axis=0)
+    rect = dlib.rectangle(int(lo[0]), int(lo[1]), int(hi[0]), int(hi[1]))
+    shape = dlib.full_object_detection(rect, [dlib.point(int(round(x)), int(round(y))) for x, y in pts])
+    with _lock:
+        vec = _models()["embed"].compute_face_descriptor(np.ascontiguousarray(rgb), shape)
+    return np.asarray(vec, dtype=np.float32)
+
+
 def face_embedding(rgb: np.ndarray, analysis: FaceAnalysis) -> np.ndarray:
     """dlib's 128-d identity embedding (distance < ~0.6 means the same person)."""
     b = analysis.box

@@ -11,6 +11,7 @@ alike to it, by design: it tells content apart, not takes."""
 from __future__ import annotations
 
 import base64
+from dataclasses import dataclass
 
 import av
 import cv2
@@ -135,18 +136,19 @@ _ATTEMPTS = tuple(("hog", f) for f in _STRETCHES) + tuple(("cnn", f) for f in _S
 
 def frame_descriptor(rgb: np.ndarray) -> np.ndarray | None:
     """The 256-number face descriptor of one RGB frame, or None without a face."""
-    found = _frame_descriptor(rgb, _ATTEMPTS)
+    found = _frame_face(rgb, _ATTEMPTS)
     return None if found is None else found[0]
 
 
-def _frame_descriptor(rgb: np.ndarray, attempts, *, accept_first: bool = False):
-    """(descriptor, the attempt that found the face) or None. The face is looked for in
-    the frame as it is and restretched (a squeezed or stretched copy fools the
-    landmarks): the most face-like detection wins, and the affine onto the canonical
-    crop undoes whatever stretch remains. HOG first at every stretch, until a face as
-    clear as an unsqueezed one; the CNN (slow) only when HOG saw nothing. With
+def _frame_face(rgb: np.ndarray, attempts, *, accept_first: bool = False, identity: bool = False):
+    """(descriptor, the attempt that found the face, identity embedding or None) or None.
+    The face is looked for in the frame as it is and restretched (a squeezed or stretched
+    copy fools the landmarks): the most face-like detection wins, and the affine onto the
+    canonical crop undoes whatever stretch remains. HOG first at every stretch, until a face
+    as clear as an unsqueezed one; the CNN (slow) only when HOG saw nothing. With
     `accept_first`, a face found by the first attempt is taken as it is (a video's later
-    frames: the attempt that won on an earlier frame comes first)."""
+    frames: the attempt that won on an earlier frame comes first). With `identity`, dlib's
+    identity embedding of the face too (identity_at)."""
     from generation.face import detect_faces, landmarks  # noqa: PLC0415 - heavy (dlib): only when fingerprinting
     h, w = rgb.shape[:2]
     best = None
@@ -160,8 +162,32 @@ def _frame_descriptor(rgb: np.ndarray, attempts, *, accept_first: bool = False):
             best = (boxes[0].score, img, boxes[0], (detector, factor))
     if best is None:
         return None
-    d = _descriptor_at(best[1], landmarks(best[1], best[2]))
-    return None if d is None else (d, best[3])
+    points = landmarks(best[1], best[2])
+    d = _descriptor_at(best[1], points)
+    if d is None:
+        return None
+    return d, best[3], identity_at(best[1], points) if identity else None
+
+
+# Identity: dlib's 128-d face embedding, taken on the face brought to a canonical shape
+# first (eyes and mouth centre onto fixed points), so a squeezed, stretched or rotated copy
+# is compared as its output was. Outputs and their attacked copies measured 0.14-0.45
+# apart, other people 0.6 and more: the look-up ranks other people's outputs last.
+_IDENTITY_SIDE = 200
+_IDENTITY_POINTS = _CANON_POINTS * np.float32(3.5) - np.float32([12, 14])   # eyes 56 px apart
+SAME_PERSON = 0.6        # dlib's own threshold: embeddings nearer than this show one person
+
+
+def identity_at(rgb: np.ndarray, landmarks68: np.ndarray) -> np.ndarray:
+    """The identity embedding of the face with these landmarks, on its canonical shape."""
+    from generation.face import embedding_at  # noqa: PLC0415 - heavy (dlib)
+    affine = cv2.getAffineTransform(_anchor_points(landmarks68), _IDENTITY_POINTS)
+    scale = float(np.sqrt(abs(np.linalg.det(affine[:, :2]))))
+    img = cv2.GaussianBlur(rgb, (0, 0), 0.5 / scale) if scale < 0.5 else rgb
+    face = cv2.warpAffine(img, affine, (_IDENTITY_SIDE, _IDENTITY_SIDE), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_REPLICATE)
+    points = np.c_[landmarks68, np.ones(len(landmarks68))] @ affine.T
+    return embedding_at(face, points)
 
 
 BAR_LEVEL = 12                       # grey level under which a dark area touching the frame's edge is a bar
@@ -226,6 +252,21 @@ def mirrored(descriptor: np.ndarray) -> np.ndarray:
 def video_descriptor(path, *, frames: int = DESCRIPTOR_FRAMES) -> np.ndarray | None:
     """Mean face descriptor of `frames` frames spread over the video (unit norm), or
     None when no sampled frame shows a face."""
+    face = video_face(path, frames=frames, identity=False)
+    return None if face is None else face.descriptor
+
+
+@dataclass(frozen=True)
+class VideoFace:
+    """What the registry's look-up knows of a video's face: the appearance descriptor (the
+    index's key) and the person's identity embedding (None where it was not computed)."""
+    descriptor: np.ndarray
+    identity: np.ndarray | None = None
+
+
+def video_face(path, *, frames: int = DESCRIPTOR_FRAMES, identity: bool = True) -> VideoFace | None:
+    """The mean descriptor (unit norm) and mean identity embedding of `frames` frames
+    spread over the video, or None when no sampled frame shows a face."""
     with av.open(str(path)) as c:
         if not c.streams.video:
             return None
@@ -240,15 +281,17 @@ def video_descriptor(path, *, frames: int = DESCRIPTOR_FRAMES) -> np.ndarray | N
                 if len(picked) >= frames:
                     break
     found = []
-    for k, got in enumerate(frame_descriptors(picked)):
+    for k, got in enumerate(frame_faces(picked, identity=identity)):
         if got is not None:
             found.append(got)
         elif k >= 1 and not found:
             return None  # two frames without a face: a faceless video, not worth the detector's time
     if not found:
         return None
-    mean = np.mean(found, axis=0)
-    return (mean / (np.linalg.norm(mean) + 1e-9)).astype(np.float32)
+    mean = np.mean([d for d, _ in found], axis=0)
+    ids = [e for _, e in found if e is not None]
+    return VideoFace((mean / (np.linalg.norm(mean) + 1e-9)).astype(np.float32),
+                     np.mean(ids, axis=0).astype(np.float32) if ids else None)
 
 
 def shrunk_rgb(frame) -> np.ndarray:
@@ -258,34 +301,42 @@ def shrunk_rgb(frame) -> np.ndarray:
                             height=max(16, round(frame.height * k)), interpolation="AREA")
 
 
-def frame_descriptors(frames):
-    """Each frame's descriptor (or None), in order. A video's geometry is the same in every
-    frame: what found the face in one frame is tried first in the next."""
+def frame_faces(frames, *, identity: bool = True):
+    """Each frame's (descriptor, identity embedding or None), or None without a face, in
+    order. A video's geometry is the same in every frame: what found the face in one frame
+    is tried first in the next."""
     attempts, winner = _ATTEMPTS, None
     for f in frames:
-        got = _frame_descriptor(f, attempts, accept_first=winner is not None)
+        got = _frame_face(f, attempts, accept_first=winner is not None, identity=identity)
         if got is not None:
             winner = got[1]
             attempts = (winner,) + tuple(a for a in _ATTEMPTS if a != winner)
-        yield None if got is None else got[0]
+        yield None if got is None else (got[0], got[2])
 
 
 def pack_descriptor(descriptor: np.ndarray | None) -> str | None:
     return None if descriptor is None else base64.b64encode(descriptor.astype(np.float16).tobytes()).decode()
 
 
-def unpack_descriptor(text: str | None) -> np.ndarray | None:
+def unpack_descriptor(text: str | None, size: int = DESCRIPTOR_DIM) -> np.ndarray | None:
     try:
         d = np.frombuffer(base64.b64decode(text), np.float16).astype(np.float32)
     except (ValueError, TypeError):
         return None
-    return d if d.size == DESCRIPTOR_DIM else None
+    return d if d.size == size and np.isfinite(d).all() else None
+
+
+IDENTITY_DIM = 128
 
 
 def stored_fingerprint(path) -> dict:
     """What the registry keeps per output: the thumbnails (content checks of older
-    entries) and the face descriptor (the nearest-neighbour index)."""
-    return {"version": 2, "thumbnails": video_fingerprint(path), "descriptor": pack_descriptor(video_descriptor(path))}
+    entries), the face descriptor (the nearest-neighbour index) and the identity
+    embedding (the look-up ranks other people last)."""
+    face = video_face(path)
+    return {"version": 2, "thumbnails": video_fingerprint(path),
+            "descriptor": pack_descriptor(face.descriptor if face else None),
+            "identity": pack_descriptor(face.identity if face else None)}
 
 
 def thumbnails_of(stored) -> list[str] | None:
@@ -297,3 +348,13 @@ def thumbnails_of(stored) -> list[str] | None:
 
 def descriptor_of(stored) -> np.ndarray | None:
     return unpack_descriptor(stored.get("descriptor")) if isinstance(stored, dict) else None
+
+
+def identity_of(stored) -> np.ndarray | None:
+    """The stored identity embedding (outputs fingerprinted before it was kept have none)."""
+    return unpack_descriptor(stored.get("identity"), IDENTITY_DIM) if isinstance(stored, dict) else None
+
+
+def other_person(a: np.ndarray | None, b: np.ndarray | None) -> bool:
+    """Whether two identity embeddings show different people (False when either is unknown)."""
+    return a is not None and b is not None and float(np.linalg.norm(a - b)) >= SAME_PERSON

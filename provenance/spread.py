@@ -191,6 +191,7 @@ class WatermarkReading:
     bit_errors: int = -1
     soft_bits: tuple[float, ...] | None = None
     codec: str = ""
+    mirrored: bool = False  # the copy is a horizontally flipped picture (read from its mirror image)
     method: str = "blind"   # "blind" (read from the file alone) or "registry" (informed, after alignment)
 
     def as_dict(self) -> dict:

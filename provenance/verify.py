@@ -78,8 +78,8 @@ class RegistryMatch:
 
 
 Lookup = Callable[[int | None, str], "RegistryMatch | None"]
-# Registry-assisted recovery: the outputs whose face descriptor is nearest to the copy's.
-Candidates = Callable[["np.ndarray"], "list[RegistryMatch]"]
+# Registry-assisted recovery: the outputs whose face is nearest to the copy's (fp.VideoFace).
+Candidates = Callable[["fp.VideoFace"], "list[RegistryMatch]"]
 
 
 
@@ -162,13 +162,13 @@ def registry_recovery(path, candidates: Candidates, copy: "rr.Pooled | None" = N
     """The registry path: test each candidate output's payload on the copy aligned to it.
     Returns (reading, match, content check) for the first candidate whose payload is
     confirmed, else None."""
-    descriptor = fp.video_descriptor(path)
-    if descriptor is None:
+    face = fp.video_face(path)
+    if face is None:
         return None
     copy = copy if copy is not None else rr.pooled_luma(path)
     if copy is None:
         return None
-    for match in candidates(descriptor)[:rr.MAX_CANDIDATES]:
+    for match in candidates(face)[:rr.MAX_CANDIDATES]:
         found = _aligned_to(copy, match)
         if found is None or found[0] is None:
             continue

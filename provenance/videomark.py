@@ -31,6 +31,8 @@ evidence there is, not where it sits.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import cv2
 import numpy as np
 
@@ -79,9 +81,9 @@ _SLOT_CHIPS = np.bincount(_SLOT_FLAT, minlength=N_SLOTS).astype(np.float64)
 _SLOT_WEIGHT = _SLOT_CHIPS / (CHIPS * CHIPS * (1 - SYNC_FRACTION) / CODED_BITS)
 
 
-def highpass(gray: np.ndarray) -> np.ndarray:
+def highpass(gray: np.ndarray, sigma: float = HP_SIGMA) -> np.ndarray:
     g = gray.astype(np.float32, copy=False)
-    return g - cv2.GaussianBlur(g, (0, 0), HP_SIGMA)
+    return g - cv2.GaussianBlur(g, (0, 0), sigma)
 
 
 def normalise(hp: np.ndarray) -> np.ndarray:
@@ -122,29 +124,30 @@ def _chip_gain() -> float:
 _CHIP_GAIN = _chip_gain()
 
 
-def _slot_templates() -> np.ndarray:
+@lru_cache(maxsize=None)
+def _slot_templates(hp_sigma: float = HP_SIGMA) -> np.ndarray:
     """Each slot's chips as the decoder sees them (soft chips, half scale,
-    high-passed), as conjugate spectra: (N_SLOTS, WORK_TILE, WORK_TILE)."""
+    high-passed at `hp_sigma`), as conjugate spectra: (N_SLOTS, WORK_TILE, WORK_TILE)."""
     out = np.empty((N_SLOTS, WORK_TILE, WORK_TILE), np.complex64)
     for k in range(N_SLOTS):
         chips = np.where(LAYOUT.slot == k, LAYOUT.sign, 0.0).astype(np.float32)
         big = cv2.GaussianBlur(np.tile(np.kron(chips, np.ones((CHIP, CHIP), np.float32)), (3, 3)), (0, 0),
                                PATTERN_SIGMA)
         small = cv2.resize(big, (big.shape[1] // 2, big.shape[0] // 2), interpolation=cv2.INTER_AREA)
-        out[k] = np.conj(np.fft.fft2(highpass(small)[WORK_TILE:2 * WORK_TILE, WORK_TILE:2 * WORK_TILE]))
+        out[k] = np.conj(np.fft.fft2(highpass(small, hp_sigma)[WORK_TILE:2 * WORK_TILE, WORK_TILE:2 * WORK_TILE]))
     return out
 
 
 _SLOT_F = _slot_templates()
 
 
-def _correlations(folded: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _correlations(folded: np.ndarray, templates: np.ndarray = _SLOT_F) -> tuple[np.ndarray, np.ndarray]:
     """The sync correlation and the 120 bit correlations of a folded tile at every cyclic
     offset, each after its partial spectral whitening: (tile,), (CODED_BITS, tile)."""
     f = np.fft.fft2(folded)
     mag = np.abs(f) + 1e-9
-    sync = np.real(np.fft.ifft2(f / mag ** WHITEN_SYNC * _SLOT_F[SYNC]))
-    bits = np.real(np.fft.ifft2((f / mag ** WHITEN_BITS)[None] * _SLOT_F[:CODED_BITS], axes=(1, 2)))
+    sync = np.real(np.fft.ifft2(f / mag ** WHITEN_SYNC * templates[SYNC]))
+    bits = np.real(np.fft.ifft2((f / mag ** WHITEN_BITS)[None] * templates[:CODED_BITS], axes=(1, 2)))
     return sync, bits
 
 
@@ -311,32 +314,35 @@ DENSE_SCALES = tuple(float(x) for x in np.exp(np.arange(np.log(0.3), np.log(2.5)
 def decode_sum(total: np.ndarray, frames: int, decode_scale: float = 1.0, *,
                extra_scales: tuple[float, ...] = ()) -> WatermarkReading:
     """Decode from the sum of `frames` luma frames, shrunk by `decode_scale` from the
-    file's size. Every candidate scale gives its best offset; the MAX_ATTEMPTS - 1
-    best (scale, offset) hypotheses whose score passes SYNC_Z_MIN, and the untouched
-    geometry (scale 1, offset 0) of a file straight from us, are decoded, each by
-    Chase decoding (payload.decode_soft) and accepted only when its 32-bit check
-    holds. The best geometry gets the most Chase positions (CHASE_FLIPS): at most
-    sum(2**CHASE_FLIPS) attempts per video."""
+    file's size. Every candidate scale, of the picture as it is and of its mirror image (a
+    flipped repost), gives its best offset; the MAX_ATTEMPTS - 1 best (scale, mirror,
+    offset) hypotheses whose score passes SYNC_Z_MIN, and the untouched geometry (scale 1,
+    offset 0) of a file straight from us, are decoded, each by Chase decoding
+    (payload.decode_soft) and accepted only when its 32-bit check holds. The best geometry
+    gets the most Chase positions (CHASE_FLIPS): at most sum(2**CHASE_FLIPS) attempts per
+    video, however many hypotheses were scored."""
     if frames == 0:
         return NOT_FOUND
     total = total.astype(np.float32, copy=False)
     ranked = []
-    scales = _candidate_scales(highpass(total), decode_scale)
-    scales += [x for x in extra_scales if all(abs(x - o) > 0.004 for o in scales)]
-    for scale in scales:
-        factor = WORK_TILE / (TILE * scale * decode_scale)
-        score, bits = _surfaces(_fold(normalise(highpass(_to_work(total, factor)))))
-        idx = np.unravel_index(np.argmax(score), score.shape)
-        ranked.append((float(score[idx]), scale, (int(idx[0]), int(idx[1])), bits[:, idx[0], idx[1]]))
-        if scale == 1.0:
-            untouched = (float(score[0, 0]), 1.0, (0, 0), bits[:, 0, 0])
+    common = _candidate_scales(highpass(total), decode_scale)
+    scales = common + [x for x in extra_scales if all(abs(x - o) > 0.004 for o in common)]
+    for mirror in (False, True):   # the mirror image at the common scales only (a still's dense grid is slow)
+        picture = np.ascontiguousarray(total[:, ::-1]) if mirror else total
+        for scale in common if mirror else scales:
+            factor = WORK_TILE / (TILE * scale * decode_scale)
+            score, bits = _surfaces(_fold(normalise(highpass(_to_work(picture, factor)))))
+            idx = np.unravel_index(np.argmax(score), score.shape)
+            ranked.append((float(score[idx]), scale, mirror, (int(idx[0]), int(idx[1])), bits[:, idx[0], idx[1]]))
+            if scale == 1.0 and not mirror:
+                untouched = (float(score[0, 0]), 1.0, False, (0, 0), bits[:, 0, 0])
     ranked.sort(key=lambda r: r[0], reverse=True)
     hypotheses = [r for r in ranked if r[0] >= SYNC_Z_MIN][:MAX_ATTEMPTS - 1]
-    if not any(h[1] == 1.0 and h[2] == (0, 0) for h in hypotheses):
+    if not any(h[1] == 1.0 and not h[2] and h[3] == (0, 0) for h in hypotheses):
         hypotheses.append(untouched)  # a file straight from us, remuxed or re-encoded in place
     first = None
-    for (z, scale, offset, soft), flips in zip(hypotheses, CHASE_FLIPS):
-        reading = _reading(soft, frames, z, scale, offset, flips=flips)
+    for (z, scale, mirror, offset, soft), flips in zip(hypotheses, CHASE_FLIPS):
+        reading = _reading(soft, frames, z, scale, offset, flips=flips, mirrored=mirror)
         if reading.found:
             return reading
         first = first or reading
@@ -344,29 +350,39 @@ def decode_sum(total: np.ndarray, frames: int, decode_scale: float = 1.0, *,
 
 
 def soft_bits_at(total: np.ndarray, *, chip_scale: float = 1.0, valid: np.ndarray | None = None,
-                 search: int = 1) -> tuple[np.ndarray, float]:
+                 search: int = 1, hp_sigmas: tuple[float, ...] = (HP_SIGMA,)) -> tuple[np.ndarray, float]:
     """The 120 soft bits of a pooled luma sum already in the output's own pixel grid (the
     registry path aligns a copy to its output first), at the tile offset within `search`
     working pixels of the origin that maximises the sync correlation (payload-blind, so
     the choice does not favour any payload). `chip_scale` is the output's chip size over
     CHIP (0.5 for frames under SMALL_FRAME). `valid` (same shape, 0..1) masks out what the
-    copy does not cover. Returns (soft bits, sync z)."""
+    copy does not cover. With several `hp_sigmas` (high-pass widths, working pixels), the
+    one whose sync correlation is strongest is read: payload-blind too (the sync chips are
+    the same in every output). Returns (soft bits, sync z)."""
     factor = WORK_TILE / (TILE * chip_scale)
-    hp = highpass(_to_work(total.astype(np.float32, copy=False), factor))
-    g = normalise(hp)
+    work = _to_work(total.astype(np.float32, copy=False), factor)
+    keep = None
     if valid is not None:
-        g = g * (cv2.erode(_to_work(valid.astype(np.float32), factor), np.ones((5, 5), np.uint8)) > 0.99)
-    sync, bits = _correlations(_fold(g))
-    sync = _standard(sync)
+        keep = cv2.erode(_to_work(valid.astype(np.float32), factor), np.ones((5, 5), np.uint8)) > 0.99
     span = range(-search, search + 1)
     offsets = [(dy % WORK_TILE, dx % WORK_TILE) for dy in span for dx in span]
-    best = max(offsets, key=lambda o: sync[o])
-    return bits[:, best[0], best[1]], float(sync[best])
+    best = None
+    for sigma in hp_sigmas:
+        g = normalise(highpass(work, sigma))
+        if keep is not None:
+            g = g * keep
+        sync, bits = _correlations(_fold(g), _slot_templates(sigma))
+        sync = _standard(sync)
+        at = max(offsets, key=lambda o: sync[o])
+        if best is None or sync[at] > best[1]:
+            best = (bits[:, at[0], at[1]], float(sync[at]))
+    return best
 
 
-def _reading(soft: np.ndarray, frames: int, z: float, scale: float, offset, *, flips: int) -> WatermarkReading:
+def _reading(soft: np.ndarray, frames: int, z: float, scale: float, offset, *, flips: int,
+             mirrored: bool = False) -> WatermarkReading:
     registry_id, nerr, _ = decode_soft(soft, flips=flips)
-    common = dict(frames=frames, scale=round(scale, 3), offset=offset, sync_z=round(z, 2),
+    common = dict(frames=frames, scale=round(scale, 3), offset=offset, sync_z=round(z, 2), mirrored=mirrored,
                   soft_bits=tuple(np.round(soft / (np.abs(soft).mean() + 1e-12), 3).tolist()))
     if registry_id is None:
         return WatermarkReading(False, None, None, 0.0, codec=CODEC_NAME, **common)

@@ -33,14 +33,16 @@ def current_index() -> FingerprintIndex:
         missing = set(_issued().values_list("pk", flat=True)) - seen
         if missing:
             rows = _issued().filter(pk__in=missing).values_list("pk", "fingerprint")
-            index.add((pk, fp.descriptor_of(stored)) for pk, stored in rows.iterator(chunk_size=2000))
+            index.add((pk, fp.descriptor_of(stored), fp.identity_of(stored))
+                      for pk, stored in rows.iterator(chunk_size=2000))
             seen.update(missing)
     return index
 
 
-def nearest(descriptor: np.ndarray, k: int) -> list[tuple[RegistryEntry, float]]:
-    """The k issued entries nearest to the descriptor (or to its mirror image)."""
-    hits = current_index().search(descriptor, k)
+def nearest(descriptor: np.ndarray, k: int, *, identity: np.ndarray | None = None) -> list[tuple[RegistryEntry, float]]:
+    """The k issued entries nearest to the descriptor (or to its mirror image), entries of
+    another person (by `identity`, where both sides have one) last."""
+    hits = current_index().search(descriptor, k, identity=identity)
     entries = {e.pk: e for e in RegistryEntry.objects.select_related("job").filter(
         pk__in=[h[0] for h in hits], state=RegistryEntry.State.ISSUED)}
     out = []

@@ -78,10 +78,10 @@ def by_binding(alg: str, value: str) -> list[RegistryEntry]:
     return list(issued().filter(pk=registry_id, watermark_codec=codec))
 
 
-def candidates(descriptor) -> list[RegistryMatch]:
-    """The issued outputs a copy looks like, from the face-descriptor index (registry path)."""
-
-    return [_match(entry, "registry") for entry, _ in nearest(descriptor, MAX_CANDIDATES)]
+def candidates(face) -> list[RegistryMatch]:
+    """The issued outputs a copy looks like (fingerprint.VideoFace), from the face-descriptor
+    index, other people's outputs last (registry path)."""
+    return [_match(entry, "registry") for entry, _ in nearest(face.descriptor, MAX_CANDIDATES, identity=face.identity)]
 
 
 def by_content(path, *, limit: int = 10) -> list[tuple[RegistryEntry, float]]:

@@ -1,7 +1,8 @@
 """Registry-assisted recovery in the library: a copy aligned to its output (mirrored
 and squeezed here, which the blind vtss-3 reader does not survive) carries the
 output's payload; a repost of a repost passes once the output's unmarked picture is
-taken out (mark residual); the same pictures without the watermark, and the payload of
+taken out (mark residual), read with a wider high-pass where two generations left only low
+frequencies; the same pictures without the watermark, and the payload of
 another output, do not pass the informed test, with the picture taken out or not; the
 face-descriptor index finds a mirrored copy's output among unrelated descriptors; the
 false-positive bound holds."""
@@ -77,6 +78,24 @@ def test_a_repost_of_a_repost_passes_once_the_picture_is_taken_out(clips, crf1, 
     for other in (REGISTRY_ID + 1, 7, 123457):
         test = rr.informed_reading(pooled, alignment, output.total.shape, other, host=_host(marked))
         assert not test.found, test
+
+
+@pytest.mark.parametrize("crf1,resize,crf2", [(30, 0.52, 32), (32, 0.45, 30)])
+def test_with_the_picture_out_a_wider_high_pass_reads_what_two_generations_leave(clips, crf1, resize, crf2,
+                                                                                  monkeypatch):
+    """Two generations at CRF 30-32 around a resize to half keep only the mark's low
+    frequencies: the decoder's own high-pass (1.5 working pixels) throws them away."""
+    folder, marked, _ = clips
+    copy = attacks.two_generations(marked, folder / f"low_{crf1}_{resize}.mp4", crf1=crf1, resize=resize, crf2=crf2)
+    output, pooled = rr.pooled_luma(marked), rr.pooled_luma(copy)
+    alignment = rr.align(pooled.mean, output.mean)
+    ours = rr.informed_reading(pooled, alignment, output.total.shape, REGISTRY_ID, host=_host(marked))
+    assert ours.found, ours
+    for other in (REGISTRY_ID + 1, 7, 123457):
+        assert not rr.informed_reading(pooled, alignment, output.total.shape, other, host=_host(marked)).found
+    monkeypatch.setattr(rr, "INFORMED_HP_SIGMAS", (1.5,))
+    narrow = rr.informed_reading(pooled, alignment, output.total.shape, REGISTRY_ID, host=_host(marked))
+    assert not narrow.found and narrow.statistic < ours.statistic - 1, (narrow, ours)
 
 
 def test_other_content_does_not_align():

@@ -1,5 +1,6 @@
 """The video watermark (vtss-3): invisible (PSNR), read back exactly from our own
-MP4 and after a crop and a 50% downscale, never read from unmarked video."""
+MP4 and after a crop, a 50% downscale and a mirror image (blind, no registry), never read
+from unmarked video."""
 import av
 import cv2
 import numpy as np
@@ -35,16 +36,22 @@ def test_marked_clip_decodes_exactly_and_is_invisible(marked):
     assert min(psnrs) >= 40
 
 
-@pytest.mark.parametrize("attack", ["crop10", "downscale50"])
-def test_survives_crop_and_downscale(marked, attack):
+@pytest.mark.parametrize("attack", ["crop10", "downscale50", "mirrored", "mirrored_cropped_grey"])
+def test_survives_crop_downscale_and_mirror(marked, attack):
     path, _, folder = marked
     dst = folder / f"{attack}.mp4"
     if attack == "crop10":
         attacks.crop(path, dst, 0.1, seed=3)
-    else:
+    elif attack == "downscale50":
         attacks.downscale(path, dst, 0.5)
+    elif attack == "mirrored":
+        attacks.geometric(path, dst, flip=True, crf=26)
+    else:
+        mirrored = attacks.geometric(path, folder / "m.mp4", flip=True, crop=(0.17, 0.05, 0.93, 0.88), crf=18)
+        attacks.colour(mirrored, dst, saturation=0.0, gamma=0.8, crf=24)
     reading = read_video_watermark(dst)
     assert reading.found and reading.registry_id == REGISTRY_ID, reading
+    assert reading.mirrored == attack.startswith("mirrored")
 
 
 def test_marking_changes_only_the_luma_and_keeps_the_frame():
