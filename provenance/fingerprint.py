@@ -140,39 +140,75 @@ def frame_descriptor(rgb: np.ndarray) -> np.ndarray | None:
     return None if found is None else found[0]
 
 
-def _frame_face(rgb: np.ndarray, attempts, *, accept_first: bool = False, identity: bool = False):
-    """(descriptor, the attempt that found the face, identity embedding or None) or None.
-    The face is looked for in the frame as it is and restretched (a squeezed or stretched
-    copy fools the landmarks): the most face-like detection wins, and the affine onto the
-    canonical crop undoes whatever stretch remains. HOG first at every stretch, until a face
-    as clear as an unsqueezed one; the CNN (slow) only when HOG saw nothing. With
-    `accept_first`, a face found by the first attempt is taken as it is (a video's later
-    frames: the attempt that won on an earlier frame comes first). With `identity`, dlib's
-    identity embedding of the face too (identity_at)."""
+def _frame_face(rgb: np.ndarray, attempts, *, accept_first: bool = False, identity: bool = False, track=None):
+    """The face of one frame, described. The face is looked for in the frame as it is and restretched (a squeezed
+    or stretched copy fools the landmarks): the most face-like detection wins, and the
+    affine onto the canonical crop undoes whatever stretch remains. HOG first at every
+    stretch, until a face as clear as an unsqueezed one; the CNN (slow) only when HOG saw
+    nothing. With `accept_first`, a face found by the first attempt is taken as it is (a
+    video's later frames: the attempt that won on an earlier frame comes first). With
+    `track` ((attempt, box, box centre minus landmarks' centre) of the face in the frame of
+    the same video where it was detected) the box is followed instead of detected again
+    (_tracked). With `identity`, dlib's identity embedding of the face too (identity_at).
+    Returns (descriptor, attempt, identity or None, box, box centre minus landmarks' centre)
+    or None."""
     from generation.face import detect_faces, landmarks  # noqa: PLC0415 - heavy (dlib): only when fingerprinting
     h, w = rgb.shape[:2]
-    best = None
-    for k, (detector, factor) in enumerate(attempts):
+    best = _tracked(rgb, *track) if track is not None else None
+    for k, (detector, factor) in enumerate(() if best is not None else attempts):
         if best is not None and (best[0] >= CLEAR_FACE or detector == "cnn" or (accept_first and k == 1)):
             break  # a clear face, or one found already (the CNN is only a fallback)
-        img = rgb if factor == 1.0 else cv2.resize(rgb, (max(16, round(w * factor)), h),
-                                                   interpolation=cv2.INTER_LINEAR)
+        img = _stretched(rgb, factor)
         boxes = detect_faces(img, detectors=(detector,))
         if boxes and (best is None or boxes[0].score > best[0]):
-            best = (boxes[0].score, img, boxes[0], (detector, factor))
+            best = (boxes[0].score, img, boxes[0], (detector, factor), None)
     if best is None:
         return None
-    points = landmarks(best[1], best[2])
+    points = best[4] if best[4] is not None else landmarks(best[1], best[2])
     d = _descriptor_at(best[1], points)
     if d is None:
         return None
-    return d, best[3], identity_at(best[1], points) if identity else None
+    offset = _centre(best[2]) - points.mean(axis=0)
+    return d, best[3], identity_at(best[1], points) if identity else None, best[2], offset
 
 
+def _stretched(rgb: np.ndarray, factor: float) -> np.ndarray:
+    h, w = rgb.shape[:2]
+    return rgb if factor == 1.0 else cv2.resize(rgb, (max(16, round(w * factor)), h), interpolation=cv2.INTER_LINEAR)
+
+
+def _tracked(rgb: np.ndarray, attempt, box, offset):
+    """The face of an earlier frame followed into this one without the detector: the
+    landmarks are fitted in the earlier box and the box is re-centred where the detector put
+    it relative to the landmarks (`offset`: box centre minus the landmarks' centre, from the
+    frame where the face was detected), until it stays put. For faces only dlib's CNN finds
+    (about a second a call on a CPU; behind thick glasses, for instance), which a talking
+    head keeps near where it was. None when the fitted face does not fill the box as a face
+    does (the detector then runs)."""
+    from generation.face import FaceBox, landmarks  # noqa: PLC0415 - heavy (dlib): only when fingerprinting
+    img = _stretched(rgb, attempt[1])
+    points = landmarks(img, box)
+    for _ in range(TRACK_STEPS):
+        dx, dy = points.mean(axis=0) + offset - _centre(box)
+        if max(abs(dx), abs(dy)) < 0.01 * box.width:
+            break
+        box = FaceBox(box.left + dx, box.top + dy, box.right + dx, box.bottom + dy, box.score)
+        points = landmarks(img, box)
+    span = points.max(axis=0) - points.min(axis=0)
+    if not (0.5 * box.width <= span[0] <= 1.5 * box.width and 0.5 * box.height <= span[1] <= 1.5 * box.height):
+        return None
+    return box.score, img, box, attempt, points
+
+
+def _centre(box) -> np.ndarray:
+    return np.float32([(box.left + box.right) / 2, (box.top + box.bottom) / 2])
+
+
+TRACK_STEPS = 4      # box moves per tracked frame (landmarks fitted once more after each)
 # Identity: dlib's 128-d face embedding, taken on the face brought to a canonical shape
 # first (eyes and mouth centre onto fixed points), so a squeezed, stretched or rotated copy
-# is compared as its output was. Outputs and their attacked copies measured 0.14-0.45
-# apart, other people 0.6 and more: the look-up ranks other people's outputs last.
+# is compared as its output was. 40 attacked copies measured at most 0.20 from their output,
+# other people 0.62 and more: the look-up ranks other people's outputs last.
 _IDENTITY_SIDE = 200
 _IDENTITY_POINTS = _CANON_POINTS * np.float32(3.5) - np.float32([12, 14])   # eyes 56 px apart
 SAME_PERSON = 0.6        # dlib's own threshold: embeddings nearer than this show one person
@@ -304,13 +340,20 @@ def shrunk_rgb(frame) -> np.ndarray:
 def frame_faces(frames, *, identity: bool = True):
     """Each frame's (descriptor, identity embedding or None), or None without a face, in
     order. A video's geometry is the same in every frame: what found the face in one frame
-    is tried first in the next."""
-    attempts, winner = _ATTEMPTS, None
+    is tried first in the next, and a face only the CNN found is followed from frame to
+    frame rather than detected again (_tracked)."""
+    attempts, winner, track = _ATTEMPTS, None, None
     for f in frames:
-        got = _frame_face(f, attempts, accept_first=winner is not None, identity=identity)
+        got = _frame_face(f, attempts, accept_first=winner is not None, identity=identity, track=track)
         if got is not None:
             winner = got[1]
             attempts = (winner,) + tuple(a for a in _ATTEMPTS if a != winner)
+            if winner[0] != "cnn":
+                track = None
+            elif track is None:
+                track = (winner, got[3], got[4])             # the offset of the detected face, kept
+            else:
+                track = (winner, got[3], track[2])
         yield None if got is None else (got[0], got[2])
 
 

@@ -55,3 +55,22 @@ def test_the_registry_keeps_the_identity(faces, tmp_path):
     assert fp.identity_of({"descriptor": stored["descriptor"]}) is None
     assert fp.identity_of({"identity": "not base64!"}) is None
     assert fp.identity_of({"identity": stored["descriptor"]}) is None    # a 256-number field is not an identity
+
+
+def test_a_face_only_the_cnn_finds_is_followed_not_detected_again(monkeypatch):
+    """dlib's CNN costs about a second a call on a CPU: a video whose face HOG misses
+    (thick glasses) had it run on every sampled frame (11 s a copy)."""
+    from generation import face as gface
+    frames = [np.ascontiguousarray(f) for f in corpus_frames("videos/thb_real_sak2kobsimy_5.mp4", 3.0)[::12]]
+    detected = [got for got in fp.frame_faces(frames)]
+    real, calls = gface.detect_faces, []
+
+    def cnn_only(rgb, *, detectors=("hog", "cnn")):
+        calls.append(detectors)
+        return [] if detectors == ("hog",) else real(rgb, detectors=detectors)
+
+    monkeypatch.setattr(gface, "detect_faces", cnn_only)
+    tracked = list(fp.frame_faces(frames))
+    assert len(frames) >= 6 and calls.count(("cnn",)) == 1, calls
+    for (d0, e0), (d1, e1) in zip(detected, tracked):
+        assert fp.similarity(d1, d0) > 0.95 and not fp.other_person(e0, e1)
