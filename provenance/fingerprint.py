@@ -141,8 +141,8 @@ def frame_descriptor(rgb: np.ndarray) -> np.ndarray | None:
 
 
 def _frame_face(rgb: np.ndarray, attempts, *, accept_first: bool = False, identity: bool = False, track=None):
-    """The face of one frame, described. The face is looked for in the frame as it is and restretched (a squeezed
-    or stretched copy fools the landmarks): the most face-like detection wins, and the
+    """The face of one frame, described. The face is looked for in the frame as it is and
+    restretched (a squeezed or stretched copy fools the landmarks): the most face-like detection wins, and the
     affine onto the canonical crop undoes whatever stretch remains. HOG first at every
     stretch, until a face as clear as an unsqueezed one; the CNN (slow) only when HOG saw
     nothing. With `accept_first`, a face found by the first attempt is taken as it is (a
@@ -153,7 +153,6 @@ def _frame_face(rgb: np.ndarray, attempts, *, accept_first: bool = False, identi
     Returns (descriptor, attempt, identity or None, box, box centre minus landmarks' centre)
     or None."""
     from generation.face import detect_faces, landmarks  # noqa: PLC0415 - heavy (dlib): only when fingerprinting
-    h, w = rgb.shape[:2]
     best = _tracked(rgb, *track) if track is not None else None
     for k, (detector, factor) in enumerate(() if best is not None else attempts):
         if best is not None and (best[0] >= CLEAR_FACE or detector == "cnn" or (accept_first and k == 1)):
@@ -205,6 +204,7 @@ def _centre(box) -> np.ndarray:
 
 
 TRACK_STEPS = 4      # box moves per tracked frame (landmarks fitted once more after each)
+
 # Identity: dlib's 128-d face embedding, taken on the face brought to a canonical shape
 # first (eyes and mouth centre onto fixed points), so a squeezed, stretched or rotated copy
 # is compared as its output was. 40 attacked copies measured at most 0.20 from their output,
