@@ -204,10 +204,4 @@ def embedding_at(rgb: np.ndarray, landmarks68: np.ndarray) -> np.ndarray:
 
 def face_embedding(rgb: np.ndarray, analysis: FaceAnalysis) -> np.ndarray:
     """dlib's 128-d identity embedding (distance < ~0.6 means the same person)."""
-    b = analysis.box
-    rect = dlib.rectangle(int(b.left), int(b.top), int(b.right), int(b.bottom))
-    m = _models()
-    with _lock:
-        shape = m["shape"](np.ascontiguousarray(rgb), rect)
-        vec = m["embed"].compute_face_descriptor(np.ascontiguousarray(rgb), shape)
-    return np.asarray(vec, dtype=np.float32)
+    return embedding_at(rgb, analysis.landmarks)   # the analysis's landmarks: no second fit

@@ -138,7 +138,7 @@ def _slot_templates(hp_sigma: float = HP_SIGMA) -> np.ndarray:
     return out
 
 
-_SLOT_F = _slot_templates()
+_SLOT_F = _slot_templates(HP_SIGMA)   # keyed as soft_bits_at asks: built once
 
 
 def _correlations(folded: np.ndarray, templates: np.ndarray = _SLOT_F) -> tuple[np.ndarray, np.ndarray]:
