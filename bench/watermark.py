@@ -11,7 +11,8 @@ registry path runs as `verify` does (face-descriptor index over all bench output
 10,000 descriptors of other people's faces from the corpus's videos, other people's outputs
 ranked last by identity embedding, alignment to the stored output, informed payload test
 with the output's unmarked picture taken out; `--without-host` tests without taking it out,
-`--without-identity` looks up by the descriptor alone). `--retime N` times the registry
+`--without-identity` looks up by the descriptor alone; `--blind-only` reads blind only,
+without the registry or its distractor faces). `--retime N` times the registry
 path again on the sweep's N slowest copies, alone and three times each.
 
     python -m bench.watermark --seed 15 --copies 100 --jobs 2 --json
@@ -405,7 +406,7 @@ def _one_copy(task) -> dict:
            "blind": bool(ok_blind), "blind_wrong": bool(blind.found and not ok_blind),
            "blind_bit_accuracy": round(bit_accuracy(blind, clip["registry_id"]), 4),
            "blind_seconds": round(blind_s, 3)}
-    if not ok_blind:
+    if not ok_blind and _REGISTRY is not None:
         reg = _REGISTRY.recover(dst)
         row["registry"] = reg
         row["registry_ok"] = reg["registry_id"] == clip["registry_id"]
@@ -414,16 +415,20 @@ def _one_copy(task) -> dict:
     return row
 
 
-def _init_worker(clips, seed, host=True, identity=True):
+_REGISTRY: Registry | None = None
+
+
+def _init_worker(clips, seed, host=True, identity=True, registry=True):
     global _REGISTRY
-    _REGISTRY = Registry(clips, seed=seed, host=host, identity=identity)
+    _REGISTRY = Registry(clips, seed=seed, host=host, identity=identity) if registry else None
 
 
 def sweep(seed: int, copies: int, clips: list[dict], families: list[str], jobs: int, log=print,
-          host: bool = True, identity: bool = True) -> list[dict]:
+          host: bool = True, identity: bool = True, registry: bool = True) -> list[dict]:
     work = CACHE / "work"
     work.mkdir(parents=True, exist_ok=True)
-    done_path = CACHE / f"sweep-{seed}{'' if host else '-without-host'}{'' if identity else '-without-identity'}.jsonl"
+    done_path = CACHE / (f"sweep-{seed}{'' if host else '-without-host'}{'' if identity else '-without-identity'}"
+                         f"{'' if registry else '-blind-only'}.jsonl")
     done = {}
     if done_path.exists():
         for line in done_path.read_text().splitlines():
@@ -439,12 +444,13 @@ def sweep(seed: int, copies: int, clips: list[dict], families: list[str], jobs: 
                                str(work)))
     log(f"seed {seed}: {len(done)} copies cached, {len(tasks)} to attack and read")
     if tasks:
-        _init_worker(clips, seed, host, identity)   # caches every output's descriptor once, before the workers start
+        # caches every output's descriptor once, before the workers start
+        _init_worker(clips, seed, host, identity, registry)
         with done_path.open("a") as fh:
             if jobs > 1:
                 # spawn, not fork: OpenCV's and FFmpeg's thread pools do not survive a fork
                 ctx = mp.get_context("spawn")
-                with ctx.Pool(jobs, initializer=_init_worker, initargs=(clips, seed, host, identity)) as pool:
+                with ctx.Pool(jobs, initializer=_init_worker, initargs=(clips, seed, host, identity, registry)) as pool:
                     for row in pool.imap_unordered(_one_copy, tasks):
                         fh.write(json.dumps(row) + "\n")
                         fh.flush()
@@ -538,23 +544,23 @@ def quality(clips: list[dict]) -> dict:
 
 
 def run(seed: int, n_clips: int, copies: int, families: list[str], jobs: int, fp_windows: int, log=print,
-        host: bool = True, identity: bool = True) -> dict:
+        host: bool = True, identity: bool = True, registry_path: bool = True) -> dict:
     clips = source_clips(n_clips)
-    rows = sweep(seed, copies, clips, families, jobs, log=log, host=host, identity=identity)
-    registry = Registry(clips, seed=seed, host=host, identity=identity)
+    rows = sweep(seed, copies, clips, families, jobs, log=log, host=host, identity=identity, registry=registry_path)
+    registry = Registry(clips, seed=seed, host=host, identity=identity) if registry_path else None
     unmarked = (sorted((CORPUS / "videos").glob("*.mp4")) + sorted((CORPUS / "other_generators").glob("*.mp4"))
                 + [c["unmarked"] for c in clips])
     return {
-        "seed": seed, "codec": CODEC_NAME, "clips": len(clips), "registry_host_removed": host,
-        "registry_identity": identity,
+        "seed": seed, "codec": CODEC_NAME, "clips": len(clips), "registry_path": registry_path,
+        "registry_host_removed": host, "registry_identity": identity,
         "photos": len({c["photo"] for c in clips}), "clip_seconds": CLIP_SECONDS, "size": 512,
         "families": summarise(rows),
         "psnr_db": quality(clips),
         "false_positives_blind": false_positives(unmarked, fp_windows) if fp_windows else None,
-        "false_positives_registry": registry_false_positives(clips, registry),
+        "false_positives_registry": registry_false_positives(clips, registry) if registry else None,
         "registry": {"entries": len(registry.index), "synthetic": SYNTHETIC_ENTRIES,
                      "real_face_distractors": registry.real_distractors,
-                     "index_build_seconds": round(registry.build_seconds, 3)},
+                     "index_build_seconds": round(registry.build_seconds, 3)} if registry else None,
         "speed": speed(clips),
     }
 
@@ -616,6 +622,8 @@ def main(argv=None) -> int:
                    help="the registry path's informed test without subtracting the unmarked picture (as before)")
     p.add_argument("--without-identity", action="store_true",
                    help="the look-up ranks by the face descriptor alone, not other people's outputs last (as before)")
+    p.add_argument("--blind-only", action="store_true",
+                   help="read every copy blind only: no registry, no distractor faces (the blind decoder's figures)")
     p.add_argument("--retime", type=int, default=0, metavar="N",
                    help="after the sweep, time the registry path on its N slowest copies again, alone, 3 times each")
     p.add_argument("--diff-image", type=Path, help="write a x10 difference image of a marked frame here and stop")
@@ -629,7 +637,7 @@ def main(argv=None) -> int:
     log = (lambda *a: print(*a, file=sys.stderr, flush=True)) if args.json else print
     log(f"seed {args.seed}")
     out = run(args.seed, args.clips, args.copies, args.families.split(","), args.jobs, args.fp_windows, log=log,
-              host=not args.without_host, identity=not args.without_identity)
+              host=not args.without_host, identity=not args.without_identity, registry_path=not args.blind_only)
     if args.retime:
         clips = source_clips(args.clips)
         rows = sweep(args.seed, args.copies, clips, args.families.split(","), 1, log=log,

@@ -192,6 +192,8 @@ class WatermarkReading:
     soft_bits: tuple[float, ...] | None = None
     codec: str = ""
     mirrored: bool = False  # the copy is a horizontally flipped picture (read from its mirror image)
+    aspect: float = 1.0     # the copy's vertical size over its horizontal size, relative to the output's
+    rotation: float = 0.0   # degrees the copy is turned (counter-clockwise), as the blind search found it
     method: str = "blind"   # "blind" (read from the file alone) or "registry" (informed, after alignment)
 
     def as_dict(self) -> dict:

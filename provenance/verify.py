@@ -266,7 +266,10 @@ def verify_file(path: str | os.PathLike, *, trust_anchor_pem: bytes | None, look
         "c2pa": {**c2pa.as_dict(), "recovered": recovered},
         "watermark": {"found": wm.found, "payload": wm.payload, "confidence": wm.confidence,
                       "registry_id": wm.registry_id, "frames": wm.frames, "codec": wm.codec,
-                      "method": wm.method if wm.found else None},
+                      "method": wm.method if wm.found else None,
+                      # how the blind decoder found the copy turned, sized and flipped against the output
+                      "geometry": {"scale": wm.scale, "aspect": wm.aspect, "rotation": wm.rotation,
+                                   "mirrored": wm.mirrored} if wm.found and wm.method == "blind" else None},
         "registry": {"match": match is not None, "job": match.job if match else None,
                      "consent": match.consent if match else None, "revoked": match.revoked if match else False,
                      "registry_id": match.registry_id if match else None,

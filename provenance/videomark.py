@@ -31,6 +31,7 @@ evidence there is, not where it sits.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 import cv2
@@ -310,39 +311,127 @@ def _to_work(img: np.ndarray, factor: float) -> np.ndarray:
 
 DENSE_SCALES = tuple(float(x) for x in np.exp(np.arange(np.log(0.3), np.log(2.5), 0.012)))
 
+# The geometry search. The sync correlation of the folded picture peaks sharply at the
+# copy's true geometry (z 12-18 after CRF 18 on the bench clips) and falls by a third
+# 1.2 % away in size or 1 degree away in angle, so a grid at those steps over the whole
+# range finds any size, stretch or angle in it, not only listed ones. Each grid point
+# costs one resize, one normalisation, one fold and one FFT (under a millisecond):
+# every point is scored by the sync correlation alone (payload-blind), and only the
+# SEARCH_KEEP best are scored in full and compete with the common scales.
+GEOMETRY_STEP = 0.012
+
+
+def _log_steps(lo: float, hi: float, *, one: bool) -> tuple[float, ...]:
+    """exp(k * GEOMETRY_STEP) from below `lo` to above `hi`: a grid through 1 (kept if `one`)."""
+    ks = range(int(np.floor(np.log(lo) / GEOMETRY_STEP)), int(np.ceil(np.log(hi) / GEOMETRY_STEP)) + 1)
+    return tuple(float(np.exp(k * GEOMETRY_STEP)) for k in ks if one or k)
+
+
+SEARCH_SCALES = _log_steps(0.3, 2.05, one=True)
+SEARCH_STRETCHES = _log_steps(0.5, 2.0, one=False)   # a stretch of 1 is a uniform size
+SEARCH_ANGLES = tuple(float(a) for a in np.arange(-10.0, 10.01, 0.5) if a)
+SEARCH_KEEP = 4
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """How a copy's pixels relate to the output's: horizontal and vertical size (file
+    pixels per output pixel) applied after a rotation by `angle` degrees about the
+    centre (counter-clockwise, as the picture is shown); `mirrored` flips the output
+    horizontally first. Offsets are found by the fold, not searched."""
+    sx: float
+    sy: float
+    angle: float = 0.0
+    mirrored: bool = False
+
+
+def geometry_grid() -> tuple[Geometry, ...]:
+    """Uniform sizes 30-205 %, one-axis stretches 0.5-2 and rotations within 10 degrees."""
+    grid = [Geometry(s, s) for s in SEARCH_SCALES]
+    grid += [Geometry(a, 1.0) for a in SEARCH_STRETCHES] + [Geometry(1.0, a) for a in SEARCH_STRETCHES]
+    grid += [Geometry(1.0, 1.0, a) for a in SEARCH_ANGLES]
+    return tuple(grid)
+
+
+def _to_work_geometry(picture: np.ndarray, g: Geometry, decode_scale: float) -> np.ndarray:
+    """Undo a geometry: the pooled picture brought back to the working grid (4-pixel chips)."""
+    fx, fy = WORK_TILE / (TILE * g.sx * decode_scale), WORK_TILE / (TILE * g.sy * decode_scale)
+    h, w = picture.shape
+    nw, nh = max(8, round(w * fx)), max(8, round(h * fy))
+    img = picture if (nw, nh) == (w, h) else cv2.resize(
+        picture, (nw, nh), interpolation=cv2.INTER_AREA if fx * fy < 1 else cv2.INTER_LINEAR)
+    if g.angle:
+        m = cv2.getRotationMatrix2D((nw / 2, nh / 2), -g.angle, 1.0)
+        c, s = abs(m[0, 0]), abs(m[0, 1])
+        bw, bh = int(nh * s + nw * c) + 1, int(nh * c + nw * s) + 1
+        m[0, 2] += (bw - nw) / 2
+        m[1, 2] += (bh - nh) / 2
+        img = cv2.warpAffine(img, m, (bw, bh), flags=cv2.INTER_LINEAR)
+    return img
+
+
+def _sync_peak(folded: np.ndarray) -> float:
+    """The largest sync z over all offsets of a folded tile (payload-blind)."""
+    f = np.fft.rfft2(folded)
+    half = _SLOT_F[SYNC][:, :WORK_TILE // 2 + 1]
+    sync = np.fft.irfft2(f / (np.abs(f) + 1e-9) ** WHITEN_SYNC * half, s=folded.shape)
+    return float(_standard(sync).max())
+
+
+def search_geometries(picture: np.ndarray, decode_scale: float, keep: int = SEARCH_KEEP,
+                      grid: tuple[Geometry, ...] | None = None) -> list[tuple[float, Geometry]]:
+    """The `keep` grid geometries whose folded picture correlates best with the sync chips."""
+    scored = []
+    for g in grid if grid is not None else geometry_grid():
+        work = _to_work_geometry(picture, g, decode_scale)
+        scored.append((_sync_peak(_fold(normalise(highpass(work)))), g))
+    scored.sort(key=lambda r: r[0], reverse=True)
+    return scored[:keep]
+
 
 def decode_sum(total: np.ndarray, frames: int, decode_scale: float = 1.0, *,
-               extra_scales: tuple[float, ...] = ()) -> WatermarkReading:
+               extra_scales: tuple[float, ...] = (), search: bool = True) -> WatermarkReading:
     """Decode from the sum of `frames` luma frames, shrunk by `decode_scale` from the
     file's size. Every candidate scale, of the picture as it is and of its mirror image (a
-    flipped repost), gives its best offset; the MAX_ATTEMPTS - 1 best (scale, mirror,
-    offset) hypotheses whose score passes SYNC_Z_MIN, and the untouched geometry (scale 1,
-    offset 0) of a file straight from us, are decoded, each by Chase decoding
-    (payload.decode_soft) and accepted only when its 32-bit check holds. The best geometry
-    gets the most Chase positions (CHASE_FLIPS): at most sum(2**CHASE_FLIPS) attempts per
-    video, however many hypotheses were scored."""
+    flipped repost), gives its best offset; so do the SEARCH_KEEP geometries of the dense
+    search (`search_geometries`: any size, stretch or angle in the issue's ranges). The
+    MAX_ATTEMPTS - 1 best hypotheses whose score passes SYNC_Z_MIN, and the untouched
+    geometry (scale 1, offset 0) of a file straight from us, are decoded, each by Chase
+    decoding (payload.decode_soft) and accepted only when its 32-bit check holds. The best
+    geometry gets the most Chase positions (CHASE_FLIPS): at most sum(2**CHASE_FLIPS)
+    attempts per video, however many hypotheses were scored."""
     if frames == 0:
         return NOT_FOUND
     total = total.astype(np.float32, copy=False)
     ranked = []
+
+    def score(picture: np.ndarray, g: Geometry) -> None:
+        s, bits = _surfaces(_fold(normalise(highpass(_to_work_geometry(picture, g, decode_scale)))))
+        idx = np.unravel_index(np.argmax(s), s.shape)
+        ranked.append((float(s[idx]), g, (int(idx[0]), int(idx[1])), bits[:, idx[0], idx[1]]))
+        if g == Geometry(1.0, 1.0):
+            untouched.append((float(s[0, 0]), g, (0, 0), bits[:, 0, 0]))
+
+    untouched: list = []
     common = _candidate_scales(highpass(total), decode_scale)
     scales = common + [x for x in extra_scales if all(abs(x - o) > 0.004 for o in common)]
     for mirror in (False, True):   # the mirror image at the common scales only (a still's dense grid is slow)
         picture = np.ascontiguousarray(total[:, ::-1]) if mirror else total
         for scale in common if mirror else scales:
-            factor = WORK_TILE / (TILE * scale * decode_scale)
-            score, bits = _surfaces(_fold(normalise(highpass(_to_work(picture, factor)))))
-            idx = np.unravel_index(np.argmax(score), score.shape)
-            ranked.append((float(score[idx]), scale, mirror, (int(idx[0]), int(idx[1])), bits[:, idx[0], idx[1]]))
-            if scale == 1.0 and not mirror:
-                untouched = (float(score[0, 0]), 1.0, False, (0, 0), bits[:, 0, 0])
+            score(picture, Geometry(scale, scale, 0.0, mirror))
+    if search:
+        near_common = [r[1] for r in ranked]
+        for _, g in search_geometries(total, decode_scale):
+            if not any(g.angle == c.angle and g.mirrored == c.mirrored and abs(g.sx / c.sx - 1) < 0.004
+                       and abs(g.sy / c.sy - 1) < 0.004 for c in near_common):
+                score(total, g)
     ranked.sort(key=lambda r: r[0], reverse=True)
     hypotheses = [r for r in ranked if r[0] >= SYNC_Z_MIN][:MAX_ATTEMPTS - 1]
-    if not any(h[1] == 1.0 and not h[2] and h[3] == (0, 0) for h in hypotheses):
-        hypotheses.append(untouched)  # a file straight from us, remuxed or re-encoded in place
+    if not any(h[1] == Geometry(1.0, 1.0) and h[2] == (0, 0) for h in hypotheses):
+        hypotheses.append(untouched[0])  # a file straight from us, remuxed or re-encoded in place
     first = None
-    for (z, scale, mirror, offset, soft), flips in zip(hypotheses, CHASE_FLIPS):
-        reading = _reading(soft, frames, z, scale, offset, flips=flips, mirrored=mirror)
+    for (z, g, offset, soft), flips in zip(hypotheses, CHASE_FLIPS):
+        reading = _reading(soft, frames, z, g, offset, flips=flips)
         if reading.found:
             return reading
         first = first or reading
@@ -379,10 +468,10 @@ def soft_bits_at(total: np.ndarray, *, chip_scale: float = 1.0, valid: np.ndarra
     return best
 
 
-def _reading(soft: np.ndarray, frames: int, z: float, scale: float, offset, *, flips: int,
-             mirrored: bool = False) -> WatermarkReading:
+def _reading(soft: np.ndarray, frames: int, z: float, g: Geometry, offset, *, flips: int) -> WatermarkReading:
     registry_id, nerr, _ = decode_soft(soft, flips=flips)
-    common = dict(frames=frames, scale=round(scale, 3), offset=offset, sync_z=round(z, 2), mirrored=mirrored,
+    common = dict(frames=frames, scale=round(g.sx, 3), offset=offset, sync_z=round(z, 2), mirrored=g.mirrored,
+                  aspect=round(g.sy / g.sx, 3), rotation=round(g.angle, 2),
                   soft_bits=tuple(np.round(soft / (np.abs(soft).mean() + 1e-12), 3).tolist()))
     if registry_id is None:
         return WatermarkReading(False, None, None, 0.0, codec=CODEC_NAME, **common)

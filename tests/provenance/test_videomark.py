@@ -54,6 +54,43 @@ def test_survives_crop_downscale_and_mirror(marked, attack):
     assert reading.mirrored == attack.startswith("mirrored")
 
 
+@pytest.mark.parametrize("geometry", [
+    {"scale": (0.37, 0.37)},                                      # far below every common scale
+    {"scale": (1.83, 1.83), "crop": (0.2, 0.1, 0.9, 0.85)},        # enlarged, then cut off-centre
+    {"scale": (0.62, 1.0), "pad_aspect": 16 / 9},                  # squeezed, boxed on a 16:9 canvas
+    {"scale": (1.0, 1.71)},                                        # stretched tall
+    {"rotate": 6.3},
+    {"rotate": -9.2, "crop": (0.12, 0.12, 0.88, 0.88)},            # turned and cut to hide the corners
+])
+def test_blind_search_finds_any_size_stretch_and_angle(marked, geometry):
+    """Sizes, stretches and angles that no list holds are found by the dense geometry
+    search, and the reading says which geometry it was."""
+    path, _, folder = marked
+    dst = attacks.geometric(path, folder / "geometry.mp4", crf=23, **geometry)
+    reading = read_video_watermark(dst)
+    assert reading.found and reading.registry_id == REGISTRY_ID, reading
+    sx, sy = geometry.get("scale", (1.0, 1.0))
+    assert reading.scale == pytest.approx(sx, rel=0.02)
+    assert reading.aspect == pytest.approx(sy / sx, rel=0.03)
+    assert reading.rotation == pytest.approx(geometry.get("rotate", 0.0), abs=0.6)
+    assert not reading.mirrored
+
+
+def test_geometry_grid_steps_stay_within_the_sync_peak():
+    """Every size 30-200 %, stretch 0.5-2 and angle within 10 degrees has a grid point
+    within half a step (1.2 % in size, 0.5 degree in angle): the peak's half-width."""
+    from provenance.videomark import GEOMETRY_STEP, geometry_grid
+    grid = geometry_grid()
+    uniform = np.log([g.sx for g in grid if g.sx == g.sy and not g.angle])
+    for s in np.log(np.linspace(0.3, 2.0, 500)):
+        assert np.min(np.abs(uniform - s)) <= GEOMETRY_STEP / 2 + 1e-9
+    tall = np.log([g.sy for g in grid if g.sx == 1.0 and not g.angle])   # 1 itself: a uniform size
+    for a in np.log(np.linspace(0.5, 2.0, 500)):
+        assert np.min(np.abs(tall - a)) <= GEOMETRY_STEP / 2 + 1e-9
+    angles = np.array([g.angle for g in grid if g.sx == g.sy == 1.0] + [0.0])
+    assert all(np.min(np.abs(angles - a)) <= 0.25 + 1e-9 for a in np.linspace(-10, 10, 400))
+
+
 def test_marking_changes_only_the_luma_and_keeps_the_frame():
     rng = np.random.default_rng(0)
     frame = rng.integers(0, 256, (256, 320, 3), dtype=np.uint8)
