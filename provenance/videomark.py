@@ -19,8 +19,9 @@ analysis runs at half resolution on 32x32 chip sums and the pattern is built
 at tile size, so a 512x512 frame costs a few milliseconds.
 
 Decoding: sum the luma of (a subsample of) the frames at half resolution. For
-each candidate scale (common resizes and the tile's autocorrelation period)
-high-pass the sum, divide it by its local RMS (host rejection: edges and texture
+each candidate geometry (common resizes, the tile's autocorrelation period, and
+the best few of a dense grid of sizes, one-axis stretches and angles scored by
+the sync chips alone) high-pass the sum, divide it by its local RMS (host rejection: edges and texture
 of the picture stop dominating the correlation), fold it into one tile and
 correlate it, in the Fourier domain, with every slot's chips: the offset that
 maximises the sync correlation plus the payload energy (sum of absolute bit
@@ -139,16 +140,26 @@ def _slot_templates(hp_sigma: float = HP_SIGMA) -> np.ndarray:
     return out
 
 
-_SLOT_F = _slot_templates(HP_SIGMA)   # keyed as soft_bits_at asks: built once
+@lru_cache(maxsize=None)
+def _half_templates(hp_sigma: float = HP_SIGMA) -> np.ndarray:
+    """The slot templates' non-negative horizontal frequencies, for real FFTs (the fold and
+    the templates are real, so the other half is their mirror)."""
+    return np.ascontiguousarray(_slot_templates(hp_sigma)[..., :WORK_TILE // 2 + 1])
 
 
-def _correlations(folded: np.ndarray, templates: np.ndarray = _SLOT_F) -> tuple[np.ndarray, np.ndarray]:
+_HALF_F = _half_templates(HP_SIGMA)   # keyed as soft_bits_at asks: built once, at import
+
+
+def _correlations(folded: np.ndarray, hp_sigma: float = HP_SIGMA) -> tuple[np.ndarray, np.ndarray]:
     """The sync correlation and the 120 bit correlations of a folded tile at every cyclic
-    offset, each after its partial spectral whitening: (tile,), (CODED_BITS, tile)."""
-    f = np.fft.fft2(folded)
+    offset, each after its partial spectral whitening: (tile,), (CODED_BITS, tile). Real
+    FFTs in single precision: half the work and a quarter of the memory of complex ones."""
+    templates = _half_templates(hp_sigma)
+    f = np.fft.rfft2(folded.astype(np.float32, copy=False))
     mag = np.abs(f) + 1e-9
-    sync = np.real(np.fft.ifft2(f / mag ** WHITEN_SYNC * templates[SYNC]))
-    bits = np.real(np.fft.ifft2((f / mag ** WHITEN_BITS)[None] * templates[:CODED_BITS], axes=(1, 2)))
+    shape = folded.shape
+    sync = np.fft.irfft2(f / mag ** WHITEN_SYNC * templates[SYNC], s=shape)
+    bits = np.fft.irfft2((f / mag ** WHITEN_BITS)[None] * templates[:CODED_BITS], s=shape, axes=(1, 2))
     return sync, bits
 
 
@@ -372,9 +383,8 @@ def _to_work_geometry(picture: np.ndarray, g: Geometry, decode_scale: float) -> 
 
 def _sync_peak(folded: np.ndarray) -> float:
     """The largest sync z over all offsets of a folded tile (payload-blind)."""
-    f = np.fft.rfft2(folded)
-    half = _SLOT_F[SYNC][:, :WORK_TILE // 2 + 1]
-    sync = np.fft.irfft2(f / (np.abs(f) + 1e-9) ** WHITEN_SYNC * half, s=folded.shape)
+    f = np.fft.rfft2(folded.astype(np.float32, copy=False))
+    sync = np.fft.irfft2(f / (np.abs(f) + 1e-9) ** WHITEN_SYNC * _half_templates()[SYNC], s=folded.shape)
     return float(_standard(sync).max())
 
 
@@ -460,7 +470,7 @@ def soft_bits_at(total: np.ndarray, *, chip_scale: float = 1.0, valid: np.ndarra
         g = normalise(highpass(work, sigma))
         if keep is not None:
             g = g * keep
-        sync, bits = _correlations(_fold(g), _slot_templates(sigma))
+        sync, bits = _correlations(_fold(g), sigma)
         sync = _standard(sync)
         at = max(offsets, key=lambda o: sync[o])
         if best is None or sync[at] > best[1]:
