@@ -109,7 +109,7 @@ def _read_still(path) -> WatermarkReading:
     registry_id = read_still(rgb)
     if registry_id is not None:
         return WatermarkReading(True, registry_id, payload_hex(registry_id), 0.9, 1, codec=CODEC_NAME)
-    reading = read_frames_watermark([rgb], dense=True)
+    reading = read_frames_watermark([rgb])
     return reading if reading.found else WatermarkReading(False, None, None, 0.0, 1, codec=CODEC_NAME)
 
 

@@ -150,17 +150,20 @@ def _half_templates(hp_sigma: float = HP_SIGMA) -> np.ndarray:
 _HALF_F = _half_templates(HP_SIGMA)   # keyed as soft_bits_at asks: built once, at import
 
 
-def _correlations(folded: np.ndarray, hp_sigma: float = HP_SIGMA) -> tuple[np.ndarray, np.ndarray]:
-    """The sync correlation and the 120 bit correlations of a folded tile at every cyclic
-    offset, each after its partial spectral whitening: (tile,), (CODED_BITS, tile). Real
-    FFTs in single precision: half the work and a quarter of the memory of complex ones."""
+def _correlations(folded: np.ndarray, hp_sigma: float = HP_SIGMA, *,
+                  bits: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+    """The sync correlation and (with `bits`) the 120 bit correlations of a folded tile at
+    every cyclic offset, each after its partial spectral whitening: (tile,), (CODED_BITS,
+    tile). Real FFTs in single precision: half the work and a quarter of the memory of
+    complex ones."""
     templates = _half_templates(hp_sigma)
     f = np.fft.rfft2(folded.astype(np.float32, copy=False))
     mag = np.abs(f) + 1e-9
     shape = folded.shape
     sync = np.fft.irfft2(f / mag ** WHITEN_SYNC * templates[SYNC], s=shape)
-    bits = np.fft.irfft2((f / mag ** WHITEN_BITS)[None] * templates[:CODED_BITS], s=shape, axes=(1, 2))
-    return sync, bits
+    if not bits:
+        return sync, None
+    return sync, np.fft.irfft2((f / mag ** WHITEN_BITS)[None] * templates[:CODED_BITS], s=shape, axes=(1, 2))
 
 
 # --------------------------------------------------------------- embedding ----
@@ -312,15 +315,15 @@ def _candidate_scales(acc: np.ndarray, decode_scale: float) -> list[float]:
     return out
 
 
-def _to_work(img: np.ndarray, factor: float) -> np.ndarray:
-    if abs(factor - 1.0) < 1e-3:
-        return img
+def _to_work(img: np.ndarray, fx: float, fy: float | None = None) -> np.ndarray:
+    """Resize by (fx, fy) (fy = fx when not given): area averaging when shrinking."""
+    fy = fx if fy is None else fy
     h, w = img.shape
-    return cv2.resize(img, (max(8, round(w * factor)), max(8, round(h * factor))),
-                      interpolation=cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR)
+    nw, nh = max(8, round(w * fx)), max(8, round(h * fy))
+    if (nw, nh) == (w, h):
+        return img
+    return cv2.resize(img, (nw, nh), interpolation=cv2.INTER_AREA if fx * fy < 1 else cv2.INTER_LINEAR)
 
-
-DENSE_SCALES = tuple(float(x) for x in np.exp(np.arange(np.log(0.3), np.log(2.5), 0.012)))
 
 # The geometry search. The sync correlation of the folded picture peaks sharply at the
 # copy's true geometry (z 12-18 after CRF 18 on the bench clips) and falls by a third
@@ -356,6 +359,7 @@ class Geometry:
     mirrored: bool = False
 
 
+@lru_cache(maxsize=1)
 def geometry_grid() -> tuple[Geometry, ...]:
     """Uniform sizes 30-205 %, one-axis stretches 0.5-2 and rotations within 10 degrees."""
     grid = [Geometry(s, s) for s in SEARCH_SCALES]
@@ -366,12 +370,9 @@ def geometry_grid() -> tuple[Geometry, ...]:
 
 def _to_work_geometry(picture: np.ndarray, g: Geometry, decode_scale: float) -> np.ndarray:
     """Undo a geometry: the pooled picture brought back to the working grid (4-pixel chips)."""
-    fx, fy = WORK_TILE / (TILE * g.sx * decode_scale), WORK_TILE / (TILE * g.sy * decode_scale)
-    h, w = picture.shape
-    nw, nh = max(8, round(w * fx)), max(8, round(h * fy))
-    img = picture if (nw, nh) == (w, h) else cv2.resize(
-        picture, (nw, nh), interpolation=cv2.INTER_AREA if fx * fy < 1 else cv2.INTER_LINEAR)
+    img = _to_work(picture, WORK_TILE / (TILE * g.sx * decode_scale), WORK_TILE / (TILE * g.sy * decode_scale))
     if g.angle:
+        nh, nw = img.shape
         m = cv2.getRotationMatrix2D((nw / 2, nh / 2), -g.angle, 1.0)
         c, s = abs(m[0, 0]), abs(m[0, 1])
         bw, bh = int(nh * s + nw * c) + 1, int(nh * c + nw * s) + 1
@@ -383,24 +384,20 @@ def _to_work_geometry(picture: np.ndarray, g: Geometry, decode_scale: float) -> 
 
 def _sync_peak(folded: np.ndarray) -> float:
     """The largest sync z over all offsets of a folded tile (payload-blind)."""
-    f = np.fft.rfft2(folded.astype(np.float32, copy=False))
-    sync = np.fft.irfft2(f / (np.abs(f) + 1e-9) ** WHITEN_SYNC * _half_templates()[SYNC], s=folded.shape)
-    return float(_standard(sync).max())
+    return float(_standard(_correlations(folded, bits=False)[0]).max())
 
 
-def search_geometries(picture: np.ndarray, decode_scale: float, keep: int = SEARCH_KEEP,
-                      grid: tuple[Geometry, ...] | None = None) -> list[tuple[float, Geometry]]:
-    """The `keep` grid geometries whose folded picture correlates best with the sync chips."""
+def search_geometries(picture: np.ndarray, decode_scale: float) -> list[tuple[float, Geometry]]:
+    """The SEARCH_KEEP grid geometries whose folded picture correlates best with the sync chips."""
     scored = []
-    for g in grid if grid is not None else geometry_grid():
+    for g in geometry_grid():
         work = _to_work_geometry(picture, g, decode_scale)
         scored.append((_sync_peak(_fold(normalise(highpass(work)))), g))
     scored.sort(key=lambda r: r[0], reverse=True)
-    return scored[:keep]
+    return scored[:SEARCH_KEEP]
 
 
-def decode_sum(total: np.ndarray, frames: int, decode_scale: float = 1.0, *,
-               extra_scales: tuple[float, ...] = (), search: bool = True) -> WatermarkReading:
+def decode_sum(total: np.ndarray, frames: int, decode_scale: float = 1.0) -> WatermarkReading:
     """Decode from the sum of `frames` luma frames, shrunk by `decode_scale` from the
     file's size. Every candidate scale, of the picture as it is and of its mirror image (a
     flipped repost), gives its best offset; so do the SEARCH_KEEP geometries of the dense
@@ -415,30 +412,28 @@ def decode_sum(total: np.ndarray, frames: int, decode_scale: float = 1.0, *,
     total = total.astype(np.float32, copy=False)
     ranked = []
 
-    def score(picture: np.ndarray, g: Geometry) -> None:
+    def score(picture: np.ndarray, g: Geometry):
         s, bits = _surfaces(_fold(normalise(highpass(_to_work_geometry(picture, g, decode_scale)))))
         idx = np.unravel_index(np.argmax(s), s.shape)
         ranked.append((float(s[idx]), g, (int(idx[0]), int(idx[1])), bits[:, idx[0], idx[1]]))
-        if g == Geometry(1.0, 1.0):
-            untouched.append((float(s[0, 0]), g, (0, 0), bits[:, 0, 0]))
+        return s, bits
 
-    untouched: list = []
-    common = _candidate_scales(highpass(total), decode_scale)
-    scales = common + [x for x in extra_scales if all(abs(x - o) > 0.004 for o in common)]
-    for mirror in (False, True):   # the mirror image at the common scales only (a still's dense grid is slow)
+    common = _candidate_scales(highpass(total), decode_scale)   # 1.0 always first
+    for mirror in (False, True):
         picture = np.ascontiguousarray(total[:, ::-1]) if mirror else total
-        for scale in common if mirror else scales:
-            score(picture, Geometry(scale, scale, 0.0, mirror))
-    if search:
-        near_common = [r[1] for r in ranked]
-        for _, g in search_geometries(total, decode_scale):
-            if not any(g.angle == c.angle and g.mirrored == c.mirrored and abs(g.sx / c.sx - 1) < 0.004
-                       and abs(g.sy / c.sy - 1) < 0.004 for c in near_common):
-                score(total, g)
+        for scale in common:
+            s, bits = score(picture, Geometry(scale, scale, 0.0, mirror))
+            if scale == 1.0 and not mirror:
+                untouched = (float(s[0, 0]), Geometry(1.0, 1.0), (0, 0), bits[:, 0, 0])
+    near_common = [r[1] for r in ranked]
+    for _, g in search_geometries(total, decode_scale):   # the picture as it is only (see docs/watermark.md)
+        if not any(g.angle == c.angle and g.mirrored == c.mirrored and abs(g.sx / c.sx - 1) < 0.004
+                   and abs(g.sy / c.sy - 1) < 0.004 for c in near_common):
+            score(total, g)
     ranked.sort(key=lambda r: r[0], reverse=True)
     hypotheses = [r for r in ranked if r[0] >= SYNC_Z_MIN][:MAX_ATTEMPTS - 1]
     if not any(h[1] == Geometry(1.0, 1.0) and h[2] == (0, 0) for h in hypotheses):
-        hypotheses.append(untouched[0])  # a file straight from us, remuxed or re-encoded in place
+        hypotheses.append(untouched)  # a file straight from us, remuxed or re-encoded in place
     first = None
     for (z, g, offset, soft), flips in zip(hypotheses, CHASE_FLIPS):
         reading = _reading(soft, frames, z, g, offset, flips=flips)
@@ -490,16 +485,15 @@ def _reading(soft: np.ndarray, frames: int, z: float, g: Geometry, offset, *, fl
                             codec=CODEC_NAME, **common)
 
 
-def read_frames_watermark(frames, *, dense: bool = False) -> WatermarkReading:
-    """Decode frames already in memory. `dense` also scores a fine grid of scales (a
-    still resized to any size: only the best geometries are Chase-decoded, so the
-    false-positive bound does not grow with the grid)."""
+def read_frames_watermark(frames) -> WatermarkReading:
+    """Decode frames already in memory (a still is a one-frame video: the geometry search
+    finds it resized to any size)."""
     total, n = None, 0
     for f in frames:
         g = (cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) if f.ndim == 3 else f).astype(np.float32)
         total = g if total is None else total + g
         n += 1
-    return NOT_FOUND if total is None else decode_sum(total, n, extra_scales=DENSE_SCALES if dense else ())
+    return NOT_FOUND if total is None else decode_sum(total, n)
 
 
 def read_video_watermark(path, *, max_frames: int = 250) -> WatermarkReading:
