@@ -18,9 +18,6 @@ from tests.conftest import corpus_file
 from tests.platform.conftest import creator, queued_messages, subject  # noqa: F401
 from veritalk.celery import app as celery_app
 
-PORTRAIT = corpus_file("photos/elizabeth_olsen.jpg")
-VOICE = corpus_file("audio/sr_english_en.wav")
-
 
 def errors(page) -> list[str]:
     page.locator("#form-errors").wait_for()
@@ -36,6 +33,7 @@ def generate(page) -> None:
 @pytest.mark.django_db(transaction=True)
 def test_creator_meets_every_error_path_on_one_form_then_makes_the_video(new_page, creator, subject, faces,
                                                                          text_file, corrupt_audio, two_faces_png):
+    portrait, voice = corpus_file("photos/elizabeth_olsen.jpg"), corpus_file("audio/sr_english_en.wav")
     grant_consent(subject=subject, creator=creator, purposes=["test", "education"], statement="yes")
     gone = Subject.objects.create(display_name="Cy", created_by=creator, face_embedding=faces("obama_1"))
     revoke_consent(grant_consent(subject=gone, creator=creator, purposes=["test"], statement="yes"))
@@ -81,19 +79,19 @@ def test_creator_meets_every_error_path_on_one_form_then_makes_the_video(new_pag
     assert "will be animated" not in page.inner_text("#face-status")
     assert not page.locator("#photo-error").is_visible()   # the last submit's error, cleared by the new choice
     page.shot("3-not-bea")
-    page.get_by_label("Photo").set_input_files(str(PORTRAIT))
+    page.get_by_label("Photo").set_input_files(str(portrait))
     page.locator("#face-identity.ok").wait_for()
     assert page.inner_text("#face-identity") == "Matches Bea."
     assert page.locator(".face-box").is_visible()
     page.shot("4-matches-bea")
 
     # 5. One field wrong: the good files are kept, the kept photo is previewed and checked again.
-    page.get_by_label("Audio").set_input_files(str(VOICE))
+    page.get_by_label("Audio").set_input_files(str(voice))
     page.get_by_label("Purpose").select_option("")
     generate(page)
     assert errors(page) == ["Purpose: Choose what the video is for."]
-    assert page.inner_text("#photo-kept") == f"{PORTRAIT.name} kept – choose another to replace it."
-    assert page.inner_text("#audio-kept") == f"{VOICE.name} kept – choose another to replace it."
+    assert page.inner_text("#photo-kept") == f"{portrait.name} kept – choose another to replace it."
+    assert page.inner_text("#audio-kept") == f"{voice.name} kept – choose another to replace it."
     page.locator("#face-identity.ok").wait_for()
     assert page.inner_text("#face-identity") == "Matches Bea." and page.locator("#photo-preview img").is_visible()
     assert Job.objects.count() == 0
@@ -110,7 +108,7 @@ def test_creator_meets_every_error_path_on_one_form_then_makes_the_video(new_pag
         page.locator("video#player").wait_for(timeout=180_000)
     job = Job.objects.get()
     assert job.status == "succeeded" and job.subject == subject and job.purpose == "test"
-    assert job.photo_sha256 == hashlib.sha256(PORTRAIT.read_bytes()).hexdigest()   # the kept photo
+    assert job.photo_sha256 == hashlib.sha256(portrait.read_bytes()).hexdigest()   # the kept photo
     assert "Verified" in page.inner_text("#provenance-badge")
     page.shot("6-made")
     assert page.js_errors == []
