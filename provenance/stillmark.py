@@ -11,6 +11,7 @@ from .payload import payload_hex
 
 CODEC_NAME = "iwm-dwtDctSvd"
 _METHOD = "dwtDctSvd"
+MIN_PIXELS = 256 * 256      # invisible-watermark refuses smaller images
 
 
 def mark_still(rgb: np.ndarray, registry_id: int) -> np.ndarray:
@@ -21,8 +22,10 @@ def mark_still(rgb: np.ndarray, registry_id: int) -> np.ndarray:
 
 
 def read_still(rgb: np.ndarray) -> int | None:
-    """The registry id, or None when the 64 bits do not carry a valid check."""
-    if min(rgb.shape[:2]) < 64:
+    """The registry id, or None when the 64 bits do not carry a valid check, or when the
+    image has fewer pixels than invisible-watermark reads (256 x 256; it raises there: a
+    poster shrunk that far is left to the video codec's pattern)."""
+    if rgb.shape[0] * rgb.shape[1] < MIN_PIXELS or min(rgb.shape[:2]) < 64:
         return None
     raw = WatermarkDecoder("bytes", 64).decode(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), _METHOD)
     registry_id = int.from_bytes(raw[:4], "big")
