@@ -118,11 +118,15 @@ def _gray_windows(path: Path, window_s: float, stride_s: float, decode_scale_lim
         w, h = s.codec_context.width, s.codec_context.height
         rate = float(s.average_rate or 25)
         ds = 0.5 if min(w, h) >= decode_scale_limit else 1.0
-        grays = [f.reformat(width=max(2, round(w * ds)), height=max(2, round(h * ds)), format="gray",
-                            interpolation="AREA").to_ndarray() for f in c.decode(s)]
+        grays, keys = [], []
+        for f in c.decode(s):
+            grays.append(f.reformat(width=max(2, round(w * ds)), height=max(2, round(h * ds)), format="gray",
+                                    interpolation="AREA").to_ndarray())
+            keys.append(bool(f.key_frame))
     n, stride = max(1, int(window_s * rate)), max(1, int(stride_s * rate))
     for start in range(0, max(1, len(grays) - n + 1), stride):
-        yield grays[start:start + n], ds
+        # an excerpt starts on a key frame (a cut is re-encoded from one): every window has a key pool
+        yield grays[start:start + n], [True] + keys[start + 1:start + n], ds
 
 
 def false_positives(unmarked: list[Path], windows: int) -> dict:
@@ -133,10 +137,14 @@ def false_positives(unmarked: list[Path], windows: int) -> dict:
         before = tried
         for window_s, stride_s in plan:
             for path in unmarked:
-                for grays, ds in _gray_windows(path, window_s, stride_s):
+                for grays, keys, ds in _gray_windows(path, window_s, stride_s):
                     if tried >= windows:
                         break
-                    r = decode_sum(np.sum(np.asarray(grays, np.float32), axis=0), len(grays), ds)
+                    # as the reader pools them: all the frames, and the key frames among them apart
+                    key = [g for g, k in zip(grays, keys) if k]
+                    r = decode_sum(np.sum(np.asarray(grays, np.float32), axis=0), len(grays), ds,
+                                   key=np.sum(np.asarray(key, np.float32), axis=0) if key else None,
+                                   key_frames=len(key))
                     tried += 1
                     found += int(r.found)
                     best_z = max(best_z, r.sync_z)

@@ -4,6 +4,7 @@ damaged stream gives before its error."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import av
 import numpy as np
@@ -12,16 +13,39 @@ import numpy as np
 ReaderFor = Callable[[av.video.stream.VideoStream], Callable[[av.VideoFrame], np.ndarray]]
 
 
+@dataclass
+class Pool:
+    """What a reader pooled: the sum of `frames` frames, and the sum of the `key_frames` key
+    (intra-coded) frames among the frames decoded, read whether or not they fell on the
+    even spread (None when none was seen)."""
+    total: np.ndarray | None = None
+    frames: int = 0
+    key: np.ndarray | None = None
+    key_frames: int = 0
+
+
+MAX_KEY_FRAMES = 16
+
+
 def pool_frames(path, max_frames: int, reader_for: ReaderFor) -> tuple[np.ndarray | None, int]:
     """(sum of the read frames, how many), or (None, 0) for a file with no readable video."""
+    pool = pool_with_key_frames(path, max_frames, reader_for, max_key_frames=0)
+    return pool.total, pool.frames
+
+
+def pool_with_key_frames(path, max_frames: int, reader_for: ReaderFor, *,
+                         max_key_frames: int = MAX_KEY_FRAMES) -> Pool:
+    """Up to `max_frames` frames spread evenly over the first video stream, and up to
+    `max_key_frames` of its key frames met on the way (an empty Pool for a file with no
+    readable video)."""
+    pool = Pool()
     try:
         container = av.open(str(path))
     except (av.error.FFmpegError, OSError):
-        return None, 0
-    total, n = None, 0
+        return pool
     with container:
         if not container.streams.video:
-            return None, 0
+            return pool
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         read = reader_for(stream)
@@ -29,13 +53,19 @@ def pool_frames(path, max_frames: int, reader_for: ReaderFor) -> tuple[np.ndarra
         step = max(1, -(-count // max_frames)) if count else 1
         try:
             for i, frame in enumerate(container.decode(stream)):
-                if i % step:
+                spread = i % step == 0
+                key = pool.key_frames < max_key_frames and frame.key_frame
+                if not (spread or key):
                     continue
                 x = read(frame)
-                total = x if total is None else total + x
-                n += 1
-                if n >= max_frames:
-                    break
+                if key:
+                    pool.key = x.copy() if pool.key is None else pool.key + x
+                    pool.key_frames += 1
+                if spread:
+                    pool.total = x if pool.total is None else pool.total + x
+                    pool.frames += 1
+                    if pool.frames >= max_frames:
+                        break
         except av.error.FFmpegError:
             pass  # a damaged stream: pool what was read
-    return total, n
+    return pool

@@ -18,11 +18,13 @@ already agrees, with the same margin for every bit within a PSNR budget. The
 analysis runs at half resolution on 32x32 chip sums and the pattern is built
 at tile size, so a 512x512 frame costs a few milliseconds.
 
-Decoding: sum the luma of (a subsample of) the frames at half resolution. For
-each candidate geometry (common resizes, the tile's autocorrelation period, and
-the best few of a dense grid of sizes, one-axis stretches and angles scored by
-the sync chips alone) high-pass the sum, divide it by its local RMS (host rejection: edges and texture
-of the picture stop dominating the correlation), fold it into one tile and
+Decoding: sum the luma of (a subsample of) the frames at half resolution, and
+apart the key frames among them (a re-encoder coarsens the predicted frames most).
+For each pool and each candidate geometry (common resizes, the tile's autocorrelation
+period, and the best few of a dense grid of sizes, one-axis stretches and angles,
+as they are or mirrored, scored by the sync chips alone) high-pass the sum,
+divide it by its local RMS (host rejection: edges and texture of the picture stop
+dominating the correlation), fold it into one tile and
 correlate it, in the Fourier domain, with every slot's chips: the offset that
 maximises the sync correlation plus the payload energy (sum of absolute bit
 correlations) gives the geometry, and the bit correlations there are the soft
@@ -37,9 +39,10 @@ from functools import lru_cache
 
 import cv2
 import numpy as np
+import scipy.fft
 
 from .payload import CODED_BITS, decode_soft, encode_payload, payload_hex
-from .pooling import pool_frames
+from .pooling import pool_with_key_frames
 from .spread import (
     WatermarkReading,
     chip_layout,
@@ -88,15 +91,15 @@ def highpass(gray: np.ndarray, sigma: float = HP_SIGMA) -> np.ndarray:
     return g - cv2.GaussianBlur(g, (0, 0), sigma)
 
 
-def normalise(hp: np.ndarray) -> np.ndarray:
+def normalise(hp: np.ndarray, sigma: float = NORM_SIGMA) -> np.ndarray:
     """Divide a high-passed image by its local RMS (plus a floor): the picture's
     residual, not the mark, dominates textured areas and edges, so each area then
     weighs by its mark-to-picture ratio instead of by its picture energy."""
-    return hp * _norm_weight(hp)
+    return hp * _norm_weight(hp, sigma)
 
 
-def _norm_weight(hp: np.ndarray) -> np.ndarray:
-    loc = cv2.sqrt(cv2.GaussianBlur(hp * hp, (0, 0), NORM_SIGMA))
+def _norm_weight(hp: np.ndarray, sigma: float = NORM_SIGMA) -> np.ndarray:
+    loc = cv2.sqrt(cv2.GaussianBlur(hp * hp, (0, 0), sigma))
     return 1.0 / (loc + (NORM_FLOOR * float(np.median(loc[::4, ::4])) + 1e-6))
 
 
@@ -148,6 +151,18 @@ def _half_templates(hp_sigma: float = HP_SIGMA) -> np.ndarray:
 
 
 _HALF_F = _half_templates(HP_SIGMA)   # keyed as soft_bits_at asks: built once, at import
+
+
+@lru_cache(maxsize=None)
+def _sync_pair() -> np.ndarray:
+    """The sync template's half spectrum and its mirror image's (the tile reversed along x):
+    a fold correlates with the mirrored template as the fold of the mirrored picture does
+    with the template (folding a mirrored picture reverses the fold, up to a cyclic shift the
+    correlation absorbs), so one fold scores a geometry and its mirror image."""
+    plain = _half_templates(HP_SIGMA)[SYNC]
+    tile = np.fft.irfft2(np.conj(plain), s=(WORK_TILE, WORK_TILE))
+    mirrored = np.conj(np.fft.rfft2(np.roll(tile[:, ::-1], 1, axis=1)))
+    return np.stack([plain, mirrored.astype(np.complex64)])
 
 
 def _correlations(folded: np.ndarray, hp_sigma: float = HP_SIGMA, *,
@@ -345,6 +360,7 @@ SEARCH_SCALES = _log_steps(0.3, 2.05, one=True)
 SEARCH_STRETCHES = _log_steps(0.5, 2.0, one=False)   # a stretch of 1 is a uniform size
 SEARCH_ANGLES = tuple(float(a) for a in np.arange(-10.0, 10.01, 0.5) if a)
 SEARCH_KEEP = 4
+SEARCH_BAND = 0.25      # log-width of the bands of sizes that share one filtering (_prepared)
 
 
 @dataclass(frozen=True)
@@ -368,9 +384,17 @@ def geometry_grid() -> tuple[Geometry, ...]:
     return tuple(grid)
 
 
+def _work_factors(g: Geometry, decode_scale: float) -> tuple[float, float]:
+    """Horizontal and vertical resize factors from the pooled picture to the working grid."""
+    return WORK_TILE / (TILE * g.sx * decode_scale), WORK_TILE / (TILE * g.sy * decode_scale)
+
+
 def _to_work_geometry(picture: np.ndarray, g: Geometry, decode_scale: float) -> np.ndarray:
-    """Undo a geometry: the pooled picture brought back to the working grid (4-pixel chips)."""
-    img = _to_work(picture, WORK_TILE / (TILE * g.sx * decode_scale), WORK_TILE / (TILE * g.sy * decode_scale))
+    """Undo a geometry: the pooled picture brought back to the working grid (4-pixel chips).
+    The size and the angle are undone first, the mirror last (it commutes with the size and
+    turns the angle's sign: a mirrored copy turned by a is the mirror image of the output
+    turned by -a)."""
+    img = _to_work(picture, *_work_factors(g, decode_scale))
     if g.angle:
         nh, nw = img.shape
         m = cv2.getRotationMatrix2D((nw / 2, nh / 2), -g.angle, 1.0)
@@ -379,64 +403,90 @@ def _to_work_geometry(picture: np.ndarray, g: Geometry, decode_scale: float) -> 
         m[0, 2] += (bw - nw) / 2
         m[1, 2] += (bh - nh) / 2
         img = cv2.warpAffine(img, m, (bw, bh), flags=cv2.INTER_LINEAR)
-    return img
+    return np.ascontiguousarray(img[:, ::-1]) if g.mirrored else img
 
 
-def _sync_peak(folded: np.ndarray) -> float:
-    """The largest sync z over all offsets of a folded tile (payload-blind)."""
-    return float(_standard(_correlations(folded, bits=False)[0]).max())
+def _sync_peaks(folded: np.ndarray) -> tuple[float, float]:
+    """The largest sync z over all offsets of a folded tile, and of its mirror image
+    (payload-blind)."""
+    f = scipy.fft.rfft2(folded.astype(np.float32, copy=False))    # single precision, as numpy's is not
+    f *= (np.abs(f) + np.float32(1e-9)) ** np.float32(-WHITEN_SYNC)
+    both = scipy.fft.irfft2(f[None] * _sync_pair(), s=folded.shape, axes=(1, 2)).reshape(2, -1)
+    z = (both.max(axis=1) - both.mean(axis=1)) / (both.std(axis=1) + 1e-12)   # max of _standard
+    return float(z[0]), float(z[1])
+
+
+def _prepared(picture: np.ndarray, factor: float, bands: dict) -> np.ndarray:
+    """The picture high-passed and normalised at its own size, with the filter widths the
+    working grid has when it is resized by about `factor` (one of SEARCH_BAND-wide bands of
+    factors, each prepared once per search): the search then only resizes, turns and folds,
+    three times faster than filtering each of its geometries on the working grid, for the
+    same geometries found (docs/watermark.md)."""
+    k = int(np.floor(np.log(factor) / SEARCH_BAND))
+    if k not in bands:
+        f = float(np.exp((k + 0.5) * SEARCH_BAND))
+        bands[k] = normalise(highpass(picture, HP_SIGMA / f), NORM_SIGMA / f)
+    return bands[k]
 
 
 def search_geometries(picture: np.ndarray, decode_scale: float) -> list[tuple[float, Geometry]]:
-    """The SEARCH_KEEP grid geometries whose folded picture correlates best with the sync chips."""
-    scored = []
+    """The SEARCH_KEEP grid geometries, as they are or mirrored, whose folded picture
+    correlates best with the sync chips."""
+    scored, bands = [], {}
     for g in geometry_grid():
-        work = _to_work_geometry(picture, g, decode_scale)
-        scored.append((_sync_peak(_fold(normalise(highpass(work)))), g))
+        fx, fy = _work_factors(g, decode_scale)
+        band = _prepared(picture, float(np.sqrt(fx * fy)), bands)
+        plain, mirrored = _sync_peaks(_fold(_to_work_geometry(band, g, decode_scale)))
+        scored += [(plain, g), (mirrored, Geometry(g.sx, g.sy, g.angle, True))]
     scored.sort(key=lambda r: r[0], reverse=True)
     return scored[:SEARCH_KEEP]
 
 
-def decode_sum(total: np.ndarray, frames: int, decode_scale: float = 1.0) -> WatermarkReading:
+def decode_sum(total: np.ndarray, frames: int, decode_scale: float = 1.0, *,
+               key: np.ndarray | None = None, key_frames: int = 0) -> WatermarkReading:
     """Decode from the sum of `frames` luma frames, shrunk by `decode_scale` from the
     file's size. Every candidate scale, of the picture as it is and of its mirror image (a
     flipped repost), gives its best offset; so do the SEARCH_KEEP geometries of the dense
-    search (`search_geometries`: any size, stretch or angle in the issue's ranges). The
-    MAX_ATTEMPTS - 1 best hypotheses whose score passes SYNC_Z_MIN, and the untouched
-    geometry (scale 1, offset 0) of a file straight from us, are decoded, each by Chase
-    decoding (payload.decode_soft) and accepted only when its 32-bit check holds. The best
-    geometry gets the most Chase positions (CHASE_FLIPS): at most sum(2**CHASE_FLIPS)
-    attempts per video, however many hypotheses were scored."""
+    search (`search_geometries`: any size, stretch or angle in the issue's ranges, as it is
+    or mirrored). `key` is the sum of the `key_frames` intra-coded frames among them, when
+    the file has predicted frames too: a re-encoder coarsens the predicted frames most, so
+    the key frames alone can hold the mark better than the whole pool (H.265 at CRF 32, two
+    generations); they are searched and scored the same way, as a second pool. The
+    MAX_ATTEMPTS - 1 best hypotheses of either pool whose score passes SYNC_Z_MIN, and the
+    untouched geometry (scale 1, offset 0) of a file straight from us, are decoded, each by
+    Chase decoding (payload.decode_soft) and accepted only when its 32-bit check holds. The
+    best geometry gets the most Chase positions (CHASE_FLIPS): at most sum(2**CHASE_FLIPS)
+    attempts per video, however many hypotheses and pools were scored."""
     if frames == 0:
         return NOT_FOUND
-    total = total.astype(np.float32, copy=False)
+    pools = [(total.astype(np.float32, copy=False), frames)]
+    if key is not None and 0 < key_frames < frames:
+        pools.append((key.astype(np.float32, copy=False), key_frames))
     ranked = []
-
-    def score(picture: np.ndarray, g: Geometry):
+    common = [Geometry(s, s, 0.0, mirror) for mirror in (False, True)
+              for s in _candidate_scales(highpass(pools[0][0]), decode_scale)]   # 1.0 always first
+    def score(picture: np.ndarray, n: int, g: Geometry):
         s, bits = _surfaces(_fold(normalise(highpass(_to_work_geometry(picture, g, decode_scale)))))
         idx = np.unravel_index(np.argmax(s), s.shape)
-        ranked.append((float(s[idx]), g, (int(idx[0]), int(idx[1])), bits[:, idx[0], idx[1]]))
+        ranked.append((float(s[idx]), g, (int(idx[0]), int(idx[1])), bits[:, idx[0], idx[1]], n))
         return s, bits
 
-    common = _candidate_scales(highpass(total), decode_scale)   # 1.0 always first
-    for mirror in (False, True):
-        picture = np.ascontiguousarray(total[:, ::-1]) if mirror else total
-        for scale in common:
-            s, bits = score(picture, Geometry(scale, scale, 0.0, mirror))
-            if scale == 1.0 and not mirror:
-                untouched = (float(s[0, 0]), Geometry(1.0, 1.0), (0, 0), bits[:, 0, 0])
-    near_common = [r[1] for r in ranked]
-    for _, g in search_geometries(total, decode_scale):   # the picture as it is only (see docs/watermark.md)
-        if not any(g.angle == c.angle and g.mirrored == c.mirrored and abs(g.sx / c.sx - 1) < 0.004
-                   and abs(g.sy / c.sy - 1) < 0.004 for c in near_common):
-            score(total, g)
+    for i, (picture, n) in enumerate(pools):
+        for g in common if i == 0 else ():   # the search's grid holds them too: the key frames skip them
+            s, bits = score(picture, n, g)
+            if g == Geometry(1.0, 1.0):
+                untouched = (float(s[0, 0]), g, (0, 0), bits[:, 0, 0], n)
+        for _, g in search_geometries(picture, decode_scale):
+            if not any(g.angle == c.angle and g.mirrored == c.mirrored and abs(g.sx / c.sx - 1) < 0.004
+                       and abs(g.sy / c.sy - 1) < 0.004 for c in common):
+                score(picture, n, g)
     ranked.sort(key=lambda r: r[0], reverse=True)
     hypotheses = [r for r in ranked if r[0] >= SYNC_Z_MIN][:MAX_ATTEMPTS - 1]
     if not any(h[1] == Geometry(1.0, 1.0) and h[2] == (0, 0) for h in hypotheses):
         hypotheses.append(untouched)  # a file straight from us, remuxed or re-encoded in place
     first = None
-    for (z, g, offset, soft), flips in zip(hypotheses, CHASE_FLIPS):
-        reading = _reading(soft, frames, z, g, offset, flips=flips)
+    for (z, g, offset, soft, n), flips in zip(hypotheses, CHASE_FLIPS):
+        reading = _reading(soft, n, z, g, offset, flips=flips)
         if reading.found:
             return reading
         first = first or reading
@@ -509,7 +559,9 @@ def read_video_watermark(path, *, max_frames: int = 250) -> WatermarkReading:
         return lambda f: f.reformat(width=dw, height=dh, format="gray",
                                     interpolation="AREA").to_ndarray().astype(np.float32)
 
-    total, n = pool_frames(path, max_frames, reader_for)
-    return NOT_FOUND if total is None else decode_sum(total, n, scale[0])
+    pool = pool_with_key_frames(path, max_frames, reader_for)
+    if pool.total is None:
+        return NOT_FOUND
+    return decode_sum(pool.total, pool.frames, scale[0], key=pool.key, key_frames=pool.key_frames)
 
 

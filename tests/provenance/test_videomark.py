@@ -61,10 +61,13 @@ def test_survives_crop_downscale_and_mirror(marked, attack):
     {"scale": (1.0, 1.71)},                                        # stretched tall
     {"rotate": 6.3},
     {"rotate": -9.2, "crop": (0.12, 0.12, 0.88, 0.88)},            # turned and cut to hide the corners
+    {"flip": True, "rotate": 4.7, "pad_aspect": 0.75},              # mirrored, turned, boxed (one pass)
+    {"flip": True, "scale": (1.42, 1.42), "crop": (0.1, 0.2, 0.8, 0.95)},   # mirrored, enlarged, cut
+    {"flip": True, "scale": (1.0, 0.58)},                          # mirrored and squeezed flat
 ])
 def test_blind_search_finds_any_size_stretch_and_angle(marked, geometry):
-    """Sizes, stretches and angles that no list holds are found by the dense geometry
-    search, and the reading says which geometry it was."""
+    """Sizes, stretches and angles that no list holds, of the copy as it is or mirrored, are
+    found by the dense geometry search, and the reading says which geometry it was."""
     path, _, folder = marked
     dst = attacks.geometric(path, folder / "geometry.mp4", crf=23, **geometry)
     reading = read_video_watermark(dst)
@@ -73,7 +76,7 @@ def test_blind_search_finds_any_size_stretch_and_angle(marked, geometry):
     assert reading.scale == pytest.approx(sx, rel=0.02)
     assert reading.aspect == pytest.approx(sy / sx, rel=0.03)
     assert reading.rotation == pytest.approx(geometry.get("rotate", 0.0), abs=0.6)
-    assert not reading.mirrored
+    assert reading.mirrored == geometry.get("flip", False)
 
 
 def test_geometry_grid_steps_stay_within_the_sync_peak():
@@ -178,3 +181,40 @@ def test_iss_gains_match_the_plain_bisection():
         budget = 10 ** rng.uniform(2, 7)
         assert np.array_equal(iss_gains(host, unit, energy, slot_weight=SLOT_WEIGHT, budget=budget, cap=3.5),
                               reference_iss_gains(host, unit, energy, budget=budget, cap=3.5))
+
+
+def test_key_frames_are_pooled_apart_even_off_the_spread(tmp_path):
+    """The reader sums its evenly spread frames and, apart, every key frame it meets (up to
+    MAX_KEY_FRAMES), whether or not the spread falls on it."""
+    from provenance.pooling import pool_with_key_frames
+    rng = np.random.default_rng(4)
+    base = rng.integers(30, 220, (64, 96, 3), dtype=np.uint8)
+    path = tmp_path / "gop7.mp4"
+    with av.open(str(path), "w") as out:
+        s = out.add_stream("libx264", rate=25, options={"crf": "20", "x264-params": "keyint=7:min-keyint=7:scenecut=0"})
+        s.width, s.height, s.pix_fmt = 96, 64, "yuv420p"
+        for i in range(40):
+            frame = np.clip(base.astype(int) + i, 0, 255).astype(np.uint8)
+            for packet in s.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
+                out.mux(packet)
+        for packet in s.encode():
+            out.mux(packet)
+    pool = pool_with_key_frames(path, 5, lambda _s: lambda f: f.to_ndarray(format="gray").astype(np.float32))
+    # spread: frames 0, 8, ..., 32 (reading stops there); key frames met: 0, 7, 14, 21, 28
+    assert pool.frames == 5 and pool.key_frames == 5
+    assert pool.total.shape == pool.key.shape == (64, 96)
+    assert pool_with_key_frames(path, 5, lambda _s: lambda f: f.to_ndarray(format="gray").astype(np.float32),
+                                max_key_frames=2).key_frames == 2
+
+
+def test_key_frames_alone_are_read_when_the_pool_has_lost_the_mark():
+    """A re-encoder keeps the mark in its key frames and coarsens the predicted ones: the
+    key-frame pool is searched and decoded beside the whole pool, chosen by its sync score."""
+    from provenance.videomark import decode_sum
+    frames = corpus_frames("videos/thb_real_sak2kobsimy_5.mp4", 3.0)
+    gray = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY).astype(np.float32) for f in frames]
+    key = cv2.cvtColor(VideoWatermarker(REGISTRY_ID).mark(frames[0]), cv2.COLOR_RGB2GRAY).astype(np.float32)
+    total = key + np.sum(gray[1:], axis=0)       # the predicted frames carry no mark at all
+    assert not decode_sum(total, len(frames)).found
+    reading = decode_sum(total, len(frames), key=key, key_frames=1)
+    assert reading.found and reading.registry_id == REGISTRY_ID and reading.frames == 1
