@@ -1,6 +1,6 @@
 """`verify` on copies of one real output as platforms make them: cropped off-centre,
 letterboxed, mirrored, resized to an odd size, squeezed to 9:16, rotated, turned
-grey, re-encoded twice with a resize between. Each is `provenance_stripped` with the right
+grey, mirrored and turned on a 9:16 canvas, re-encoded twice with a resize between. Each is `provenance_stripped` with the right
 job (by the blind watermark or by the registry path), never `tampered`; the repost of a
 repost by the registry path with the output's unmarked picture taken out first (the job
 keeps the mark residual beside its output). Our watermark on another person's video still
@@ -38,11 +38,12 @@ COPIES = {
     "squeezed_9_16": lambda s, d, t: attacks.geometric(s, d, scale=(9 / 16, 1.0)),
     "rotated_3deg": lambda s, d, t: attacks.geometric(s, d, rotate=3.0),
     "grayscale": lambda s, d, t: attacks.colour(s, d, saturation=0.0),
+    "mirrored_turned_boxed": lambda s, d, t: attacks.geometric(s, d, flip=True, rotate=-4.0, pad_aspect=9 / 16),
 }
 
 BLIND = {   # scale, aspect, rotation as the blind decoder reads them
     "resized_300px": (300 / 512, 1.0, 0.0), "squeezed_9_16": (9 / 16, 16 / 9, 0.0), "rotated_3deg": (1.0, 1.0, 3.0),
-    "mirrored": (1.0, 1.0, 0.0), "grayscale": (1.0, 1.0, 0.0)}
+    "mirrored": (1.0, 1.0, 0.0), "grayscale": (1.0, 1.0, 0.0), "mirrored_turned_boxed": (1.0, 1.0, -4.0)}
 
 
 @pytest.mark.django_db
@@ -65,6 +66,7 @@ def test_copies_of_our_output_are_stripped_never_tampered(output, tmp_path):
             assert geometry["scale"] == pytest.approx(BLIND[name][0], rel=0.02), (name, geometry)
             assert geometry["aspect"] == pytest.approx(BLIND[name][1], rel=0.03), (name, geometry)
             assert geometry["rotation"] == pytest.approx(BLIND[name][2], abs=0.6), (name, geometry)
+            assert geometry["mirrored"] == name.startswith("mirrored"), (name, geometry)
 
 
 @pytest.mark.django_db
