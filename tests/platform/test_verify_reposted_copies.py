@@ -1,10 +1,10 @@
 """`verify` on copies of one real output as platforms make them: cropped off-centre,
-letterboxed, mirrored, resized to an odd size, squeezed to 9:16, rotated, turned
-grey, mirrored and turned on a 9:16 canvas, re-encoded twice with a resize between. Each is `provenance_stripped` with the right
-job (by the blind watermark or by the registry path), never `tampered`; the repost of a
-repost by the registry path with the output's unmarked picture taken out first (the job
-keeps the mark residual beside its output). Our watermark on another person's video still
-is `tampered`; a stranger's video has no provenance."""
+letterboxed, mirrored, resized to an odd size, squeezed to 9:16, rotated, turned grey,
+mirrored and turned on a 9:16 canvas, re-encoded twice with a resize between. Each is
+`provenance_stripped` with the right job (by the blind watermark or by the registry path),
+never `tampered`; the repost of a repost by the registry path with the output's unmarked
+picture taken out first (the job keeps the mark residual beside its output). Our watermark
+on another person's video still is `tampered`; a stranger's video has no provenance."""
 import pytest
 
 from bench import attacks
