@@ -84,7 +84,11 @@ def test_pasted_watermark_is_tampered_and_strangers_have_none(output, tmp_path):
 def test_a_repost_of_a_repost_is_recovered_by_the_registry_path(output, tmp_path):
     job, entry = output
     assert mark_residual.residual_path(job.output.path).is_file()       # kept beside the output
-    copy = attacks.two_generations(job.output.path, tmp_path / "two_generations.mp4")   # CRF 28, 70 %, CRF 28
+    # squeezed and turned at once first (the blind decoder reads a plain repost of a repost
+    # itself since it reads the key frames apart, but not two of size, stretch and angle together)
+    first = attacks.geometric(job.output.path, tmp_path / "squeezed_turned.mp4", scale=(0.8, 0.62), rotate=4.0,
+                              crf=23)
+    copy = attacks.two_generations(first, tmp_path / "two_generations.mp4")   # CRF 28, 70 %, CRF 28
     r = verify_json(copy)
     assert r["verdict"] == "provenance_stripped", r["evidence"]
     assert r["registry"]["job"] == str(job.pk) and r["watermark"]["registry_id"] == entry.pk
