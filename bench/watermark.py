@@ -137,6 +137,8 @@ def false_positives(unmarked: list[Path], windows: int) -> dict:
         before = tried
         for window_s, stride_s in plan:
             for path in unmarked:
+                if tried >= windows:
+                    break           # not decoding the remaining files for nothing
                 for grays, keys, ds in _gray_windows(path, window_s, stride_s):
                     if tried >= windows:
                         break
