@@ -59,7 +59,7 @@ def pool_with_key_frames(path, max_frames: int, reader_for: ReaderFor, *,
                     continue
                 x = read(frame)
                 if key:
-                    pool.key = x.copy() if pool.key is None else pool.key + x
+                    pool.key = x if pool.key is None else pool.key + x   # sums make new arrays: no aliasing
                     pool.key_frames += 1
                 if spread:
                     pool.total = x if pool.total is None else pool.total + x

@@ -165,19 +165,16 @@ def _sync_pair() -> np.ndarray:
     return np.stack([plain, mirrored.astype(np.complex64)])
 
 
-def _correlations(folded: np.ndarray, hp_sigma: float = HP_SIGMA, *,
-                  bits: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
-    """The sync correlation and (with `bits`) the 120 bit correlations of a folded tile at
-    every cyclic offset, each after its partial spectral whitening: (tile,), (CODED_BITS,
-    tile). Real FFTs in single precision: half the work and a quarter of the memory of
-    complex ones."""
+def _correlations(folded: np.ndarray, hp_sigma: float = HP_SIGMA) -> tuple[np.ndarray, np.ndarray]:
+    """The sync correlation and the 120 bit correlations of a folded tile at every cyclic
+    offset, each after its partial spectral whitening: (tile,), (CODED_BITS, tile). Real
+    FFTs in single precision: half the work and a quarter of the memory of complex ones.
+    (The search's payload-blind score is `_sync_peaks`.)"""
     templates = _half_templates(hp_sigma)
     f = np.fft.rfft2(folded.astype(np.float32, copy=False))
     mag = np.abs(f) + 1e-9
     shape = folded.shape
     sync = np.fft.irfft2(f / mag ** WHITEN_SYNC * templates[SYNC], s=shape)
-    if not bits:
-        return sync, None
     return sync, np.fft.irfft2((f / mag ** WHITEN_BITS)[None] * templates[:CODED_BITS], s=shape, axes=(1, 2))
 
 
