@@ -41,6 +41,7 @@ import cv2
 import numpy as np
 import scipy.fft
 
+from . import sync_spectrum
 from .payload import CODED_BITS, decode_soft, encode_payload, payload_hex
 from .pooling import pool_with_key_frames
 from .spread import (
@@ -425,16 +426,118 @@ def _prepared(picture: np.ndarray, factor: float, bands: dict) -> np.ndarray:
     return bands[k]
 
 
-def search_geometries(picture: np.ndarray, decode_scale: float) -> list[tuple[float, Geometry]]:
-    """The SEARCH_KEEP grid geometries, as they are or mirrored, whose folded picture
-    correlates best with the sync chips."""
+def _sync_z(picture: np.ndarray, g: Geometry, decode_scale: float, bands: dict) -> tuple[float, float]:
+    """Payload-blind sync z of a geometry unmirrored and mirrored (g.mirrored is ignored)."""
+    fx, fy = _work_factors(g, decode_scale)
+    band = _prepared(picture, float(np.sqrt(fx * fy)), bands)
+    return _sync_peaks(_fold(_to_work_geometry(band, Geometry(g.sx, g.sy, g.angle), decode_scale)))
+
+
+# Two of size, stretch and angle at once (a copy resized and turned, squeezed and turned,
+# resized unequally): the planes through the grid's lines, ranked by sync_spectrum's cheap
+# look (~36 000 geometries, ~0.5 s), the best SLICE_CHECK scored the full way.
+SLICE_ANGLES = tuple(float(a) for a in np.arange(-10.0, 10.01, 0.5))
+SLICE_BELOW = 8.0        # the grid's best sync z under which the planes are searched too
+SLICE_RERANK = 300
+SLICE_CHECK = 40
+REFINE_STEPS = (0.006, 0.006, 0.25)    # half the grid's steps: log sx, log sy, degrees
+
+
+@lru_cache(maxsize=1)
+def slice_geometries() -> tuple[Geometry, ...]:
+    """Size x angle, one-axis stretch x angle (either axis), and horizontal x vertical size
+    (each 0.25-3.0, their ratio 0.5-2), at the grid's steps: ~36 000 geometries."""
+    out = [Geometry(s, s, a) for s in SEARCH_SCALES for a in SLICE_ANGLES if a]
+    out += [Geometry(x, 1.0, a) for x in SEARCH_STRETCHES for a in SLICE_ANGLES if a]
+    out += [Geometry(1.0, y, a) for y in SEARCH_STRETCHES for a in SLICE_ANGLES if a]
+    sizes = tuple(float(np.exp(k * GEOMETRY_STEP)) for k in range(-116, 93))   # 0.25-3.0
+    out += [Geometry(x, y) for x in sizes for y in sizes if 0.5 <= y / x <= 2.0 and abs(np.log(y / x)) > 0.01]
+    return tuple(out)
+
+
+@lru_cache(maxsize=None)
+def _lattice_templates(K: int) -> np.ndarray:
+    full = _slot_templates(HP_SIGMA)[SYNC]
+    tile = np.fft.ifft2(np.conj(full)).real
+    mirrored = np.conj(np.fft.fft2(np.roll(tile[:, ::-1], 1, axis=1)))
+    return sync_spectrum.lattice_templates(full, mirrored, K)
+
+
+def _linear_maps(geometries, decode_scale: float) -> np.ndarray:
+    """Each geometry's map from the pooled picture's pixels to the working grid's (before the
+    mirror), as `_to_work_geometry` applies it: resize, then turn."""
+    out = np.empty((len(geometries), 2, 2), np.float32)
+    for i, g in enumerate(geometries):
+        fx, fy = _work_factors(g, decode_scale)
+        a = np.deg2rad(g.angle)
+        c, s = np.cos(a), np.sin(a)
+        out[i] = ((c * fx, -s * fy), (s * fx, c * fy))
+    return out
+
+
+def _slice_candidates(picture: np.ndarray, decode_scale: float) -> list[Geometry]:
+    """The SLICE_CHECK geometries of `slice_geometries` (as they are or mirrored) that the
+    spectral look ranks first."""
+    geometries = slice_geometries()
+    maps = _linear_maps(geometries, decode_scale)
+    factors = np.sqrt(np.abs(np.linalg.det(maps)))
+    bands = np.floor(np.log(factors) / SEARCH_BAND).astype(int)
+    z = np.empty((len(geometries), 2), np.float32)
+    spectra = {}
+    for k in np.unique(bands):
+        f = float(np.exp((k + 0.5) * SEARCH_BAND))
+        spectra[k] = sync_spectrum.SyncSpectrum(normalise(highpass(picture, HP_SIGMA / f), NORM_SIGMA / f),
+                                                tile=WORK_TILE, whiten=WHITEN_SYNC)
+        sel = np.nonzero(bands == k)[0]
+        z[sel] = spectra[k].zscores(maps[sel], _lattice_templates(sync_spectrum.COARSE), sync_spectrum.COARSE)
+    first = np.argsort(-z.ravel())[:SLICE_RERANK]
+    fine = np.empty(len(first), np.float32)
+    for k in np.unique(bands[first // 2]):
+        sel = np.nonzero(bands[first // 2] == k)[0]
+        zk = spectra[k].zscores(maps[first[sel] // 2], _lattice_templates(sync_spectrum.FINE), sync_spectrum.FINE)
+        fine[sel] = zk[np.arange(len(sel)), first[sel] % 2]
+    best = first[np.argsort(-fine)[:SLICE_CHECK]]
+    return [Geometry(geometries[i // 2].sx, geometries[i // 2].sy, geometries[i // 2].angle, bool(i % 2))
+            for i in best]
+
+
+def _refined(picture: np.ndarray, z: float, g: Geometry, decode_scale: float, bands: dict,
+             rounds: int = 2) -> tuple[float, Geometry]:
+    """Coordinate steps of half the grid's in log sx, log sy and angle, while the sync z rises:
+    a geometry between the grid's points scores what it would on them."""
+    for _ in range(rounds):
+        moved = False
+        for axis, step in enumerate(REFINE_STEPS):
+            for sign in (-1, 1):
+                p = [np.log(g.sx), np.log(g.sy), g.angle]
+                p[axis] += sign * step
+                cand = Geometry(float(np.exp(p[0])), float(np.exp(p[1])), float(p[2]), g.mirrored)
+                cz = _sync_z(picture, cand, decode_scale, bands)[int(g.mirrored)]
+                if cz > z:
+                    z, g, moved = cz, cand, True
+        if not moved:
+            break
+    return z, g
+
+
+def search_geometries(picture: np.ndarray, decode_scale: float, *, slices: bool = False
+                      ) -> list[tuple[float, Geometry]]:
+    """The SEARCH_KEEP geometries, as they are or mirrored, whose folded picture correlates
+    best with the sync chips: the grid's, and with `slices` the planes through its lines
+    (`slice_geometries`) ranked by their spectrum first, when no grid point reaches
+    SLICE_BELOW (a copy the grid reads is not slowed down); then the best are refined."""
     scored, bands = [], {}
     for g in geometry_grid():
-        fx, fy = _work_factors(g, decode_scale)
-        band = _prepared(picture, float(np.sqrt(fx * fy)), bands)
-        plain, mirrored = _sync_peaks(_fold(_to_work_geometry(band, g, decode_scale)))
+        plain, mirrored = _sync_z(picture, g, decode_scale, bands)
         scored += [(plain, g), (mirrored, Geometry(g.sx, g.sy, g.angle, True))]
     scored.sort(key=lambda r: r[0], reverse=True)
+    slices = slices and scored[0][0] < SLICE_BELOW
+    if slices:
+        scored += [(_sync_z(picture, g, decode_scale, bands)[int(g.mirrored)], g)
+                   for g in _slice_candidates(picture, decode_scale)]
+        scored.sort(key=lambda r: r[0], reverse=True)
+        scored = sorted((_refined(picture, z, g, decode_scale, bands) for z, g in scored[:SEARCH_KEEP]),
+                        key=lambda r: r[0], reverse=True)
     return scored[:SEARCH_KEEP]
 
 
@@ -472,7 +575,7 @@ def decode_sum(total: np.ndarray, frames: int, decode_scale: float = 1.0, *,
             s, bits = score(picture, n, g)
             if g == Geometry(1.0, 1.0):
                 untouched = (float(s[0, 0]), g, (0, 0), bits[:, 0, 0], n)
-        for _, g in search_geometries(picture, decode_scale):
+        for _, g in search_geometries(picture, decode_scale, slices=i == 0):
             if not any(g.angle == c.angle and g.mirrored == c.mirrored and abs(g.sx / c.sx - 1) < 0.004
                        and abs(g.sy / c.sy - 1) < 0.004 for c in common):
                 score(picture, n, g)
