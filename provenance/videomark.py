@@ -536,9 +536,16 @@ def search_geometries(picture: np.ndarray, decode_scale: float, *, slices: bool 
         scored += [(_sync_z(picture, g, decode_scale, bands)[int(g.mirrored)], g)
                    for g in _slice_candidates(picture, decode_scale)]
         scored.sort(key=lambda r: r[0], reverse=True)
-        scored = sorted((_refined(picture, z, g, decode_scale, bands) for z, g in scored[:SEARCH_KEEP]),
-                        key=lambda r: r[0], reverse=True)
+        refined = sorted((_refined(picture, z, g, decode_scale, bands) for z, g in scored[:SEARCH_KEEP]),
+                         key=lambda r: r[0], reverse=True)
+        scored = [r for i, r in enumerate(refined) if not any(_same_place(r[1], o[1]) for o in refined[:i])]
     return scored[:SEARCH_KEEP]
+
+
+def _same_place(a: Geometry, b: Geometry) -> bool:
+    """Within a grid step of each other (two refinements that met)."""
+    return (a.mirrored == b.mirrored and abs(a.angle - b.angle) <= 0.5
+            and abs(np.log(a.sx / b.sx)) <= GEOMETRY_STEP and abs(np.log(a.sy / b.sy)) <= GEOMETRY_STEP)
 
 
 def decode_sum(total: np.ndarray, frames: int, decode_scale: float = 1.0, *,
@@ -547,7 +554,8 @@ def decode_sum(total: np.ndarray, frames: int, decode_scale: float = 1.0, *,
     file's size. Every candidate scale, of the picture as it is and of its mirror image (a
     flipped repost), gives its best offset; so do the SEARCH_KEEP geometries of the dense
     search (`search_geometries`: any size, stretch or angle in the issue's ranges, as it is
-    or mirrored). `key` is the sum of the `key_frames` intra-coded frames among them, when
+    or mirrored, and two of them at once where the grid finds nothing).
+    `key` is the sum of the `key_frames` intra-coded frames among them, when
     the file has predicted frames too: a re-encoder coarsens the predicted frames most, so
     the key frames alone can hold the mark better than the whole pool (H.265 at CRF 32, two
     generations); they are searched and scored the same way, as a second pool. The
@@ -575,7 +583,7 @@ def decode_sum(total: np.ndarray, frames: int, decode_scale: float = 1.0, *,
             s, bits = score(picture, n, g)
             if g == Geometry(1.0, 1.0):
                 untouched = (float(s[0, 0]), g, (0, 0), bits[:, 0, 0], n)
-        for _, g in search_geometries(picture, decode_scale, slices=i == 0):
+        for _, g in search_geometries(picture, decode_scale, slices=True):
             if not any(g.angle == c.angle and g.mirrored == c.mirrored and abs(g.sx / c.sx - 1) < 0.004
                        and abs(g.sy / c.sy - 1) < 0.004 for c in common):
                 score(picture, n, g)
