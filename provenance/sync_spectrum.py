@@ -5,7 +5,7 @@ the sync template (what `videomark` does per geometry, ~0.5 ms each) reads the p
 spectrum at the points of the tile's reciprocal lattice that the geometry moves there.
 Sampling those points from one zero-padded FFT of the picture, for the lowest 32 x 32
 lattice frequencies only (COARSE), gives a correlation surface for ~20 us a geometry; the
-best few hundred are ranked again with 64 x 64 (FINE, ~70 us). Those surfaces keep a sixteenth
+best 1,500 are ranked again with 64 x 64 (FINE, ~70 us). Those surfaces keep a sixteenth
 and a quarter of the coefficients the full fold has, so their z is lower and only a ranking:
 the best few geometries are then scored the full way (docs/watermark.md)."""
 from __future__ import annotations

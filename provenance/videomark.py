@@ -435,11 +435,12 @@ def _sync_z(picture: np.ndarray, g: Geometry, decode_scale: float, bands: dict) 
 
 # Two of size, stretch and angle at once (a copy resized and turned, squeezed and turned,
 # resized unequally): the planes through the grid's lines, ranked by sync_spectrum's cheap
-# look (~36 000 geometries, ~0.5 s), the best SLICE_CHECK scored the full way.
+# look (~36 000 geometries, ~0.5 s; the best SLICE_RERANK looked at again more closely), the
+# best SLICE_CHECK of those scored the full way.
 SLICE_ANGLES = tuple(float(a) for a in np.arange(-10.0, 10.01, 0.5))
 SLICE_BELOW = 8.0        # the grid's best sync z under which the planes are searched too
-SLICE_RERANK = 300
-SLICE_CHECK = 40
+SLICE_RERANK = 1500
+SLICE_CHECK = 60
 REFINE_STEPS = (0.006, 0.006, 0.25)    # half the grid's steps: log sx, log sy, degrees
 
 
