@@ -38,15 +38,21 @@ def lattice_templates(conj_full: np.ndarray, mirrored_conj_full: np.ndarray, K: 
 
 
 class SyncSpectrum:
-    """One picture (already high-passed and normalised), ready to score geometries."""
+    """One picture (already high-passed and normalised), ready to score geometries: its
+    spectrum, zero-padded to at least twice its size (a nearest sample is then at most a
+    quarter of a bin off) and whitened once, as the fold's coefficients are (a sample of the
+    whitened spectrum is the whitened sample)."""
 
     def __init__(self, prepared: np.ndarray, *, tile: int, whiten: float):
         h, w = prepared.shape
-        self.h2, self.w2 = 2 * h, 2 * w      # twice the size: a nearest sample is at most 1/4 bin off
+        self.h2, self.w2 = 1 << int(np.ceil(np.log2(2 * h))), 1 << int(np.ceil(np.log2(2 * w)))
+        self.shift = int(np.log2(self.w2))
         centred = prepared.astype(np.float32) - np.float32(prepared.mean())
-        self.spectrum = scipy.fft.fft2(centred, s=(self.h2, self.w2)).astype(np.complex64).ravel()
+        f = scipy.fft.fft2(centred, s=(self.h2, self.w2)).astype(np.complex64)
+        f *= (f.real * f.real + f.imag * f.imag + np.float32(1e-18)) ** np.float32(-whiten / 2)
+        self.spectrum = f.ravel()
+        self.power = (f.real * f.real + f.imag * f.imag).ravel()
         self.tile = tile
-        self.whiten = whiten
 
     def zscores(self, maps: np.ndarray, templates: np.ndarray, K: int) -> np.ndarray:
         """maps: (B, 2, 2) linear maps from picture pixels (x, y) to working-tile pixels;
@@ -59,17 +65,20 @@ class SyncSpectrum:
 
     def _batch(self, maps: np.ndarray, templates: np.ndarray, K: int) -> np.ndarray:
         kx, ky, weight = _lattice(K)
-        # the fold's coefficient k is the picture's spectrum at M^T k / tile (cycles per pixel)
+        # the fold's coefficient k is the picture's spectrum at M^T k / tile (cycles per pixel);
+        # the sizes are powers of two, so the wrap to non-negative bins is a mask
         fx = (maps[:, 0, 0, None] * kx + maps[:, 1, 0, None] * ky) * np.float32(self.w2 / self.tile)
         fy = (maps[:, 0, 1, None] * kx + maps[:, 1, 1, None] * ky) * np.float32(self.h2 / self.tile)
-        ix = np.rint(fx).astype(np.int64) % self.w2
-        iy = np.rint(fy).astype(np.int64) % self.h2
-        c = self.spectrum[iy * self.w2 + ix]
-        c *= (c.real * c.real + c.imag * c.imag + np.float32(1e-18)) ** np.float32(-self.whiten / 2)
+        index = ((np.rint(fy).astype(np.int32) & (self.h2 - 1)) << self.shift) | (np.rint(fx).astype(np.int32)
+                                                                                  & (self.w2 - 1))
+        c = self.spectrum[index]
         prod = c[:, None, :] * templates[None]
         b = len(maps)
         surface = scipy.fft.irfft2(prod.reshape(b, 2, 2 * K, K + 1), s=(2 * K, 2 * K), axes=(2, 3)).reshape(b, 2, -1)
         n2 = 4 * K * K
-        mean = prod[:, :, 0].real / n2                       # Parseval: mean and spread of the surface
-        var = (np.abs(prod) ** 2 * weight).sum(axis=2) / (n2 * n2) - mean ** 2
+        # Parseval: the surface's mean and spread from its coefficients (|prod|^2 = |c|^2 |t|^2)
+        mean = prod[:, :, 0].real / n2
+        # (a sum, not a matrix product: BLAS threads cost more than they save at this size)
+        power = (self.power[index][:, None, :] * (np.abs(templates) ** 2 * weight)[None]).sum(axis=2)
+        var = power / (n2 * n2) - mean ** 2
         return (surface.max(axis=2) - mean) / np.sqrt(np.maximum(var, 1e-30))

@@ -523,24 +523,29 @@ def _refined(picture: np.ndarray, z: float, g: Geometry, decode_scale: float, ba
 
 def search_geometries(picture: np.ndarray, decode_scale: float, *, slices: bool = False
                       ) -> list[tuple[float, Geometry]]:
-    """The SEARCH_KEEP geometries, as they are or mirrored, whose folded picture correlates
-    best with the sync chips: the grid's, and with `slices` the planes through its lines
-    (`slice_geometries`) ranked by their spectrum first, when no grid point reaches
-    SLICE_BELOW (a copy the grid reads is not slowed down); then the best are refined."""
+    """The SEARCH_KEEP grid geometries, as they are or mirrored, whose folded picture
+    correlates best with the sync chips; with `slices`, when no grid point reaches
+    SLICE_BELOW (a copy the grid reads is not slowed down), also the SEARCH_KEEP best of the
+    planes through the grid's lines (`slice_geometries`, ranked by their spectrum first),
+    each refined. The grid's own are kept whatever the planes find: a weak copy the grid
+    reads is not pushed out by the planes' noise."""
     scored, bands = [], {}
     for g in geometry_grid():
         plain, mirrored = _sync_z(picture, g, decode_scale, bands)
         scored += [(plain, g), (mirrored, Geometry(g.sx, g.sy, g.angle, True))]
     scored.sort(key=lambda r: r[0], reverse=True)
-    slices = slices and scored[0][0] < SLICE_BELOW
-    if slices:
-        scored += [(_sync_z(picture, g, decode_scale, bands)[int(g.mirrored)], g)
-                   for g in _slice_candidates(picture, decode_scale)]
-        scored.sort(key=lambda r: r[0], reverse=True)
-        refined = sorted((_refined(picture, z, g, decode_scale, bands) for z, g in scored[:SEARCH_KEEP]),
-                         key=lambda r: r[0], reverse=True)
-        scored = [r for i, r in enumerate(refined) if not any(_same_place(r[1], o[1]) for o in refined[:i])]
-    return scored[:SEARCH_KEEP]
+    grid = scored[:SEARCH_KEEP]
+    if not slices or grid[0][0] >= SLICE_BELOW:
+        return grid
+    planes = sorted(((_sync_z(picture, g, decode_scale, bands)[int(g.mirrored)], g)
+                     for g in _slice_candidates(picture, decode_scale)), key=lambda r: r[0], reverse=True)
+    refined = sorted((_refined(picture, z, g, decode_scale, bands) for z, g in planes[:SEARCH_KEEP]),
+                     key=lambda r: r[0], reverse=True)
+    kept = grid[:]
+    for r in refined:
+        if not any(_same_place(r[1], o[1]) for o in kept):
+            kept.append(r)
+    return kept
 
 
 def _same_place(a: Geometry, b: Geometry) -> bool:
@@ -579,12 +584,16 @@ def decode_sum(total: np.ndarray, frames: int, decode_scale: float = 1.0, *,
         ranked.append((float(s[idx]), g, (int(idx[0]), int(idx[1])), bits[:, idx[0], idx[1]], n))
         return s, bits
 
+    whole_best = -np.inf
     for i, (picture, n) in enumerate(pools):
         for g in common if i == 0 else ():   # the search's grid holds them too: the key frames skip them
             s, bits = score(picture, n, g)
             if g == Geometry(1.0, 1.0):
                 untouched = (float(s[0, 0]), g, (0, 0), bits[:, 0, 0], n)
-        for _, g in search_geometries(picture, decode_scale, slices=True):
+        # the planes on the key frames only when the whole pool's search found no mark there
+        found = search_geometries(picture, decode_scale, slices=whole_best < SLICE_BELOW)
+        whole_best = max(z for z, _ in found) if i == 0 else whole_best
+        for _, g in found:
             if not any(g.angle == c.angle and g.mirrored == c.mirrored and abs(g.sx / c.sx - 1) < 0.004
                        and abs(g.sy / c.sy - 1) < 0.004 for c in common):
                 score(picture, n, g)
