@@ -584,16 +584,12 @@ def decode_sum(total: np.ndarray, frames: int, decode_scale: float = 1.0, *,
         ranked.append((float(s[idx]), g, (int(idx[0]), int(idx[1])), bits[:, idx[0], idx[1]], n))
         return s, bits
 
-    whole_best = -np.inf
     for i, (picture, n) in enumerate(pools):
         for g in common if i == 0 else ():   # the search's grid holds them too: the key frames skip them
             s, bits = score(picture, n, g)
             if g == Geometry(1.0, 1.0):
                 untouched = (float(s[0, 0]), g, (0, 0), bits[:, 0, 0], n)
-        # the planes on the key frames only when the whole pool's search found no mark there
-        found = search_geometries(picture, decode_scale, slices=whole_best < SLICE_BELOW)
-        whole_best = max(z for z, _ in found) if i == 0 else whole_best
-        for _, g in found:
+        for _, g in search_geometries(picture, decode_scale, slices=True):
             if not any(g.angle == c.angle and g.mirrored == c.mirrored and abs(g.sx / c.sx - 1) < 0.004
                        and abs(g.sy / c.sy - 1) < 0.004 for c in common):
                 score(picture, n, g)
