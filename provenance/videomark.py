@@ -466,35 +466,45 @@ def _lattice_templates(K: int) -> np.ndarray:
 
 def _linear_maps(geometries, decode_scale: float) -> np.ndarray:
     """Each geometry's map from the pooled picture's pixels to the working grid's (before the
-    mirror), as `_to_work_geometry` applies it: resize, then turn."""
-    out = np.empty((len(geometries), 2, 2), np.float32)
-    for i, g in enumerate(geometries):
-        fx, fy = _work_factors(g, decode_scale)
-        a = np.deg2rad(g.angle)
-        c, s = np.cos(a), np.sin(a)
-        out[i] = ((c * fx, -s * fy), (s * fx, c * fy))
-    return out
+    mirror), as `_to_work_geometry` applies it: resize, then turn (vectorised: the planes
+    hold ~36 000 geometries)."""
+    sx, sy, angle = (np.array([getattr(g, k) for g in geometries], np.float64) for k in ("sx", "sy", "angle"))
+    return _maps_of(sx, sy, angle, decode_scale)
 
 
-def _slice_candidates(picture: np.ndarray, decode_scale: float) -> list[Geometry]:
+def _maps_of(sx: np.ndarray, sy: np.ndarray, angle: np.ndarray, decode_scale: float) -> np.ndarray:
+    fx, fy = WORK_TILE / (TILE * sx * decode_scale), WORK_TILE / (TILE * sy * decode_scale)   # _work_factors
+    c, s = np.cos(np.deg2rad(angle)), np.sin(np.deg2rad(angle))
+    return np.stack([np.stack([c * fx, -s * fy], -1), np.stack([s * fx, c * fy], -1)], 1).astype(np.float32)
+
+
+@lru_cache(maxsize=1)
+def _slice_arrays() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """sx, sy and angle of every plane geometry, built once (the maps depend on the decode
+    scale only through a factor)."""
+    g = slice_geometries()
+    return tuple(np.array([getattr(x, k) for x in g], np.float64) for k in ("sx", "sy", "angle"))
+
+
+def _slice_candidates(picture: np.ndarray, decode_scale: float, bands: dict | None = None) -> list[Geometry]:
     """The SLICE_CHECK geometries of `slice_geometries` (as they are or mirrored) that the
-    spectral look ranks first."""
+    spectral look ranks first. `bands`: the search's filtered pictures (`_prepared`), shared."""
+    bands = {} if bands is None else bands
     geometries = slice_geometries()
-    maps = _linear_maps(geometries, decode_scale)
+    maps = _maps_of(*_slice_arrays(), decode_scale)
     factors = np.sqrt(np.abs(np.linalg.det(maps)))
-    bands = np.floor(np.log(factors) / SEARCH_BAND).astype(int)
+    band_of = np.floor(np.log(factors) / SEARCH_BAND).astype(int)
     z = np.empty((len(geometries), 2), np.float32)
     spectra = {}
-    for k in np.unique(bands):
-        f = float(np.exp((k + 0.5) * SEARCH_BAND))
-        spectra[k] = sync_spectrum.SyncSpectrum(normalise(highpass(picture, HP_SIGMA / f), NORM_SIGMA / f),
-                                                tile=WORK_TILE, whiten=WHITEN_SYNC)
-        sel = np.nonzero(bands == k)[0]
+    for k in np.unique(band_of):
+        band = _prepared(picture, float(np.exp((k + 0.5) * SEARCH_BAND)), bands)   # the grid's, not again
+        spectra[k] = sync_spectrum.SyncSpectrum(band, tile=WORK_TILE, whiten=WHITEN_SYNC)
+        sel = np.nonzero(band_of == k)[0]
         z[sel] = spectra[k].zscores(maps[sel], _lattice_templates(sync_spectrum.COARSE), sync_spectrum.COARSE)
     first = np.argsort(-z.ravel())[:SLICE_RERANK]
     fine = np.empty(len(first), np.float32)
-    for k in np.unique(bands[first // 2]):
-        sel = np.nonzero(bands[first // 2] == k)[0]
+    for k in np.unique(band_of[first // 2]):
+        sel = np.nonzero(band_of[first // 2] == k)[0]
         zk = spectra[k].zscores(maps[first[sel] // 2], _lattice_templates(sync_spectrum.FINE), sync_spectrum.FINE)
         fine[sel] = zk[np.arange(len(sel)), first[sel] % 2]
     best = first[np.argsort(-fine)[:SLICE_CHECK]]
@@ -521,10 +531,9 @@ def _refined(picture: np.ndarray, z: float, g: Geometry, decode_scale: float, ba
     return z, g
 
 
-def search_geometries(picture: np.ndarray, decode_scale: float, *, slices: bool = False
-                      ) -> list[tuple[float, Geometry]]:
+def search_geometries(picture: np.ndarray, decode_scale: float) -> list[tuple[float, Geometry]]:
     """The SEARCH_KEEP grid geometries, as they are or mirrored, whose folded picture
-    correlates best with the sync chips; with `slices`, when no grid point reaches
+    correlates best with the sync chips; when no grid point reaches
     SLICE_BELOW (a copy the grid reads is not slowed down), also the SEARCH_KEEP best of the
     planes through the grid's lines (`slice_geometries`, ranked by their spectrum first),
     each refined. The grid's own are kept whatever the planes find: a weak copy the grid
@@ -535,10 +544,10 @@ def search_geometries(picture: np.ndarray, decode_scale: float, *, slices: bool 
         scored += [(plain, g), (mirrored, Geometry(g.sx, g.sy, g.angle, True))]
     scored.sort(key=lambda r: r[0], reverse=True)
     grid = scored[:SEARCH_KEEP]
-    if not slices or grid[0][0] >= SLICE_BELOW:
+    if grid[0][0] >= SLICE_BELOW:
         return grid
     planes = sorted(((_sync_z(picture, g, decode_scale, bands)[int(g.mirrored)], g)
-                     for g in _slice_candidates(picture, decode_scale)), key=lambda r: r[0], reverse=True)
+                     for g in _slice_candidates(picture, decode_scale, bands)), key=lambda r: r[0], reverse=True)
     refined = sorted((_refined(picture, z, g, decode_scale, bands) for z, g in planes[:SEARCH_KEEP]),
                      key=lambda r: r[0], reverse=True)
     kept = grid[:]
@@ -589,7 +598,7 @@ def decode_sum(total: np.ndarray, frames: int, decode_scale: float = 1.0, *,
             s, bits = score(picture, n, g)
             if g == Geometry(1.0, 1.0):
                 untouched = (float(s[0, 0]), g, (0, 0), bits[:, 0, 0], n)
-        for _, g in search_geometries(picture, decode_scale, slices=True):
+        for _, g in search_geometries(picture, decode_scale):
             if not any(g.angle == c.angle and g.mirrored == c.mirrored and abs(g.sx / c.sx - 1) < 0.004
                        and abs(g.sy / c.sy - 1) < 0.004 for c in common):
                 score(picture, n, g)
