@@ -17,12 +17,13 @@ clip's three most open mouths against the real videos' three most open mouths
 (mouths.png) is written next to the videos.
 
 Each clip is the first `--seconds` of the track rendered at 512 px with default
-controls; the metrics of `generation.metrics` are taken on every 2nd frame. The same
+controls; the metrics of `generation.metrics` are taken on every 2nd frame, the eyes
+(blinks, `generation.metrics.figures.blinks_in`) on every frame. The same
 metrics are taken on the real videos of ../shared/corpus/videos, and the landmark
 jitter limit is the real videos' 99th percentile. Prints one JSON object: per clip
 figures, the real videos' figures, and a summary against the issue's targets. Writes
 a contact sheet of the sweep (one frame per clip) and a sheet of the English clips' eyes
-at their least open measured frame (blinks.png) next to the videos."""
+at their least open frame (blinks.png) next to the videos."""
 from __future__ import annotations
 
 import argparse
@@ -45,8 +46,8 @@ from generation.face import analyse_face
 from generation.images import load_image_file
 from generation.metrics import identity_distance, summarise_video, track_faces
 from generation.metrics.figures import (
-    eye_openness,
     interior_distance,
+    interior_energy_distance,
     landmark_jitter,
     mouth_interior_stats,
     mouth_opening,
@@ -108,7 +109,7 @@ def real_videos(seconds: float) -> tuple[list[dict], np.ndarray, list[np.ndarray
         with av.open(str(video)) as c:
             fps = float(c.streams.video[0].average_rate or 25)
         step = max(1, int(round(fps / 12.5)))          # the generated clips are measured at 12.5 Hz
-        track = track_faces(video, step=step, max_seconds=seconds, size=512, keep_samples=0)
+        track = track_faces(video, step=step, max_seconds=seconds, size=512, keep_samples=0, eyes_every_frame=True)
         try:
             voice = voice_per_sample(AudioStream(video).blocks(), 16000, track)
         except Exception:                                # a video without a usable audio track
@@ -173,7 +174,7 @@ def public(row: dict, *drop: str) -> dict:
 
 def measure(out: Path, photo: Path, info: dict, kind: str, audio: Path, full: bool = True) -> dict:
     ex = info["expression"]
-    track = track_faces(out, step=2, every_frame_face=full, keep_samples=6 if full else 0)
+    track = track_faces(out, step=2, every_frame_face=full, eyes_every_frame=full, keep_samples=6 if full else 0)
     voice = voice_per_sample(AudioStream(audio).blocks(), 16000, track)
     f, idx = voice
     mouths = open_mouths(out, track)
@@ -182,9 +183,9 @@ def measure(out: Path, photo: Path, info: dict, kind: str, audio: Path, full: bo
            "rest_rule": rest_by_rule(track, f.voiced[idx], ex.kind, ex.opening),
            "mouth_stats": [m.tolist() for _, m in mouths if m is not None], "_crops": [c for c, _ in mouths]}
     if full:
-        ear = eye_openness(track)
+        ear = track.eyes          # every frame's
         row.update({"identity": identity_distance(info["rgb"], info["face"], track),
-                    "eyes_least_open_frame": int(np.nanargmin(ear)) * track.step if np.isfinite(ear).any() else 0,
+                    "eyes_least_open_frame": int(np.nanargmin(ear)) if np.isfinite(ear).any() else 0,
                     "frames_with_face": track.frames_with_face, "frames_total": track.frames_total})
     return row
 
@@ -309,11 +310,22 @@ def summary(rows: list[dict], real_jitter: np.ndarray, real_rows: list[dict] | N
         if held_out:
             out["interior_distance_real_held_out"] = {"mean": round(float(np.mean(held_out)), 3),
                                                       "min": min(held_out), "max": max(held_out)}
+        # the two sets as distributions (0: like real mouths, whatever the sample sizes): for
+        # generated mouths, and for each real video's against the other real videos'
+        out["interior_energy"] = interior_energy_distance(gen, real_mouths)
+        held = [interior_energy_distance(r["_mouths"], [m for o in real_rows or [] if o is not r
+                                                        for m in o["_mouths"]])
+                for r in real_rows or [] if len(r.get("_mouths") or []) >= 2]
+        held = [h for h in held if h is not None]
+        if held:
+            out["interior_energy_real_held_out"] = {"mean": round(float(np.mean(held)), 4),
+                                                    "min": min(held), "max": max(held)}
         out["real_open_mouths"] = len(real_mouths)
         out["generated_open_mouths"] = len(gen)
         if base_rows is not None:
-            out["interior_distance_baseline"] = interior_distance([np.array(m) for r in base_rows
-                                                                   for m in r["mouth_stats"]], real_mouths)
+            base_mouths = [np.array(m) for r in base_rows for m in r["mouth_stats"]]
+            out["interior_distance_baseline"] = interior_distance(base_mouths, real_mouths)
+            out["interior_energy_baseline"] = interior_energy_distance(base_mouths, real_mouths)
             stretches = sum(r["rest_rule"]["silent_stretches"] for r in base_rows)
             out["baseline_rest_share"] = round(sum(r["rest_rule"]["at_rest"] for r in base_rows) / stretches, 3
                                                ) if stretches else None

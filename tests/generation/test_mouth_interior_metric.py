@@ -7,7 +7,12 @@ import cv2
 import numpy as np
 
 from generation.face import analyse_face
-from generation.metrics.figures import INTERIOR_FEATURES, interior_distance, mouth_interior_stats
+from generation.metrics.figures import (
+    INTERIOR_FEATURES,
+    interior_distance,
+    interior_energy_distance,
+    mouth_interior_stats,
+)
 from tests.conftest import corpus_file
 
 OPEN_FRAMES = {"expressive_lp_d10.mp4": (100, 96, 104), "expressive_lp_d12.mp4": (120, 24, 116),
@@ -53,6 +58,23 @@ def test_real_open_mouths_are_near_each_other_and_a_flat_band_is_not():
     painted = [mouth_interior_stats(_flat_band(rgb, lm), lm) for rgb, lm in faces[::4]]
     real_d, band_d = interior_distance(held_out, reference), interior_distance(painted, reference)
     assert band_d > 1.5 * real_d, (real_d, band_d)
+    real_e, band_e = interior_energy_distance(held_out, reference), interior_energy_distance(painted, reference)
+    assert band_e > 1.0 > real_e, (real_e, band_e)
     # a closed mouth has no interior to measure
     rgb = cv2.cvtColor(cv2.imread(str(corpus_file("photos/elizabeth_olsen.jpg"))), cv2.COLOR_BGR2RGB)
     assert mouth_interior_stats(rgb, analyse_face(rgb).landmarks) is None
+
+
+def test_the_energy_distance_compares_distributions():
+    """Samples of one population score about 0 whatever their sizes; the population's
+    average repeated (each mouth the same, "the real mouths' mean") scores far from it,
+    where the nearest-neighbour distance would call it closer than a real sample."""
+    rng = np.random.default_rng(5)
+    real = list(rng.normal(size=(75, len(INTERIOR_FEATURES))))
+    same = [interior_energy_distance(list(rng.normal(size=(n, len(INTERIOR_FEATURES)))), real) for n in (20, 80, 300)]
+    assert all(abs(d) < 0.12 for d in same), same
+    average = [np.zeros(len(INTERIOR_FEATURES))] * 80
+    sample = list(rng.normal(size=(80, len(INTERIOR_FEATURES))))
+    assert interior_distance(average, real) < interior_distance(sample, real)
+    assert interior_energy_distance(average, real) > 1.0
+    assert interior_energy_distance([np.zeros(7)], real) is None
