@@ -8,7 +8,7 @@ from bench.media import CountingMarker
 from generation.audio import decode_audio, write_wav
 from generation.controls import Controls
 from generation.metrics import track_faces
-from generation.metrics.figures import blink_rate, eye_openness
+from generation.metrics.figures import blink_rate, blinks_in
 from generation.motion import plan_motion
 from generation.pipeline import generate_video
 from generation.voice import analyse_voice, silent_stretches
@@ -46,21 +46,50 @@ def test_the_plan_blinks_at_the_set_rate_without_pauses(continuous):
 
 
 def test_rendered_blinks_are_seen_while_talking(tmp_path, portrait, continuous):
-    """Every planned blink shows on the rendered frames as dlib reads them (the eye
-    aspect ratio dips below the sweep's blink threshold at the planned shut frames)
-    and the measured rate is at least the lower bound, with the voice never pausing."""
+    """Every planned blink shows on the rendered frames as dlib reads them (the sweep's
+    meter, `blinks_in`, on every frame's eyes finds each within 0.16 s and nothing
+    else), with the voice never pausing."""
     path, heard = continuous
     out = tmp_path / "talking.mp4"
     controls = Controls(size=256, seed=2)
     generate_video(portrait, path, out, marker=CountingMarker(), controls=controls)
-    track = track_faces(out, step=2, keep_samples=0)
-    ear = eye_openness(track)
-    med = float(np.median(ear))
-    threshold = med - max(0.08 * med, 4.0 * float(np.median(np.abs(ear - med))))   # as blink_rate counts
-    planned = plan_motion(heard.features, controls, None, "acoustic").blink
-    shut = [i for i in range(1, len(planned)) if planned[i] >= 0.99 and planned[i - 1] < 0.99]
-    assert shut
-    for i in shut:
-        near = ear[max(0, i // 2 - 1): i // 2 + 3]
-        assert near.min() < threshold, (i, near, threshold)
+    track = track_faces(out, step=2, keep_samples=0, eyes_every_frame=True)
+    planned = plan_motion(heard.features, controls, None, "acoustic").blink > 0.5
+    starts = np.flatnonzero(planned & ~np.r_[False, planned[:-1]])
+    found = blinks_in(track.eyes, track.fps)
+    assert len(starts) and len(found) == len(starts), (starts, found)
+    for (a, b), p in zip(found, starts):
+        assert a - 4 <= p <= b + 4
     assert blink_rate(track)["per_minute"] >= 8
+
+
+def test_blinks_are_found_where_the_engine_put_them(tmp_path):
+    """On a real render of a teeth-smile portrait whose blinks the clip-wide threshold
+    missed (dlib reads its shut eyes at 0.19 against 0.26 open): every blink the motion
+    planned is found within 0.16 s, and nothing else."""
+    from generation.backends import get_backend
+
+    class Recording:
+        def __init__(self, inner):
+            self.inner, self.track = inner, None
+
+        def __getattr__(self, name):
+            return getattr(self.inner, name)
+
+        def motion(self, analysis, controls):
+            self.track = self.inner.motion(analysis, controls)
+            return self.track
+
+    voice = write_wav(tmp_path / "voice.wav", decode_audio(corpus_file("audio/speech_de_unsure.wav")).mono[:6 * 16000],
+                      16000)
+    engine = Recording(get_backend())
+    out = generate_video(corpus_file("photos/donald_trump.jpg"), voice, tmp_path / "out.mp4",
+                         marker=CountingMarker(), controls=Controls(size=512, seed=0), backend=engine).path
+    shut = engine.track.blink > 0.5
+    planned = np.flatnonzero(shut & ~np.r_[False, shut[:-1]])
+    assert len(planned) >= 1
+    track = track_faces(out, step=2, keep_samples=0, eyes_every_frame=True)
+    found = blinks_in(track.eyes, track.fps)
+    assert len(found) == len(planned)
+    for (a, b), p in zip(found, planned):
+        assert a - 4 <= p <= b + 4
