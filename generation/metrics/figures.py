@@ -97,8 +97,8 @@ BLINK_BASELINE_S = 1.0    # the open eye's width: running median over this many 
 BLINK_MIN_S = 0.11        # a dip shorter than this is the landmarks' trembling (when measured at >= 18 Hz)
 BLINK_MAX_S = 0.6         # longer is the eyes shut, not a blink
 BLINK_GAP_S = 0.1         # two dips this close are one blink
-BLINK_SMOOTH_S = 0.12     # eyes measured faster than ~12 Hz are averaged over this long first
-BLINK_SHOULDER_S = 0.3    # ... and the eye is open again within this long on both sides
+BLINK_SHOULDER_S = 0.3    # the eye is open again within this long on both sides
+BLINK_SMOOTH_S = 0.12     # eyes measured at >= 25 Hz are averaged over this long (3 frames) first
 
 
 def blinks_in(ear: np.ndarray, fps: float) -> list[tuple[int, int]]:
@@ -112,7 +112,8 @@ def blinks_in(ear: np.ndarray, fps: float) -> list[tuple[int, int]]:
     e = _fill(np.asarray(ear, np.float64))
     if len(e) < 3 or not np.any(e > 0):
         return []
-    taps = int(round(BLINK_SMOOTH_S * fps)) | 1
+    taps = int(round(BLINK_SMOOTH_S * fps))
+    taps -= 1 - taps % 2      # odd: 3 at 25-30 Hz, none at 12.5 Hz
     if taps > 1:              # the landmarks tremble frame to frame; a blink is shut for several frames
         e = uniform_filter1d(e, taps, mode="nearest")
     w = max(1, int(round(BLINK_BASELINE_S * fps)))
