@@ -1,5 +1,6 @@
-"""Quality sweep: every corpus photo and the portraits taken from the corpus videos'
-open-mouth and smiling frames (bench.expression_photos) x three voice tracks
+"""Quality sweep: every corpus photo and the portraits taken from the first
+`--portrait-videos` (12) corpus videos' open-mouth and smiling frames
+(bench.expression_photos) x three voice tracks
 (English speech, another language, singing), `python -m bench.generation_quality --json`
 (or `python -m bench.generation --quality`). `--per-category N --seed S` samples N
 photos of each photo category (closed, teeth smile, wide open; the seed is printed) to
@@ -395,6 +396,8 @@ def main(argv=None) -> int:
     p.add_argument("--per-category", type=int, default=0, help="sample this many photos of each category (0: all)")
     p.add_argument("--tracks", nargs="*", default=list(TRACKS), choices=list(TRACKS))
     p.add_argument("--no-video-portraits", action="store_true", help="only the corpus photos")
+    p.add_argument("--portrait-videos", type=int, default=12,
+                   help="portraits (an open-mouth and a smiling frame) from the first N corpus videos, by name")
     p.add_argument("--baseline", help="git revision whose engine renders the same clips (interior distance)")
     p.add_argument("--sheet", type=Path, help="where the mouths contact sheet goes (default: next to the videos)")
     p.add_argument("--real-seconds", type=float, default=10.0, help="seconds of each real video measured")
@@ -407,9 +410,12 @@ def main(argv=None) -> int:
     started = time.perf_counter()
     args.out.mkdir(parents=True, exist_ok=True)
     if not args.photos and not args.no_video_portraits:
-        cached = args.out / "video_portraits"
+        # one cache per choice of videos: the sweep's photo set does not depend on what an
+        # earlier run left behind
+        cached = args.out / f"video_portraits_{args.portrait_videos}"
         found = sorted(cached.glob("*.png"))
-        photos += found or [Path(r["photo"]) for r in expression_photos.extract(cached)]
+        videos = sorted((CORPUS / "videos").glob("*.mp4"))[:args.portrait_videos]
+        photos += found or [Path(r["photo"]) for r in expression_photos.extract(cached, videos=videos)]
     marker = CountingMarker()
     if args.watermark:
         marker = VideoWatermarker(BENCH_REGISTRY_ID)
