@@ -42,6 +42,7 @@ from bench import expression_photos
 from bench.media import BENCH_REGISTRY_ID, CORPUS, ROOT, CountingMarker, contact_sheet_of_clips, write_grid
 from generation.audio import AudioStream, decode_audio, write_wav
 from generation.controls import Controls
+from generation.errors import InputError
 from generation.expression import CLOSED, KINDS, TEETH_SMILE, WIDE_OPEN, read_expression
 from generation.face import analyse_face, face_embedding
 from generation.images import load_image_file
@@ -130,13 +131,12 @@ def same_person_identity(portrait: Path, info: dict, seconds: float = 10.0, ever
     portrait. What the same real person scores against this photo: a shout or a laugh
     is a different face to dlib's embedding, so a render that rests with a closed mouth
     is compared with that, not with 0. None for other photos."""
-    try:
-        stem, _, frame = portrait.stem.rsplit("-", 2)
-        at = int(frame[1:])
-    except ValueError:
+    parts = portrait.stem.rsplit("-", 2)
+    if len(parts) != 3 or not parts[2][:1] == "f" or not parts[2][1:].isdigit():
         return None
+    stem, at = parts[0], int(parts[2][1:])
     video = CORPUS / "videos" / f"{stem}.mp4"
-    if not frame.startswith("f") or not video.is_file():
+    if not video.is_file():
         return None
     ref = face_embedding(info["rgb"], info["face"])
     d = []
@@ -152,7 +152,7 @@ def same_person_identity(portrait: Path, info: dict, seconds: float = 10.0, ever
             rgb = cv2.resize(rgb, (round(rgb.shape[1] * k), round(rgb.shape[0] * k)), interpolation=cv2.INTER_AREA)
             try:
                 face = analyse_face(rgb)
-            except Exception:         # a frame with no face, or two: not this person's
+            except InputError:        # a frame with no face, or two: not this person's
                 continue
             d.append(float(np.linalg.norm(face_embedding(rgb, face) - ref)))
     if not d:
@@ -236,6 +236,7 @@ BASELINE_SCRIPT = """
 import json, sys
 from bench.media import CountingMarker
 from generation.controls import Controls
+from generation.errors import InputError
 from generation.pipeline import generate_video
 for photo, audio, out in json.loads(sys.argv[1]):
     generate_video(photo, audio, out, marker=CountingMarker(), controls=Controls(size=512))

@@ -384,7 +384,12 @@ def geometry_grid() -> tuple[Geometry, ...]:
 
 def _work_factors(g: Geometry, decode_scale: float) -> tuple[float, float]:
     """Horizontal and vertical resize factors from the pooled picture to the working grid."""
-    return WORK_TILE / (TILE * g.sx * decode_scale), WORK_TILE / (TILE * g.sy * decode_scale)
+    return _resize_factors(g.sx, g.sy, decode_scale)
+
+
+def _resize_factors(sx, sy, decode_scale: float):
+    """`_work_factors` for sizes given apart (numbers or arrays)."""
+    return WORK_TILE / (TILE * sx * decode_scale), WORK_TILE / (TILE * sy * decode_scale)
 
 
 def _to_work_geometry(picture: np.ndarray, g: Geometry, decode_scale: float) -> np.ndarray:
@@ -464,16 +469,11 @@ def _lattice_templates(K: int) -> np.ndarray:
     return sync_spectrum.lattice_templates(full, mirrored, K)
 
 
-def _linear_maps(geometries, decode_scale: float) -> np.ndarray:
-    """Each geometry's map from the pooled picture's pixels to the working grid's (before the
-    mirror), as `_to_work_geometry` applies it: resize, then turn (vectorised: the planes
-    hold ~36 000 geometries)."""
-    sx, sy, angle = (np.array([getattr(g, k) for g in geometries], np.float64) for k in ("sx", "sy", "angle"))
-    return _maps_of(sx, sy, angle, decode_scale)
-
-
 def _maps_of(sx: np.ndarray, sy: np.ndarray, angle: np.ndarray, decode_scale: float) -> np.ndarray:
-    fx, fy = WORK_TILE / (TILE * sx * decode_scale), WORK_TILE / (TILE * sy * decode_scale)   # _work_factors
+    """Each geometry's map from the pooled picture's pixels to the working grid's (before the
+    mirror), as `_to_work_geometry` applies it: resize, then turn; vectorised over the planes'
+    ~36 000 geometries."""
+    fx, fy = _resize_factors(sx, sy, decode_scale)
     c, s = np.cos(np.deg2rad(angle)), np.sin(np.deg2rad(angle))
     return np.stack([np.stack([c * fx, -s * fy], -1), np.stack([s * fx, c * fy], -1)], 1).astype(np.float32)
 

@@ -96,10 +96,12 @@ def track_faces(path, *, step: int = 2, max_seconds: float | None = None, keep_s
             if box is None:
                 lms.append(np.full((68, 2), np.nan, np.float32))
                 found.append(False)
-                eyes.append(np.nan)
+                if eyes_every_frame:
+                    eyes.append(np.nan)
                 continue
             lm = _shape(rgb, box)
-            eyes.append(eye_aspect_ratio(lm))
+            if eyes_every_frame:
+                eyes.append(eye_aspect_ratio(lm))
             lms.append(lm)
             found.append(True)
             if (len(times) - 1) % max(1, int(round(fps / step))) == 0:     # about one a second
