@@ -58,3 +58,51 @@ def test_real_false_positives_are_counted_against_thresholds_from_other_people()
     r = real_above_threshold_cv(scores, ident, fpr=0.05)
     assert r["n"] == 100 and 0 <= r["above"] <= 20 and r["low"] <= r["value"] <= r["high"]
     assert clopper_pearson(0, 23) == (0.0, pytest.approx(0.148, abs=0.002))   # 0 of 23: up to about 15%
+
+
+def _two_family_table(seed: int = 0):
+    """Windows of 24 real people and two generator families (8 people each, 3 windows a
+    video, clean and laundered), one informative feature and three of noise."""
+    from detection.dataset import Table
+    rng = np.random.default_rng(seed)
+    clips, X, y, ci, var = [], [], [], [], []
+    for fam, n, shift in (("real", 24, 0.0), ("hallo", 8, 1.5), ("emoportraits", 8, 0.8)):
+        for i in range(n):
+            label = int(fam != "real")
+            clips.append(Clip(f"{fam}_{i}.mp4", label, f"{fam}{i}", f"{fam}_{i}", fam,
+                              engine="" if fam == "real" else fam))
+            for v in ("clean", "chain"):
+                for _ in range(3):
+                    X.append(np.r_[rng.normal(shift, 1.0), rng.normal(0, 1.0, 3)])
+                    y.append(label)
+                    ci.append(len(clips) - 1)
+                    var.append(v)
+    n = len(y)
+    return Table(np.array(X, np.float32), np.array(y), np.array(ci), np.array(var), np.zeros(n), clips)
+
+
+def test_folds_keep_people_whole_and_a_split_seed_changes_which_share_a_fold():
+    from detection.evaluate import identity_folds
+    groups = np.repeat([f"p{i}" for i in range(20)], 3)
+    fixed = [frozenset(groups[te]) for _, te in identity_folds(4).split(groups, groups=groups)]
+    shuffled = [frozenset(groups[te]) for _, te in identity_folds(4, 7).split(groups, groups=groups)]
+    for folds in (fixed, shuffled):
+        assert sorted(p for f in folds for p in f) == sorted(set(groups))     # each person in exactly one fold
+    assert set(fixed) != set(shuffled)
+    assert fixed == [frozenset(groups[te]) for _, te in identity_folds(4).split(groups, groups=groups)]
+
+
+def test_leave_one_family_out_repeated_over_splits_reports_each_split_and_their_range():
+    from detection.evaluate import repeated_lofo
+    table = _two_family_table()
+    r = repeated_lofo(table, splits=3, k=4, max_iter=20)
+    assert [run["split_seed"] for run in r["runs"]] == [None, 1, 2]
+    s = r["summary_other_families"]["clean"]["tpr_at_5pct_fpr"]
+    assert len(s["per_split"]) == 3 and s["min_split"] <= s["mean_over_splits"] <= s["max_split"]
+    assert s["mean_over_splits"] == pytest.approx(np.mean(s["per_split"]), abs=1e-3)
+    for fam in ("hallo", "emoportraits"):
+        auc = r["families"][fam]["clean"]["auc"]
+        assert auc["min"] <= auc["mean"] <= auc["max"]
+    # the family whose windows sit further from the real ones is found more often, and is not the worst
+    assert r["families"]["hallo"]["clean"]["auc"]["mean"] > r["families"]["emoportraits"]["clean"]["auc"]["mean"] > 0.5
+    assert s["worst_family"] == "emoportraits"
