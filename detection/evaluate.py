@@ -48,6 +48,11 @@ def _fit(table: Table, mask: np.ndarray, seed: int, max_iter: int, weighted: boo
     return fit_calibrated(clf, table.X[mask], table.y[mask], table.videos()[mask] if weighted else None)
 
 
+def model_table(table: Table, features: list[str]) -> Table:
+    """The same windows with only the columns a model reads (`features`, by name)."""
+    return replace(table, X=table.X[:, [FEATURE_NAMES.index(n) for n in features]])
+
+
 def out_of_fold(table: Table, *, k: int = 5, seed: int = 0, max_iter: int = 200,
                 train_mask: np.ndarray | None = None, log=None, weighted: bool = VIDEO_WEIGHTS) -> np.ndarray:
     """Window probabilities, each from a model that never saw the window's identity."""

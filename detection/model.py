@@ -23,16 +23,33 @@ from sklearn.pipeline import Pipeline
 from common.files import sha256_file
 
 from .explain import LABEL_TEXT, cue, label_key, model_card
-from .features import FEATURE_NAMES, FEATURE_VERSION, feature_group
+from .features import FEATURE_GROUPS, FEATURE_NAMES, FEATURE_VERSION, feature_group
 
 MODEL_DIR = Path(__file__).resolve().parent / "models"
 DEFAULT_MODEL = MODEL_DIR / "detector.skops"
 # The labels, never a claim that a file is real (detection.explain).
 LABELS = tuple(LABEL_TEXT.values())
+# The cue groups the shipped model reads: all of them. A model on the motion groups alone
+# (MOTION_GROUPS: lips, jaw and face shape, head, blinks, lips against the voice) catches
+# other generators' families left out of training somewhat more often and more steadily
+# across fold assignments, but our own engine's clips less well (docs/detector.md, "Motion
+# cues alone"); `bench.detector --compare-motion-only` measures both.
+MODEL_GROUPS = tuple(FEATURE_GROUPS)
+MODEL_FEATURES = [n for n in FEATURE_NAMES if feature_group(n) in MODEL_GROUPS]
+MOTION_GROUPS = ("audio_mouth", "blinks", "face_shape", "head_motion", "lip_motion")
+MOTION_FEATURES = [n for n in FEATURE_NAMES if feature_group(n) in MOTION_GROUPS]
+
+
+def columns_of(names: list[str]) -> np.ndarray:
+    """Indices of `names` in a full feature row (FEATURE_NAMES)."""
+    return np.array([FEATURE_NAMES.index(n) for n in names], dtype=int)
+
+
 # Changes whenever the classifier's make-up changes: part of the model version with the data.
 # Weigh every video the same in training (booster and calibrator), not every window.
 VIDEO_WEIGHTS = False
-MODEL_REVISION = "hgb200-impute-indicator-sigmoid3-calibrator-balanced" + ("-video-weighted" if VIDEO_WEIGHTS else "")
+MODEL_REVISION = ("hgb200-impute-indicator-sigmoid3-calibrator-balanced" + ("-video-weighted" if VIDEO_WEIGHTS else "")
+                  + ("" if set(MODEL_GROUPS) == set(FEATURE_GROUPS) else "-groups-" + "+".join(MODEL_GROUPS)))
 # Types a detector file may contain; anything else makes `load` refuse the file.
 TRUSTED_TYPES = [
     "sklearn.calibration.CalibratedClassifierCV",
@@ -97,8 +114,20 @@ class Detector:
     feature_names: list = field(default_factory=lambda: list(FEATURE_NAMES))
     card: dict = field(default_factory=lambda: model_card(None))   # trained_on and measured rates
 
+    def model_rows(self, X: np.ndarray) -> np.ndarray:
+        """The columns this model reads, from full feature rows (FEATURE_NAMES); rows that are
+        not full rows are taken as they are."""
+        X = np.asarray(X, np.float32)
+        if X.shape[1] != len(FEATURE_NAMES) or len(self.feature_names) == X.shape[1]:
+            return X
+        return X[:, columns_of(self.feature_names)]
+
     def window_scores(self, X: np.ndarray) -> np.ndarray:
-        return self.classifier.predict_proba(np.asarray(X, np.float32))[:, 1]
+        """Calibrated probability per window, from full feature rows."""
+        return self._scores(self.model_rows(X))
+
+    def _scores(self, Xm: np.ndarray) -> np.ndarray:
+        return self.classifier.predict_proba(np.asarray(Xm, np.float32))[:, 1]
 
     def label_key(self, score: float) -> str:
         return label_key(score, self.thresholds)
@@ -112,7 +141,7 @@ class Detector:
         """The cue groups that weighed most, in words: on the clip's median window, all of a
         group's features set at once to their typical value in real videos; how much the
         score moves is the group's effect (one batch of n_groups + 1 rows)."""
-        X = np.asarray(X, np.float32)
+        X = self.model_rows(X)
         with np.errstate(all="ignore"):
             med = np.nanmedian(X, axis=0)
         groups = [feature_group(n) for n in self.feature_names]
@@ -121,7 +150,7 @@ class Detector:
         for k, g in enumerate(names):
             cols = [j for j, gj in enumerate(groups) if gj == g]
             probe[k, cols] = self.reference[cols]
-        scores = self.window_scores(probe)
+        scores = self._scores(probe)
         effect = scores[-1] - scores[:-1]
         order = [k for k in np.argsort(-np.abs(effect)) if abs(effect[k]) >= 0.005][:top]
         return [cue(names[k], effect[k]) for k in order]
@@ -130,13 +159,13 @@ class Detector:
         """The features that weighed most for this clip: on the clip's median window, each
         feature in turn set to its typical value in real videos; how much the score moves
         says how much it counted (one batch of n_features + 1 rows: cheap)."""
-        X = np.asarray(X, np.float32)
+        X = self.model_rows(X)
         with np.errstate(all="ignore"):
             med = np.nanmedian(X, axis=0)
         n = X.shape[1]
         probe = np.repeat(med[None], n + 1, axis=0)
         probe[np.arange(n), np.arange(n)] = self.reference
-        scores = self.window_scores(probe)
+        scores = self._scores(probe)
         effect = scores[n] - scores[:n]
         order = np.argsort(-np.abs(effect))[:top]
         out = []
@@ -194,7 +223,13 @@ def fit_calibrated(clf: CalibratedClassifierCV, X: np.ndarray, y: np.ndarray,
 
 def fit_detector(X: np.ndarray, y: np.ndarray, groups: np.ndarray, *, version: str, thresholds: dict | None = None,
                  seed: int = 0, max_iter: int = 200, min_samples_leaf: int = 10,
-                 videos: np.ndarray | None = None) -> Detector:
+                 videos: np.ndarray | None = None, features: list[str] | None = None) -> Detector:
+    """A calibrated detector on feature rows `X`; with `features`, it reads only those
+    columns of full rows (FEATURE_NAMES), or `X` already holds just them."""
+    features = list(FEATURE_NAMES) if features is None else list(features)
+    X = np.asarray(X, np.float32)
+    if X.shape[1] == len(FEATURE_NAMES) and len(features) != X.shape[1]:
+        X = X[:, columns_of(features)]
     clf = make_classifier(groups=groups, X=X, y=y, seed=seed, max_iter=max_iter, min_samples_leaf=min_samples_leaf)
     fit_calibrated(clf, X, y, videos)
     real = X[y == 0]
@@ -203,7 +238,8 @@ def fit_detector(X: np.ndarray, y: np.ndarray, groups: np.ndarray, *, version: s
         q75, q25 = np.nanpercentile(real, 75, axis=0), np.nanpercentile(real, 25, axis=0)
     ref = np.where(np.isfinite(ref), ref, np.nan)
     return Detector(clf, ref.astype(np.float64), np.nan_to_num(q75 - q25, nan=1.0).astype(np.float64),
-                    dict(thresholds or {"suspicious": 0.5, "likely_generated": 0.5}), version)
+                    dict(thresholds or {"suspicious": 0.5, "likely_generated": 0.5}), version,
+                    feature_names=features)
 
 
 def thresholds_from_calibration(real_scores: np.ndarray, gen_scores: np.ndarray, *, likely_fpr: float = 0.01,

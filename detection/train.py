@@ -31,6 +31,7 @@ from .dataset import build_table, data_hashes
 from .evaluate import (
     families,
     leave_one_generator_out,
+    model_table,
     out_of_fold,
     real_above_threshold_cv,
     reliability,
@@ -40,7 +41,16 @@ from .evaluate import (
     video_level,
 )
 from .features import FEATURE_NAMES, FEATURE_VERSION
-from .model import DEFAULT_MODEL, MODEL_REVISION, VIDEO_WEIGHTS, fit_detector, save, thresholds_from_calibration
+from .model import (
+    DEFAULT_MODEL,
+    MODEL_FEATURES,
+    MODEL_GROUPS,
+    MODEL_REVISION,
+    VIDEO_WEIGHTS,
+    fit_detector,
+    save,
+    thresholds_from_calibration,
+)
 
 
 def corpus_clips(corpus: Path = DEFAULT_CORPUS, cache: Path = DEFAULT_CACHE, *, generate: bool = True,
@@ -103,7 +113,7 @@ def train(*, corpus: Path = DEFAULT_CORPUS, cache: Path = DEFAULT_CACHE, out: Pa
     log = log or (lambda m: None)
     started = time.time()
     clips = corpus_clips(corpus, cache, generate=generate, n_generations=n_generations, log=log)
-    table = build_table(clips, cache, variants=variants, log=log, cached_only=cached_only)
+    table = model_table(build_table(clips, cache, variants=variants, log=log, cached_only=cached_only), MODEL_FEATURES)
     probs = out_of_fold(table, k=folds, max_iter=max_iter, log=log)
     rep = report(table, probs)
     y, s, _, _ = video_level(table, probs)
@@ -118,9 +128,11 @@ def train(*, corpus: Path = DEFAULT_CORPUS, cache: Path = DEFAULT_CACHE, out: Pa
                                         list(variants)]).encode()).hexdigest()
     version = f"vt-det-{datetime.now(timezone.utc):%Y%m%d}-{digest[:8]}"
     detector = fit_detector(table.X, table.y, table.groups("identity"), version=version, thresholds=thresholds,
-                            max_iter=max_iter, videos=table.videos() if VIDEO_WEIGHTS else None)
+                            max_iter=max_iter, videos=table.videos() if VIDEO_WEIGHTS else None,
+                            features=MODEL_FEATURES)
     manifest = {
-        "version": version, "feature_version": FEATURE_VERSION, "feature_names": list(FEATURE_NAMES),
+        "version": version, "feature_version": FEATURE_VERSION, "feature_names": list(MODEL_FEATURES),
+        "cue_groups": list(MODEL_GROUPS), "features_computed": len(FEATURE_NAMES),
         "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "training_seconds": round(time.time() - started, 1),
         "software": {"python": _platform.python_version(), "scikit-learn": sklearn.__version__,

@@ -159,3 +159,32 @@ def test_the_shipped_model_loads_with_its_manifest():
     assert d.thresholds["suspicious"] <= d.thresholds["likely_generated"]
     assert "veritalk" in m["trained_on"] and m["measured"]["tpr_at_5pct_fpr"]["low"] is not None
     assert all(len(c["sha256"]) == 64 for c in m["data"]["clips"])
+
+
+def test_a_model_on_some_cue_groups_reads_only_their_columns_and_keeps_them_through_a_file(tmp_path):
+    """A model on the motion groups only (MOTION_FEATURES, the bench's comparison) reads them
+    from full feature rows: the picture columns can say anything without moving its score,
+    its explanations name only its own groups, and the file keeps which columns it reads.
+    The shipped model reads every group."""
+    from detection.features import FEATURE_GROUPS, FEATURE_NAMES, feature_group
+    from detection.model import MODEL_FEATURES, MOTION_FEATURES, MOTION_GROUPS
+    assert MODEL_FEATURES == FEATURE_NAMES and {feature_group(n) for n in FEATURE_NAMES} == set(FEATURE_GROUPS)
+    assert MOTION_FEATURES and {feature_group(n) for n in MOTION_FEATURES} == set(MOTION_GROUPS)
+    rng = np.random.default_rng(3)
+    X = rng.normal(0, 1, (160, len(FEATURE_NAMES))).astype(np.float32)
+    y = np.repeat([0, 1], 80)
+    X[y == 1, FEATURE_NAMES.index("lip_speed_std")] -= 3            # a motion cue
+    X[y == 1, FEATURE_NAMES.index("ncons_energy_corr")] += 6        # a stronger picture cue it must not read
+    det = fit_detector(X, y, np.repeat(np.arange(16), 10), version="motion-only", max_iter=20, min_samples_leaf=2,
+                       features=MOTION_FEATURES)
+    assert det.feature_names == MOTION_FEATURES and len(det.reference) == len(MOTION_FEATURES)
+    p = det.window_scores(X)
+    assert p[y == 1].mean() > p[y == 0].mean() + 0.3
+    shuffled = X.copy()
+    picture = [j for j, n in enumerate(FEATURE_NAMES) if n not in MOTION_FEATURES]
+    shuffled[:, picture] = rng.normal(0, 5, (len(X), len(picture)))
+    assert np.allclose(det.window_scores(shuffled), p)
+    assert {c["group"] for c in det.cues(X[y == 1])} <= set(MOTION_GROUPS)
+    assert {f["feature"] for f in det.explain(X[y == 1])} <= set(MOTION_FEATURES)
+    again = load(save(det, tmp_path / "m.skops"))
+    assert again.feature_names == MOTION_FEATURES and np.allclose(again.window_scores(X), p)
