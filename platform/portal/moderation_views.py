@@ -16,6 +16,7 @@ from moderation.services import ACTIONS, ModerationError, act, detection_for_dis
 from registry.models import RegistryEntry
 
 PLOT_W, PLOT_H, PAD = 640, 180, 28
+LABEL_GAP = 14     # px: closer threshold lines would print their labels over each other
 THRESHOLD_LABELS = {"suspicious": _("Suspicious"), "likely_generated": _("Likely generated")}
 ACTION_LABELS = {"clear": _("Clear"), "flag": _("Flag"), "take_down": _("Take down"), "escalate": _("Escalate")}
 # Case states and decisions as shown (the model's labels, for the translation catalogue)
@@ -88,8 +89,11 @@ def score_plot(detection: dict | None) -> dict | None:
         return PAD + ih * (1 - float(v))
     points = " ".join(f"{x(i):.1f},{y(p['score']):.1f}" for i, p in enumerate(tl))
     th = detection.get("thresholds") or {}
-    lines = [{"y": round(y(v), 1), "key": k, "label": THRESHOLD_LABELS.get(k, k), "value": v}
-             for k, v in sorted(th.items()) if isinstance(v, (int, float))]
+    lines = sorted(({"y": round(y(v), 1), "key": k, "label": THRESHOLD_LABELS.get(k, k), "value": v, "dy": -3}
+                    for k, v in th.items() if isinstance(v, (int, float))), key=lambda line: line["value"])
+    for low, high in zip(lines, lines[1:]):
+        if low["y"] - high["y"] < LABEL_GAP:   # close thresholds: the lower one's label goes under its line
+            low["dy"] = 11
     ticks = [{"x": round(x(i), 1), "t": p["t"]} for i, p in enumerate(tl) if n <= 20 or i % max(1, n // 10) == 0]
     dots = [{"x": round(x(i), 1), "y": round(y(p["score"]), 1), "t": p["t"], "score": p["score"]}
             for i, p in enumerate(tl)]

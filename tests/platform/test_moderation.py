@@ -217,3 +217,16 @@ def test_an_analysis_whose_worker_died_is_taken_again_a_live_one_is_not(moderato
     Case.objects.filter(pk=case.pk).update(started_at=timezone.now() - timedelta(hours=1))
     done = run_analysis(case.pk)                                  # its worker died: redelivered, taken
     assert done.status == "done" and done.detection is not None
+
+
+def test_close_thresholds_keep_their_labels_apart_on_the_score_plot():
+    """Suspicious and Likely generated a few hundredths apart: the lower line's label goes
+    under its line instead of over the other's; far apart, both sit above their lines."""
+    from portal.moderation_views import score_plot
+    timeline = [{"t": i, "score": 0.5} for i in range(5)]
+    close = score_plot({"timeline": timeline, "thresholds": {"suspicious": 0.682, "likely_generated": 0.737}})
+    far = score_plot({"timeline": timeline, "thresholds": {"suspicious": 0.4, "likely_generated": 0.8}})
+    by_key = {line["key"]: line for line in close["lines"]}
+    assert by_key["likely_generated"]["dy"] < 0 < by_key["suspicious"]["dy"]
+    assert by_key["suspicious"]["y"] > by_key["likely_generated"]["y"]
+    assert all(line["dy"] < 0 for line in far["lines"])
