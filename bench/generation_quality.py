@@ -236,7 +236,6 @@ BASELINE_SCRIPT = """
 import json, sys
 from bench.media import CountingMarker
 from generation.controls import Controls
-from generation.errors import InputError
 from generation.pipeline import generate_video
 for photo, audio, out in json.loads(sys.argv[1]):
     generate_video(photo, audio, out, marker=CountingMarker(), controls=Controls(size=512))

@@ -14,7 +14,14 @@ from .corpus import OURS, generator_family
 from .dataset import Table
 from .features import FEATURE_GROUPS, FEATURE_NAMES, feature_group
 from .laundering import ATTACKS
-from .model import VIDEO_WEIGHTS, fit_calibrated, make_classifier, thresholds_from_calibration, video_weights
+from .model import (
+    VIDEO_WEIGHTS,
+    columns_of,
+    fit_calibrated,
+    make_classifier,
+    thresholds_from_calibration,
+    video_weights,
+)
 
 BOOT = 1000   # bootstrap resamples for the intervals
 
@@ -50,7 +57,7 @@ def _fit(table: Table, mask: np.ndarray, seed: int, max_iter: int, weighted: boo
 
 def model_table(table: Table, features: list[str]) -> Table:
     """The same windows with only the columns a model reads (`features`, by name)."""
-    return replace(table, X=table.X[:, [FEATURE_NAMES.index(n) for n in features]])
+    return replace(table, X=table.X[:, columns_of(features)])
 
 
 def out_of_fold(table: Table, *, k: int = 5, seed: int = 0, max_iter: int = 200,
@@ -305,8 +312,8 @@ def repeated_lofo(table: Table, *, splits: int = 5, k: int = 4, seed: int = 0, m
     """Leave-one-generator-out again with `splits` different assignments of identities to
     folds (the fixed one first, then shuffled with seeds seed+1 ...). With 23 real videos
     the rate at 5% false positives hangs on which real videos share a fold: one split's
-    mean over the six families has ranged from 0.17 to 0.65 on the same features, so a
-    single split's figure is not a result. Per family and per split the point figures
+    mean over the six families has ranged from 0.06 to 0.59 on the same features
+    (docs/detector.md), so a single split's figure is not a result. Per family and per split the point figures
     (no bootstrap), then their mean and range over splits."""
     fam = families(table)
     others = sorted(set(fam) - {"real", OURS})
